@@ -1,0 +1,357 @@
+//! The eframe app: tab bar, status bar, dataset loading, and the hand-off of worker events to the lessons.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
+use std::time::Instant;
+
+use eframe::egui::{self, RichText};
+
+use crate::data::Dataset;
+use crate::lessons::{self, Lesson, LessonContext};
+use crate::models::device::{DeviceInfo, DevicePref};
+use crate::train::{TrainCommand, TrainConfig, TrainEvent, TrainerHandle, WorkerOptions, WorkerState};
+
+/// Start-up choices from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    pub device: DevicePref,
+    /// Measure this many frames while training, print frame-time percentiles, then quit.
+    pub bench_frames: Option<usize>,
+    /// When the process started, to report the time to the first frame.
+    pub launched: Option<Instant>,
+}
+
+/// Frame-time bookkeeping (time spent building each frame on the UI thread).
+#[derive(Default)]
+struct FrameTimes {
+    recent: std::collections::VecDeque<f64>,
+}
+
+impl FrameTimes {
+    fn push(&mut self, ms: f64) {
+        if self.recent.len() == 120 {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(ms);
+    }
+
+    fn mean(&self) -> f64 {
+        if self.recent.is_empty() { 0.0 } else { self.recent.iter().sum::<f64>() / self.recent.len() as f64 }
+    }
+}
+
+/// `--bench-ui`: collects frame times once training runs, then prints them and closes the window.
+struct UiBench {
+    frames: usize,
+    times: Vec<f64>,
+    started: bool,
+}
+
+/// Percentile of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The whole application.
+pub struct LatentLabApp {
+    trainer: TrainerHandle,
+    dataset: Arc<Dataset>,
+    lessons: Vec<Box<dyn Lesson>>,
+    selected: usize,
+    device: Option<DeviceInfo>,
+    worker_state: WorkerState,
+    error: Option<String>,
+    notice: Option<String>,
+    dataset_job: Option<Receiver<Result<Dataset, String>>>,
+    frames: FrameTimes,
+    bench: Option<UiBench>,
+    launched: Option<Instant>,
+    first_frame_reported: bool,
+    commands: Vec<TrainCommand>,
+}
+
+impl LatentLabApp {
+    /// Builds the app; the worker thread starts here and chooses the device in the background.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        crate::viz::fonts::install(&cc.egui_ctx);
+        let ctx = cc.egui_ctx.clone();
+        let trainer =
+            TrainerHandle::spawn(WorkerOptions { device: options.device }, Arc::new(move || ctx.request_repaint()));
+        let (dataset, error) = match Dataset::builtin_mnist() {
+            Ok(d) => (d, None),
+            Err(e) => (fallback_dataset(), Some(format!("built-in digits unusable: {e}"))),
+        };
+        let mut app = Self {
+            trainer,
+            dataset: Arc::new(dataset),
+            lessons: lessons::all(),
+            selected: 0,
+            device: None,
+            worker_state: WorkerState::Starting,
+            error,
+            notice: None,
+            dataset_job: None,
+            frames: FrameTimes::default(),
+            bench: options.bench_frames.map(|frames| UiBench {
+                frames,
+                times: Vec::with_capacity(frames),
+                started: false,
+            }),
+            launched: options.launched,
+            first_frame_reported: false,
+            commands: Vec::new(),
+        };
+        if app.bench.is_some() {
+            let config = TrainConfig { codes_for_all: true, ..TrainConfig::default() };
+            app.commands.push(TrainCommand::Start { config, dataset: app.dataset.clone() });
+        }
+        app
+    }
+
+    /// The dataset the lessons use now.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// The last error shown to the user, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Replaces the dataset (stops training: the models were built for the old one).
+    pub fn set_dataset(&mut self, dataset: Dataset) {
+        self.commands.push(TrainCommand::Stop);
+        self.notice = Some(format!(
+            "Loaded {}: {} images of {}×{}, {} classes",
+            dataset.name,
+            dataset.len(),
+            dataset.rows,
+            dataset.cols,
+            dataset.classes
+        ));
+        self.dataset = Arc::new(dataset);
+        for lesson in &mut self.lessons {
+            lesson.on_dataset_changed();
+        }
+    }
+
+    /// Loads a pair of IDX files; on failure the current dataset stays and the error is shown.
+    pub fn open_dataset(&mut self, images: &std::path::Path, labels: &std::path::Path) {
+        match Dataset::load(images, labels) {
+            Ok(d) => {
+                self.error = None;
+                self.set_dataset(d);
+            }
+            Err(e) => self.error = Some(format!("Could not open the dataset: {e}")),
+        }
+    }
+
+    fn start_dataset_dialog(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let result = pick_dataset_files().and_then(|(images, labels)| {
+                Dataset::load(&images, &labels).map_err(|e| format!("Could not open the dataset: {e}"))
+            });
+            let _ = tx.send(result);
+            ctx.request_repaint();
+        });
+        self.dataset_job = Some(rx);
+    }
+
+    fn handle_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::DeviceReady(info) => self.device = Some(info.clone()),
+            TrainEvent::State(state) => self.worker_state = state.clone(),
+            TrainEvent::Failed(msg) => self.error = Some(msg.clone()),
+            TrainEvent::Diverged { message, .. } => self.error = Some(message.clone()),
+            _ => {}
+        }
+        for lesson in &mut self.lessons {
+            lesson.on_event(event);
+        }
+    }
+
+    fn status_text(&self) -> String {
+        match self.worker_state {
+            WorkerState::Starting => "starting: choosing the compute device…".into(),
+            WorkerState::WarmingUp => "compiling GPU kernels… (the first run on a GPU takes a while)".into(),
+            WorkerState::Idle => "idle".into(),
+            WorkerState::Training => "training".into(),
+            WorkerState::Paused => "paused".into(),
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("latent-lab").strong().size(18.0));
+                ui.separator();
+                for (i, lesson) in self.lessons.iter().enumerate() {
+                    ui.selectable_value(&mut self.selected, i, lesson.name());
+                }
+                ui.separator();
+                let loading = self.dataset_job.is_some();
+                let label = if loading { "Opening…" } else { "Open dataset…" };
+                if ui
+                    .add_enabled(!loading, egui::Button::new(label))
+                    .on_hover_text("Load a pair of IDX files (images, then labels), e.g. Fashion-MNIST")
+                    .clicked()
+                {
+                    self.start_dataset_dialog(ui.ctx());
+                }
+                ui.label(format!("Data: {}", self.dataset.name));
+            });
+            if let Some(err) = self.error.clone() {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {err}"));
+                    if ui.small_button("Dismiss").clicked() {
+                        self.error = None;
+                    }
+                });
+            } else if let Some(notice) = self.notice.clone() {
+                ui.horizontal(|ui| {
+                    ui.label(notice);
+                    if ui.small_button("OK").clicked() {
+                        self.notice = None;
+                    }
+                });
+            }
+        });
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let device = self.device.as_ref().map_or_else(|| "choosing…".to_owned(), |d| d.label.clone());
+                let reason = self.device.as_ref().map_or("", |d| d.reason.as_str()).to_owned();
+                ui.label(format!("Device: {device}")).on_hover_text(reason);
+                ui.separator();
+                ui.label(format!("Frame {:.1} ms", self.frames.mean()));
+                ui.separator();
+                ui.label(format!("Trainer: {}", self.status_text()));
+            });
+        });
+    }
+
+    fn bench_frame(&mut self, ui: &egui::Ui, ms: f64) {
+        let Some(bench) = self.bench.as_mut() else { return };
+        if !bench.started {
+            bench.started = self.worker_state == WorkerState::Training;
+        }
+        if bench.started {
+            bench.times.push(ms);
+        }
+        ui.ctx().request_repaint();
+        if bench.times.len() >= bench.frames {
+            let mut sorted = bench.times.clone();
+            sorted.sort_by(f64::total_cmp);
+            println!(
+                "ui frames: {}  p50 {:.2} ms  p95 {:.2} ms  max {:.2} ms  (training, {} codes per plot)",
+                sorted.len(),
+                percentile(&sorted, 50.0),
+                percentile(&sorted, 95.0),
+                sorted.last().copied().unwrap_or(0.0),
+                self.dataset.len()
+            );
+            self.bench = None;
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+/// Asks for the images file, then the labels file (runs on a helper thread; the dialogs block it, not the UI).
+fn pick_dataset_files() -> Result<(PathBuf, PathBuf), String> {
+    let idx = ["gz", "idx3-ubyte", "idx1-ubyte", "ubyte"];
+    let images = rfd::FileDialog::new()
+        .set_title("Open images (IDX3, e.g. train-images-idx3-ubyte.gz)")
+        .add_filter("IDX files", &idx)
+        .add_filter("All files", &["*"])
+        .pick_file()
+        .ok_or("No images file chosen (or no file dialog is available on this desktop).")?;
+    let labels = rfd::FileDialog::new()
+        .set_title("Open labels (IDX1, e.g. train-labels-idx1-ubyte.gz)")
+        .add_filter("IDX files", &idx)
+        .add_filter("All files", &["*"])
+        .pick_file()
+        .ok_or("No labels file chosen.")?;
+    Ok((images, labels))
+}
+
+/// A tiny dataset used only if the embedded digits cannot be decoded (never expected), so the UI still opens.
+fn fallback_dataset() -> Dataset {
+    Dataset {
+        name: "empty".into(),
+        rows: 28,
+        cols: 28,
+        pixels: vec![0.0; 2 * 784],
+        labels: vec![0, 0],
+        classes: 1,
+        train_len: 1,
+    }
+}
+
+impl eframe::App for LatentLabApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        for event in self.trainer.drain() {
+            self.handle_event(&event);
+        }
+        if let Some(job) = &self.dataset_job
+            && let Ok(result) = job.try_recv()
+        {
+            self.dataset_job = None;
+            match result {
+                Ok(d) => {
+                    self.error = None;
+                    self.set_dataset(d);
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
+        if !self.first_frame_reported {
+            self.first_frame_reported = true;
+            if let (Some(t0), Some(_)) = (self.launched, &self.bench) {
+                println!("first frame after {:.0} ms", t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        self.top_bar(ui);
+        self.status_bar(ui);
+        let mut commands = std::mem::take(&mut self.commands);
+        if let Some(lesson) = self.lessons.get_mut(self.selected) {
+            let mut cx =
+                LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut commands };
+            lesson.ui(ui, &mut cx);
+        }
+        for command in commands {
+            if !self.trainer.send(command) {
+                self.error = Some("the trainer thread has stopped; restart the app".into());
+            }
+        }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.frames.push(ms);
+        self.bench_frame(ui, ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+}

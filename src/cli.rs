@@ -1,0 +1,272 @@
+//! Command line: no subcommand opens the GUI; `train` and `bench` run headless.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::data::Dataset;
+use crate::models::device::{self, DevicePref};
+use crate::train::knn::knn_accuracy;
+use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
+
+#[derive(Debug, Parser)]
+#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models")]
+pub struct Cli {
+    /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
+    #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
+    pub device: DevicePref,
+    /// GUI benchmark: train, measure this many frames, print p50/p95 frame times and quit.
+    #[arg(long, value_name = "FRAMES")]
+    pub bench_ui: Option<usize>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model headless and print its metrics.
+    Train(TrainArgs),
+    /// Benchmarks that print numbers.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModelArg {
+    Ae,
+    Vae,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> Self {
+        match m {
+            ModelArg::Ae => Self::Autoencoder,
+            ModelArg::Vae => Self::Vae,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// IDX images file (raw or .gz); default: the built-in MNIST digits.
+    #[arg(long, requires = "labels")]
+    pub data: Option<PathBuf>,
+    /// IDX labels file matching --data.
+    #[arg(long, requires = "data")]
+    pub labels: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[arg(value_enum)]
+    pub model: ModelArg,
+    /// Train for this many seconds (default 20 when neither --seconds nor --epochs is given).
+    #[arg(long, conflicts_with = "epochs")]
+    pub seconds: Option<f64>,
+    /// Train for this many passes over the training items.
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Save the trained weights here (burnpack) with the model config beside it as FILE.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object on stdout instead of a text report.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Hidden layer widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "512,256")]
+    pub hidden: Vec<usize>,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Time training steps: prints ms/step and images/s.
+    Train {
+        #[arg(long, value_enum, default_value_t = ModelArg::Vae)]
+        model: ModelArg,
+        #[arg(long, default_value_t = 50)]
+        steps: usize,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+    },
+}
+
+/// Final numbers of a headless run (`--json` prints exactly this).
+#[derive(Debug, Serialize)]
+pub struct TrainReport {
+    pub model: String,
+    pub device: String,
+    pub dataset: String,
+    pub steps: u64,
+    pub epochs: f64,
+    pub seconds: f64,
+    pub images_per_second: f64,
+    pub train_recon: f64,
+    pub train_kl: f64,
+    pub heldout_recon: f64,
+    pub heldout_kl: f64,
+    /// 5-NN accuracy of held-out codes classified by their nearest training codes.
+    pub knn5_accuracy: f64,
+    pub saved_to: Option<String>,
+}
+
+fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
+    Ok(match (&args.data, &args.labels) {
+        (Some(images), Some(labels)) => Dataset::load(images, labels)?,
+        _ => Dataset::builtin_mnist()?,
+    })
+}
+
+/// `latent-lab train ae|vae …`
+pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainReport> {
+    let dataset = Arc::new(load_data(&args.data)?);
+    let (device, info) = device::select(device_pref);
+    let kind = ModelKind::from(args.model);
+    let config = TrainConfig {
+        learning_rate: args.lr,
+        batch_size: args.batch_size,
+        hidden: args.hidden.clone(),
+        seed: args.seed,
+        models: vec![kind],
+        ..TrainConfig::default()
+    };
+    let mut session = TrainSession::new(config, dataset.clone(), &device)?;
+    let seconds = match (args.seconds, args.epochs) {
+        (Some(s), _) if !(s.is_finite() && s > 0.0) => bail!("--seconds must be positive, got {s}"),
+        (_, Some(e)) if !(e.is_finite() && e > 0.0) => bail!("--epochs must be positive, got {e}"),
+        (Some(s), _) => Some(s),
+        (None, Some(_)) => None,
+        (None, None) => Some(20.0),
+    };
+    let bar = progress_bar(seconds, args.epochs);
+    let start = Instant::now();
+    loop {
+        let elapsed = start.elapsed().as_secs_f64();
+        let done = match (seconds, args.epochs) {
+            (Some(s), _) => elapsed >= s,
+            (None, Some(e)) => session.epoch() >= e,
+            (None, None) => true,
+        };
+        if done {
+            break;
+        }
+        for (_, outcome) in session.step() {
+            match outcome {
+                StepOutcome::Trained(p) => {
+                    let position = if seconds.is_some() { elapsed } else { session.epoch() };
+                    bar.set_position((position * 100.0) as u64);
+                    bar.set_message(format!("step {}  recon {:.1}  KL {:.2}", p.step, p.recon, p.kl));
+                }
+                StepOutcome::Diverged { message, .. } => {
+                    bar.abandon();
+                    bail!(message);
+                }
+            }
+        }
+    }
+    let seconds_taken = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let train_items: Vec<usize> = (0..dataset.train_len).collect();
+    let heldout_items: Vec<usize> = dataset.heldout_range().collect();
+    let train_loss = session.evaluate(kind, &train_items).context("no model to evaluate")?;
+    let heldout_loss = session.evaluate(kind, &heldout_items).context("no model to evaluate")?;
+    let train_codes = session.codes_full(kind, &train_items);
+    let heldout_codes = session.codes_full(kind, &heldout_items);
+    let knn5 = knn_accuracy(
+        &train_codes,
+        &dataset.labels[..dataset.train_len],
+        &heldout_codes,
+        &dataset.labels[dataset.train_len..],
+        5,
+    );
+    let saved_to = match &args.out {
+        Some(path) => {
+            session.save(kind, path)?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+    let steps = session.step_count();
+    Ok(TrainReport {
+        model: kind.short().into(),
+        device: info.label,
+        dataset: dataset.name.clone(),
+        steps,
+        epochs: session.epoch(),
+        seconds: seconds_taken,
+        images_per_second: steps as f64 * args.batch_size as f64 / seconds_taken.max(1e-9),
+        train_recon: train_loss.recon,
+        train_kl: train_loss.kl,
+        heldout_recon: heldout_loss.recon,
+        heldout_kl: heldout_loss.kl,
+        knn5_accuracy: knn5,
+        saved_to,
+    })
+}
+
+fn progress_bar(seconds: Option<f64>, epochs: Option<f64>) -> indicatif::ProgressBar {
+    let (len, unit) = match (seconds, epochs) {
+        (Some(s), _) => (s, "s"),
+        (None, Some(e)) => (e, "epochs"),
+        (None, None) => (1.0, ""),
+    };
+    let bar = indicatif::ProgressBar::new((len * 100.0) as u64);
+    let template = format!("{{bar:30}} {{percent:>3}}% of {len} {unit}  {{msg}}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Human-readable report.
+pub fn print_report(r: &TrainReport) {
+    println!(
+        "{} on {} ({}), {} steps, {:.2} epochs in {:.1} s ({:.0} images/s)",
+        r.model, r.dataset, r.device, r.steps, r.epochs, r.seconds, r.images_per_second
+    );
+    println!("  train    recon {:8.2}  KL {:6.2}  (nats per image)", r.train_recon, r.train_kl);
+    println!("  held-out recon {:8.2}  KL {:6.2}", r.heldout_recon, r.heldout_kl);
+    println!("  held-out 5-NN accuracy of the codes: {:.3}", r.knn5_accuracy);
+    if let Some(p) = &r.saved_to {
+        println!("  saved to {p} (config in {})", std::path::Path::new(p).with_extension("json").display());
+    }
+}
+
+/// `latent-lab bench train …`: prints ms/step and images/s.
+pub fn bench_train(model: ModelArg, steps: usize, batch_size: usize, device_pref: DevicePref) -> anyhow::Result<()> {
+    let dataset = Arc::new(Dataset::builtin_mnist()?);
+    let (device, info) = device::select(device_pref);
+    let config = TrainConfig { batch_size, models: vec![model.into()], ..TrainConfig::default() };
+    let mut session = TrainSession::new(config, dataset, &device)?;
+    println!("device: {} ({})", info.label, info.reason);
+    let warm = Instant::now();
+    for _ in 0..5 {
+        session.step();
+    }
+    let _ = device.sync();
+    println!("warm-up (5 steps): {:.2} s", warm.elapsed().as_secs_f64());
+    let start = Instant::now();
+    for _ in 0..steps.max(1) {
+        session.step();
+    }
+    let _ = device.sync();
+    let secs = start.elapsed().as_secs_f64();
+    let per_step = secs * 1000.0 / steps.max(1) as f64;
+    println!("{}: {} steps, batch {batch_size}: {per_step:.2} ms/step", ModelKind::from(model).short(), steps.max(1));
+    println!("throughput: {:.0} images/s", batch_size as f64 * 1000.0 / per_step);
+    Ok(())
+}

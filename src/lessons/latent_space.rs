@@ -1,0 +1,332 @@
+//! "Latent space": an autoencoder and a VAE learn side by side; their 2-D codes and loss curves update live.
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+
+use super::{Lesson, LessonContext};
+use crate::train::{Codes, LossPoint, ModelKind, TrainCommand, TrainConfig, TrainEvent, WorkerState};
+use crate::viz::palette::class_color;
+
+/// Largest number of loss points kept per curve; older points are thinned by half when it is reached.
+const MAX_CURVE_POINTS: usize = 4000;
+
+/// Codes of one model, grouped by class so each class is one plot series with one legend entry.
+#[derive(Default)]
+struct CodePlot {
+    step: u64,
+    by_class: Vec<Vec<[f64; 2]>>,
+    count: usize,
+}
+
+impl CodePlot {
+    fn from_codes(codes: &Codes) -> Self {
+        let classes = codes.labels.iter().copied().max().map_or(0, |m| usize::from(m) + 1);
+        let mut by_class = vec![Vec::new(); classes];
+        for (p, &l) in codes.points.iter().zip(&codes.labels) {
+            by_class[usize::from(l)].push([f64::from(p[0]), f64::from(p[1])]);
+        }
+        Self { step: codes.step, by_class, count: codes.points.len() }
+    }
+}
+
+/// Everything one model has reported.
+#[derive(Default)]
+struct ModelView {
+    codes: Option<CodePlot>,
+    train_curve: Vec<LossPoint>,
+    heldout_curve: Vec<LossPoint>,
+    diverged: Option<String>,
+}
+
+impl ModelView {
+    fn push_train(&mut self, p: LossPoint) {
+        if self.train_curve.len() >= MAX_CURVE_POINTS {
+            let thinned = self.train_curve.iter().step_by(2).copied().collect();
+            self.train_curve = thinned;
+        }
+        self.train_curve.push(p);
+    }
+}
+
+/// What the lesson believes the run is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum RunState {
+    #[default]
+    NotStarted,
+    Running,
+    Paused,
+}
+
+/// The "Latent space" tab.
+pub struct LatentSpaceLesson {
+    config: TrainConfig,
+    hidden_text: String,
+    run: RunState,
+    views: [ModelView; 2],
+    /// Class names for the legend (digits 0–9 for MNIST).
+    show_all_codes: bool,
+}
+
+impl Default for LatentSpaceLesson {
+    fn default() -> Self {
+        let config = TrainConfig::default();
+        let hidden_text = format_hidden(&config.hidden);
+        Self { config, hidden_text, run: RunState::NotStarted, views: Default::default(), show_all_codes: false }
+    }
+}
+
+fn format_hidden(hidden: &[usize]) -> String {
+    hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses "512, 256" into layer widths; explains what is wrong otherwise.
+pub fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
+    let mut widths = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<usize>() {
+            Ok(w) if (1..=4096).contains(&w) => widths.push(w),
+            Ok(w) => return Err(format!("layer width {w} is out of range (1..=4096)")),
+            Err(_) => return Err(format!("\"{part}\" is not a whole number")),
+        }
+    }
+    if widths.is_empty() || widths.len() > 6 {
+        return Err("give 1 to 6 hidden layer widths, e.g. \"512, 256\"".into());
+    }
+    Ok(widths)
+}
+
+impl LatentSpaceLesson {
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        ui.heading("Autoencoder vs VAE");
+        ui.label(
+            "Both models squeeze each digit into a 2-D code and decode it again. The VAE also pays a KL price \
+                  for straying from N(0, I), so its codes form a round blob with digit clusters.",
+        );
+        ui.separator();
+        let editable = self.run == RunState::NotStarted;
+        ui.add_enabled_ui(editable, |ui| {
+            ui.add(
+                egui::Slider::new(&mut self.config.learning_rate, 1e-5..=1e-1).logarithmic(true).text("Learning rate"),
+            );
+            ui.add(egui::Slider::new(&mut self.config.batch_size, 8..=1024).logarithmic(true).text("Batch size"));
+            ui.horizontal(|ui| {
+                let label = ui.label("Hidden sizes");
+                ui.add(egui::TextEdit::singleline(&mut self.hidden_text).desired_width(110.0)).labelled_by(label.id);
+            });
+        });
+        let hidden = parse_hidden(&self.hidden_text);
+        match &hidden {
+            Ok(h) => {
+                let dim = cx.dataset.dim();
+                let arch: Vec<String> = std::iter::once(dim).chain(h.iter().copied()).map(|w| w.to_string()).collect();
+                ui.small(format!("encoder {}-2, decoder mirrors it", arch.join("-")));
+            }
+            Err(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+        }
+        if ui.checkbox(&mut self.show_all_codes, "Plot codes of all items (not just held-out)").changed() {
+            self.config.codes_for_all = self.show_all_codes;
+            cx.commands.push(TrainCommand::SetCodesForAll(self.show_all_codes));
+        }
+        ui.separator();
+        let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
+        ui.horizontal(|ui| match self.run {
+            RunState::NotStarted => {
+                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked()
+                    && let Ok(h) = hidden
+                {
+                    self.config.hidden = h;
+                    self.views = Default::default();
+                    self.run = RunState::Running;
+                    cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
+                }
+            }
+            RunState::Running => {
+                if ui.button("Pause").clicked() {
+                    self.run = RunState::Paused;
+                    cx.commands.push(TrainCommand::Pause);
+                }
+                if ui.button("Reset").clicked() {
+                    self.reset(cx);
+                }
+            }
+            RunState::Paused => {
+                if ui.button("Resume").clicked() {
+                    self.run = RunState::Running;
+                    cx.commands.push(TrainCommand::Resume);
+                }
+                if ui.button("Reset").clicked() {
+                    self.reset(cx);
+                }
+            }
+        });
+        ui.separator();
+        for kind in ModelKind::ALL {
+            let view = &self.views[kind.index()];
+            let last = view.train_curve.last();
+            let text = match last {
+                Some(p) if kind == ModelKind::Vae => {
+                    format!("VAE  step {}  recon {:.1}  KL {:.2}  −ELBO {:.1}", p.step, p.recon, p.kl, p.recon + p.kl)
+                }
+                Some(p) => format!("AE   step {}  recon {:.1}", p.step, p.recon),
+                None => format!("{}: not trained yet", kind.short()),
+            };
+            ui.monospace(text);
+            if let Some(msg) = &view.diverged {
+                ui.colored_label(ui.visuals().error_fg_color, msg);
+            }
+        }
+    }
+
+    fn reset(&mut self, cx: &mut LessonContext<'_>) {
+        cx.commands.push(TrainCommand::Stop);
+        self.run = RunState::NotStarted;
+        self.views = Default::default();
+    }
+
+    fn code_plot(&self, ui: &mut egui::Ui, kind: ModelKind, size: egui::Vec2) {
+        let view = &self.views[kind.index()];
+        let title = match (kind, &view.codes) {
+            (ModelKind::Autoencoder, Some(c)) => format!("Autoencoder codes ({} digits, step {})", c.count, c.step),
+            (ModelKind::Vae, Some(c)) => format!("VAE codes: encoder means ({} digits, step {})", c.count, c.step),
+            (ModelKind::Autoencoder, None) => "Autoencoder codes".to_owned(),
+            (ModelKind::Vae, None) => "VAE codes: encoder means".to_owned(),
+        };
+        ui.vertical(|ui| {
+            ui.label(RichText::new(title).strong());
+            Plot::new(("codes", kind))
+                .legend(Legend::default().position(Corner::RightTop))
+                .width(size.x)
+                .height(size.y - 24.0)
+                .data_aspect(1.0)
+                .x_axis_label("z₁")
+                .y_axis_label("z₂")
+                .show(ui, |plot_ui| {
+                    if let Some(codes) = &view.codes {
+                        for (class, pts) in codes.by_class.iter().enumerate() {
+                            if pts.is_empty() {
+                                continue;
+                            }
+                            plot_ui.points(
+                                Points::new(class.to_string(), PlotPoints::from(pts.clone()))
+                                    .color(class_color(class))
+                                    .radius(1.8),
+                            );
+                        }
+                    }
+                });
+        });
+    }
+
+    fn loss_plots(&self, ui: &mut egui::Ui, size: egui::Vec2) {
+        let curve = |points: &[LossPoint], f: fn(&LossPoint) -> f64| -> Vec<[f64; 2]> {
+            points.iter().map(|p| [p.epoch, f(p)]).collect()
+        };
+        let colors = [Color32::from_rgb(230, 140, 40), Color32::from_rgb(70, 140, 230)];
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new("Reconstruction error  −log p(x|z)  (nats per image)").strong());
+                Plot::new("recon-curves")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("epoch")
+                    .show(ui, |plot_ui| {
+                        for kind in ModelKind::ALL {
+                            let v = &self.views[kind.index()];
+                            let c = colors[kind.index()];
+                            plot_ui.line(
+                                Line::new(format!("{} train", kind.short()), curve(&v.train_curve, |p| p.recon))
+                                    .color(c),
+                            );
+                            plot_ui.line(
+                                Line::new(format!("{} held-out", kind.short()), curve(&v.heldout_curve, |p| p.recon))
+                                    .color(c)
+                                    .style(LineStyle::dashed_loose())
+                                    .width(2.0),
+                            );
+                        }
+                    });
+            });
+            ui.vertical(|ui| {
+                ui.label(RichText::new("VAE KL regulariser  KL(q(z|x) ‖ N(0, I))  (nats per image)").strong());
+                let v = &self.views[ModelKind::Vae.index()];
+                Plot::new("kl-curves")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("epoch")
+                    .show(ui, |plot_ui| {
+                        plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
+                        plot_ui.line(
+                            Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))
+                                .color(colors[1])
+                                .style(LineStyle::dashed_loose())
+                                .width(2.0),
+                        );
+                    });
+            });
+        });
+    }
+}
+
+impl Lesson for LatentSpaceLesson {
+    fn name(&self) -> &'static str {
+        "Latent space"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        egui::Panel::left("latent-controls").resizable(true).default_size(300.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let avail = ui.available_size();
+            let gap = ui.spacing().item_spacing;
+            let top_h = (avail.y * 0.62).max(200.0);
+            let half_w = ((avail.x - gap.x) / 2.0).max(150.0);
+            ui.horizontal_top(|ui| {
+                self.code_plot(ui, ModelKind::Autoencoder, egui::vec2(half_w, top_h));
+                self.code_plot(ui, ModelKind::Vae, egui::vec2(half_w, top_h));
+            });
+            let bottom_h = (ui.available_height() - gap.y).max(120.0);
+            self.loss_plots(ui, egui::vec2(half_w, bottom_h));
+        });
+    }
+
+    fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Loss { model, point } => self.views[model.index()].push_train(*point),
+            TrainEvent::HeldOut { model, point } => self.views[model.index()].heldout_curve.push(*point),
+            TrainEvent::Codes { model, codes } => self.views[model.index()].codes = Some(CodePlot::from_codes(codes)),
+            TrainEvent::Diverged { model, message, .. } => {
+                self.views[model.index()].diverged = Some(message.clone());
+            }
+            TrainEvent::Failed(_) => self.run = RunState::NotStarted,
+            TrainEvent::State(WorkerState::Idle) if self.run != RunState::NotStarted => {
+                // The worker stopped on its own (both models diverged, or it restarted after a failure).
+                self.run = RunState::NotStarted;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_dataset_changed(&mut self) {
+        self.views = Default::default();
+        self.run = RunState::NotStarted;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_hidden;
+
+    #[test]
+    fn hidden_sizes_parse_and_explain_errors() {
+        assert_eq!(parse_hidden("512, 256"), Ok(vec![512, 256]));
+        assert_eq!(parse_hidden(" 64 ,"), Ok(vec![64]));
+        assert!(parse_hidden("").unwrap_err().contains("1 to 6"));
+        assert!(parse_hidden("512, abc").unwrap_err().contains("\"abc\""));
+        assert!(parse_hidden("0").unwrap_err().contains("out of range"));
+    }
+}

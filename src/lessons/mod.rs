@@ -1,0 +1,36 @@
+//! Lessons: one tab each. A lesson is pure egui: it sends commands to the trainer and reacts to its plain-data
+//! events, so it can be tested with egui_kittest without training anything.
+
+pub mod latent_space;
+
+use std::sync::Arc;
+
+use eframe::egui;
+
+use crate::data::Dataset;
+use crate::train::{TrainCommand, TrainEvent, WorkerState};
+
+/// What a lesson may use while drawing: the dataset, the trainer's state, and a way to send it commands.
+pub struct LessonContext<'a> {
+    pub dataset: &'a Arc<Dataset>,
+    pub worker_state: &'a WorkerState,
+    /// Commands queued here are sent to the worker after the frame.
+    pub commands: &'a mut Vec<TrainCommand>,
+}
+
+/// One tab of the app.
+pub trait Lesson {
+    /// Tab title.
+    fn name(&self) -> &'static str;
+    /// Draws the lesson (everything under the tab bar).
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>);
+    /// Reacts to a worker event (called for every event, whichever tab is shown).
+    fn on_event(&mut self, event: &TrainEvent);
+    /// Called when the dataset changes: drop results that belong to the old one.
+    fn on_dataset_changed(&mut self) {}
+}
+
+/// The lessons in tab order.
+pub fn all() -> Vec<Box<dyn Lesson>> {
+    vec![Box::new(latent_space::LatentSpaceLesson::default())]
+}

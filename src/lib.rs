@@ -1,0 +1,13 @@
+//! latent-lab: live, touchable demos of deep generative models.
+//!
+//! Module map: see ARCHITECTURE.md. Pure cores (`causal`, `data`, `train::knn`, the loss formulas in `models`) have
+//! no egui and no threads; `lessons` are pure egui and never import burn; `train::worker` is the only thread.
+
+pub mod app;
+pub mod causal;
+pub mod cli;
+pub mod data;
+pub mod lessons;
+pub mod models;
+pub mod train;
+pub mod viz;

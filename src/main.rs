@@ -1,0 +1,40 @@
+//! latent-lab entry point: no subcommand opens the window; `train` and `bench` run headless.
+
+use std::time::Instant;
+
+use clap::Parser;
+use eframe::egui;
+use latent_lab::app::{AppOptions, LatentLabApp};
+use latent_lab::cli::{self, BenchWhat, Cli, Command};
+
+fn main() -> anyhow::Result<()> {
+    let launched = Instant::now();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Train(args)) => {
+            let report = cli::train(&args, cli.device)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                cli::print_report(&report);
+            }
+            Ok(())
+        }
+        Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size } }) => {
+            cli::bench_train(model, steps, batch_size, cli.device)
+        }
+        None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
+    }
+}
+
+fn run_gui(options: AppOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("latent-lab")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([900.0, 600.0]),
+        ..Default::default()
+    };
+    eframe::run_native("latent-lab", native, Box::new(move |cc| Ok(Box::new(LatentLabApp::new(cc, options)))))
+        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

@@ -1,0 +1,6 @@
+//! burn models and the device choice. Nothing here knows about egui or threads.
+
+pub mod autoencoder;
+pub mod device;
+
+pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms};

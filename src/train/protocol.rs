@@ -1,0 +1,157 @@
+//! The worker protocol: commands go in, plain-data events come out. No tensors cross the channel.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::models::device::{DeviceInfo, DevicePref};
+
+/// Which of the two side-by-side models an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// Deterministic autoencoder: reconstruction loss only.
+    Autoencoder,
+    /// Variational autoencoder: reconstruction + KL to N(0, I).
+    Vae,
+}
+
+impl ModelKind {
+    pub const ALL: [Self; 2] = [Self::Autoencoder, Self::Vae];
+
+    /// Short name for labels ("AE", "VAE").
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Autoencoder => "AE",
+            Self::Vae => "VAE",
+        }
+    }
+
+    /// Position in [`ModelKind::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Self::Autoencoder => 0,
+            Self::Vae => 1,
+        }
+    }
+}
+
+/// Hyper-parameters chosen before a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    /// Hidden layer widths of the encoder; the decoder mirrors them.
+    pub hidden: Vec<usize>,
+    pub latent_dim: usize,
+    pub seed: u64,
+    /// Which models to train (the lesson trains both; the CLI trains one).
+    pub models: Vec<ModelKind>,
+    /// Encode every item (train and held-out) for the code plots instead of the held-out ones only.
+    pub codes_for_all: bool,
+    /// Test hook: replace the loss at this step with NaN to exercise the divergence path.
+    #[serde(skip)]
+    pub inject_nan_at_step: Option<u64>,
+    /// Test hook: panic inside the worker at this step.
+    #[serde(skip)]
+    pub inject_panic_at_step: Option<u64>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            batch_size: 128,
+            hidden: vec![512, 256],
+            latent_dim: 2,
+            seed: 42,
+            models: ModelKind::ALL.to_vec(),
+            codes_for_all: false,
+            inject_nan_at_step: None,
+            inject_panic_at_step: None,
+        }
+    }
+}
+
+/// Requests from the UI to the worker.
+#[derive(Debug, Clone)]
+pub enum TrainCommand {
+    /// Build fresh models and start training on `dataset`.
+    Start {
+        config: TrainConfig,
+        dataset: Arc<Dataset>,
+    },
+    Pause,
+    Resume,
+    /// Stop and drop the models (the UI's Reset).
+    Stop,
+    /// Encode all items, not only the held-out ones, for the code plots.
+    SetCodesForAll(bool),
+    /// End the worker thread.
+    Shutdown,
+}
+
+/// What the worker is doing, for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerState {
+    /// Choosing and opening the compute device.
+    Starting,
+    /// Compiling GPU kernels before the first step.
+    WarmingUp,
+    Idle,
+    Training,
+    Paused,
+}
+
+/// One point of a loss curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossPoint {
+    pub step: u64,
+    pub epoch: f64,
+    /// Negative log-likelihood of the data under the decoder (BCE summed over pixels), per image.
+    pub recon: f64,
+    /// KL(q(z|x) ‖ N(0, I)) per image; zero for the AE.
+    pub kl: f64,
+}
+
+/// 2-D codes of a set of items, with their labels (for colouring).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Codes {
+    pub step: u64,
+    pub points: Vec<[f32; 2]>,
+    pub labels: Vec<u8>,
+}
+
+/// Notifications from the worker to the UI.
+#[derive(Debug, Clone)]
+pub enum TrainEvent {
+    DeviceReady(DeviceInfo),
+    State(WorkerState),
+    Loss {
+        model: ModelKind,
+        point: LossPoint,
+    },
+    /// Held-out loss, measured now and then.
+    HeldOut {
+        model: ModelKind,
+        point: LossPoint,
+    },
+    Codes {
+        model: ModelKind,
+        codes: Codes,
+    },
+    /// A non-finite loss stopped training; the weights from before that step were kept.
+    Diverged {
+        model: ModelKind,
+        step: u64,
+        message: String,
+    },
+    /// Something failed (device, data, a panic in the worker). The worker keeps running.
+    Failed(String),
+}
+
+/// How the UI asks for a device before the worker starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerOptions {
+    pub device: DevicePref,
+}

@@ -1,0 +1,350 @@
+//! The trainer thread. It owns the device and the models; the UI talks to it only through channels.
+//!
+//! ```text
+//!   UI thread ── TrainCommand ──▶ worker thread (TrainSession, burn)
+//!   UI thread ◀── TrainEvent ──── worker thread, then waker() → egui repaint
+//! ```
+//! A panic inside training is caught here and reported as `TrainEvent::Failed`; the worker then waits for the next
+//! command, so the app keeps running and can train again.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+
+use super::protocol::{Codes, LossPoint, ModelKind, TrainCommand, TrainEvent, WorkerOptions, WorkerState};
+use super::session::{StepOutcome, TrainSession};
+use crate::models::device::{self, Backend};
+
+/// How often loss points, codes and held-out losses are sent while training.
+const LOSS_EVERY: Duration = Duration::from_millis(100);
+const CODES_EVERY: Duration = Duration::from_millis(700);
+const HELDOUT_EVERY: Duration = Duration::from_millis(2000);
+
+/// Called after events are sent, to wake the UI (egui's `request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The UI's end of the worker.
+pub struct TrainerHandle {
+    commands: Sender<TrainCommand>,
+    events: Receiver<TrainEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TrainerHandle {
+    /// Starts the worker thread. It chooses the device first and reports it with `DeviceReady`.
+    pub fn spawn(options: WorkerOptions, waker: Waker) -> Self {
+        let (cmd_tx, cmd_rx) = mpsc::channel();
+        let (ev_tx, ev_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("latent-lab-trainer".into())
+            .spawn(move || Worker::new(options, cmd_rx, ev_tx, waker).run())
+            .ok();
+        let handle = Self { commands: cmd_tx, events: ev_rx, thread };
+        if handle.thread.is_none() {
+            // Could not start a thread at all: the UI learns it through the event channel's disconnect.
+            log_error("could not start the trainer thread");
+        }
+        handle
+    }
+
+    /// Sends a command; returns false if the worker is gone.
+    pub fn send(&self, command: TrainCommand) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// Takes every event that has arrived, without waiting.
+    pub fn drain(&self) -> Vec<TrainEvent> {
+        let mut out = Vec::new();
+        loop {
+            match self.events.try_recv() {
+                Ok(e) => out.push(e),
+                Err(TryRecvError::Empty) => return out,
+                Err(TryRecvError::Disconnected) => {
+                    if self.thread.as_ref().is_some_and(JoinHandle::is_finished) || self.thread.is_none() {
+                        out.push(TrainEvent::Failed("the trainer thread has stopped; restart the app".into()));
+                    }
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the next event (for tests and the CLI, never the UI thread).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<TrainEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for TrainerHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(TrainCommand::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn log_error(msg: &str) {
+    eprintln!("latent-lab: {msg}");
+}
+
+/// Turns a panic payload into text.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+struct Worker {
+    options: WorkerOptions,
+    commands: Receiver<TrainCommand>,
+    events: Sender<TrainEvent>,
+    waker: Waker,
+    device: Option<Device>,
+    session: Option<TrainSession>,
+    paused: bool,
+    codes_for_all: bool,
+    pending: Vec<(ModelKind, LossPoint)>,
+    last_loss: Instant,
+    last_codes: Instant,
+    last_heldout: Instant,
+}
+
+impl Worker {
+    fn new(options: WorkerOptions, commands: Receiver<TrainCommand>, events: Sender<TrainEvent>, waker: Waker) -> Self {
+        let now = Instant::now();
+        Self {
+            options,
+            commands,
+            events,
+            waker,
+            device: None,
+            session: None,
+            paused: false,
+            codes_for_all: false,
+            pending: Vec::new(),
+            last_loss: now,
+            last_codes: now,
+            last_heldout: now,
+        }
+    }
+
+    fn emit(&self, event: TrainEvent) {
+        let _ = self.events.send(event);
+        (self.waker)();
+    }
+
+    fn state(&self) -> WorkerState {
+        match (&self.session, self.paused) {
+            (None, _) => WorkerState::Idle,
+            (Some(_), true) => WorkerState::Paused,
+            (Some(_), false) => WorkerState::Training,
+        }
+    }
+
+    fn run(mut self) {
+        self.emit(TrainEvent::State(WorkerState::Starting));
+        let pref = self.options.device;
+        match catch_unwind(|| device::select(pref)) {
+            Ok((device, info)) => {
+                let is_gpu = info.backend == Backend::Wgpu;
+                self.emit(TrainEvent::DeviceReady(info));
+                if is_gpu {
+                    self.emit(TrainEvent::State(WorkerState::WarmingUp));
+                    if let Err(p) = catch_unwind(AssertUnwindSafe(|| warm_up(&device))) {
+                        self.emit(TrainEvent::Failed(format!("GPU warm-up failed: {}", panic_message(&*p))));
+                    }
+                }
+                self.device = Some(device);
+            }
+            Err(p) => {
+                let (device, info) = device::select(device::DevicePref::Cpu);
+                self.emit(TrainEvent::Failed(format!("GPU probe failed ({}); using the CPU", panic_message(&*p))));
+                self.emit(TrainEvent::DeviceReady(info));
+                self.device = Some(device);
+            }
+        }
+        self.emit(TrainEvent::State(WorkerState::Idle));
+        loop {
+            let training = self.session.is_some() && !self.paused;
+            let command = if training {
+                match self.commands.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            } else {
+                match self.commands.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => return,
+                }
+            };
+            if let Some(command) = command {
+                if !self.handle(command) {
+                    return;
+                }
+                continue;
+            }
+            self.tick();
+        }
+    }
+
+    /// Applies a command; returns false on shutdown.
+    fn handle(&mut self, command: TrainCommand) -> bool {
+        match command {
+            TrainCommand::Start { config, dataset } => {
+                let Some(device) = self.device.clone() else { return true };
+                self.codes_for_all = config.codes_for_all;
+                match catch_unwind(AssertUnwindSafe(|| TrainSession::new(config, dataset, &device))) {
+                    Ok(Ok(session)) => {
+                        self.session = Some(session);
+                        self.paused = false;
+                        self.pending.clear();
+                        self.send_codes();
+                        let now = Instant::now();
+                        self.last_loss = now;
+                        self.last_heldout = now;
+                    }
+                    Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
+                    Err(p) => {
+                        self.emit(TrainEvent::Failed(format!("could not build the models: {}", panic_message(&*p))))
+                    }
+                }
+            }
+            TrainCommand::Pause => {
+                self.flush_losses();
+                self.paused = true;
+            }
+            TrainCommand::Resume => self.paused = false,
+            TrainCommand::Stop => {
+                self.session = None;
+                self.paused = false;
+            }
+            TrainCommand::SetCodesForAll(all) => {
+                self.codes_for_all = all;
+                if self.session.is_some() {
+                    self.send_codes();
+                }
+            }
+            TrainCommand::Shutdown => return false,
+        }
+        self.emit(TrainEvent::State(self.state()));
+        true
+    }
+
+    /// One training step plus whatever reporting is due.
+    fn tick(&mut self) {
+        let Some(session) = self.session.as_mut() else { return };
+        let outcome = catch_unwind(AssertUnwindSafe(|| session.step()));
+        let outcomes = match outcome {
+            Ok(o) => o,
+            Err(p) => {
+                self.session = None;
+                self.emit(TrainEvent::Failed(format!("training crashed: {}", panic_message(&*p))));
+                self.emit(TrainEvent::State(WorkerState::Idle));
+                return;
+            }
+        };
+        for (kind, outcome) in outcomes {
+            match outcome {
+                StepOutcome::Trained(p) => self.pending.push((kind, p)),
+                StepOutcome::Diverged { step, message } => {
+                    self.flush_losses();
+                    self.emit(TrainEvent::Diverged { model: kind, step, message });
+                    self.send_codes();
+                }
+            }
+        }
+        let now = Instant::now();
+        if now - self.last_loss >= LOSS_EVERY {
+            self.flush_losses();
+        }
+        if now - self.last_codes >= CODES_EVERY {
+            self.send_codes();
+        }
+        if now - self.last_heldout >= HELDOUT_EVERY {
+            self.send_heldout();
+        }
+        if !self.session.as_ref().is_some_and(TrainSession::any_live) {
+            // Every model diverged: training is over, the kept weights stay until the next Start or Stop.
+            self.flush_losses();
+            self.paused = true;
+            self.emit(TrainEvent::State(WorkerState::Paused));
+        }
+    }
+
+    /// Sends the mean of the pending loss points per model.
+    fn flush_losses(&mut self) {
+        self.last_loss = Instant::now();
+        for kind in ModelKind::ALL {
+            let points: Vec<LossPoint> = self.pending.iter().filter(|(k, _)| *k == kind).map(|(_, p)| *p).collect();
+            let Some(last) = points.last() else { continue };
+            let n = points.len() as f64;
+            let point = LossPoint {
+                step: last.step,
+                epoch: last.epoch,
+                recon: points.iter().map(|p| p.recon).sum::<f64>() / n,
+                kl: points.iter().map(|p| p.kl).sum::<f64>() / n,
+            };
+            self.emit(TrainEvent::Loss { model: kind, point });
+        }
+        self.pending.clear();
+    }
+
+    fn code_items(&self, session: &TrainSession) -> Vec<usize> {
+        if self.codes_for_all {
+            (0..session.dataset().len()).collect()
+        } else {
+            session.dataset().heldout_range().collect()
+        }
+    }
+
+    fn send_codes(&mut self) {
+        self.last_codes = Instant::now();
+        let Some(session) = self.session.as_ref() else { return };
+        let items = self.code_items(session);
+        let labels: Vec<u8> = items.iter().map(|&i| session.dataset().labels[i]).collect();
+        let step = session.step_count();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            session.kinds().into_iter().map(|k| (k, session.codes(k, &items))).collect::<Vec<_>>()
+        }));
+        match result {
+            Ok(all) => {
+                for (model, points) in all {
+                    self.emit(TrainEvent::Codes { model, codes: Codes { step, points, labels: labels.clone() } });
+                }
+            }
+            Err(p) => self.emit(TrainEvent::Failed(format!("encoding failed: {}", panic_message(&*p)))),
+        }
+    }
+
+    fn send_heldout(&mut self) {
+        self.last_heldout = Instant::now();
+        let Some(session) = self.session.as_ref() else { return };
+        let items: Vec<usize> = session.dataset().heldout_range().collect();
+        for kind in session.kinds() {
+            if let Ok(Some(point)) = catch_unwind(AssertUnwindSafe(|| session.evaluate(kind, &items))) {
+                self.emit(TrainEvent::HeldOut { model: kind, point });
+            }
+        }
+    }
+}
+
+/// Runs one tiny forward and backward pass so the GPU kernels compile before the user's first step.
+fn warm_up(device: &Device) {
+    use crate::models::AutoencoderConfig;
+    use burn::prelude::*;
+    let device = device.clone().autodiff();
+    let model = AutoencoderConfig::new(16, vec![8], 2, true).init(&device);
+    let x = Tensor::<2>::zeros([4, 16], &device);
+    let eps = Tensor::<2>::zeros([4, 2], &device);
+    let loss = model.loss(x, Some(eps)).total();
+    let _ = loss.backward();
+    let _ = device.sync();
+}

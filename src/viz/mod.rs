@@ -1,0 +1,4 @@
+//! Visual helpers shared by the lessons: colours and fonts.
+
+pub mod fonts;
+pub mod palette;

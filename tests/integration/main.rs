@@ -1,0 +1,5 @@
+//! The one integration-test crate (each file in tests/ would link burn and egui again).
+
+mod idx_files;
+mod ui;
+mod worker;

@@ -1,0 +1,93 @@
+//! UI flows through egui_kittest: the app opens, Train produces codes, bad datasets are reported and nothing is lost.
+
+use std::time::{Duration, Instant};
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use latent_lab::app::{AppOptions, LatentLabApp};
+use latent_lab::models::device::DevicePref;
+
+fn harness() -> Harness<'static, LatentLabApp> {
+    Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 900.0))
+        .build_eframe(|cc| LatentLabApp::new(cc, AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
+}
+
+/// Steps frames until `pred` holds (the worker runs in real time, so frames are paced).
+fn step_until(
+    h: &mut Harness<'static, LatentLabApp>,
+    secs: u64,
+    what: &str,
+    pred: impl Fn(&Harness<'static, LatentLabApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        h.step();
+        if pred(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+#[test]
+fn train_shows_codes_and_losses_for_both_models() {
+    let mut h = harness();
+    step_until(&mut h, 30, "the device in the status bar", |h| {
+        h.query_by_label_contains("Device: CPU (flex").is_some()
+    });
+    assert!(h.query_by_label_contains("Trainer: idle").is_some());
+    assert!(h.query_by_label("Latent space").is_some(), "the lesson tab");
+    h.get_by_label("Train").click();
+    step_until(&mut h, 60, "codes in both plots", |h| {
+        h.query_by_label_contains("Autoencoder codes (1000 digits").is_some()
+            && h.query_by_label_contains("VAE codes: encoder means (1000 digits").is_some()
+    });
+    step_until(&mut h, 60, "loss readouts", |h| {
+        h.query_by_label_contains("AE   step").is_some() && h.query_by_label_contains("VAE  step").is_some()
+    });
+    assert!(h.query_by_label_contains("Trainer: training").is_some());
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 30, "paused", |h| h.query_by_label_contains("Trainer: paused").is_some());
+    assert!(h.query_by_label("Resume").is_some());
+    h.get_by_label("Reset").click();
+    step_until(&mut h, 30, "idle after reset", |h| h.query_by_label_contains("Trainer: idle").is_some());
+    assert!(h.query_by_label("Train").is_some());
+    assert!(h.query_by_label("AE: not trained yet").is_some());
+}
+
+#[test]
+fn a_bad_dataset_is_reported_and_the_current_one_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("images.gz");
+    std::fs::write(&bad, b"not gzip at all").unwrap();
+    let mut h = harness();
+    h.step();
+    h.state_mut().open_dataset(&bad, &bad);
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("Could not open the dataset").is_some());
+    assert!(h.query_by_label_contains("not gzip-compressed").is_some());
+    assert_eq!(h.state().dataset().len(), 10_000, "MNIST stays loaded");
+    assert!(h.query_by_label_contains("Data: MNIST (10k, built in)").is_some());
+    h.get_by_label("Dismiss").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("Could not open the dataset").is_none());
+}
+
+#[test]
+fn invalid_hidden_sizes_disable_train_with_a_reason() {
+    let mut h = harness();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "Hidden sizes").focus();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "Hidden sizes").type_text(", x");
+    h.step();
+    h.step();
+    let field = h.get_by_role_and_label(Role::TextInput, "Hidden sizes");
+    assert!(field.value().is_some_and(|v| v.ends_with(", x")), "{:?}", field.value());
+    assert!(h.query_by_label_contains("is not a whole number").is_some());
+}

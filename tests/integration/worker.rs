@@ -1,0 +1,163 @@
+//! The worker protocol end to end on the CPU: events arrive, pause/stop work, divergence and panics are reported.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use latent_lab::data::Dataset;
+use latent_lab::models::device::DevicePref;
+use latent_lab::train::{
+    ModelKind, StepOutcome, TrainCommand, TrainConfig, TrainEvent, TrainSession, TrainerHandle, WorkerOptions,
+    WorkerState,
+};
+
+/// Small and fast settings for tests.
+fn quick_config() -> TrainConfig {
+    TrainConfig { hidden: vec![32], batch_size: 32, ..TrainConfig::default() }
+}
+
+fn dataset() -> Arc<Dataset> {
+    Arc::new(Dataset::builtin_mnist().unwrap())
+}
+
+fn spawn() -> TrainerHandle {
+    TrainerHandle::spawn(WorkerOptions { device: DevicePref::Cpu }, Arc::new(|| {}))
+}
+
+/// Waits for the first event matching `pred`, failing after `secs`.
+fn wait_for(h: &TrainerHandle, secs: u64, what: &str, mut pred: impl FnMut(&TrainEvent) -> bool) -> TrainEvent {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Some(e) = h.recv_timeout(Duration::from_millis(50))
+            && pred(&e)
+        {
+            return e;
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn wait_state(h: &TrainerHandle, state: WorkerState) {
+    wait_for(h, 30, &format!("{state:?}"), |e| matches!(e, TrainEvent::State(s) if *s == state));
+}
+
+#[test]
+fn events_flow_and_pause_resume_stop_work() {
+    let h = spawn();
+    let ready = wait_for(&h, 30, "DeviceReady", |e| matches!(e, TrainEvent::DeviceReady(_)));
+    let TrainEvent::DeviceReady(info) = ready else { unreachable!() };
+    assert!(info.label.starts_with("CPU (flex"), "{}", info.label);
+    wait_state(&h, WorkerState::Idle);
+
+    assert!(h.send(TrainCommand::Start { config: quick_config(), dataset: dataset() }));
+    let codes = wait_for(&h, 30, "codes", |e| matches!(e, TrainEvent::Codes { .. }));
+    if let TrainEvent::Codes { codes, .. } = codes {
+        assert_eq!(codes.points.len(), 1000, "the held-out digits");
+        assert_eq!(codes.labels.len(), 1000);
+    }
+    for kind in ModelKind::ALL {
+        let e = wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { model, .. } if *model == kind));
+        let TrainEvent::Loss { point, .. } = e else { unreachable!() };
+        assert!(point.recon.is_finite() && point.recon > 0.0);
+        assert_eq!(point.kl == 0.0, kind == ModelKind::Autoencoder, "only the VAE pays KL");
+    }
+
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+    // Drain whatever was in flight, then no more losses while paused.
+    while h.recv_timeout(Duration::from_millis(100)).is_some() {}
+    let quiet = Instant::now();
+    while quiet.elapsed() < Duration::from_millis(400) {
+        if let Some(e) = h.recv_timeout(Duration::from_millis(50)) {
+            assert!(!matches!(e, TrainEvent::Loss { .. }), "no training while paused: {e:?}");
+        }
+    }
+    h.send(TrainCommand::Resume);
+    wait_state(&h, WorkerState::Training);
+    wait_for(&h, 30, "loss after resume", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Stop);
+    wait_state(&h, WorkerState::Idle);
+}
+
+#[test]
+fn forced_nan_stops_training_and_keeps_the_last_good_weights() {
+    let data = dataset();
+    let config = TrainConfig { inject_nan_at_step: Some(4), ..quick_config() };
+    let device = burn::tensor::Device::flex();
+    let mut session = TrainSession::new(config, data.clone(), &device).unwrap();
+    for _ in 0..3 {
+        assert!(session.step().iter().all(|(_, o)| matches!(o, StepOutcome::Trained(_))));
+    }
+    let items: Vec<usize> = data.heldout_range().take(50).collect();
+    let before: Vec<_> = ModelKind::ALL.iter().map(|&k| session.codes(k, &items)).collect();
+    let outcomes = session.step();
+    assert_eq!(outcomes.len(), 2);
+    for (_, o) in &outcomes {
+        let StepOutcome::Diverged { step, message } = o else { panic!("expected divergence, got {o:?}") };
+        assert_eq!(*step, 4);
+        assert!(message.contains("diverged at step 4") && message.contains("learning rate too high"), "{message}");
+    }
+    assert!(!session.any_live());
+    let after: Vec<_> = ModelKind::ALL.iter().map(|&k| session.codes(k, &items)).collect();
+    assert_eq!(before, after, "the weights from before the NaN step are kept");
+    assert!(after.iter().flatten().all(|p| p[0].is_finite() && p[1].is_finite()));
+    assert!(session.step().is_empty(), "diverged models do not train on");
+}
+
+#[test]
+fn worker_reports_divergence_and_panics_and_keeps_running() {
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { inject_nan_at_step: Some(3), ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    let e = wait_for(&h, 30, "divergence", |e| matches!(e, TrainEvent::Diverged { .. }));
+    let TrainEvent::Diverged { step, message, .. } = e else { unreachable!() };
+    assert_eq!(step, 3);
+    assert!(message.contains("diverged at step 3"), "{message}");
+    wait_state(&h, WorkerState::Paused);
+
+    let config = TrainConfig { inject_panic_at_step: Some(2), ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    let e = wait_for(&h, 30, "failure", |e| matches!(e, TrainEvent::Failed(_)));
+    let TrainEvent::Failed(msg) = e else { unreachable!() };
+    assert!(msg.contains("training crashed") && msg.contains("injected test panic"), "{msg}");
+    wait_state(&h, WorkerState::Idle);
+
+    // The same worker trains again.
+    h.send(TrainCommand::Start { config: quick_config(), dataset: dataset() });
+    wait_for(&h, 30, "loss after a panic", |e| matches!(e, TrainEvent::Loss { .. }));
+}
+
+#[test]
+fn invalid_settings_are_refused_with_a_message() {
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { batch_size: 0, ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    let e = wait_for(&h, 30, "failure", |e| matches!(e, TrainEvent::Failed(_)));
+    let TrainEvent::Failed(msg) = e else { unreachable!() };
+    assert!(msg.contains("batch size"), "{msg}");
+}
+
+#[test]
+fn training_lowers_the_vae_loss_and_separates_digits() {
+    let data = dataset();
+    let config =
+        TrainConfig { hidden: vec![128], batch_size: 64, models: vec![ModelKind::Vae], ..TrainConfig::default() };
+    let mut session = TrainSession::new(config, data.clone(), &burn::tensor::Device::flex()).unwrap();
+    let items: Vec<usize> = data.heldout_range().collect();
+    let first = session.evaluate(ModelKind::Vae, &items).unwrap();
+    for _ in 0..300 {
+        session.step();
+    }
+    let later = session.evaluate(ModelKind::Vae, &items).unwrap();
+    assert!(later.recon + later.kl < first.recon + first.kl - 100.0, "{first:?} → {later:?}");
+    let train: Vec<usize> = (0..2000).collect();
+    let acc = latent_lab::train::knn::knn_accuracy(
+        &session.codes_full(ModelKind::Vae, &train),
+        &data.labels[..2000],
+        &session.codes_full(ModelKind::Vae, &items),
+        &data.labels[data.train_len..],
+        5,
+    );
+    assert!(acc > 0.3, "2-D VAE codes should beat chance (0.1) clearly after 300 steps, got {acc}");
+}
