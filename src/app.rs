@@ -77,7 +77,7 @@ pub struct LatentLabApp {
 
 impl LatentLabApp {
     /// Builds the app; the worker thread starts here and chooses the device in the background.
-    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: &AppOptions) -> Self {
         crate::viz::fonts::install(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
         let trainer =
@@ -167,7 +167,7 @@ impl LatentLabApp {
     fn handle_event(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::DeviceReady(info) => self.device = Some(info.clone()),
-            TrainEvent::State(state) => self.worker_state = state.clone(),
+            TrainEvent::State(state) => self.worker_state = *state,
             TrainEvent::Failed(msg) => self.error = Some(msg.clone()),
             TrainEvent::Diverged { message, .. } => self.error = Some(message.clone()),
             _ => {}

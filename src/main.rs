@@ -35,6 +35,6 @@ fn run_gui(options: AppOptions) -> anyhow::Result<()> {
             .with_min_inner_size([900.0, 600.0]),
         ..Default::default()
     };
-    eframe::run_native("latent-lab", native, Box::new(move |cc| Ok(Box::new(LatentLabApp::new(cc, options)))))
+    eframe::run_native("latent-lab", native, Box::new(move |cc| Ok(Box::new(LatentLabApp::new(cc, &options)))))
         .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }

@@ -46,7 +46,7 @@ impl Dataset {
         let labels_name = Path::new("assets/mnist-10k/labels-idx1-ubyte.gz");
         let images = idx::parse_images(images_name, &idx::decode_bytes(images_name, MNIST_IMAGES_GZ)?)?;
         let labels = idx::parse_labels(labels_name, &idx::decode_bytes(labels_name, MNIST_LABELS_GZ)?)?;
-        Self::from_parts("MNIST (10k, built in)".into(), images_name, labels_name, images, labels)
+        Self::from_parts("MNIST (10k, built in)".into(), images_name, labels_name, &images, labels)
     }
 
     /// Loads a pair of IDX files (raw or gzip). The last tenth (at least one item) is held out.
@@ -56,14 +56,14 @@ impl Dataset {
         let name = images_path
             .file_name()
             .map_or_else(|| images_path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        Self::from_parts(name, images_path, labels_path, images, labels)
+        Self::from_parts(name, images_path, labels_path, &images, labels)
     }
 
     fn from_parts(
         name: String,
         images_path: &Path,
         labels_path: &Path,
-        images: idx::IdxImages,
+        images: &idx::IdxImages,
         labels: Vec<u8>,
     ) -> Result<Self, DataError> {
         if images.count != labels.len() {

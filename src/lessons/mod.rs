@@ -1,5 +1,5 @@
-//! Lessons: one tab each. A lesson is pure egui: it sends commands to the trainer and reacts to its plain-data
-//! events, so it can be tested with egui_kittest without training anything.
+//! Lessons: one tab each. A lesson is pure `egui`: it sends commands to the trainer and reacts to its plain-data
+//! events, so it can be tested with `egui_kittest` without training anything.
 
 pub mod latent_space;
 

@@ -1,6 +1,6 @@
 //! MLP autoencoder and VAE with a Bernoulli observation model on logits.
 //!
-//! Encoder `D-h₁-…-h_k-(z or 2z)`, decoder mirrors it, ReLU between layers. The VAE's encoder outputs the mean and
+//! Encoder `D-h₁-…-h_k-(z or 2z)`, decoder mirrors it, rectifiers between layers. The VAE's encoder outputs the mean and
 //! log-variance of a diagonal Gaussian q(z|x); z is sampled with the reparametrisation z = μ + σ ⊙ ε.
 
 use burn::nn::{Linear, LinearConfig};

@@ -92,7 +92,7 @@ pub enum TrainCommand {
 }
 
 /// What the worker is doing, for the status bar.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkerState {
     /// Choosing and opening the compute device.
     Starting,

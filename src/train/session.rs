@@ -169,9 +169,7 @@ impl TrainSession {
         let x = self.next_batch();
         self.step += 1;
         let step = self.step;
-        if self.config.inject_panic_at_step == Some(step) {
-            panic!("injected test panic at step {step}");
-        }
+        assert!(self.config.inject_panic_at_step != Some(step), "injected test panic at step {step}");
         let epoch = self.epoch();
         let b = self.config.batch_size;
         let latent = self.config.latent_dim;

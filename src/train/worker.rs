@@ -22,7 +22,7 @@ use crate::models::device::{self, Backend};
 /// How often loss points, codes and held-out losses are sent while training.
 const LOSS_EVERY: Duration = Duration::from_millis(100);
 const CODES_EVERY: Duration = Duration::from_millis(700);
-const HELDOUT_EVERY: Duration = Duration::from_millis(2000);
+const HELDOUT_EVERY: Duration = Duration::from_secs(2);
 
 /// Called after events are sent, to wake the UI (egui's `request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -213,7 +213,7 @@ impl Worker {
                     }
                     Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
                     Err(p) => {
-                        self.emit(TrainEvent::Failed(format!("could not build the models: {}", panic_message(&*p))))
+                        self.emit(TrainEvent::Failed(format!("could not build the models: {}", panic_message(&*p))));
                     }
                 }
             }

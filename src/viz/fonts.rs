@@ -1,4 +1,4 @@
-//! Fonts: egui's default font lacks many maths symbols (‖, ∇, ⊙, subscripts …), so DejaVu Sans (shipped in
+//! Fonts: egui's default font lacks many maths symbols (‖, ∇, ⊙, subscripts …), so `DejaVu Sans` (shipped in
 //! `assets/fonts` with its licence) is added as the fallback of every family.
 
 use eframe::egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};

@@ -1,4 +1,4 @@
-//! UI flows through egui_kittest: the app opens, Train produces codes, bad datasets are reported and nothing is lost.
+//! UI flows through `egui_kittest`: the app opens, Train produces codes, bad datasets are reported and nothing is lost.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use latent_lab::models::device::DevicePref;
 fn harness() -> Harness<'static, LatentLabApp> {
     Harness::builder()
         .with_size(eframe::egui::vec2(1400.0, 900.0))
-        .build_eframe(|cc| LatentLabApp::new(cc, AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
+        .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
 }
 
 /// Steps frames until `pred` holds (the worker runs in real time, so frames are paced).

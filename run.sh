@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up (system packages), builds (release) and opens latent-lab. Arguments go to the app, e.g. `./run.sh --device cpu`
+# or `./run.sh train vae --seconds 20`.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/latent-lab/target}"
+cargo build --release --locked
+exec "$CARGO_TARGET_DIR/release/latent-lab" "$@"
