@@ -52,6 +52,24 @@ impl From<ModelArg> for ModelKind {
     }
 }
 
+/// Which models `bench train` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchModel {
+    Ae,
+    Vae,
+    Both,
+}
+
+impl BenchModel {
+    fn kinds(self) -> Vec<ModelKind> {
+        match self {
+            Self::Ae => vec![ModelKind::Autoencoder],
+            Self::Vae => vec![ModelKind::Vae],
+            Self::Both => ModelKind::ALL.to_vec(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// IDX images file (raw or .gz); default: the built-in MNIST digits.
@@ -95,12 +113,16 @@ pub struct TrainArgs {
 pub enum BenchWhat {
     /// Time training steps: prints ms/step and images/s.
     Train {
-        #[arg(long, value_enum, default_value_t = ModelArg::Vae)]
-        model: ModelArg,
+        /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
+        #[arg(long, value_enum, default_value_t = BenchModel::Vae)]
+        model: BenchModel,
         #[arg(long, default_value_t = 50)]
         steps: usize,
         #[arg(long, default_value_t = 128)]
         batch_size: usize,
+        /// Threads a lone model splits its batch over (default: every core on the CPU backend, 1 on a GPU).
+        #[arg(long)]
+        split: Option<usize>,
     },
 }
 
@@ -143,7 +165,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         models: vec![kind],
         ..TrainConfig::default()
     };
-    let mut session = TrainSession::new(config, dataset.clone(), &device)?;
+    let mut session = TrainSession::new(config, dataset.clone(), &device)?.with_cpu_threads(info.cpu_threads());
     let seconds = match (args.seconds, args.epochs) {
         (Some(s), _) if !(s.is_finite() && s > 0.0) => bail!("--seconds must be positive, got {s}"),
         (_, Some(e)) if !(e.is_finite() && e > 0.0) => bail!("--epochs must be positive, got {e}"),
@@ -246,27 +268,36 @@ pub fn print_report(r: &TrainReport) {
     }
 }
 
-/// `latent-lab bench train …`: prints ms/step and images/s.
-pub fn bench_train(model: ModelArg, steps: usize, batch_size: usize, device_pref: DevicePref) -> anyhow::Result<()> {
+/// `latent-lab bench train …`: prints ms/step and images/s (images through all models together).
+pub fn bench_train(
+    model: BenchModel,
+    steps: usize,
+    batch_size: usize,
+    split: Option<usize>,
+    device_pref: DevicePref,
+) -> anyhow::Result<()> {
     let dataset = Arc::new(Dataset::builtin_mnist()?);
     let (device, info) = device::select(device_pref);
-    let config = TrainConfig { batch_size, models: vec![model.into()], ..TrainConfig::default() };
-    let mut session = TrainSession::new(config, dataset, &device)?;
-    println!("device: {} ({})", info.label, info.reason);
+    let kinds = model.kinds();
+    let names: Vec<&str> = kinds.iter().map(|k| k.short()).collect();
+    let config = TrainConfig { batch_size, models: kinds.clone(), ..TrainConfig::default() };
+    let threads = split.unwrap_or_else(|| info.cpu_threads());
+    let mut session = TrainSession::new(config, dataset, &device)?.with_cpu_threads(threads);
+    println!("device: {} ({}); a lone model splits its batch over {threads} thread(s)", info.label, info.reason);
     let warm = Instant::now();
     for _ in 0..5 {
         session.step();
     }
     let _ = device.sync();
     println!("warm-up (5 steps): {:.2} s", warm.elapsed().as_secs_f64());
+    let steps = steps.max(1);
     let start = Instant::now();
-    for _ in 0..steps.max(1) {
+    for _ in 0..steps {
         session.step();
     }
     let _ = device.sync();
-    let secs = start.elapsed().as_secs_f64();
-    let per_step = secs * 1000.0 / steps.max(1) as f64;
-    println!("{}: {} steps, batch {batch_size}: {per_step:.2} ms/step", ModelKind::from(model).short(), steps.max(1));
-    println!("throughput: {:.0} images/s", batch_size as f64 * 1000.0 / per_step);
+    let per_step = start.elapsed().as_secs_f64() * 1000.0 / steps as f64;
+    println!("{}: {steps} steps, batch {batch_size}: {per_step:.2} ms/step", names.join("+"));
+    println!("throughput: {:.0} images/s", (batch_size * kinds.len()) as f64 * 1000.0 / per_step);
     Ok(())
 }

@@ -10,6 +10,7 @@ use latent_lab::cli::{self, BenchWhat, Cli, Command};
 fn main() -> anyhow::Result<()> {
     let launched = Instant::now();
     let cli = Cli::parse();
+    latent_lab::models::device::configure_cpu_threads();
     match cli.command {
         Some(Command::Train(args)) => {
             let report = cli::train(&args, cli.device)?;
@@ -20,8 +21,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size } }) => {
-            cli::bench_train(model, steps, batch_size, cli.device)
+        Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
+            cli::bench_train(model, steps, batch_size, split, cli.device)
         }
         None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
     }

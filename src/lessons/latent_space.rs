@@ -162,17 +162,33 @@ impl LatentSpaceLesson {
             }
         });
         ui.separator();
-        for kind in ModelKind::ALL {
-            let view = &self.views[kind.index()];
-            let last = view.train_curve.last();
-            let text = match last {
-                Some(p) if kind == ModelKind::Vae => {
-                    format!("VAE  step {}  recon {:.1}  KL {:.2}  −ELBO {:.1}", p.step, p.recon, p.kl, p.recon + p.kl)
+        egui::Grid::new("loss-readout").num_columns(5).striped(true).show(ui, |ui| {
+            for head in ["", "step", "recon", "KL", "−ELBO"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for kind in ModelKind::ALL {
+                ui.label(kind.short());
+                match self.views[kind.index()].train_curve.last() {
+                    Some(p) => {
+                        ui.monospace(p.step.to_string());
+                        ui.monospace(format!("{:.1}", p.recon));
+                        if kind == ModelKind::Vae {
+                            ui.monospace(format!("{:.2}", p.kl));
+                            ui.monospace(format!("{:.1}", p.recon + p.kl));
+                        } else {
+                            ui.label("–");
+                            ui.label("–");
+                        }
+                    }
+                    None => {
+                        ui.label(format!("{}: not trained yet", kind.short()));
+                    }
                 }
-                Some(p) => format!("AE   step {}  recon {:.1}", p.step, p.recon),
-                None => format!("{}: not trained yet", kind.short()),
-            };
-            ui.monospace(text);
+                ui.end_row();
+            }
+        });
+        for view in &self.views {
             if let Some(msg) = &view.diverged {
                 ui.colored_label(ui.visuals().error_fg_color, msg);
             }

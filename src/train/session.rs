@@ -1,10 +1,11 @@
 //! One training run of the side-by-side models: batching, optimiser steps, divergence guard, codes and evaluation.
-//! Used by the worker thread (GUI) and directly by the CLI; it has no threads of its own.
+//! Used by the worker thread (GUI) and directly by the CLI. Within a step it may use scoped threads (one per model,
+//! or one per shard of a batch) that end before the step returns.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use rand::SeedableRng;
@@ -38,12 +39,109 @@ pub enum StepOutcome {
     },
 }
 
-/// One model with its optimiser and the last weights whose loss was finite.
+/// One model with its optimiser.
 struct ModelRun {
     kind: ModelKind,
     model: Autoencoder,
     optim: ModuleOptimizer,
     diverged: bool,
+}
+
+/// What every model needs to know about the current step.
+struct StepInfo {
+    step: u64,
+    epoch: f64,
+    /// Batch size and pixels per image.
+    shape: [usize; 2],
+    latent: usize,
+    learning_rate: f64,
+    inject_nan: bool,
+    /// Threads to split the batch over (1: no split).
+    shards: usize,
+}
+
+/// Loss terms (already weighted by the shard's share of the batch) and gradients of one shard of a batch.
+struct Shard {
+    recon: f64,
+    kl: f64,
+    total: f64,
+    /// `None` when the loss was not finite.
+    grads: Option<GradientsParams>,
+}
+
+impl Shard {
+    /// Forward and backward pass of `model` on `rows` images; the loss is scaled by `rows / batch` so the shards'
+    /// gradients add up to the whole batch's.
+    fn compute(model: &Autoencoder, pixels: &[f32], rows: usize, device: &Device, info: &StepInfo) -> Self {
+        let [batch, dim] = info.shape;
+        let weight = rows as f64 / batch as f64;
+        let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [rows, dim]), device);
+        let eps = model
+            .is_variational()
+            .then(|| Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device));
+        let terms = model.loss(x, eps);
+        let mut loss = terms.total().mul_scalar(weight);
+        if info.inject_nan {
+            loss = loss.mul_scalar(f32::NAN);
+        }
+        let recon = weight * f64::from(terms.recon.into_scalar::<f32>());
+        let kl = weight * f64::from(terms.kl.into_scalar::<f32>());
+        let total = f64::from(loss.clone().into_scalar::<f32>());
+        let grads = total.is_finite().then(|| GradientsParams::from_grads(loss.backward(), model));
+        Self { recon, kl, total, grads }
+    }
+}
+
+impl ModelRun {
+    /// Forward, divergence check, backward and Adam update on one batch. With `info.shards > 1` the batch is split
+    /// across that many threads, each with a replica of the model sharing its weights, and the gradients are summed
+    /// (data parallelism on the CPU). Takes the run by value so the optimiser holds the only handle to the weights
+    /// and can update them in place.
+    fn train_step(mut self, pixels: &[f32], device: &Device, info: &StepInfo) -> (Self, StepOutcome) {
+        let step = info.step;
+        let [batch, dim] = info.shape;
+        // Shards of fewer than 16 images cost more in threads than they save.
+        let shards = info.shards.clamp(1, (batch / 16).max(1));
+        let results: Vec<Shard> = if shards == 1 {
+            vec![Shard::compute(&self.model, pixels, batch, device, info)]
+        } else {
+            let rows_per = batch.div_ceil(shards);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = pixels
+                    .chunks(rows_per * dim)
+                    .map(|part| {
+                        let replica = self.model.valid().train().fork(device);
+                        scope.spawn(move || Shard::compute(&replica, part, part.len() / dim, device, info))
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            })
+        };
+        let recon = results.iter().map(|r| r.recon).sum();
+        let kl = results.iter().map(|r| r.kl).sum();
+        let total: f64 = results.iter().map(|r| r.total).sum();
+        let grads: Option<Vec<GradientsParams>> = results.into_iter().map(|r| r.grads).collect();
+        let Some(mut grads) = grads.filter(|_| total.is_finite()) else {
+            // The current weights produced finite losses on every earlier step: keep them and stop.
+            self.diverged = true;
+            let message = format!(
+                "{} diverged at step {step} (loss {total}) — learning rate too high? The weights from before this step are kept.",
+                self.kind.short()
+            );
+            return (self, StepOutcome::Diverged { step, message });
+        };
+        let grads = if grads.len() == 1 {
+            grads.remove(0)
+        } else {
+            let mut sum = GradientsAccumulator::new();
+            for g in grads {
+                sum.accumulate(&self.model, g);
+            }
+            sum.grads()
+        };
+        self.model = self.optim.step(info.learning_rate, self.model, grads);
+        (self, StepOutcome::Trained(LossPoint { step, epoch: info.epoch, recon, kl }))
+    }
 }
 
 /// A training run over a dataset.
@@ -57,6 +155,8 @@ pub struct TrainSession {
     rng: SmallRng,
     step: u64,
     batch_pixels: Vec<f32>,
+    /// CPU threads one model may use by splitting its batch (1 on a GPU).
+    cpu_threads: usize,
 }
 
 /// Checks settings a user can type before anything is built.
@@ -116,9 +216,18 @@ impl TrainSession {
             cursor: 0,
             step: 0,
             batch_pixels: Vec::new(),
+            cpu_threads: 1,
         };
         session.order.shuffle(&mut session.rng);
         Ok(session)
+    }
+
+    /// Lets a lone model split each batch over `threads` CPU threads (data parallelism). Use on the CPU backend
+    /// with one rayon thread per model; with two models, each already has a core.
+    #[must_use]
+    pub fn with_cpu_threads(mut self, threads: usize) -> Self {
+        self.cpu_threads = threads.max(1);
+        self
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -149,11 +258,10 @@ impl TrainSession {
         self.runs.iter().map(|r| r.kind).collect()
     }
 
-    fn next_batch(&mut self) -> Tensor<2> {
-        let b = self.config.batch_size;
-        let dim = self.dataset.dim();
+    /// Fills `batch_pixels` with the next mini-batch (reshuffling at the end of each epoch).
+    fn next_batch(&mut self) {
         self.batch_pixels.clear();
-        for _ in 0..b {
+        for _ in 0..self.config.batch_size {
             if self.cursor == self.order.len() {
                 self.order.shuffle(&mut self.rng);
                 self.cursor = 0;
@@ -161,47 +269,44 @@ impl TrainSession {
             self.batch_pixels.extend_from_slice(self.dataset.image(self.order[self.cursor]));
             self.cursor += 1;
         }
-        Tensor::from_data(TensorData::new(self.batch_pixels.clone(), [b, dim]), &self.device)
     }
 
-    /// One optimiser step for every live model on the same mini-batch.
+    /// One optimiser step for every live model on the same mini-batch. Models train in parallel, one thread each:
+    /// on the CPU backend a model of this size runs fastest on one core, so two models use both. A lone model
+    /// splits its batch over `cpu_threads` instead.
     pub fn step(&mut self) -> Vec<(ModelKind, StepOutcome)> {
-        let x = self.next_batch();
+        self.next_batch();
         self.step += 1;
-        let step = self.step;
-        assert!(self.config.inject_panic_at_step != Some(step), "injected test panic at step {step}");
-        let epoch = self.epoch();
-        let b = self.config.batch_size;
-        let latent = self.config.latent_dim;
-        let inject_nan = self.config.inject_nan_at_step == Some(step);
-        let mut outcomes = Vec::with_capacity(self.runs.len());
-        for run in self.runs.iter_mut().filter(|r| !r.diverged) {
-            let eps = run
-                .model
-                .is_variational()
-                .then(|| Tensor::<2>::random([b, latent], Distribution::Normal(0.0, 1.0), &self.device));
-            let terms = run.model.loss(x.clone(), eps);
-            let mut loss = terms.total();
-            if inject_nan {
-                loss = loss.mul_scalar(f32::NAN);
-            }
-            let recon = f64::from(terms.recon.into_scalar::<f32>());
-            let kl = f64::from(terms.kl.into_scalar::<f32>());
-            let total = f64::from(loss.clone().into_scalar::<f32>());
-            if !total.is_finite() {
-                // The weights that produced this loss came from steps whose losses were all finite: keep them.
-                run.diverged = true;
-                let message = format!(
-                    "{} diverged at step {step} (loss {total}) — learning rate too high? The weights from before this step are kept.",
-                    run.kind.short()
-                );
-                outcomes.push((run.kind, StepOutcome::Diverged { step, message }));
-                continue;
-            }
-            let grads = GradientsParams::from_grads(loss.backward(), &run.model);
-            run.model = run.optim.step(self.config.learning_rate, run.model.clone(), grads);
-            outcomes.push((run.kind, StepOutcome::Trained(LossPoint { step, epoch, recon, kl })));
+        let live_count = self.runs.iter().filter(|r| !r.diverged).count();
+        let step = StepInfo {
+            step: self.step,
+            epoch: self.epoch(),
+            shape: [self.config.batch_size, self.dataset.dim()],
+            latent: self.config.latent_dim,
+            learning_rate: self.config.learning_rate,
+            inject_nan: self.config.inject_nan_at_step == Some(self.step),
+            shards: if live_count == 1 { self.cpu_threads } else { 1 },
+        };
+        assert!(self.config.inject_panic_at_step != Some(step.step), "injected test panic at step {}", step.step);
+        let (pixels, device) = (&self.batch_pixels, &self.device);
+        let (live, resting): (Vec<ModelRun>, Vec<ModelRun>) =
+            std::mem::take(&mut self.runs).into_iter().partition(|r| !r.diverged);
+        let results: Vec<(ModelRun, StepOutcome)> = if live.len() < 2 {
+            live.into_iter().map(|run| run.train_step(pixels, device, &step)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    live.into_iter().map(|run| scope.spawn(|| run.train_step(pixels, device, &step))).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            })
+        };
+        let mut outcomes = Vec::with_capacity(results.len());
+        for (run, outcome) in results {
+            outcomes.push((run.kind, outcome));
+            self.runs.push(run);
         }
+        self.runs.extend(resting);
+        self.runs.sort_by_key(|r| r.kind.index());
         outcomes
     }
 
@@ -278,5 +383,79 @@ impl TrainSession {
         let json_path = path.with_extension("json");
         std::fs::write(&json_path, burn::config::config_to_json(&config)).map_err(|e| err(e.to_string()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::optim::SgdConfig;
+
+    use super::*;
+
+    /// Codes of a few fixed inputs, to compare two models' weights through their behaviour.
+    fn probe(model: &Autoencoder) -> Vec<f32> {
+        let device = Device::flex();
+        let x: Vec<f32> = (0..3 * 6).map(|i| ((i * 5) % 7) as f32 / 7.0).collect();
+        let (code, _) = model.valid().encode(Tensor::from_data(TensorData::new(x, [3, 6]), &device));
+        code.try_into_vec_as::<f32>().unwrap()
+    }
+
+    /// With plain SGD the update is proportional to the gradient, so equal changes mean the shards' gradients
+    /// (each weighted by its share of the batch, computed on replicas) add up to the whole batch's.
+    #[test]
+    fn splitting_a_batch_over_threads_gives_the_same_update() {
+        let device = Device::flex().autodiff();
+        let model = AutoencoderConfig::new(6, vec![5], 2, false).init(&device);
+        let before = probe(&model);
+        let pixels: Vec<f32> = (0..32 * 6).map(|i| ((i * 7) % 11) as f32 / 10.0).collect();
+        let change = |shards: usize| {
+            let run = ModelRun {
+                kind: ModelKind::Autoencoder,
+                model: model.clone(),
+                optim: SgdConfig::new().init(),
+                diverged: false,
+            };
+            let info = StepInfo {
+                step: 1,
+                epoch: 0.0,
+                shape: [8, 6],
+                latent: 2,
+                learning_rate: 0.05,
+                inject_nan: false,
+                shards,
+            };
+            let (run, outcome) = run.train_step(&pixels, &device, &info);
+            let StepOutcome::Trained(point) = outcome else { panic!("{outcome:?}") };
+            let delta: Vec<f32> = probe(&run.model).iter().zip(&before).map(|(a, b)| a - b).collect();
+            (delta, point.recon)
+        };
+        let (whole, whole_loss) = change(1);
+        let (split, split_loss) = change(2);
+        let norm = whole.iter().map(|d| d * d).sum::<f32>().sqrt();
+        assert!(norm > 1e-3, "the step must change the model: {whole:?}");
+        let diff = whole.iter().zip(&split).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
+        assert!(diff < 0.01 * norm, "whole-batch change {whole:?} vs split change {split:?}");
+        assert!((whole_loss - split_loss).abs() < 1e-4 * whole_loss, "{whole_loss} vs {split_loss}");
+    }
+
+    #[test]
+    fn a_split_batch_also_stops_on_nan_and_keeps_the_weights() {
+        let device = Device::flex().autodiff();
+        let model = AutoencoderConfig::new(6, vec![5], 2, true).init(&device);
+        let before = probe(&model);
+        let run = ModelRun { kind: ModelKind::Vae, model, optim: AdamConfig::new().init(), diverged: false };
+        let info = StepInfo {
+            step: 7,
+            epoch: 0.0,
+            shape: [32, 6],
+            latent: 2,
+            learning_rate: 0.5,
+            inject_nan: true,
+            shards: 2,
+        };
+        let (run, outcome) = run.train_step(&[0.5; 32 * 6], &device, &info);
+        assert!(matches!(outcome, StepOutcome::Diverged { step: 7, .. }), "{outcome:?}");
+        assert!(run.diverged);
+        assert_eq!(probe(&run.model), before);
     }
 }

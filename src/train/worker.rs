@@ -107,6 +107,8 @@ struct Worker {
     events: Sender<TrainEvent>,
     waker: Waker,
     device: Option<Device>,
+    /// Threads a lone model may split its batch over (see `DeviceInfo::cpu_threads`).
+    cpu_threads: usize,
     session: Option<TrainSession>,
     paused: bool,
     codes_for_all: bool,
@@ -125,6 +127,7 @@ impl Worker {
             events,
             waker,
             device: None,
+            cpu_threads: 1,
             session: None,
             paused: false,
             codes_for_all: false,
@@ -154,6 +157,7 @@ impl Worker {
         match catch_unwind(|| device::select(pref)) {
             Ok((device, info)) => {
                 let is_gpu = info.backend == Backend::Wgpu;
+                self.cpu_threads = info.cpu_threads();
                 self.emit(TrainEvent::DeviceReady(info));
                 if is_gpu {
                     self.emit(TrainEvent::State(WorkerState::WarmingUp));
@@ -165,6 +169,7 @@ impl Worker {
             }
             Err(p) => {
                 let (device, info) = device::select(device::DevicePref::Cpu);
+                self.cpu_threads = info.cpu_threads();
                 self.emit(TrainEvent::Failed(format!("GPU probe failed ({}); using the CPU", panic_message(&*p))));
                 self.emit(TrainEvent::DeviceReady(info));
                 self.device = Some(device);
@@ -203,7 +208,7 @@ impl Worker {
                 self.codes_for_all = config.codes_for_all;
                 match catch_unwind(AssertUnwindSafe(|| TrainSession::new(config, dataset, &device))) {
                     Ok(Ok(session)) => {
-                        self.session = Some(session);
+                        self.session = Some(session.with_cpu_threads(self.cpu_threads));
                         self.paused = false;
                         self.pending.clear();
                         self.send_codes();

@@ -46,7 +46,7 @@ fn train_shows_codes_and_losses_for_both_models() {
             && h.query_by_label_contains("VAE codes: encoder means (1000 digits").is_some()
     });
     step_until(&mut h, 60, "loss readouts", |h| {
-        h.query_by_label_contains("AE   step").is_some() && h.query_by_label_contains("VAE  step").is_some()
+        h.query_by_label("AE: not trained yet").is_none() && h.query_by_label("VAE: not trained yet").is_none()
     });
     assert!(h.query_by_label_contains("Trainer: training").is_some());
     h.get_by_label("Pause").click();
