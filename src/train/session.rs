@@ -418,7 +418,7 @@ mod tests {
             let info = StepInfo {
                 step: 1,
                 epoch: 0.0,
-                shape: [8, 6],
+                shape: [32, 6],
                 latent: 2,
                 learning_rate: 0.05,
                 inject_nan: false,
