@@ -44,7 +44,10 @@ impl FrameTimes {
 /// `--bench-ui`: collects frame times once training runs, then prints them and closes the window.
 struct UiBench {
     frames: usize,
+    /// Time spent building each frame on the UI thread (ms).
     times: Vec<f64>,
+    /// Time from one frame's start to the next, rendering included (ms).
+    intervals: Vec<f64>,
     started: bool,
 }
 
@@ -100,6 +103,7 @@ impl LatentLabApp {
             bench: options.bench_frames.map(|frames| UiBench {
                 frames,
                 times: Vec::with_capacity(frames),
+                intervals: Vec::with_capacity(frames),
                 started: false,
             }),
             launched: options.launched,
@@ -246,19 +250,23 @@ impl LatentLabApp {
         }
         if bench.started {
             bench.times.push(ms);
+            bench.intervals.push(f64::from(ui.input(|i| i.unstable_dt)) * 1000.0);
         }
         ui.ctx().request_repaint();
         if bench.times.len() >= bench.frames {
-            let mut sorted = bench.times.clone();
-            sorted.sort_by(f64::total_cmp);
-            println!(
-                "ui frames: {}  p50 {:.2} ms  p95 {:.2} ms  max {:.2} ms  (training, {} codes per plot)",
-                sorted.len(),
-                percentile(&sorted, 50.0),
-                percentile(&sorted, 95.0),
-                sorted.last().copied().unwrap_or(0.0),
-                self.dataset.len()
-            );
+            let summary = |samples: &[f64]| {
+                let mut sorted = samples.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                format!(
+                    "p50 {:.2} ms  p95 {:.2} ms  max {:.2} ms",
+                    percentile(&sorted, 50.0),
+                    percentile(&sorted, 95.0),
+                    sorted.last().copied().unwrap_or(0.0)
+                )
+            };
+            println!("{} frames while training, {} codes per plot:", bench.times.len(), self.dataset.len());
+            println!("  UI thread time per frame:     {}", summary(&bench.times));
+            println!("  frame to frame (with render): {}", summary(&bench.intervals));
             self.bench = None;
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }

@@ -1,21 +1,27 @@
 //! "Latent space": an autoencoder and a VAE learn side by side; their 2-D codes and loss curves update live.
 
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use egui_plot::{
+    Corner, ItemId, Legend, Line, LineStyle, Plot, PlotBounds, PlotImage, PlotMemory, PlotPoint, PlotPoints, Points,
+};
 
 use super::{Lesson, LessonContext};
 use crate::train::{Codes, LossPoint, ModelKind, TrainCommand, TrainConfig, TrainEvent, WorkerState};
 use crate::viz::palette::class_color;
+use crate::viz::scatter::{Bounds, rasterize};
 
 /// Largest number of loss points kept per curve; older points are thinned by half when it is reached.
 const MAX_CURVE_POINTS: usize = 4000;
 
-/// Codes of one model, grouped by class so each class is one plot series with one legend entry.
-#[derive(Default)]
+/// Codes of one model, grouped by class (one legend entry each), drawn as one image (see `viz::scatter`).
 struct CodePlot {
     step: u64,
     by_class: Vec<Vec<[f64; 2]>>,
     count: usize,
+    bounds: Bounds,
+    texture: Option<egui::TextureHandle>,
+    /// What the texture shows: image size and hidden classes; redrawn when either changes.
+    drawn: Option<([usize; 2], Vec<bool>)>,
 }
 
 impl CodePlot {
@@ -25,7 +31,29 @@ impl CodePlot {
         for (p, &l) in codes.points.iter().zip(&codes.labels) {
             by_class[usize::from(l)].push([f64::from(p[0]), f64::from(p[1])]);
         }
-        Self { step: codes.step, by_class, count: codes.points.len() }
+        let bounds = Bounds::around(by_class.iter().flatten(), 0.05);
+        Self { step: codes.step, by_class, count: codes.points.len(), bounds, texture: None, drawn: None }
+    }
+
+    /// The texture of the visible classes at `size` pixels, redrawn only when something changed.
+    fn texture(&mut self, ctx: &egui::Context, size: [usize; 2], hidden: Vec<bool>) -> egui::TextureId {
+        let key = (size, hidden);
+        if self.drawn.as_ref() != Some(&key) || self.texture.is_none() {
+            let series: Vec<(Color32, &[[f64; 2]])> = self
+                .by_class
+                .iter()
+                .enumerate()
+                .filter(|(class, _)| !key.1.get(*class).copied().unwrap_or(false))
+                .map(|(class, pts)| (class_color(class), pts.as_slice()))
+                .collect();
+            let image = rasterize(&series, self.bounds, size, 2.0 * ctx.pixels_per_point());
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => self.texture = Some(ctx.load_texture("codes", image, egui::TextureOptions::LINEAR)),
+            }
+            self.drawn = Some(key);
+        }
+        self.texture.as_ref().map_or_else(egui::TextureId::default, egui::TextureHandle::id)
     }
 }
 
@@ -201,8 +229,8 @@ impl LatentSpaceLesson {
         self.views = Default::default();
     }
 
-    fn code_plot(&self, ui: &mut egui::Ui, kind: ModelKind, size: egui::Vec2) {
-        let view = &self.views[kind.index()];
+    fn code_plot(&mut self, ui: &mut egui::Ui, kind: ModelKind, size: egui::Vec2) {
+        let view = &mut self.views[kind.index()];
         let title = match (kind, &view.codes) {
             (ModelKind::Autoencoder, Some(c)) => format!("Autoencoder codes ({} digits, step {})", c.count, c.step),
             (ModelKind::Vae, Some(c)) => format!("VAE codes: encoder means ({} digits, step {})", c.count, c.step),
@@ -211,27 +239,46 @@ impl LatentSpaceLesson {
         };
         ui.vertical(|ui| {
             ui.label(RichText::new(title).strong());
-            Plot::new(("codes", kind))
+            let plot_id = ui.make_persistent_id(("codes", kind));
+            // Classes switched off in the legend are left out of the image too.
+            let hidden_items = PlotMemory::load(ui.ctx(), plot_id).map(|m| m.hidden_items).unwrap_or_default();
+            let plot = Plot::new(("codes", kind))
+                .id(plot_id)
                 .legend(Legend::default().position(Corner::RightTop))
                 .width(size.x)
                 .height(size.y - 24.0)
                 .data_aspect(1.0)
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .allow_double_click_reset(false)
                 .x_axis_label("z₁")
-                .y_axis_label("z₂")
-                .show(ui, |plot_ui| {
-                    if let Some(codes) = &view.codes {
-                        for (class, pts) in codes.by_class.iter().enumerate() {
-                            if pts.is_empty() {
-                                continue;
-                            }
-                            plot_ui.points(
-                                Points::new(class.to_string(), PlotPoints::from(pts.clone()))
-                                    .color(class_color(class))
-                                    .radius(1.8),
-                            );
-                        }
+                .y_axis_label("z₂");
+            plot.show(ui, |plot_ui| {
+                let Some(codes) = view.codes.as_mut() else { return };
+                let hidden: Vec<bool> =
+                    (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
+                let bounds = codes.bounds;
+                plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                let rect = plot_ui.response().rect;
+                let ppp = plot_ui.ctx().pixels_per_point();
+                let pixels = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
+                let [w, h] = bounds.size();
+                let center = bounds.center();
+                plot_ui.image(PlotImage::new("", texture, PlotPoint::new(center[0], center[1]), [w as f32, h as f32]));
+                for (class, pts) in codes.by_class.iter().enumerate() {
+                    if let Some(&first) = pts.first() {
+                        // One invisible point per class: it gives the legend its entry (and its show/hide toggle).
+                        plot_ui.points(
+                            Points::new(class.to_string(), PlotPoints::from(vec![first]))
+                                .id(("class", class))
+                                .color(class_color(class))
+                                .radius(0.0),
+                        );
                     }
-                });
+                }
+            });
         });
     }
 

@@ -2,3 +2,4 @@
 
 pub mod fonts;
 pub mod palette;
+pub mod scatter;
