@@ -1,5 +1,6 @@
 //! latent-lab entry point: no subcommand opens the window; `train` and `bench` run headless.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
@@ -7,7 +8,17 @@ use eframe::egui;
 use latent_lab::app::{AppOptions, LatentLabApp};
 use latent_lab::cli::{self, BenchWhat, Cli, Command};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latent-lab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let launched = Instant::now();
     let cli = Cli::parse();
     latent_lab::models::device::configure_cpu_threads();

@@ -152,6 +152,9 @@ impl Worker {
     }
 
     fn run(mut self) {
+        // Training yields the CPU to the UI thread and the renderer (which is the CPU too without a GPU), so
+        // frames stay smooth; threads this one spawns inherit the priority. Failure only costs smoothness.
+        let _ = thread_priority::ThreadPriority::Min.set_for_current();
         self.emit(TrainEvent::State(WorkerState::Starting));
         let pref = self.options.device;
         match catch_unwind(|| device::select(pref)) {
