@@ -1,6 +1,7 @@
 //! burn models and the device choice. Nothing here knows about egui or threads.
 
 pub mod autoencoder;
+pub mod bounds;
 pub mod device;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms};
