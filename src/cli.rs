@@ -215,10 +215,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         5,
     );
     let saved_to = match &args.out {
-        Some(path) => {
-            session.save(kind, path)?;
-            Some(path.display().to_string())
-        }
+        Some(path) => Some(session.save(kind, path)?.display().to_string()),
         None => None,
     };
     let steps = session.step_count();
@@ -264,7 +261,7 @@ pub fn print_report(r: &TrainReport) {
     println!("  held-out recon {:8.2}  KL {:6.2}", r.heldout_recon, r.heldout_kl);
     println!("  held-out 5-NN accuracy of the codes: {:.3}", r.knn5_accuracy);
     if let Some(p) = &r.saved_to {
-        println!("  saved to {p} (config in {})", std::path::Path::new(p).with_extension("json").display());
+        println!("  saved to {p} (model description in {})", std::path::Path::new(p).with_extension("json").display());
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod autoencoder;
 pub mod bounds;
+pub mod checkpoint;
 pub mod device;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms};

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 
 use super::protocol::{LossPoint, ModelKind, TrainConfig};
 use crate::data::Dataset;
-use crate::models::{Autoencoder, AutoencoderConfig};
+use crate::models::{Autoencoder, AutoencoderConfig, checkpoint};
 
 /// Items encoded per forward pass when computing codes or held-out losses.
 const EVAL_CHUNK: usize = 1000;
@@ -193,13 +193,7 @@ impl TrainSession {
             .models
             .iter()
             .map(|&kind| {
-                let model = AutoencoderConfig::new(
-                    dataset.dim(),
-                    config.hidden.clone(),
-                    config.latent_dim,
-                    kind == ModelKind::Vae,
-                )
-                .init(&device);
+                let model = model_config(&config, dataset.dim(), kind).init(&device);
                 // PyTorch's Adam epsilon, so results compare with the lecture's reference numbers.
                 let optim = AdamConfig::new().with_epsilon(1e-8).init();
                 ModelRun { kind, model, optim, diverged: false }
@@ -369,21 +363,20 @@ impl TrainSession {
         Some(LossPoint { step: self.step, epoch: self.epoch(), recon: recon / n, kl: kl / n })
     }
 
-    /// Saves a model's weights (burnpack) next to its config as JSON (`FILE.json`).
-    pub fn save(&self, kind: ModelKind, path: &Path) -> Result<(), TrainError> {
-        let err = |message: String| TrainError::Save { path: path.display().to_string(), message };
-        let run = self.run(kind).ok_or_else(|| err(format!("no {} in this session", kind.short())))?;
-        let config = AutoencoderConfig::new(
-            self.dataset.dim(),
-            self.config.hidden.clone(),
-            self.config.latent_dim,
-            kind == ModelKind::Vae,
-        );
-        run.model.valid().save_file(path).map_err(|e| err(e.to_string()))?;
-        let json_path = path.with_extension("json");
-        std::fs::write(&json_path, burn::config::config_to_json(&config)).map_err(|e| err(e.to_string()))?;
-        Ok(())
+    /// Saves a model's weights (`FILE.bpk`) next to its description (`FILE.json`); returns the weights file.
+    pub fn save(&self, kind: ModelKind, path: &Path) -> Result<std::path::PathBuf, TrainError> {
+        let run = self.run(kind).ok_or_else(|| TrainError::Save {
+            path: path.display().to_string(),
+            message: format!("no {} in this session", kind.short()),
+        })?;
+        checkpoint::save(&run.model, &model_config(&self.config, self.dataset.dim(), kind), path)
+            .map_err(|e| TrainError::Save { path: path.display().to_string(), message: e.to_string() })
     }
+}
+
+/// The architecture of `kind` under `config` for images of `dim` pixels.
+fn model_config(config: &TrainConfig, dim: usize, kind: ModelKind) -> AutoencoderConfig {
+    AutoencoderConfig::new(dim, config.hidden.clone(), config.latent_dim, kind == ModelKind::Vae)
 }
 
 #[cfg(test)]
