@@ -72,7 +72,9 @@ pub fn log_mean_exp(values: &[f64]) -> f64 {
         return f64::NEG_INFINITY;
     }
     let mut acc = LogSumExp::default();
-    values.iter().for_each(|&v| acc.add(v));
+    for &v in values {
+        acc.add(v);
+    }
     acc.value() - (values.len() as f64).ln()
 }
 
@@ -194,7 +196,7 @@ pub fn quadrature_log_px(
     if model.latent_dim() != 2 {
         return Err(BoundsError::NotTwoDimensional(model.latent_dim()));
     }
-    if !(2..=2000).contains(&grid) || !(half_width.is_finite() && half_width > 0.0) {
+    if !((2..=2000).contains(&grid) && half_width.is_finite() && half_width > 0.0) {
         return Err(BoundsError::BadGrid);
     }
     let n = pixels.len() / dim;
@@ -213,7 +215,9 @@ pub fn quadrature_log_px(
         let joint = x.clone().matmul(logits.transpose()) + per_point.transpose(); // [n, b]
         let values: Vec<f32> = joint.try_into_vec_as::<f32>().unwrap_or_default();
         for (row, acc) in values.chunks(b).zip(acc.iter_mut()) {
-            row.iter().for_each(|&v| acc.add(f64::from(v)));
+            for &v in row {
+                acc.add(f64::from(v));
+            }
         }
     }
     Ok(acc.iter().map(|a| a.value() + area.ln()).collect())
