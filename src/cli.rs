@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::models::device::{self, DevicePref};
+use crate::models::{bounds, checkpoint};
 use crate::train::knn::knn_accuracy;
 use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Train a model headless and print its metrics.
     Train(TrainArgs),
+    /// Estimate L_K on the held-out images (and log p(x) by quadrature for a 2-D latent).
+    Eval(EvalArgs),
     /// Benchmarks that print numbers.
     Bench {
         #[command(subcommand)]
@@ -41,13 +44,15 @@ pub enum Command {
 pub enum ModelArg {
     Ae,
     Vae,
+    /// A VAE trained on the importance-weighted bound L_K (`--k`).
+    Iwae,
 }
 
 impl From<ModelArg> for ModelKind {
     fn from(m: ModelArg) -> Self {
         match m {
             ModelArg::Ae => Self::Autoencoder,
-            ModelArg::Vae => Self::Vae,
+            ModelArg::Vae | ModelArg::Iwae => Self::Vae,
         }
     }
 }
@@ -84,6 +89,9 @@ pub struct DataArgs {
 pub struct TrainArgs {
     #[arg(value_enum)]
     pub model: ModelArg,
+    /// Importance samples per image for `iwae` (default 5).
+    #[arg(long)]
+    pub k: Option<usize>,
     /// Train for this many seconds (default 20 when neither --seconds nor --epochs is given).
     #[arg(long, conflicts_with = "epochs")]
     pub seconds: Option<f64>,
@@ -107,6 +115,96 @@ pub struct TrainArgs {
     pub hidden: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model file written by `train --out` (FILE.bpk, with FILE.json beside it).
+    pub model: PathBuf,
+    /// Importance samples per digit, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,5,50,5000")]
+    pub k: Vec<usize>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Evaluate only the first N held-out images.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Cells per side of the z-grid for the quadrature of log p(x) (2-D latents), over [−6, 6]².
+    #[arg(long, default_value_t = 400)]
+    pub grid: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One row of `eval`'s table.
+#[derive(Debug, Serialize)]
+pub struct BoundRow {
+    pub k: usize,
+    pub mean: f64,
+    pub stderr: f64,
+    pub seconds: f64,
+}
+
+/// What `eval` prints (`--json` prints exactly this).
+#[derive(Debug, Serialize)]
+pub struct EvalReport {
+    pub images: usize,
+    pub bounds: Vec<BoundRow>,
+    /// Mean log p(x) per image by quadrature over z; `None` unless the latent space is 2-D.
+    pub log_px_quadrature: Option<f64>,
+    pub log_px_stderr: Option<f64>,
+    pub quadrature_seconds: Option<f64>,
+}
+
+/// `latent-lab eval MODEL --k …`
+pub fn eval(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<EvalReport> {
+    let dataset = load_data(&args.data)?;
+    let (device, info) = device::select(device_pref);
+    let device = device.without_autodiff();
+    let (model, config) = checkpoint::load_for(&args.model, dataset.dim(), &device)?;
+    if !config.variational {
+        bail!("{} is an autoencoder: the bounds need a VAE (q(z|x) to sample from)", args.model.display());
+    }
+    let mut items: Vec<usize> = dataset.heldout_range().collect();
+    if let Some(limit) = args.limit {
+        items.truncate(limit.max(1));
+    }
+    let pixels: Vec<f32> = items.iter().flat_map(|&i| dataset.image(i).iter().copied()).collect();
+    let threads = info.cpu_threads();
+    let mut bounds = Vec::new();
+    for &k in &args.k {
+        let start = Instant::now();
+        let per_image = bounds::iwae_bounds(&model, &pixels, dataset.dim(), k, threads, &device)?;
+        let e = bounds::estimate(&per_image);
+        bounds.push(BoundRow { k, mean: e.mean, stderr: e.stderr, seconds: start.elapsed().as_secs_f64() });
+        if !args.json {
+            eprintln!("L_{k} done in {:.1} s", start.elapsed().as_secs_f64());
+        }
+    }
+    let (log_px, log_px_stderr, quadrature_seconds) = if config.latent_dim == 2 {
+        let start = Instant::now();
+        let per_image = bounds::quadrature_log_px(&model, &pixels, dataset.dim(), args.grid, 6.0, threads, &device)?;
+        let e = bounds::estimate(&per_image);
+        (Some(e.mean), Some(e.stderr), Some(start.elapsed().as_secs_f64()))
+    } else {
+        (None, None, None)
+    };
+    Ok(EvalReport { images: items.len(), bounds, log_px_quadrature: log_px, log_px_stderr, quadrature_seconds })
+}
+
+/// Human-readable `eval` table.
+pub fn print_eval(r: &EvalReport, grid: usize) {
+    println!("held-out images: {}", r.images);
+    println!("{:>6}  {:>12}  {:>8}  {:>8}", "K", "L_K (nats)", "± s.e.", "seconds");
+    for row in &r.bounds {
+        println!("{:>6}  {:>12.3}  {:>8.3}  {:>8.1}", row.k, row.mean, row.stderr, row.seconds);
+    }
+    match (r.log_px_quadrature, r.log_px_stderr) {
+        (Some(m), Some(se)) => {
+            println!("log p(x) by quadrature ({grid}×{grid} grid on [−6, 6]²): {m:.3} ± {se:.3}");
+        }
+        _ => println!("log p(x) by quadrature: only for 2-D latent spaces"),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +255,13 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
     let dataset = Arc::new(load_data(&args.data)?);
     let (device, info) = device::select(device_pref);
     let kind = ModelKind::from(args.model);
+    let iwae_k = match (args.model, args.k) {
+        (ModelArg::Iwae, k) => k.unwrap_or(5),
+        (_, None | Some(1)) => 1,
+        (_, Some(k)) => bail!("--k {k} needs the iwae model: `latent-lab train iwae --k {k}`"),
+    };
     let config = TrainConfig {
+        iwae_k,
         learning_rate: args.lr,
         batch_size: args.batch_size,
         hidden: args.hidden.clone(),
@@ -220,7 +324,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
     };
     let steps = session.step_count();
     Ok(TrainReport {
-        model: kind.short().into(),
+        model: if iwae_k > 1 { format!("IWAE (K={iwae_k})") } else { kind.short().into() },
         device: info.label,
         dataset: dataset.name.clone(),
         steps,

@@ -32,6 +32,15 @@ fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Eval(args)) => {
+            let report = cli::eval(&args, cli.device)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                cli::print_eval(&report, args.grid);
+            }
+            Ok(())
+        }
         Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
             cli::bench_train(model, steps, batch_size, split, cli.device)
         }

@@ -162,15 +162,41 @@ fn check_k(model: &Autoencoder, k: usize) -> Result<(), BoundsError> {
     Ok(())
 }
 
-/// L_K(x) for each image in `pixels` (`n × dim`, values in [0, 1]) with a plain (inference) model.
+/// Runs `work(i)` for `i` in `0..parts` on scoped threads (the CPU backend gives each model one core, so this is
+/// how evaluation uses all of them) and returns the results in order.
+fn on_threads<T: Send>(parts: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if parts <= 1 {
+        return vec![work(0)];
+    }
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = (0..parts).map(|i| scope.spawn(move || work(i))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
+/// L_K(x) for each image in `pixels` (`n × dim`, values in [0, 1]) with a plain (inference) model, with the images
+/// split over `threads` threads.
 pub fn iwae_bounds(
     model: &Autoencoder,
     pixels: &[f32],
     dim: usize,
     k: usize,
+    threads: usize,
     device: &Device,
 ) -> Result<Vec<f64>, BoundsError> {
     check_k(model, k)?;
+    let n = pixels.len() / dim;
+    let per_thread = n.div_ceil(threads.max(1)).max(1);
+    let parts: Vec<&[f32]> = pixels.chunks(per_thread * dim).collect();
+    let results = on_threads(parts.len(), |i| {
+        let model = model.clone();
+        iwae_bounds_serial(&model, parts[i], dim, k, device)
+    });
+    Ok(results.into_iter().flatten().collect())
+}
+
+fn iwae_bounds_serial(model: &Autoencoder, pixels: &[f32], dim: usize, k: usize, device: &Device) -> Vec<f64> {
     let items_per_pass = (ROWS_PER_PASS / k).max(1);
     let mut out = Vec::with_capacity(pixels.len() / dim);
     for chunk in pixels.chunks(items_per_pass * dim) {
@@ -180,17 +206,19 @@ pub fn iwae_bounds(
         let log_w: Vec<f64> = log_w.into_iter().map(f64::from).collect();
         out.extend(log_w.chunks(k).map(log_mean_exp));
     }
-    Ok(out)
+    out
 }
 
 /// log p(x) = log ∫ p(x|z) p(z) dz for each image, by the midpoint rule on a `grid × grid` lattice over
-/// [−h, h]² (2-D latents only). log p(x|z) for all images at once is a matrix product: X ℓᵀ − Σ softplus(ℓ).
+/// [−h, h]² (2-D latents only), with the grid split over `threads` threads. log p(x|z) for all images at once is
+/// a matrix product: X ℓᵀ − Σ softplus(ℓ).
 pub fn quadrature_log_px(
     model: &Autoencoder,
     pixels: &[f32],
     dim: usize,
     grid: usize,
     half_width: f64,
+    threads: usize,
     device: &Device,
 ) -> Result<Vec<f64>, BoundsError> {
     if model.latent_dim() != 2 {
@@ -200,13 +228,30 @@ pub fn quadrature_log_px(
         return Err(BoundsError::BadGrid);
     }
     let n = pixels.len() / dim;
-    let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [n, dim]), device);
     let (points, area) = grid_points(grid, half_width);
+    let per_thread = points.len().div_ceil(threads.max(1));
+    let parts: Vec<&[[f32; 2]]> = points.chunks(per_thread).collect();
+    let partial = on_threads(parts.len(), |i| {
+        let model = model.clone();
+        let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [n, dim]), device);
+        log_joint_sums(&model, &x, parts[i], device)
+    });
+    let mut total = vec![LogSumExp::default(); n];
+    for part in partial {
+        for (acc, sum) in total.iter_mut().zip(part) {
+            acc.add(sum.value());
+        }
+    }
+    Ok(total.iter().map(|a| a.value() + area.ln()).collect())
+}
+
+/// For each image (rows of `x`), log Σ_z p(x|z) p(z) over the grid points `zs`.
+fn log_joint_sums(model: &Autoencoder, x: &Tensor<2>, zs: &[[f32; 2]], device: &Device) -> Vec<LogSumExp> {
+    let [n, _] = x.dims();
     let mut acc = vec![LogSumExp::default(); n];
-    let block = (ROWS_PER_PASS / 2).max(1);
-    for zs in points.chunks(block) {
-        let b = zs.len();
-        let flat: Vec<f32> = zs.iter().flatten().copied().collect();
+    for block in zs.chunks(ROWS_PER_PASS / 2) {
+        let b = block.len();
+        let flat: Vec<f32> = block.iter().flatten().copied().collect();
         let z = Tensor::<2>::from_data(TensorData::new(flat, [b, 2]), device);
         let log_prior = z.clone().square().sum_dim(1).mul_scalar(-0.5).sub_scalar(LN_2PI); // [b, 1]
         let logits = model.decode(z); // [b, dim]
@@ -220,7 +265,7 @@ pub fn quadrature_log_px(
             }
         }
     }
-    Ok(acc.iter().map(|a| a.value() + area.ln()).collect())
+    acc
 }
 
 #[cfg(test)]
@@ -271,9 +316,9 @@ mod tests {
         device.seed(3);
         let model = AutoencoderConfig::new(12, vec![16], 2, true).init(&device);
         let x = pixels(6, 12);
-        let mean_bound = |k| estimate(&iwae_bounds(&model, &x, 12, k, &device).unwrap());
+        let mean_bound = |k| estimate(&iwae_bounds(&model, &x, 12, k, 2, &device).unwrap());
         let (l1, l10, l200) = (mean_bound(1), mean_bound(10), mean_bound(200));
-        let log_px = estimate(&quadrature_log_px(&model, &x, 12, 300, 6.0, &device).unwrap()).mean;
+        let log_px = estimate(&quadrature_log_px(&model, &x, 12, 300, 6.0, 2, &device).unwrap()).mean;
         let tol = |a: Estimate, b: Estimate| 3.0 * (a.stderr.powi(2) + b.stderr.powi(2)).sqrt();
         assert!(l1.mean <= l10.mean + tol(l1, l10), "{l1:?} {l10:?}");
         assert!(l10.mean <= l200.mean + tol(l10, l200), "{l10:?} {l200:?}");
@@ -298,9 +343,9 @@ mod tests {
         let device = Device::flex();
         let vae = AutoencoderConfig::new(4, vec![4], 3, true).init(&device);
         let ae = AutoencoderConfig::new(4, vec![4], 2, false).init(&device);
-        assert_eq!(iwae_bounds(&vae, &[0.0; 4], 4, 0, &device), Err(BoundsError::ZeroK));
-        assert_eq!(iwae_bounds(&vae, &[0.0; 4], 4, MAX_K + 1, &device), Err(BoundsError::KTooLarge(MAX_K + 1)));
-        assert_eq!(iwae_bounds(&ae, &[0.0; 4], 4, 5, &device), Err(BoundsError::NotVariational));
-        assert_eq!(quadrature_log_px(&vae, &[0.0; 4], 4, 10, 6.0, &device), Err(BoundsError::NotTwoDimensional(3)));
+        assert_eq!(iwae_bounds(&vae, &[0.0; 4], 4, 0, 1, &device), Err(BoundsError::ZeroK));
+        assert_eq!(iwae_bounds(&vae, &[0.0; 4], 4, MAX_K + 1, 1, &device), Err(BoundsError::KTooLarge(MAX_K + 1)));
+        assert_eq!(iwae_bounds(&ae, &[0.0; 4], 4, 5, 1, &device), Err(BoundsError::NotVariational));
+        assert_eq!(quadrature_log_px(&vae, &[0.0; 4], 4, 10, 6.0, 1, &device), Err(BoundsError::NotTwoDimensional(3)));
     }
 }

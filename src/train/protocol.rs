@@ -49,6 +49,9 @@ pub struct TrainConfig {
     pub models: Vec<ModelKind>,
     /// Encode every item (train and held-out) for the code plots instead of the held-out ones only.
     pub codes_for_all: bool,
+    /// Importance samples per image for the VAE's objective: 1 is the ELBO (a VAE), K > 1 the IWAE bound L_K.
+    #[serde(default = "one")]
+    pub iwae_k: usize,
     /// Test hook: replace the loss at this step with NaN to exercise the divergence path.
     #[serde(skip)]
     pub inject_nan_at_step: Option<u64>,
@@ -67,10 +70,15 @@ impl Default for TrainConfig {
             seed: 42,
             models: ModelKind::ALL.to_vec(),
             codes_for_all: false,
+            iwae_k: 1,
             inject_nan_at_step: None,
             inject_panic_at_step: None,
         }
     }
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Requests from the UI to the worker.
@@ -108,7 +116,8 @@ pub enum WorkerState {
 pub struct LossPoint {
     pub step: u64,
     pub epoch: f64,
-    /// Negative log-likelihood of the data under the decoder (BCE summed over pixels), per image.
+    /// Negative log-likelihood of the data under the decoder (BCE summed over pixels), per image. For an
+    /// IWAE-trained model (K > 1), −L_K per image instead, with `kl` zero: the bound does not split into two terms.
     pub recon: f64,
     /// KL(q(z|x) ‖ N(0, I)) per image; zero for the AE.
     pub kl: f64,

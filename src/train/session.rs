@@ -14,6 +14,7 @@ use rand::seq::SliceRandom;
 
 use super::protocol::{LossPoint, ModelKind, TrainConfig};
 use crate::data::Dataset;
+use crate::models::bounds::iwae_loss;
 use crate::models::{Autoencoder, AutoencoderConfig, checkpoint};
 
 /// Items encoded per forward pass when computing codes or held-out losses.
@@ -58,6 +59,8 @@ struct StepInfo {
     inject_nan: bool,
     /// Threads to split the batch over (1: no split).
     shards: usize,
+    /// Importance samples per image for a VAE (1: ELBO).
+    iwae_k: usize,
 }
 
 /// Loss terms (already weighted by the shard's share of the batch) and gradients of one shard of a batch.
@@ -76,16 +79,23 @@ impl Shard {
         let [batch, dim] = info.shape;
         let weight = rows as f64 / batch as f64;
         let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [rows, dim]), device);
-        let eps = model
-            .is_variational()
-            .then(|| Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device));
-        let terms = model.loss(x, eps);
-        let mut loss = terms.total().mul_scalar(weight);
+        let (mut loss, recon, kl) = if model.is_variational() && info.iwae_k > 1 {
+            let loss = iwae_loss(model, x, info.iwae_k).mul_scalar(weight);
+            let value = f64::from(loss.clone().into_scalar::<f32>());
+            (loss, value, 0.0)
+        } else {
+            let eps = model
+                .is_variational()
+                .then(|| Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device));
+            let terms = model.loss(x, eps);
+            let total = terms.total().mul_scalar(weight);
+            let recon = weight * f64::from(terms.recon.into_scalar::<f32>());
+            let kl = weight * f64::from(terms.kl.into_scalar::<f32>());
+            (total, recon, kl)
+        };
         if info.inject_nan {
             loss = loss.mul_scalar(f32::NAN);
         }
-        let recon = weight * f64::from(terms.recon.into_scalar::<f32>());
-        let kl = weight * f64::from(terms.kl.into_scalar::<f32>());
         let total = f64::from(loss.clone().into_scalar::<f32>());
         let grads = total.is_finite().then(|| GradientsParams::from_grads(loss.backward(), model));
         Self { recon, kl, total, grads }
@@ -176,6 +186,9 @@ pub fn validate(config: &TrainConfig, dataset: &Dataset) -> Result<(), TrainErro
     }
     if !(1..=64).contains(&config.latent_dim) {
         return bad(format!("latent size must be in 1..=64, got {}", config.latent_dim));
+    }
+    if !(1..=5000).contains(&config.iwae_k) {
+        return bad(format!("K (importance samples) must be in 1..=5000, got {}", config.iwae_k));
     }
     if config.models.is_empty() {
         return bad("choose at least one model to train".into());
@@ -280,6 +293,7 @@ impl TrainSession {
             learning_rate: self.config.learning_rate,
             inject_nan: self.config.inject_nan_at_step == Some(self.step),
             shards: if live_count == 1 { self.cpu_threads } else { 1 },
+            iwae_k: self.config.iwae_k,
         };
         assert!(self.config.inject_panic_at_step != Some(step.step), "injected test panic at step {}", step.step);
         let (pixels, device) = (&self.batch_pixels, &self.device);
@@ -416,6 +430,7 @@ mod tests {
                 learning_rate: 0.05,
                 inject_nan: false,
                 shards,
+                iwae_k: 1,
             };
             let (run, outcome) = run.train_step(&pixels, &device, &info);
             let StepOutcome::Trained(point) = outcome else { panic!("{outcome:?}") };
@@ -445,6 +460,7 @@ mod tests {
             learning_rate: 0.5,
             inject_nan: true,
             shards: 2,
+            iwae_k: 1,
         };
         let (run, outcome) = run.train_step(&[0.5; 32 * 6], &device, &info);
         assert!(matches!(outcome, StepOutcome::Diverged { step: 7, .. }), "{outcome:?}");

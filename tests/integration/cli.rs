@@ -59,3 +59,56 @@ fn divergence_exits_non_zero_with_advice() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("diverged at step") && stderr.contains("learning rate too high"), "{stderr}");
 }
+
+#[test]
+fn eval_prints_bounds_that_climb_towards_the_quadrature() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("vae");
+    let trained = latent_lab()
+        .args(["--device", "cpu", "train", "vae", "--epochs", "0.5", "--hidden", "64", "--json", "--out"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let output = latent_lab()
+        .args(["--device", "cpu", "eval"])
+        .arg(model.with_extension("bpk"))
+        .args(["--k", "1,20,200", "--limit", "40", "--grid", "300", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let bounds = report["bounds"].as_array().unwrap();
+    let mean = |i: usize| bounds[i]["mean"].as_f64().unwrap();
+    let se = |i: usize| bounds[i]["stderr"].as_f64().unwrap();
+    assert_eq!(bounds.iter().map(|b| b["k"].as_u64().unwrap()).collect::<Vec<_>>(), vec![1, 20, 200]);
+    // Same digits for every K, so the per-digit noise largely cancels; allow a small slack.
+    assert!(mean(0) <= mean(1) + 0.5 * se(1), "L_1 {} vs L_20 {}", mean(0), mean(1));
+    assert!(mean(1) <= mean(2) + 0.5 * se(2), "L_20 {} vs L_200 {}", mean(1), mean(2));
+    let log_px = report["log_px_quadrature"].as_f64().expect("a 2-D VAE gets the quadrature");
+    assert!(mean(2) <= log_px + 0.05, "L_200 {} must not exceed log p(x) {log_px}", mean(2));
+}
+
+#[test]
+fn eval_refuses_bad_requests_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.bpk");
+    let output = latent_lab().args(["eval"]).arg(&missing).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("none.json"), "{stderr}");
+    let ae = dir.path().join("ae");
+    let trained = latent_lab()
+        .args(["--device", "cpu", "train", "ae", "--epochs", "0.05", "--hidden", "16", "--out"])
+        .arg(&ae)
+        .output()
+        .unwrap();
+    assert!(trained.status.success());
+    let output = latent_lab().args(["--device", "cpu", "eval"]).arg(&ae).args(["--k", "0"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("autoencoder"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
