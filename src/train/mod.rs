@@ -5,6 +5,8 @@ pub mod protocol;
 pub mod session;
 pub mod worker;
 
-pub use protocol::{Codes, LossPoint, ModelKind, TrainCommand, TrainConfig, TrainEvent, WorkerOptions, WorkerState};
+pub use protocol::{
+    Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConfig, TrainEvent, WorkerOptions, WorkerState,
+};
 pub use session::{StepOutcome, TrainError, TrainSession};
 pub use worker::{TrainerHandle, Waker};

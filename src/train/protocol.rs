@@ -95,8 +95,38 @@ pub enum TrainCommand {
     Stop,
     /// Encode all items, not only the held-out ones, for the code plots.
     SetCodesForAll(bool),
+    /// Decode latent points to images (answered by `Decoded`). Only the newest request per (model, purpose)
+    /// waiting in the channel is served, so a dragged marker never builds a backlog.
+    Decode {
+        model: ModelKind,
+        purpose: Purpose,
+        zs: Vec<Vec<f32>>,
+    },
+    /// Encode images (pixels in [0, 1]) and reconstruct them (answered by `Encoded`); coalesced like `Decode`.
+    Encode {
+        model: ModelKind,
+        purpose: Purpose,
+        images: Vec<Vec<f32>>,
+    },
     /// End the worker thread.
     Shutdown,
+}
+
+/// Which panel asked for a decode or an encode, so answers reach it and stale requests can be dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// The grid of samples from N(0, τ²I).
+    Samples,
+    /// The decoder over a regular grid of quantiles (the latent manifold).
+    Manifold,
+    /// The marker dragged through a code plot.
+    Probe,
+    /// Images between two chosen codes.
+    Interpolation,
+    /// A clicked held-out digit and its reconstruction.
+    Clicked,
+    /// A digit drawn by the user.
+    Drawn,
 }
 
 /// What the worker is doing, for the status bar.
@@ -154,6 +184,27 @@ pub enum TrainEvent {
         model: ModelKind,
         step: u64,
         message: String,
+    },
+    /// Images decoded for `purpose`: probabilities in [0, 1], row-major `rows × cols` each.
+    Decoded {
+        model: ModelKind,
+        purpose: Purpose,
+        images: Vec<Vec<f32>>,
+        rows: usize,
+        cols: usize,
+    },
+    /// Codes of the images sent with `Encode`: encoder means, log-variances (VAE only) and reconstructions.
+    Encoded {
+        model: ModelKind,
+        purpose: Purpose,
+        means: Vec<Vec<f32>>,
+        log_vars: Option<Vec<Vec<f32>>>,
+        reconstructions: Vec<Vec<f32>>,
+    },
+    /// A decode or encode was asked for, but no model of that kind is loaded or training.
+    NoModel {
+        model: ModelKind,
+        purpose: Purpose,
     },
     /// Something failed (device, data, a panic in the worker). The worker keeps running.
     Failed(String),

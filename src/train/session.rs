@@ -154,6 +154,14 @@ impl ModelRun {
     }
 }
 
+/// Codes and reconstructions of some images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedImages {
+    pub means: Vec<Vec<f32>>,
+    pub log_vars: Option<Vec<Vec<f32>>>,
+    pub reconstructions: Vec<Vec<f32>>,
+}
+
 /// A training run over a dataset.
 pub struct TrainSession {
     config: TrainConfig,
@@ -356,6 +364,46 @@ impl TrainSession {
             out.extend(flat.chunks(latent).map(<[f32]>::to_vec));
         }
         out
+    }
+
+    /// Decoder means (pixel probabilities) at each latent point; points are padded with zeros or cut to the
+    /// latent size. `None` when this session has no such model.
+    pub fn decode(&self, kind: ModelKind, zs: &[Vec<f32>]) -> Option<Vec<Vec<f32>>> {
+        let model = self.inference_model(kind)?;
+        let device = self.device.clone().without_autodiff();
+        let latent = model.latent_dim();
+        let dim = self.dataset.dim();
+        let mut out = Vec::with_capacity(zs.len());
+        for chunk in zs.chunks(EVAL_CHUNK) {
+            let flat: Vec<f32> =
+                chunk.iter().flat_map(|z| (0..latent).map(|i| z.get(i).copied().unwrap_or(0.0))).collect();
+            let z = Tensor::<2>::from_data(TensorData::new(flat, [chunk.len(), latent]), &device);
+            let probs: Vec<f32> =
+                burn::tensor::activation::sigmoid(model.decode(z)).try_into_vec_as::<f32>().unwrap_or_default();
+            out.extend(probs.chunks(dim).map(<[f32]>::to_vec));
+        }
+        Some(out)
+    }
+
+    /// Encoder means, log-variances (VAE) and reconstructions (decoder at the mean) of `images`.
+    pub fn encode_images(&self, kind: ModelKind, images: &[Vec<f32>]) -> Option<EncodedImages> {
+        let model = self.inference_model(kind)?;
+        let device = self.device.clone().without_autodiff();
+        let dim = self.dataset.dim();
+        let latent = model.latent_dim();
+        let flat: Vec<f32> =
+            images.iter().flat_map(|img| (0..dim).map(|i| img.get(i).copied().unwrap_or(0.0))).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(flat, [images.len(), dim]), &device);
+        let (mean, log_var) = model.encode(x);
+        let rows = |t: Tensor<2>, width: usize| -> Vec<Vec<f32>> {
+            t.try_into_vec_as::<f32>().unwrap_or_default().chunks(width).map(<[f32]>::to_vec).collect()
+        };
+        let recon = burn::tensor::activation::sigmoid(model.decode(mean.clone()));
+        Some(EncodedImages {
+            means: rows(mean, latent),
+            log_vars: log_var.map(|t| rows(t, latent)),
+            reconstructions: rows(recon, dim),
+        })
     }
 
     /// Mean loss terms over `items` (the VAE with one reparametrised sample per item).

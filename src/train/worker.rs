@@ -194,8 +194,12 @@ impl Worker {
                 }
             };
             if let Some(command) = command {
-                if !self.handle(command) {
-                    return;
+                let mut batch = vec![command];
+                batch.extend(self.commands.try_iter());
+                for command in coalesce(batch) {
+                    if !self.handle(command) {
+                        return;
+                    }
                 }
                 continue;
             }
@@ -239,6 +243,36 @@ impl Worker {
                 if self.session.is_some() {
                     self.send_codes();
                 }
+            }
+            TrainCommand::Decode { model, purpose, zs } => {
+                let dataset = self.session.as_ref().map(|s| (s.dataset().rows, s.dataset().cols));
+                let result = self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.decode(model, &zs))));
+                match (result, dataset) {
+                    (Some(Ok(Some(images))), Some((rows, cols))) => {
+                        self.emit(TrainEvent::Decoded { model, purpose, images, rows, cols });
+                    }
+                    (Some(Err(p)), _) => {
+                        self.emit(TrainEvent::Failed(format!("decoding failed: {}", panic_message(&*p))))
+                    }
+                    _ => self.emit(TrainEvent::NoModel { model, purpose }),
+                }
+                return true;
+            }
+            TrainCommand::Encode { model, purpose, images } => {
+                let result =
+                    self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.encode_images(model, &images))));
+                match result {
+                    Some(Ok(Some(e))) => self.emit(TrainEvent::Encoded {
+                        model,
+                        purpose,
+                        means: e.means,
+                        log_vars: e.log_vars,
+                        reconstructions: e.reconstructions,
+                    }),
+                    Some(Err(p)) => self.emit(TrainEvent::Failed(format!("encoding failed: {}", panic_message(&*p)))),
+                    _ => self.emit(TrainEvent::NoModel { model, purpose }),
+                }
+                return true;
             }
             TrainCommand::Shutdown => return false,
         }
@@ -344,6 +378,22 @@ impl Worker {
     }
 }
 
+/// Drops every `Decode`/`Encode` that a later one of the same model and purpose supersedes, keeping order.
+pub fn coalesce(commands: Vec<TrainCommand>) -> Vec<TrainCommand> {
+    let key = |c: &TrainCommand| match c {
+        TrainCommand::Decode { model, purpose, .. } => Some((0, *model, *purpose)),
+        TrainCommand::Encode { model, purpose, .. } => Some((1, *model, *purpose)),
+        _ => None,
+    };
+    let keys: Vec<_> = commands.iter().map(key).collect();
+    commands
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keys[*i].is_none() || !keys[i + 1..].contains(&keys[*i]))
+        .map(|(_, c)| c)
+        .collect()
+}
+
 /// Runs one tiny forward and backward pass so the GPU kernels compile before the user's first step.
 fn warm_up(device: &Device) {
     use crate::models::AutoencoderConfig;
@@ -355,4 +405,34 @@ fn warm_up(device: &Device) {
     let loss = model.loss(x, Some(eps)).total();
     let _ = loss.backward();
     let _ = device.sync();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Purpose;
+
+    fn decode(purpose: Purpose, x: f32) -> TrainCommand {
+        TrainCommand::Decode { model: ModelKind::Vae, purpose, zs: vec![vec![x, 0.0]] }
+    }
+
+    #[test]
+    fn only_the_newest_request_per_purpose_survives() {
+        let kept = coalesce(vec![
+            decode(Purpose::Probe, 1.0),
+            TrainCommand::Pause,
+            decode(Purpose::Samples, 2.0),
+            decode(Purpose::Probe, 3.0),
+            decode(Purpose::Probe, 4.0),
+            TrainCommand::Resume,
+        ]);
+        let described: Vec<String> = kept
+            .iter()
+            .map(|c| match c {
+                TrainCommand::Decode { purpose, zs, .. } => format!("{purpose:?}{}", zs[0][0]),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(described, ["Pause", "Samples2", "Probe4", "Resume"]);
+    }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use latent_lab::data::Dataset;
 use latent_lab::models::device::DevicePref;
 use latent_lab::train::{
-    ModelKind, StepOutcome, TrainCommand, TrainConfig, TrainEvent, TrainSession, TrainerHandle, WorkerOptions,
+    ModelKind, Purpose, StepOutcome, TrainCommand, TrainConfig, TrainEvent, TrainSession, TrainerHandle, WorkerOptions,
     WorkerState,
 };
 
@@ -160,4 +160,42 @@ fn training_lowers_the_vae_loss_and_separates_digits() {
         5,
     );
     assert!(acc > 0.3, "2-D VAE codes should beat chance (0.1) clearly after 300 steps, got {acc}");
+}
+
+#[test]
+fn decode_requests_are_answered_without_a_backlog() {
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    h.send(TrainCommand::Decode { model: ModelKind::Vae, purpose: Purpose::Probe, zs: vec![vec![0.0, 0.0]] });
+    wait_for(&h, 30, "no model yet", |e| matches!(e, TrainEvent::NoModel { purpose: Purpose::Probe, .. }));
+    h.send(TrainCommand::Start { config: quick_config(), dataset: dataset() });
+    wait_for(&h, 30, "training", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+    // A burst of drags arrives while the worker is busy; it serves the newest and drops the rest.
+    for i in 0..200 {
+        h.send(TrainCommand::Decode {
+            model: ModelKind::Vae,
+            purpose: Purpose::Probe,
+            zs: vec![vec![i as f32 * 0.01, 0.0]],
+        });
+    }
+    let mut answers = 0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(TrainEvent::Decoded { images, rows, cols, purpose, .. }) = h.recv_timeout(Duration::from_millis(50))
+        {
+            assert_eq!(purpose, Purpose::Probe);
+            assert_eq!((rows, cols, images.len(), images[0].len()), (28, 28, 1, 784));
+            assert!(images[0].iter().all(|p| (0.0..=1.0).contains(p)));
+            answers += 1;
+        }
+    }
+    assert!((1..200).contains(&answers), "coalesced: {answers} answers to 200 requests");
+    let digit = dataset().image(9000).to_vec();
+    h.send(TrainCommand::Encode { model: ModelKind::Vae, purpose: Purpose::Clicked, images: vec![digit] });
+    let e = wait_for(&h, 30, "encoded", |e| matches!(e, TrainEvent::Encoded { .. }));
+    let TrainEvent::Encoded { means, log_vars, reconstructions, .. } = e else { unreachable!() };
+    assert_eq!((means[0].len(), reconstructions[0].len()), (2, 784));
+    assert!(log_vars.is_some_and(|lv| lv[0].len() == 2), "the VAE reports its posterior variance");
 }
