@@ -376,7 +376,7 @@ pub fn monte_carlo_value(g: Objective, pi: &Gauss2, n: usize, seed: u64) -> f64 
 
 /// E_π[g]: closed form, or Monte Carlo with common random numbers.
 pub fn objective_value(g: Objective, pi: &Gauss2) -> f64 {
-    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 4000, 0x6f62_6a))
+    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 1000, 0x6f62_6a))
 }
 
 /// Gradient ascent on E_π[g]: γ ← γ + lr ĝ, clamped into range after each step. Returns the parameters before
@@ -393,6 +393,84 @@ pub fn ascend(est: Estimator, g: Objective, start: Gauss2, k: usize, lr: f64, st
         path.push(pi);
     }
     path
+}
+
+/// Everything the lesson shows for one setting: what to compute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabRequest {
+    pub g: Objective,
+    pub pi: Gauss2,
+    /// Samples per estimate (≥ 1).
+    pub k: usize,
+    /// Estimates per estimator in the cloud and the table.
+    pub estimates: usize,
+    pub seed: u64,
+    /// Gradient-ascent step size and number of steps.
+    pub lr: f64,
+    pub steps: usize,
+}
+
+/// K values of the variance-vs-K curves, and the estimates per point.
+pub const VAR_KS: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+pub const VAR_REPEATS: usize = 300;
+
+/// What the lesson shows for one [`LabRequest`].
+#[derive(Debug, Clone)]
+pub struct LabResult {
+    pub request: LabRequest,
+    pub truth: Grad,
+    pub truth_value: f64,
+    /// Whether `truth` is a closed form (else a large reparametrised sample).
+    pub exact: bool,
+    /// The K samples w_k of one draw (at most 1,000).
+    pub samples: Vec<[f64; 2]>,
+    /// Per estimator: all estimates.
+    pub clouds: [Vec<Grad>; 3],
+    pub stats: [Stats; 3],
+    /// Per estimator: (K, total variance) for [`VAR_KS`].
+    pub var_vs_k: [Vec<(usize, f64)>; 3],
+    /// Per estimator: μ, C along gradient ascent, and E[g] there.
+    pub paths: [Vec<Gauss2>; 3],
+    pub path_values: [Vec<f64>; 3],
+    /// Milliseconds for the clouds alone (`estimates` estimates for each of the three estimators).
+    pub cloud_ms: f64,
+    /// Milliseconds for everything.
+    pub total_ms: f64,
+}
+
+/// Computes a [`LabResult`] (pure; the lesson runs it on a worker thread).
+pub fn run_lab(req: &LabRequest) -> LabResult {
+    let start = std::time::Instant::now();
+    let k = req.k.max(1);
+    let (truth, truth_value, exact) = truth(req.g, &req.pi);
+    let mut rng = SmallRng::seed_from_u64(req.seed);
+    let samples = (0..k.min(1000)).map(|_| req.pi.sample_from(normal_pair(&mut rng))).collect();
+    let cloud_start = std::time::Instant::now();
+    let clouds = Estimator::ALL.map(|e| estimates(e, req.g, &req.pi, k, req.estimates, &mut rng));
+    let cloud_ms = cloud_start.elapsed().as_secs_f64() * 1000.0;
+    let stats = [0, 1, 2].map(|i| Stats::of(&clouds[i]));
+    let var_vs_k = Estimator::ALL.map(|e| {
+        VAR_KS
+            .iter()
+            .map(|&kk| (kk, Stats::of(&estimates(e, req.g, &req.pi, kk, VAR_REPEATS, &mut rng)).total_var()))
+            .collect()
+    });
+    let paths = Estimator::ALL.map(|e| ascend(e, req.g, req.pi, k, req.lr, req.steps, req.seed ^ 0xa5a5));
+    let path_values = [0, 1, 2].map(|i| paths[i].iter().map(|p| objective_value(req.g, p)).collect());
+    LabResult {
+        request: *req,
+        truth,
+        truth_value,
+        exact,
+        samples,
+        clouds,
+        stats,
+        var_vs_k,
+        paths,
+        path_values,
+        cloud_ms,
+        total_ms: start.elapsed().as_secs_f64() * 1000.0,
+    }
 }
 
 #[cfg(test)]
@@ -539,5 +617,16 @@ mod tests {
         assert_eq!(path.len(), 201);
         assert!((end.mu[0] - 1.5).abs() < 0.15 && (end.mu[1] - 1.0).abs() < 0.15, "{end:?}");
         assert!(objective_value(Objective::Quadratic, end) > objective_value(Objective::Quadratic, &start));
+    }
+
+    #[test]
+    fn the_lab_fills_every_panel() {
+        let req = LabRequest { g: Objective::Bumpy, pi: pi(), k: 5, estimates: 1000, seed: 1, lr: 0.05, steps: 50 };
+        let r = run_lab(&req);
+        assert_eq!(r.samples.len(), 5);
+        assert!(r.clouds.iter().all(|c| c.len() == 1000));
+        assert!(r.var_vs_k.iter().all(|v| v.len() == VAR_KS.len()));
+        assert!(r.paths.iter().all(|p| p.len() == 51) && r.path_values.iter().all(|v| v.len() == 51));
+        assert!(r.stats.iter().all(|s| s.max_z(&r.truth) < 4.0), "{:?}", r.stats);
     }
 }
