@@ -8,6 +8,9 @@
 //!
 //! Pure maths: no egui, no threads. Normals come from Box–Muller on `SmallRng`, so runs are reproducible by seed.
 
+// Maths notation: one-letter names (μ, C = [[a, 0], [b, d]], g, w, K) and formulas in doc comments.
+#![allow(clippy::many_single_char_names, clippy::doc_markdown)]
+
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -86,6 +89,7 @@ impl Gauss2 {
     }
 
     /// Parameters moved by `step` and clamped into range.
+    #[must_use]
     pub fn moved(&self, step: &Grad) -> Self {
         Self::clamped(
             [self.mu[0] + step[0], self.mu[1] + step[1]],
@@ -376,7 +380,7 @@ pub fn monte_carlo_value(g: Objective, pi: &Gauss2, n: usize, seed: u64) -> f64 
 
 /// E_π[g]: closed form, or Monte Carlo with common random numbers.
 pub fn objective_value(g: Objective, pi: &Gauss2) -> f64 {
-    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 1000, 0x6f62_6a))
+    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 1000, 0x006f_626a))
 }
 
 /// Gradient ascent on E_π[g]: γ ← γ + lr ĝ, clamped into range after each step. Returns the parameters before
@@ -485,7 +489,7 @@ mod tests {
     fn cholesky_sampling_gives_the_requested_covariance() {
         let pi = Gauss2::new([1.0, -2.0], [1.2, -0.7, 0.5]).unwrap();
         let mut rng = SmallRng::seed_from_u64(1);
-        let n = 200_000;
+        let n: usize = 200_000;
         let ws: Vec<[f64; 2]> = (0..n).map(|_| pi.sample_from(normal_pair(&mut rng))).collect();
         let m = [0, 1].map(|d| ws.iter().map(|w| w[d]).sum::<f64>() / n as f64);
         let mut s = [[0.0; 2]; 2];

@@ -3,6 +3,9 @@
 //! The maths lives in `crate::estimators`; a worker thread of this lesson runs `run_lab` for the newest setting
 //! (older requests are skipped), so dragging a slider never blocks a frame.
 
+// Maths notation: one-letter names (μ, C = [[a, 0], [b, d]], g, w, K) and formulas in doc comments.
+#![allow(clippy::many_single_char_names, clippy::doc_markdown)]
+
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use eframe::egui::{self, Color32, RichText};
@@ -251,8 +254,8 @@ impl GradientsLesson {
                 );
             }
             ui.end_row();
-            for i in 0..5 {
-                ui.label(format!("∂/∂{}", GRAD_NAMES[i]));
+            for (i, name) in GRAD_NAMES.iter().enumerate() {
+                ui.label(format!("∂/∂{name}"));
                 ui.monospace(fmt_num(r.truth[i]));
                 for s in &r.stats {
                     ui.monospace(fmt_num(s.mean[i]));

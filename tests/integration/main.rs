@@ -1,6 +1,7 @@
 //! The one integration-test crate (each file in tests/ would link burn and egui again).
 
 mod cli;
+mod gradients;
 mod idx_files;
 mod ui;
 mod worker;
