@@ -140,6 +140,12 @@ impl Objective {
         }
     }
 
+    /// Whether the optimiser climbs E[g] (quadratic, bumpy: they have a maximum) or descends it (linear and
+    /// exponential have no maximum; descending exp(bᵀw) is well behaved, its gradient fades).
+    pub fn maximise(self) -> bool {
+        matches!(self, Self::Quadratic | Self::Bumpy)
+    }
+
     /// g(w).
     pub fn value(self, w: [f64; 2]) -> f64 {
         match self {
@@ -383,8 +389,9 @@ pub fn objective_value(g: Objective, pi: &Gauss2) -> f64 {
     g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 1000, 0x006f_626a))
 }
 
-/// Gradient ascent on E_π[g]: γ ← γ + lr ĝ, clamped into range after each step. Returns the parameters before
-/// each step and after the last one (`steps + 1` entries).
+/// Gradient ascent on E_π[g] (γ ← γ + lr ĝ), or descent where g has no maximum (see [`Objective::maximise`]),
+/// clamped into range after each step. Returns the parameters before each step and after the last one
+/// (`steps + 1` entries).
 pub fn ascend(est: Estimator, g: Objective, start: Gauss2, k: usize, lr: f64, steps: usize, seed: u64) -> Vec<Gauss2> {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut pi = start;
@@ -392,7 +399,8 @@ pub fn ascend(est: Estimator, g: Objective, start: Gauss2, k: usize, lr: f64, st
     path.push(pi);
     for _ in 0..steps {
         let grad = est.estimate(g, &pi, k, &mut rng);
-        let step = grad.map(|x| if x.is_finite() { lr * x } else { 0.0 });
+        let sign = if g.maximise() { lr } else { -lr };
+        let step = grad.map(|x| if x.is_finite() { sign * x } else { 0.0 });
         pi = pi.moved(&step);
         path.push(pi);
     }
@@ -621,6 +629,12 @@ mod tests {
         assert_eq!(path.len(), 201);
         assert!((end.mu[0] - 1.5).abs() < 0.15 && (end.mu[1] - 1.0).abs() < 0.15, "{end:?}");
         assert!(objective_value(Objective::Quadratic, end) > objective_value(Objective::Quadratic, &start));
+        let down = ascend(Estimator::Reparam, Objective::ExpLinear, start, 8, 0.05, 100, 1);
+        let (first, last) = (
+            objective_value(Objective::ExpLinear, &start),
+            down.last().map(|p| objective_value(Objective::ExpLinear, p)),
+        );
+        assert!(last.is_some_and(|l| l < first), "exp(bᵀw) has no maximum: the optimiser descends it");
     }
 
     #[test]

@@ -281,6 +281,17 @@ impl GradientsLesson {
                 ui.end_row();
             }
         });
+        let best = (0..3).min_by(|&a, &b| r.stats[a].total_var().total_cmp(&r.stats[b].total_var())).unwrap_or(2);
+        let verdict = if best == Estimator::Reparam.index() {
+            "Lowest variance here: reparametrisation, as usual.".to_owned()
+        } else {
+            format!(
+                "Lowest variance here: {}. Reparametrisation is not always best: it uses ∇g, and the ripples of \
+                 this g make ∇g large and erratic.",
+                Estimator::ALL[best].label()
+            )
+        };
+        ui.label(verdict);
         ui.small(
             "Variance = sum over the 5 components. |bias|/SE below ≈ 3 means no bias detectable: all three are \
              unbiased, they differ only in noise.",
@@ -294,6 +305,7 @@ impl GradientsLesson {
     fn density_plot(&mut self, ui: &mut egui::Ui, size: egui::Vec2, req: &LabRequest) {
         let heat = self.heatmap.get(ui.ctx(), "objective", req.g, || heatmap_image(req.g));
         ui.vertical(|ui| {
+            ui.set_max_width(size.x);
             ui.label(RichText::new("π with its K samples; arrow: true ∇_μ E[g]").strong());
             Plot::new("grad-density")
                 .legend(Legend::default().position(Corner::LeftTop))
@@ -341,6 +353,7 @@ impl GradientsLesson {
 
     fn cloud_plot(&mut self, ui: &mut egui::Ui, size: egui::Vec2) {
         ui.vertical(|ui| {
+            ui.set_max_width(size.x);
             let title = match &self.result {
                 Some(r) => format!("{} estimates of ∇_μ per estimator (K = {})", r.stats[0].n, r.request.k),
                 None => "estimates of ∇_μ".to_owned(),
@@ -390,6 +403,7 @@ impl GradientsLesson {
 
     fn variance_plot(&self, ui: &mut egui::Ui, size: egui::Vec2) {
         ui.vertical(|ui| {
+            ui.set_max_width(size.x);
             ui.label(
                 RichText::new(format!(
                     "Variance vs K (log–log, {} estimates per point)",
@@ -435,10 +449,14 @@ impl GradientsLesson {
     fn trajectory_plot(&mut self, ui: &mut egui::Ui, size: egui::Vec2, req: &LabRequest) {
         let heat = self.heatmap.get(ui.ctx(), "objective", req.g, || heatmap_image(req.g));
         ui.vertical(|ui| {
+            ui.set_max_width(size.x);
             let title = match &self.result {
+                Some(r) if r.request.g.maximise() => {
+                    format!("Gradient ascent on E[g]: μ, {STEPS} steps, K = {}, step {:.3}", r.request.k, r.request.lr)
+                }
                 Some(r) => format!(
-                    "Gradient ascent on E[g]: μ over {} steps (K = {}, step {:.3})",
-                    STEPS, r.request.k, r.request.lr
+                    "Gradient descent (g has no maximum): μ, {STEPS} steps, K = {}, step {:.3}",
+                    r.request.k, r.request.lr
                 ),
                 None => "Gradient ascent on E[g]".to_owned(),
             };
@@ -458,20 +476,26 @@ impl GradientsLesson {
                     let side = (2.0 * MU_BOX) as f32;
                     p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
                     let Some(r) = &self.result else { return };
+                    p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
                     for (i, e) in Estimator::ALL.iter().enumerate() {
                         let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
+                        let end = pts.last().copied();
                         p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
+                        if let Some(end) = end {
+                            p.points(Points::new(e.label(), vec![end]).color(COLORS[i]).radius(3.5));
+                        }
                     }
-                    p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(5.0));
                 });
         });
     }
 
     fn objective_plot(&self, ui: &mut egui::Ui, size: egui::Vec2) {
         ui.vertical(|ui| {
-            ui.label(RichText::new("E[g] over the ascent steps").strong());
+            ui.set_max_width(size.x);
+            let climbing = self.result.as_ref().is_none_or(|r| r.request.g.maximise());
+            ui.label(RichText::new("E[g] over the optimiser steps (exact, or 1,000-sample Monte Carlo)").strong());
             Plot::new("grad-objective")
-                .legend(Legend::default().position(Corner::RightBottom))
+                .legend(Legend::default().position(if climbing { Corner::RightBottom } else { Corner::RightTop }))
                 .width(size.x)
                 .height(size.y - 24.0)
                 .x_axis_label("step")

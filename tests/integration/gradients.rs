@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use latent_lab::app::{AppOptions, LatentLabApp};
@@ -42,7 +43,7 @@ fn the_gradient_tab_shows_its_panels_and_reacts_to_its_controls() {
         "Bias and variance",
         "1000 estimates of ∇_μ per estimator (K = 10)",
         "Variance vs K (log–log, 300 estimates per point)",
-        "E[g] over the ascent steps",
+        "E[g] over the optimiser steps (exact, or 1,000-sample Monte Carlo)",
     ] {
         assert!(h.query_by_label(label).is_some(), "missing: {label}");
     }
@@ -55,7 +56,17 @@ fn the_gradient_tab_shows_its_panels_and_reacts_to_its_controls() {
         h.query_by_label_contains("no closed form: 200,000-sample").is_some()
     });
     h.get_by_label("exponential  exp(bᵀw)").click();
-    step_until(&mut h, 30, "the exp objective", |h| h.query_by_label("Gradient of E[g] (closed form)").is_some());
+    step_until(&mut h, 30, "the exp objective", |h| {
+        h.query_by_label("Gradient of E[g] (closed form)").is_some()
+            && h.query_by_label_contains("Gradient descent (g has no maximum)").is_some()
+    });
+    // A slider pushed to a singular Σ is clamped with a note; K = 0 is refused.
+    h.get_by_role_and_label(Role::Slider, "C₁₁ (diagonal, > 0)").set_value_accesskit(0.0);
+    h.get_by_role_and_label(Role::Slider, "K samples per estimate").set_value_accesskit(0.0);
+    step_until(&mut h, 10, "the clamp notes", |h| {
+        h.query_by_label_contains("C₁₁ clamped to 0.05").is_some()
+            && h.query_by_label_contains("K = 0 refused").is_some()
+    });
     h.get_by_label("Redraw").click();
     h.get_by_label("Reset").click();
     step_until(&mut h, 30, "the quadratic again", |h| h.query_by_label("Gradient of E[g] (closed form)").is_some());
