@@ -384,9 +384,12 @@ pub fn monte_carlo_value(g: Objective, pi: &Gauss2, n: usize, seed: u64) -> f64 
     (0..n).map(|_| g.value(pi.sample_from(normal_pair(&mut rng)))).sum::<f64>() / n as f64
 }
 
+/// Samples of the Monte Carlo E_π[g] along optimiser paths (common random numbers keep the curve smooth).
+pub const PATH_MC_SAMPLES: usize = 400;
+
 /// E_π[g]: closed form, or Monte Carlo with common random numbers.
 pub fn objective_value(g: Objective, pi: &Gauss2) -> f64 {
-    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, 1000, 0x006f_626a))
+    g.expected(pi).unwrap_or_else(|| monte_carlo_value(g, pi, PATH_MC_SAMPLES, 0x006f_626a))
 }
 
 /// Gradient ascent on E_π[g] (γ ← γ + lr ĝ), or descent where g has no maximum (see [`Objective::maximise`]),

@@ -493,7 +493,7 @@ impl GradientsLesson {
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
             let climbing = self.result.as_ref().is_none_or(|r| r.request.g.maximise());
-            ui.label(RichText::new("E[g] over the optimiser steps (exact, or 1,000-sample Monte Carlo)").strong());
+            ui.label(RichText::new("E[g] over the optimiser steps (exact, or 400-sample Monte Carlo)").strong());
             Plot::new("grad-objective")
                 .legend(Legend::default().position(if climbing { Corner::RightBottom } else { Corner::RightTop }))
                 .width(size.x)

@@ -43,7 +43,7 @@ fn the_gradient_tab_shows_its_panels_and_reacts_to_its_controls() {
         "Bias and variance",
         "1000 estimates of ∇_μ per estimator (K = 10)",
         "Variance vs K (log–log, 300 estimates per point)",
-        "E[g] over the optimiser steps (exact, or 1,000-sample Monte Carlo)",
+        "E[g] over the optimiser steps (exact, or 400-sample Monte Carlo)",
     ] {
         assert!(h.query_by_label(label).is_some(), "missing: {label}");
     }
