@@ -200,7 +200,9 @@ impl GradientsLesson {
         ui.label(
             "We want ∇ of E[g(w)] over w ∼ π = N(μ, C Cᵀ). The score function (REINFORCE) only needs g(w): \
              (1/K) Σ g(w_k) ∇ log π(w_k). Reparametrising w = μ + C ε, ε ∼ N(0, I), uses ∇g and is far less noisy. \
-             For a discrete latent there is no reparametrisation: the score function (with a baseline) is all we have.",
+             For a discrete latent there is no reparametrisation: the score function (with a baseline) is all we have. \
+             In the optimiser, watch the score function near a maximum: as C shrinks, ∇ log π grows like 1/C and one \
+             unlucky draw throws μ far away.",
         );
         ui.separator();
         ui.label(RichText::new("Objective g").strong());
