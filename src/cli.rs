@@ -209,6 +209,15 @@ pub fn print_eval(r: &EvalReport, grid: usize) {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchWhat {
+    /// Time the Gradient estimators lesson: 1,000 estimates per estimator, and everything it draws.
+    Estimators {
+        /// Samples per estimate.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Repetitions (the median is printed).
+        #[arg(long, default_value_t = 20)]
+        repeats: usize,
+    },
     /// Time training steps: prints ms/step and images/s.
     Train {
         /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
@@ -400,5 +409,37 @@ pub fn bench_train(
     let per_step = start.elapsed().as_secs_f64() * 1000.0 / steps as f64;
     println!("{}: {steps} steps, batch {batch_size}: {per_step:.2} ms/step", names.join("+"));
     println!("throughput: {:.0} images/s", (batch_size * kinds.len()) as f64 * 1000.0 / per_step);
+    Ok(())
+}
+
+/// `latent-lab bench estimators`: median time for 1,000 estimates of each estimator (the lesson's cloud) and for a
+/// whole lesson update, per objective.
+pub fn bench_estimators(k: usize, repeats: usize) -> anyhow::Result<()> {
+    use crate::estimators::{Estimator, Gauss2, LabRequest, Objective, run_lab};
+    if k == 0 {
+        bail!("K must be at least 1");
+    }
+    let pi = Gauss2::new([-1.5, -1.0], [0.8, 0.3, 0.6]).map_err(anyhow::Error::msg)?;
+    let repeats = repeats.max(1);
+    println!("K = {k}, median of {repeats} runs, one thread");
+    for g in Objective::ALL {
+        let mut cloud = Vec::with_capacity(repeats);
+        let mut total = Vec::with_capacity(repeats);
+        for seed in 0..repeats as u64 {
+            let req = LabRequest { g, pi, k, estimates: 1000, seed, lr: 0.05, steps: 200 };
+            let r = run_lab(&req);
+            cloud.push(r.cloud_ms);
+            total.push(r.total_ms);
+        }
+        cloud.sort_by(f64::total_cmp);
+        total.sort_by(f64::total_cmp);
+        println!(
+            "{:<30} 1,000 estimates × {} estimators: {:6.2} ms   whole lesson update: {:6.1} ms",
+            g.label(),
+            Estimator::ALL.len(),
+            cloud[repeats / 2],
+            total[repeats / 2]
+        );
+    }
     Ok(())
 }

@@ -44,6 +44,7 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
             cli::bench_train(model, steps, batch_size, split, cli.device)
         }
+        Some(Command::Bench { what: BenchWhat::Estimators { k, repeats } }) => cli::bench_estimators(k, repeats),
         None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
     }
 }
