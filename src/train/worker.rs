@@ -252,7 +252,7 @@ impl Worker {
                         self.emit(TrainEvent::Decoded { model, purpose, images, rows, cols });
                     }
                     (Some(Err(p)), _) => {
-                        self.emit(TrainEvent::Failed(format!("decoding failed: {}", panic_message(&*p))))
+                        self.emit(TrainEvent::Failed(format!("decoding failed: {}", panic_message(&*p))));
                     }
                     _ => self.emit(TrainEvent::NoModel { model, purpose }),
                 }
