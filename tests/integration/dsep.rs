@@ -1,0 +1,104 @@
+//! d-separation: the `dsep` command end to end (answers, `DAGitty` and DOT input, every bad input) and the lesson tab.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// Runs `latent-lab dsep FILE` with `graph` in FILE and `queries` on stdin: (exit code, stdout, stderr).
+fn dsep_bytes(graph: &[u8], queries: &[u8]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("graph.txt");
+    std::fs::write(&path, graph).expect("write graph");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+        .arg("dsep")
+        .arg(&path)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run latent-lab");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let queries = queries.to_vec();
+    // Write on a thread: the command may stop reading early (bad input) or answer while we write.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&queries);
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn dsep(graph: &str, queries: &str) -> (i32, String, String) {
+    dsep_bytes(graph.as_bytes(), queries.as_bytes())
+}
+
+/// Asserts a failure whose message contains every piece of `wanted`.
+fn fails(graph: &[u8], queries: &[u8], wanted: &[&str]) {
+    let (code, _, stderr) = dsep_bytes(graph, queries);
+    assert_ne!(code, 0, "expected failure, stderr: {stderr}");
+    for w in wanted {
+        assert!(stderr.contains(w), "{w:?} not in {stderr:?}");
+    }
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+}
+
+const FIG_8_22: &str = "dag { a -> e  f -> e  f -> b  e -> c }";
+
+#[test]
+fn answers_queries_on_dagitty_and_dot() {
+    let queries = "a _||_ b | c\na _||_ b | f\n\na _||_ b\na,f _||_ c\nc _||_ b|e,f\n";
+    let want = "false\ntrue\ntrue\nfalse\ntrue\n";
+    assert_eq!(dsep(FIG_8_22, queries), (0, want.into(), String::new()));
+    let dot = "digraph G {\n  a -> e;\n  f -> e;\n  f -> b;\n  e -> c;\n}\n";
+    assert_eq!(dsep(dot, queries).1, want);
+    // Syntax variants from the issue: chains, mixed arrows, no spaces, CRLF, ;;, lone names, no final newline.
+    let variants = ["dag{a->e<-f->b\ne->c}", "dag {\r\n a -> e <- f ;; f -> b\r\n e -> c ; lone\r\n}", FIG_8_22];
+    for g in variants {
+        assert_eq!(dsep(g, "a _||_ b | c\r\na _||_ b | f").1, "false\ntrue\n", "{g}");
+    }
+    assert_eq!(dsep("dag { x1 -> x2 -> x3 }", "x3 _||_ x1 | x2\nx3 _||_ x1").1, "true\nfalse\n");
+    assert_eq!(dsep("dag { x -> m <- y  m -> d }", "x _||_ y\nx _||_ y | d").1, "true\nfalse\n");
+    assert_eq!(dsep("dag { A a }", "A _||_ a").1, "true\n", "names are case-sensitive");
+}
+
+#[test]
+fn bad_graphs_fail_naming_problem_and_line() {
+    let q = b"a _||_ b\n";
+    fails(b"dag {\n a -> b\n b -> c\n c -> a\n}", q, &["line 4", "cycle", "a → b → c → a"]);
+    fails(b"dag {\n a -> b\n b -> b\n}", q, &["line 3", "self-loop"]);
+    fails(b"dag {\n a -> b\n", q, &["line 3", "missing '}'"]);
+    fails(b"dag { a -> b } }", q, &["line 1", "unbalanced"]);
+    fails(b"dag {\n a -> b\xff\n}", q, &["line 2", "invalid UTF-8"]);
+    fails(b"", q, &["line 1", "empty"]);
+    fails(b"  \n", q, &["empty"]);
+    fails(b"dag { a $ b }", q, &["line 1", "column 9", "'$'"]);
+    fails(b"graph { a -- b }", q, &["undirected"]);
+}
+
+#[test]
+fn bad_queries_fail_naming_problem_and_line() {
+    let g = FIG_8_22.as_bytes();
+    fails(g, b"a _||_ b\nq _||_ b\n", &["query line 2", "unknown node \"q\""]);
+    fails(g, b"a _||_ b | zz\n", &["query line 1", "unknown node \"zz\""]);
+    fails(g, b"\n\na b\n", &["query line 3", "missing '_||_'"]);
+    fails(g, b"a, b _||_ b\n", &["query line 1", "overlap", "\"b\""]);
+    fails(g, b" _||_ b\n", &["query line 1", "X", "empty"]);
+    fails(g, b"a _||_ | c\n", &["query line 1", "Y", "empty"]);
+    fails(g, b"a _||_ b\n\xfe\n", &["query line 2", "invalid UTF-8"]);
+    let mut huge = b"a _||_ ".to_vec();
+    huge.resize(64 << 20, b'b');
+    fails(g, &huge, &["query line 1", "longer than"]);
+}
+
+#[test]
+fn a_missing_graph_file_is_reported() {
+    let out = Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+        .args(["dsep", "/nonexistent/graph.dag"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the graph file /nonexistent/graph.dag"));
+}
