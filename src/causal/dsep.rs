@@ -188,6 +188,8 @@ struct ChainSearch<'a> {
     in_b: Vec<bool>,
     opens_collider: Vec<bool>,
     cap: usize,
+    /// Search steps left; bounds the time spent on large, dense graphs.
+    steps_left: usize,
     on_path: Vec<bool>,
     nodes: Vec<NodeId>,
     edges: Vec<EdgeDir>,
@@ -206,9 +208,10 @@ impl ChainSearch<'_> {
             .map(|&v| (v, EdgeDir::Forward))
             .chain(dag.parents(here).iter().map(|&v| (v, EdgeDir::Backward)));
         for (next, dir) in steps {
-            if self.out.len() >= self.cap {
+            if self.out.len() >= self.cap || self.steps_left == 0 {
                 return;
             }
+            self.steps_left -= 1;
             if self.on_path[next.0] || (self.in_a[next.0] && !self.in_b[next.0]) {
                 continue;
             }
@@ -246,9 +249,13 @@ impl ChainSearch<'_> {
     }
 }
 
+/// Edges the chain enumerator may follow in one call (about a millisecond of work per 10 000).
+pub const MAX_CHAIN_STEPS: usize = 200_000;
+
 /// Lists up to `cap` simple chains from a node of `a` to a node of `b`, each
 /// with the first node that blocks it given `c`. Meant for small graphs: the
-/// number of chains can grow exponentially.
+/// number of chains can grow exponentially, so the search also stops after
+/// [`MAX_CHAIN_STEPS`] edges (large graphs may then list fewer chains).
 ///
 /// Interior nodes avoid `a` and `b` (a longer chain through another endpoint
 /// is open only if its sub-chains are), so `a ⫫ b | c` holds exactly when all
@@ -266,6 +273,7 @@ pub fn chains(dag: &Dag, a: &[NodeId], b: &[NodeId], c: &[NodeId], cap: usize) -
         in_a,
         in_b,
         cap,
+        steps_left: MAX_CHAIN_STEPS,
         nodes: Vec::new(),
         edges: Vec::new(),
         out: Vec::new(),

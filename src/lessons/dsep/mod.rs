@@ -1,0 +1,339 @@
+//! "d-separation": draw a DAG, mark the sets A, B and C, and see live whether A ⊥⊥ B | C, with every chain
+//! explained (open chains highlighted, blocking nodes circled). Presets from the lecture, undo/redo, and
+//! `DAGitty` / DOT text in and out.
+
+mod answer;
+mod canvas;
+mod doc;
+mod files;
+mod presets;
+
+use std::sync::mpsc::Receiver;
+
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
+
+use self::answer::Answer;
+use self::canvas::{CanvasState, Selection, Tool};
+use self::doc::{GraphDoc, History, SetKind};
+use self::files::FileDone;
+use super::{Lesson, LessonContext};
+use crate::causal::text::parse_graph;
+use crate::causal::{to_dagitty, to_dot};
+use crate::train::TrainEvent;
+
+const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+const REDO_SHIFT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+
+/// The "d-separation" tab.
+pub struct DsepLesson {
+    doc: GraphDoc,
+    history: History,
+    canvas: CanvasState,
+    tool: Tool,
+    answer: Answer,
+    /// Whether `answer` must be recomputed.
+    stale: bool,
+    rename: String,
+    text: String,
+    message: Option<(String, bool)>,
+    file_job: Option<Receiver<FileDone>>,
+}
+
+impl Default for DsepLesson {
+    fn default() -> Self {
+        let doc = presets::PRESETS[0].build();
+        Self {
+            doc,
+            history: History::default(),
+            canvas: CanvasState::default(),
+            tool: Tool::Mark(SetKind::C),
+            answer: Answer::default(),
+            stale: true,
+            rename: String::new(),
+            text: String::new(),
+            message: None,
+            file_job: None,
+        }
+    }
+}
+
+impl DsepLesson {
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    /// Replaces the document, keeping the old one for undo.
+    fn replace(&mut self, doc: GraphDoc) {
+        let old = std::mem::replace(&mut self.doc, doc);
+        self.history.record(old);
+        self.canvas.selected = None;
+        self.stale = true;
+    }
+
+    /// Loads `DAGitty` or DOT text.
+    fn load_text(&mut self, text: &str, from: &str) {
+        match parse_graph(text).and_then(|g| g.to_dag()) {
+            Ok(dag) => {
+                let n = dag.len();
+                self.replace(GraphDoc::laid_out(dag));
+                self.info(format!("Loaded {n} nodes from {from}."));
+            }
+            Err(e) => self.error(format!("Could not load {from}: {e}")),
+        }
+    }
+
+    fn delete_selected(&mut self) {
+        let Some(sel) = self.canvas.selected else { return };
+        let before = self.doc.clone();
+        let result = match sel {
+            Selection::Node(v) => self.doc.remove_node(v),
+            Selection::Edge(u, v) => self.doc.dag.remove_edge(u, v),
+        };
+        match result {
+            Ok(()) => {
+                self.history.record(before);
+                self.canvas.selected = None;
+                self.stale = true;
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    fn undo(&mut self) {
+        if self.history.undo(&mut self.doc) {
+            self.canvas.selected = None;
+            self.stale = true;
+        }
+    }
+
+    fn redo(&mut self) {
+        if self.history.redo(&mut self.doc) {
+            self.canvas.selected = None;
+            self.stale = true;
+        }
+    }
+
+    /// Keyboard shortcuts, unless a text field has the focus.
+    fn keys(&mut self, ui: &egui::Ui) {
+        if ui.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        let (undo, redo, delete) = ui.input_mut(|i| {
+            let redo = i.consume_shortcut(&REDO_SHIFT) || i.consume_shortcut(&REDO);
+            let undo = i.consume_shortcut(&UNDO);
+            let delete = i.key_pressed(Key::Delete) || i.key_pressed(Key::Backspace);
+            (undo, redo, delete)
+        });
+        if redo {
+            self.redo();
+        } else if undo {
+            self.undo();
+        }
+        if delete {
+            self.delete_selected();
+        }
+    }
+
+    fn poll_files(&mut self) {
+        let Some(job) = &self.file_job else { return };
+        let Ok(done) = job.try_recv() else { return };
+        self.file_job = None;
+        match done {
+            FileDone::Opened { name, text } => {
+                self.text.clone_from(&text);
+                self.load_text(&text, &name);
+            }
+            FileDone::Saved(msg) => self.info(msg),
+            FileDone::Failed(msg) => self.error(msg),
+        }
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui) {
+        ui.heading("d-separation");
+        ui.label(
+            "A chain between A and B is blocked by C at a node where the arrows meet head-to-head and neither the \
+             node nor a descendant is in C, or where they meet head-to-tail or tail-to-tail and the node is in C. \
+             A ⊥⊥ B | C when every chain is blocked.",
+        );
+        ui.separator();
+        ui.label(RichText::new("Presets").strong());
+        ui.horizontal_wrapped(|ui| {
+            for p in presets::PRESETS {
+                if ui.button(p.label).on_hover_text(p.hint).clicked() {
+                    self.replace(p.build());
+                    self.info(p.hint);
+                }
+            }
+        });
+        ui.separator();
+        ui.label(RichText::new("Clicking a node").strong());
+        ui.radio_value(&mut self.tool, Tool::Move, "Selects it (drag moves it)");
+        ui.radio_value(&mut self.tool, Tool::Edge, "Starts an edge (drag to the head node)");
+        for kind in SetKind::ALL {
+            let text = RichText::new(format!("Marks it in {}", kind.label())).color(canvas::set_color(kind));
+            ui.radio_value(&mut self.tool, Tool::Mark(kind), text);
+        }
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Clear A, B, C").clicked() {
+                let mut doc = self.doc.clone();
+                doc.a.clear();
+                doc.b.clear();
+                doc.c.clear();
+                self.replace(doc);
+            }
+            if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).on_hover_text("Ctrl+Z").clicked() {
+                self.undo();
+            }
+            if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo")).on_hover_text("Ctrl+Y").clicked() {
+                self.redo();
+            }
+            let can_delete = self.canvas.selected.is_some();
+            if ui.add_enabled(can_delete, egui::Button::new("Delete selected")).on_hover_text("Delete key").clicked() {
+                self.delete_selected();
+            }
+            if ui.button("Tidy layout").clicked() {
+                let mut doc = self.doc.clone();
+                doc.layout();
+                self.replace(doc);
+            }
+            if ui.button("Empty graph").clicked() {
+                self.replace(GraphDoc::default());
+                self.info("Double-click the canvas to add nodes; Shift+drag from node to node to add edges.");
+            }
+        });
+        self.rename_row(ui);
+        ui.separator();
+        egui::CollapsingHeader::new("DAGitty / DOT text and files").default_open(false).show(ui, |ui| self.io(ui));
+        if let Some((msg, is_error)) = &self.message {
+            let color = if *is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+            ui.label(RichText::new(msg).color(color));
+        }
+    }
+
+    fn rename_row(&mut self, ui: &mut egui::Ui) {
+        let Some(Selection::Node(v)) = self.canvas.selected else {
+            return;
+        };
+        let Some(current) = self.doc.dag.name(v).map(str::to_owned) else { return };
+        ui.horizontal(|ui| {
+            let label = ui.label("Name:");
+            let edit = ui.add(egui::TextEdit::singleline(&mut self.rename).desired_width(100.0)).labelled_by(label.id);
+            if !edit.has_focus() && !edit.lost_focus() && self.rename != current && !edit.changed() {
+                self.rename.clone_from(&current);
+            }
+            let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            if (ui.button("Rename").clicked() || enter) && self.rename != current {
+                let before = self.doc.clone();
+                match self.doc.dag.rename_node(v, self.rename.trim()) {
+                    Ok(()) => {
+                        self.history.record(before);
+                        self.stale = true;
+                    }
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+        });
+    }
+
+    fn io(&mut self, ui: &mut egui::Ui) {
+        let label = ui.label("Graph text (DAGitty, e.g. dag { a -> b }, or DOT):");
+        ui.add(egui::TextEdit::multiline(&mut self.text).desired_rows(6).code_editor().desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Load text").clicked() {
+                let text = self.text.clone();
+                self.load_text(&text, "the text box");
+            }
+            if ui.button("Show DAGitty").clicked() {
+                self.text = to_dagitty(&self.doc.dag);
+            }
+            if ui.button("Show DOT").clicked() {
+                self.text = to_dot(&self.doc.dag);
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let idle = self.file_job.is_none();
+            if ui.add_enabled(idle, egui::Button::new("Open file…")).clicked() {
+                self.file_job = Some(files::open(ui.ctx()));
+            }
+            if ui.add_enabled(idle, egui::Button::new("Save DAGitty…")).clicked() {
+                self.file_job = Some(files::save(ui.ctx(), to_dagitty(&self.doc.dag), "dag"));
+            }
+            if ui.add_enabled(idle, egui::Button::new("Save DOT…")).clicked() {
+                self.file_job = Some(files::save(ui.ctx(), to_dot(&self.doc.dag), "dot"));
+            }
+        });
+    }
+
+    fn answer_panel(&mut self, ui: &mut egui::Ui) {
+        let color = match self.answer.separated {
+            Some(true) => canvas::COLOR_B,
+            Some(false) => canvas::COLOR_OPEN,
+            None => ui.visuals().text_color(),
+        };
+        ui.label(RichText::new(&self.answer.headline).size(17.0).strong().color(color));
+        if self.answer.separated.is_none() {
+            return;
+        }
+        let open = self.answer.chains.iter().filter(|c| c.open).count();
+        ui.label(format!(
+            "Chains between A and B: {}{}, {open} open",
+            self.answer.chains.len(),
+            if self.answer.truncated { "+ (list cut)" } else { "" }
+        ));
+        self.canvas.hovered_chain = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for (i, ch) in self.answer.chains.iter().enumerate() {
+                let color = if ch.open { canvas::COLOR_OPEN } else { ui.visuals().weak_text_color() };
+                let resp = ui.label(RichText::new(&ch.text).color(color));
+                if resp.hovered() {
+                    self.canvas.hovered_chain = Some(i);
+                }
+            }
+            if self.answer.chains.is_empty() {
+                ui.label("No chain joins A and B: they are d-separated by any C.");
+            }
+        });
+    }
+}
+
+impl Lesson for DsepLesson {
+    fn name(&self) -> &'static str {
+        "d-separation"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
+        self.poll_files();
+        self.keys(ui);
+        if self.canvas.selected.is_some_and(|s| match s {
+            Selection::Node(v) => !self.doc.dag.contains(v),
+            Selection::Edge(u, v) => !self.doc.dag.has_edge(u, v),
+        }) {
+            self.canvas.selected = None;
+        }
+        if self.stale {
+            self.answer = answer::compute(&self.doc);
+            self.stale = false;
+        }
+        egui::Panel::left("dsep-controls").resizable(true).default_size(330.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
+        });
+        egui::Panel::bottom("dsep-answer").resizable(true).default_size(190.0).show(ui, |ui| self.answer_panel(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, &self.answer);
+            if out.changed {
+                self.stale = true;
+            }
+            if let Some(msg) = out.message {
+                self.error(msg);
+            }
+        });
+    }
+
+    fn on_event(&mut self, _event: &TrainEvent) {}
+}
