@@ -296,7 +296,7 @@ pub fn chains(dag: &Dag, a: &[NodeId], b: &[NodeId], c: &[NodeId], cap: usize) -
     search.out
 }
 
-/// A conditional independence statement `a ⫫ b | given`.
+/// A conditional independence statement `a ⊥⊥ b | given` (written with two ⊥ so that every font can show it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Independence {
     /// One side (the smaller id).
@@ -314,9 +314,9 @@ pub struct Independence {
 }
 
 impl fmt::Display for Independence {
-    /// `a ⫫ b | {c, d}`, or `a ⫫ b` when nothing is given.
+    /// `a ⊥⊥ b | {c, d}`, or `a ⊥⊥ b` when nothing is given.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ⫫ {}", self.a_name, self.b_name)?;
+        write!(f, "{} ⊥⊥ {}", self.a_name, self.b_name)?;
         if !self.given.is_empty() {
             write!(f, " | {{{}}}", self.given_names.join(", "))?;
         }
@@ -666,7 +666,7 @@ mod tests {
     fn implied_independencies_of_chain() {
         let d = dag(&[("x1", "x2"), ("x2", "x3")]);
         let list: Vec<String> = implied_independencies(&d).iter().map(ToString::to_string).collect();
-        assert_eq!(list, ["x1 ⫫ x3 | {x2}"]);
+        assert_eq!(list, ["x1 ⊥⊥ x3 | {x2}"]);
     }
 
     #[test]
@@ -678,9 +678,9 @@ mod tests {
             assert!(d_separated(&d, &[s.a], &[s.b], &s.given), "{s}");
         }
         let text: Vec<String> = list.iter().map(ToString::to_string).collect();
-        assert!(text.contains(&"a ⫫ f".to_owned()), "{text:?}");
-        assert!(text.contains(&"a ⫫ b | {f}".to_owned()), "{text:?}");
-        assert!(text.contains(&"f ⫫ c | {e}".to_owned()), "{text:?}");
+        assert!(text.contains(&"a ⊥⊥ f".to_owned()), "{text:?}");
+        assert!(text.contains(&"a ⊥⊥ b | {f}".to_owned()), "{text:?}");
+        assert!(text.contains(&"f ⊥⊥ c | {e}".to_owned()), "{text:?}");
         let mut dedup = text.clone();
         dedup.dedup();
         assert_eq!(dedup.len(), text.len());
@@ -696,6 +696,6 @@ mod tests {
             b_name: "b".into(),
             given_names: vec!["c".into(), "d".into()],
         };
-        assert_eq!(s.to_string(), "a ⫫ b | {c, d}");
+        assert_eq!(s.to_string(), "a ⊥⊥ b | {c, d}");
     }
 }

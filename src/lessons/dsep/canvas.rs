@@ -31,6 +31,7 @@ pub const COLOR_B: Color32 = Color32::from_rgb(40, 160, 80);
 pub const COLOR_C: Color32 = Color32::from_rgb(110, 110, 110);
 pub const COLOR_OPEN: Color32 = Color32::from_rgb(255, 140, 0);
 pub const COLOR_BLOCK: Color32 = Color32::from_rgb(220, 50, 50);
+pub const COLOR_BLANKET: Color32 = Color32::from_rgb(190, 110, 255);
 
 pub fn set_color(kind: SetKind) -> Color32 {
     match kind {
@@ -50,6 +51,8 @@ pub struct CanvasState {
     edge_from: Option<NodeId>,
     /// A chain in the list the pointer is over: drawn on top.
     pub hovered_chain: Option<usize>,
+    /// Nodes to ring as the selected node's Markov blanket.
+    pub blanket: Vec<NodeId>,
 }
 
 /// Result of one frame of canvas interaction.
@@ -240,6 +243,11 @@ fn draw(
             let width = if hovered.is_some_and(|ch| ch.blocker == Some(v)) { 4.0 } else { 2.5 };
             painter.circle_stroke(c, RADIUS + 6.0, Stroke::new(width, COLOR_BLOCK));
         }
+        if state.blanket.contains(&v) {
+            let pts: Vec<Pos2> =
+                (0..=40).map(|i| c + RADIUS * 1.45 * Vec2::angled(i as f32 / 40.0 * std::f32::consts::TAU)).collect();
+            painter.extend(Shape::dashed_line(&pts, Stroke::new(2.0, COLOR_BLANKET), 5.0, 4.0));
+        }
         let ring = if state.selected == Some(Selection::Node(v)) {
             Stroke::new(3.0, visuals.selection.stroke.color)
         } else {
@@ -266,6 +274,9 @@ fn legend(painter: &egui::Painter, rect: Rect, visuals: &egui::Visuals) {
     p.y += 20.0;
     painter.circle_stroke(p, 7.0, Stroke::new(2.5, COLOR_BLOCK));
     painter.text(p + vec2(14.0, 0.0), Align2::LEFT_CENTER, "blocks a chain", font.clone(), color);
+    p.y += 20.0;
+    painter.circle_stroke(p, 7.0, Stroke::new(2.0, COLOR_BLANKET));
+    painter.text(p + vec2(14.0, 0.0), Align2::LEFT_CENTER, "Markov blanket", font.clone(), color);
     let help = "Double-click: new node · drag: move · Shift+drag node to node: edge · Delete: remove · Ctrl+Z / Ctrl+Y";
     painter.text(rect.left_bottom() + vec2(10.0, -10.0), Align2::LEFT_BOTTOM, help, font, visuals.weak_text_color());
 }

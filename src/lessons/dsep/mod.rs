@@ -6,6 +6,7 @@ mod answer;
 mod canvas;
 mod doc;
 mod files;
+mod gaussian;
 mod presets;
 
 use std::sync::mpsc::Receiver;
@@ -16,10 +17,17 @@ use self::answer::Answer;
 use self::canvas::{CanvasState, Selection, Tool};
 use self::doc::{GraphDoc, History, SetKind};
 use self::files::FileDone;
+use self::gaussian::Check;
 use super::{Lesson, LessonContext};
 use crate::causal::text::parse_graph;
-use crate::causal::{to_dagitty, to_dot};
+use crate::causal::{Independence, implied_independencies, to_dagitty, to_dot};
 use crate::train::TrainEvent;
+
+/// The linear-Gaussian check runs for graphs up to this size (it samples every ancestor 10 000 times).
+const MAX_CHECK_NODES: usize = 100;
+
+/// The implied independencies are listed for graphs up to this size (the list grows quadratically).
+const MAX_IMPLIED_NODES: usize = 60;
 
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
@@ -36,6 +44,12 @@ pub struct DsepLesson {
     stale: bool,
     rename: String,
     text: String,
+    /// The local Markov basis of the graph, recomputed with the answer.
+    implied: Vec<Independence>,
+    show_blanket: bool,
+    /// Partial correlation from the linear-Gaussian check, for single nodes A and B.
+    check: Option<Check>,
+    check_seed: u64,
     message: Option<(String, bool)>,
     file_job: Option<Receiver<FileDone>>,
 }
@@ -52,6 +66,10 @@ impl Default for DsepLesson {
             stale: true,
             rename: String::new(),
             text: String::new(),
+            implied: Vec::new(),
+            show_blanket: true,
+            check: None,
+            check_seed: 1,
             message: None,
             file_job: None,
         }
@@ -175,7 +193,9 @@ impl DsepLesson {
         ui.radio_value(&mut self.tool, Tool::Move, "Selects it (drag moves it)");
         ui.radio_value(&mut self.tool, Tool::Edge, "Starts an edge (drag to the head node)");
         for kind in SetKind::ALL {
-            let text = RichText::new(format!("Marks it in {}", kind.label())).color(canvas::set_color(kind));
+            // C is drawn grey (shaded, as observed nodes are in the textbook); its label keeps the text colour.
+            let color = if kind == SetKind::C { ui.visuals().text_color() } else { canvas::set_color(kind) };
+            let text = RichText::new(format!("Marks it in {}", kind.label())).color(color);
             ui.radio_value(&mut self.tool, Tool::Mark(kind), text);
         }
         ui.horizontal_wrapped(|ui| {
@@ -208,6 +228,10 @@ impl DsepLesson {
         });
         self.rename_row(ui);
         ui.separator();
+        ui.checkbox(&mut self.show_blanket, "Show the Markov blanket of the selected node").on_hover_text(
+            "Parents, children and the children's other parents: given these, the node is independent of the rest.",
+        );
+        egui::CollapsingHeader::new("Implied independencies").default_open(false).show(ui, |ui| self.implied_list(ui));
         egui::CollapsingHeader::new("DAGitty / DOT text and files").default_open(false).show(ui, |ui| self.io(ui));
         if let Some((msg, is_error)) = &self.message {
             let color = if *is_error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
@@ -238,6 +262,70 @@ impl DsepLesson {
                 }
             }
         });
+    }
+
+    /// The linear-Gaussian check, when A and B are single nodes and the graph is small enough to sample quickly.
+    fn gaussian_check(&self) -> Option<Check> {
+        let doc = &self.doc;
+        if doc.a.len() != 1 || doc.b.len() != 1 || doc.dag.len() > MAX_CHECK_NODES {
+            return None;
+        }
+        let (a, b) = (*doc.a.first()?, *doc.b.first()?);
+        let given: Vec<_> = doc.c.iter().copied().collect();
+        Some(
+            gaussian::partial_correlation(&doc.dag, a, b, &given, self.check_seed).map_or(Check::Singular, Check::Corr),
+        )
+    }
+
+    fn check_row(&mut self, ui: &mut egui::Ui) {
+        let Some(check) = self.check else { return };
+        let (a, b) = (self.doc.names(SetKind::A), self.doc.names(SetKind::B));
+        let given =
+            if self.doc.c.is_empty() { String::new() } else { format!(" given {}", self.doc.names(SetKind::C)) };
+        ui.horizontal_wrapped(|ui| {
+            let text = match (check, self.answer.separated) {
+                (Check::Singular, _) => "Linear-Gaussian check: the given set determines a or b exactly; no partial correlation.".to_owned(),
+                (Check::Corr(r), Some(true)) => format!(
+                    "Linear-Gaussian check (10,000 draws, random weights): partial correlation of {a} and {b}{given} = {r:+.3}, ≈ 0 as soundness promises."
+                ),
+                (Check::Corr(r), _) => format!(
+                    "Linear-Gaussian check (10,000 draws, random weights): partial correlation of {a} and {b}{given} = {r:+.3}{}",
+                    if r.abs() > 0.05 { ": dependent, as completeness allows." } else { ": small for these weights; try others." }
+                ),
+            };
+            ui.label(text);
+            if ui.small_button("New random weights").clicked() {
+                self.check_seed += 1;
+                self.check = self.gaussian_check();
+            }
+        });
+    }
+
+    fn implied_list(&mut self, ui: &mut egui::Ui) {
+        ui.label("Each node is independent of its non-descendants given its parents (pairs). Click one to ask it.");
+        if self.doc.dag.len() > MAX_IMPLIED_NODES {
+            ui.label(format!("(listed for graphs of up to {MAX_IMPLIED_NODES} nodes)"));
+            return;
+        }
+        if self.implied.is_empty() {
+            ui.label("None: every pair of nodes is joined by an edge.");
+        }
+        let mut chosen = None;
+        for (i, s) in self.implied.iter().enumerate().take(300) {
+            if ui.link(s.to_string()).clicked() {
+                chosen = Some(i);
+            }
+        }
+        if let Some(s) = chosen.and_then(|i| self.implied.get(i)).cloned() {
+            let mut doc = self.doc.clone();
+            doc.a.clear();
+            doc.b.clear();
+            doc.c.clear();
+            doc.a.insert(s.a);
+            doc.b.insert(s.b);
+            doc.c.extend(s.given.iter().copied());
+            self.replace(doc);
+        }
     }
 
     fn io(&mut self, ui: &mut egui::Ui) {
@@ -280,6 +368,7 @@ impl DsepLesson {
         if self.answer.separated.is_none() {
             return;
         }
+        self.check_row(ui);
         let open = self.answer.chains.iter().filter(|c| c.open).count();
         ui.label(format!(
             "Chains between A and B: {}{}, {open} open",
@@ -318,16 +407,31 @@ impl Lesson for DsepLesson {
         }
         if self.stale {
             self.answer = answer::compute(&self.doc);
+            self.check = self.gaussian_check();
+            self.implied = if self.doc.dag.len() <= MAX_IMPLIED_NODES {
+                implied_independencies(&self.doc.dag)
+            } else {
+                Vec::new()
+            };
             self.stale = false;
         }
+        self.canvas.blanket = match self.canvas.selected {
+            Some(Selection::Node(v)) if self.show_blanket => self.doc.dag.markov_blanket(v).into_iter().collect(),
+            _ => Vec::new(),
+        };
         egui::Panel::left("dsep-controls").resizable(true).default_size(330.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
         });
-        egui::Panel::bottom("dsep-answer").resizable(true).default_size(190.0).show(ui, |ui| self.answer_panel(ui));
+        egui::Panel::bottom("dsep-answer")
+            .resizable(true)
+            .min_size(150.0)
+            .default_size(190.0)
+            .show(ui, |ui| self.answer_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, &self.answer);
             if out.changed {
                 self.stale = true;
+                self.message = None;
             }
             if let Some(msg) = out.message {
                 self.error(msg);
