@@ -177,4 +177,21 @@ mod lesson {
         click(&mut h, "Rename");
         assert!(h.query_by_label_contains("node m2").is_some(), "renamed");
     }
+
+    #[test]
+    fn quiz_hides_the_answer_until_the_student_answers() {
+        let mut h = harness();
+        h.run_steps(2);
+        click(&mut h, "d-separation");
+        click(&mut h, "New quiz question");
+        assert!(answer_shows(&h, "Quiz: is {"));
+        assert!(!answer_shows(&h, "d-separated (every chain"));
+        assert!(!answer_shows(&h, "not d-separated (an open chain"));
+        click(&mut h, "Yes, d-separated");
+        assert!(answer_shows(&h, "Correct!") || answer_shows(&h, "Not quite."));
+        assert!(answer_shows(&h, "Score: 1 of 1.") || answer_shows(&h, "Score: 0 of 1."));
+        assert!(answer_shows(&h, "d-separated (every chain") || answer_shows(&h, "not d-separated (an open chain"));
+        click(&mut h, "Next question");
+        assert!(answer_shows(&h, "Quiz: is {"));
+    }
 }

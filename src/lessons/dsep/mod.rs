@@ -8,6 +8,7 @@ mod doc;
 mod files;
 mod gaussian;
 mod presets;
+mod quiz;
 
 use std::sync::mpsc::Receiver;
 
@@ -50,6 +51,8 @@ pub struct DsepLesson {
     /// Partial correlation from the linear-Gaussian check, for single nodes A and B.
     check: Option<Check>,
     check_seed: u64,
+    /// Quiz mode, while a question is on screen or its answer is shown.
+    quiz: Option<quiz::Quiz>,
     message: Option<(String, bool)>,
     file_job: Option<Receiver<FileDone>>,
 }
@@ -70,6 +73,7 @@ impl Default for DsepLesson {
             show_blanket: true,
             check: None,
             check_seed: 1,
+            quiz: None,
             message: None,
             file_job: None,
         }
@@ -188,6 +192,13 @@ impl DsepLesson {
                 }
             }
         });
+        if ui
+            .button("New quiz question")
+            .on_hover_text("A random small DAG and a query: answer before the chains are shown")
+            .clicked()
+        {
+            self.new_question();
+        }
         ui.separator();
         ui.label(RichText::new("Clicking a node").strong());
         ui.radio_value(&mut self.tool, Tool::Move, "Selects it (drag moves it)");
@@ -358,7 +369,56 @@ impl DsepLesson {
         });
     }
 
+    fn new_question(&mut self) {
+        let (doc, truth) = quiz::random_question(&mut rand::rng());
+        self.replace(doc);
+        let mut q = self.quiz.take().unwrap_or_default();
+        q.answer = None;
+        q.truth = truth;
+        self.quiz = Some(q);
+        self.message = None;
+    }
+
+    /// While a quiz question is open: the question and the two answers. Returns false when the answer panel should
+    /// show nothing else yet.
+    fn quiz_row(&mut self, ui: &mut egui::Ui) -> bool {
+        let Some(q) = &mut self.quiz else { return true };
+        let query = answer::query_text(&self.doc);
+        match q.answer {
+            None => {
+                ui.label(RichText::new(format!("Quiz: is {query}?")).size(17.0).strong());
+                ui.horizontal(|ui| {
+                    if ui.button("Yes, d-separated").clicked() {
+                        q.answer(true);
+                    }
+                    if ui.button("No, not d-separated").clicked() {
+                        q.answer(false);
+                    }
+                    ui.label(format!("Score: {} of {}", q.correct, q.asked));
+                });
+                false
+            }
+            Some(said) => {
+                let verdict = if said == q.truth { "Correct!" } else { "Not quite." };
+                let score = format!("{verdict} Score: {} of {}.", q.correct, q.asked);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(score).strong());
+                    if ui.button("Next question").clicked() {
+                        self.new_question();
+                    }
+                    if ui.button("End quiz").clicked() {
+                        self.quiz = None;
+                    }
+                });
+                true
+            }
+        }
+    }
+
     fn answer_panel(&mut self, ui: &mut egui::Ui) {
+        if !self.quiz_row(ui) {
+            return;
+        }
         let color = match self.answer.separated {
             Some(true) => canvas::COLOR_B,
             Some(false) => canvas::COLOR_OPEN,
@@ -428,7 +488,14 @@ impl Lesson for DsepLesson {
             .default_size(190.0)
             .show(ui, |ui| self.answer_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| {
-            let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, &self.answer);
+            let hidden = Answer::default();
+            let asking = self.quiz.as_ref().is_some_and(|q| q.answer.is_none());
+            let shown = if asking { &hidden } else { &self.answer };
+            let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, shown);
+            if out.changed && asking {
+                // Editing the question ends it.
+                self.quiz = None;
+            }
             if out.changed {
                 self.stale = true;
                 self.message = None;
