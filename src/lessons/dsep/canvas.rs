@@ -56,8 +56,9 @@ pub struct CanvasState {
 }
 
 /// Result of one frame of canvas interaction.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CanvasOutput {
+    pub rect: Rect,
     pub changed: bool,
     pub message: Option<String>,
 }
@@ -100,8 +101,8 @@ pub fn show(
     tool: Tool,
     answer: &Answer,
 ) -> CanvasOutput {
-    let mut out = CanvasOutput::default();
     let (rect, bg) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+    let mut out = CanvasOutput { rect, changed: false, message: None };
     bg.widget_info(|| {
         WidgetInfo::labeled(egui::Role::Canvas, true, "Graph canvas: double-click empty space to add a node")
     });

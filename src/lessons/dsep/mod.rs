@@ -55,6 +55,8 @@ pub struct DsepLesson {
     quiz: Option<quiz::Quiz>,
     message: Option<(String, bool)>,
     file_job: Option<Receiver<FileDone>>,
+    /// Where the canvas was drawn last frame (for the PNG export).
+    canvas_rect: egui::Rect,
 }
 
 impl Default for DsepLesson {
@@ -76,6 +78,7 @@ impl Default for DsepLesson {
             quiz: None,
             message: None,
             file_job: None,
+            canvas_rect: egui::Rect::NOTHING,
         }
     }
 }
@@ -366,6 +369,9 @@ impl DsepLesson {
             if ui.add_enabled(idle, egui::Button::new("Save DOT…")).clicked() {
                 self.file_job = Some(files::save(ui.ctx(), to_dot(&self.doc.dag), "dot"));
             }
+            if ui.add_enabled(idle, egui::Button::new("Save PNG…")).on_hover_text("The canvas as drawn").clicked() {
+                self.file_job = Some(files::save_png(ui.ctx(), self.canvas_rect));
+            }
         });
     }
 
@@ -492,6 +498,7 @@ impl Lesson for DsepLesson {
             let asking = self.quiz.as_ref().is_some_and(|q| q.answer.is_none());
             let shown = if asking { &hidden } else { &self.answer };
             let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, shown);
+            self.canvas_rect = out.rect;
             if out.changed && asking {
                 // Editing the question ends it.
                 self.quiz = None;

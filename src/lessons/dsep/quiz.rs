@@ -6,7 +6,8 @@ use rand::seq::SliceRandom;
 use super::doc::GraphDoc;
 use crate::causal::{Dag, NodeId, d_separated};
 
-const NAMES: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
+/// Node names that cannot be confused with the set names A, B, C.
+const NAMES: [&str; 7] = ["x1", "x2", "x3", "x4", "x5", "x6", "x7"];
 
 /// Where a quiz stands.
 #[derive(Debug, Clone, Default)]
