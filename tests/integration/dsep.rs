@@ -194,4 +194,26 @@ mod lesson {
         click(&mut h, "Next question");
         assert!(answer_shows(&h, "Quiz: is {"));
     }
+
+    #[test]
+    fn graph_text_loads_and_a_cycle_is_refused_with_its_name() {
+        let mut h = harness();
+        h.run_steps(2);
+        click(&mut h, "d-separation");
+        click(&mut h, "DAGitty / DOT text and files");
+        let text = h.get_by_label("Graph text (DAGitty, e.g. dag { a -> b }, or DOT):");
+        text.focus();
+        text.type_text("dag { p -> q <- r }");
+        h.run_steps(2);
+        click(&mut h, "Load text");
+        assert!(h.query_by_label("node q").is_some(), "loaded");
+        assert!(answer_shows(&h, "Loaded 3 nodes from the text box."));
+        let text = h.get_by_label("Graph text (DAGitty, e.g. dag { a -> b }, or DOT):");
+        text.set_text_value_accesskit("dag { p -> q -> r -> p }");
+        h.run_steps(2);
+        click(&mut h, "Load text");
+        assert!(answer_shows(&h, "Could not load the text box: line 1"), "refused");
+        assert!(answer_shows(&h, "closes the cycle p → q → r → p"));
+        assert!(h.query_by_label("node r").is_some(), "the graph stays");
+    }
 }

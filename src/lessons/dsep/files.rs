@@ -42,7 +42,9 @@ pub fn save(ctx: &egui::Context, text: String, ext: &'static str) -> Receiver<Fi
             .add_filter(ext, &[ext])
             .save_file()
         else {
-            return FileDone::Failed("Not saved: no file chosen.".into());
+            return FileDone::Failed(
+                "Not saved: no file chosen (or no file dialog is available on this desktop).".into(),
+            );
         };
         match std::fs::write(&path, text) {
             Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
@@ -90,7 +92,9 @@ pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
                         Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
                         Err(e) => FileDone::Failed(format!("Could not write {}: {e}", path.display())),
                     },
-                    None => FileDone::Failed("Not saved: no file chosen.".into()),
+                    None => FileDone::Failed(
+                        "Not saved: no file chosen (or no file dialog is available on this desktop).".into(),
+                    ),
                 },
                 Err(e) => FileDone::Failed(e),
             };
