@@ -104,6 +104,7 @@ fn a_missing_graph_file_is_reported() {
 }
 
 mod lesson {
+    use eframe::egui::{Event, Key, Modifiers, PointerButton};
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
     use latent_lab::app::{AppOptions, LatentLabApp};
@@ -215,5 +216,59 @@ mod lesson {
         assert!(answer_shows(&h, "Could not load the text box: line 1"), "refused");
         assert!(answer_shows(&h, "closes the cycle p → q → r → p"));
         assert!(h.query_by_label("node r").is_some(), "the graph stays");
+    }
+
+    /// Presses on `from`, moves in steps, releases on `to`, with `modifiers` held throughout.
+    fn drag(h: &mut Harness<'static, LatentLabApp>, from: &str, to: &str, modifiers: Modifiers) {
+        let (a, b) = (h.get_by_label(from).rect().center(), h.get_by_label(to).rect().center());
+        h.event(Event::ModifiersChanged(modifiers));
+        h.event(Event::PointerMoved(a));
+        h.run_steps(1);
+        h.event(Event::PointerButton { pos: a, button: PointerButton::Primary, pressed: true, modifiers });
+        h.run_steps(1);
+        for t in [0.1, 0.3, 0.6, 0.9, 1.0] {
+            h.event(Event::PointerMoved(a + (b - a) * t));
+            h.run_steps(1);
+        }
+        h.event(Event::PointerButton { pos: b, button: PointerButton::Primary, pressed: false, modifiers });
+        h.run_steps(1);
+        h.event(Event::ModifiersChanged(Modifiers::default()));
+        h.run_steps(2);
+    }
+
+    #[test]
+    fn dragging_between_nodes_adds_edges_and_refuses_cycles() {
+        let mut h = harness();
+        h.run_steps(2);
+        click(&mut h, "d-separation");
+        click(&mut h, "Chain");
+        // Shift+drag draws an edge whatever the click tool; this one would close a cycle.
+        drag(&mut h, "node x3, in B", "node x1, in A", Modifiers::SHIFT);
+        assert!(answer_shows(&h, "Edge refused: edge x3 → x1 would close the cycle x1 → x2 → x3 → x1"));
+        assert!(answer_shows(&h, "{x1} ⊥⊥ {x3} | {x2}: yes"));
+        // With the edge tool a plain drag adds x1 → x3: a direct edge is never blocked.
+        click(&mut h, "Starts an edge (drag to the head node)");
+        drag(&mut h, "node x1, in A", "node x3, in B", Modifiers::default());
+        assert!(answer_shows(&h, "{x1} ⊥⊥ {x3} | {x2}: no"));
+        assert!(answer_shows(&h, "x1 → x3: open (a direct edge is never blocked)"));
+        // A plain drag with the select tool moves a node instead.
+        click(&mut h, "Selects it (drag moves it)");
+        let before = h.get_by_label("node x2, in C (given)").rect().center();
+        drag(&mut h, "node x2, in C (given)", "node x3, in B", Modifiers::default());
+        let after = h.get_by_label("node x2, in C (given)").rect().center();
+        assert!(after.x > before.x + 50.0, "moved from {before:?} to {after:?}");
+        // Keyboard: Ctrl+Z undoes the move, Ctrl+Y redoes it, Delete removes the selected node.
+        h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+        h.run_steps(2);
+        assert_eq!(h.get_by_label("node x2, in C (given)").rect().center(), before);
+        h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+        h.run_steps(2);
+        assert_eq!(h.get_by_label("node x2, in C (given)").rect().center(), after);
+        // (x2 now lies on top of x3, so delete x1.)
+        click(&mut h, "node x1, in A");
+        h.key_press(Key::Delete);
+        h.run_steps(2);
+        assert!(h.query_by_label_contains("node x1").is_none());
+        assert!(answer_shows(&h, "Mark at least one node in A and one in B"));
     }
 }

@@ -145,7 +145,7 @@ impl DsepLesson {
 
     /// Keyboard shortcuts, unless a text field has the focus.
     fn keys(&mut self, ui: &egui::Ui) {
-        if ui.memory(|m| m.focused().is_some()) {
+        if ui.ctx().text_edit_focused() {
             return;
         }
         let (undo, redo, delete) = ui.input_mut(|i| {
