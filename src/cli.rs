@@ -108,6 +108,9 @@ pub enum BenchWhat {
         nodes: usize,
         #[arg(long, default_value_t = 3_000_000)]
         edges: usize,
+        /// Each edge joins node i to one of nodes i+1 ..= i+WINDOW (100: paths tens of thousands long; 0: any later node).
+        #[arg(long, default_value_t = 100)]
+        window: usize,
         #[arg(long, default_value_t = 100)]
         queries: usize,
         #[arg(long, default_value_t = 1)]
@@ -315,10 +318,10 @@ pub fn dsep(graph_file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Random DAG for the benchmark: node `i` gets edges to `i + 1 ..= i + 100` (about `edges / nodes` each), so
+/// Random DAG for the benchmark: node `i` gets edges to `i + 1 ..= i + window` (about `edges / nodes` each), so
 /// directed paths are tens of thousands of nodes long; names are a random permutation. Returns the `DAGitty` text,
 /// the names and the longest directed path (in nodes).
-pub fn random_dagitty(nodes: usize, edges: usize, seed: u64) -> (String, Vec<String>, usize) {
+pub fn random_dagitty(nodes: usize, edges: usize, window: usize, seed: u64) -> (String, Vec<String>, usize) {
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let nodes = nodes.max(2);
     let mut perm: Vec<usize> = (0..nodes).collect();
@@ -332,7 +335,8 @@ pub fn random_dagitty(nodes: usize, edges: usize, seed: u64) -> (String, Vec<Str
         // Spread the edges evenly: node u gets floor((u+1)·m/n) − floor(u·m/n) of them.
         let quota = ((u + 1) * edges / nodes).saturating_sub(written);
         for _ in 0..quota {
-            let v = (u + rng.random_range(1..=100)).min(nodes - 1);
+            let hi = if window == 0 { nodes - 1 } else { (u + window).min(nodes - 1) };
+            let v = rng.random_range(u + 1..=hi);
             depth[v] = depth[v].max(depth[u] + 1);
             let _ = writeln!(text, "  {} -> {}", names[u], names[v]);
             written += 1;
@@ -360,6 +364,7 @@ fn peak_rss_mib() -> Option<f64> {
 pub struct DsepBench {
     pub nodes: usize,
     pub edges: usize,
+    pub window: usize,
     pub queries: usize,
     pub seed: u64,
     pub write: Option<PathBuf>,
@@ -368,9 +373,9 @@ pub struct DsepBench {
 
 /// `latent-lab bench dsep`: parse + queries on a random DAG, timed like the `dsep` command runs them.
 pub fn bench_dsep(opts: &DsepBench) -> anyhow::Result<()> {
-    let DsepBench { nodes, edges, queries, seed, ref write, each } = *opts;
+    let DsepBench { nodes, edges, window, queries, seed, ref write, each } = *opts;
     let generating = Instant::now();
-    let (source, names, longest) = random_dagitty(nodes, edges, seed);
+    let (source, names, longest) = random_dagitty(nodes, edges, window, seed);
     println!(
         "generated {} nodes, {} edges, longest directed path {longest} nodes: {:.1} MB of DAGitty in {:.2} s",
         names.len(),

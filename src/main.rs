@@ -28,8 +28,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Bench { what: BenchWhat::Dsep { nodes, edges, queries, seed, write, each } }) => {
-            cli::bench_dsep(&cli::DsepBench { nodes, edges, queries, seed, write, each })
+        Some(Command::Bench { what: BenchWhat::Dsep { nodes, edges, window, queries, seed, write, each } }) => {
+            cli::bench_dsep(&cli::DsepBench { nodes, edges, window, queries, seed, write, each })
         }
         Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size } }) => {
             cli::bench_train(model, steps, batch_size, cli.device)

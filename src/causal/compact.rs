@@ -207,6 +207,11 @@ const TARGET: u8 = 2;
 const ANCESTOR: u8 = 4;
 const UP: u8 = 8;
 const DOWN: u8 = 16;
+/// In the ancestral set of x ∪ y ∪ z.
+const ANCESTRAL: u8 = 32;
+
+/// Largest ancestral set of x ∪ y ∪ z that phase 0 collects before giving up.
+const ANCESTRAL_BUDGET: usize = 1 << 15;
 
 /// A ball state: node and whether it arrived going up (from a child).
 type State = (u32, bool);
@@ -228,8 +233,10 @@ enum Ball {
 /// ancestor of the given set, reached going up, reached going down), so a node's marks share a cache line and the
 /// whole array stays in the CPU cache for graphs of a million nodes.
 ///
-/// A query runs in two phases, both iterative:
-/// 1. A best-first Bayes ball (the node whose level is closest to a target's goes next) in which only the given
+/// A query runs in up to three phases, all iterative:
+/// 0. If x ∪ y ∪ z has at most 32 768 ancestors, the ball runs inside that ancestral set (exact, and tiny on graphs
+///    where most nodes have few ancestors).
+/// 1. Otherwise a best-first Bayes ball (the node whose level is closest to a target's goes next) in which only the given
 ///    nodes themselves open colliders. Every trail it finds is active, so reaching a target answers "dependent",
 ///    usually after a few thousand states, without computing the ancestors of the given set.
 /// 2. Otherwise the ancestors of the given set are marked, the colliders met in phase 1 that they open are
@@ -240,9 +247,13 @@ pub struct Separator {
     heap: BinaryHeap<Reverse<(u32, u32, bool)>>,
     stack: Vec<State>,
     pending: Vec<u32>,
+    /// While set, the ball stays inside the ancestral set (phase 0).
+    restrict: bool,
     targets: Vec<u32>,
     /// States the best-first phases may expand (tests lower it to exercise every phase on small graphs).
     best_first_budget: usize,
+    /// Largest ancestral set phase 0 handles (tests set 0 to skip it).
+    ancestral_budget: usize,
     /// Work done by the last query: ancestors of the given set marked, and ball states expanded.
     pub last_work: (usize, usize),
 }
@@ -254,8 +265,10 @@ impl Separator {
             heap: BinaryHeap::new(),
             stack: Vec::new(),
             pending: Vec::new(),
+            restrict: false,
             targets: Vec::new(),
             best_first_budget: BEST_FIRST_BUDGET,
+            ancestral_budget: ANCESTRAL_BUDGET,
             last_work: (0, 0),
         }
     }
@@ -269,6 +282,9 @@ impl Separator {
     fn push(&mut self, dag: &CompactDag, (v, up): State, best_first: bool) -> bool {
         let mark = if up { UP } else { DOWN };
         let f = &mut self.flags[v as usize];
+        if self.restrict && *f & ANCESTRAL == 0 {
+            return false;
+        }
         if *f & mark != 0 {
             return false;
         }
@@ -338,6 +354,7 @@ impl Separator {
         self.stack.clear();
         self.pending.clear();
         self.last_work = (0, 0);
+        self.restrict = false;
         for &v in z {
             self.flags[v as usize] |= GIVEN | ANCESTOR;
         }
@@ -345,6 +362,9 @@ impl Separator {
             self.flags[v as usize] |= TARGET;
         }
         self.targets = y.iter().take(8).map(|&t| dag.level[t as usize]).collect();
+        if let Some(separated) = self.within_ancestors(dag, x, y, z) {
+            return separated;
+        }
         // Phase 1: best first, colliders open only where given.
         for &v in x {
             if self.flags[v as usize] & GIVEN == 0 && self.push(dag, (v, true), true) {
@@ -385,6 +405,54 @@ impl Separator {
             Ball::Exhausted => true,
             Ball::OutOfBudget => self.finish_depth_first(dag),
         }
+    }
+
+    /// Phase 0: when x ∪ y ∪ z has few ancestors, d-separation in the subgraph they induce is the answer (every
+    /// node of a shortest active trail is an ancestor of x ∪ y ∪ z), and the ball stays inside it. `None` when
+    /// the ancestral set is larger than [`ANCESTRAL_BUDGET`].
+    fn within_ancestors(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], z: &[u32]) -> Option<bool> {
+        let mut walk: Vec<u32> = Vec::new();
+        for &v in x.iter().chain(y).chain(z) {
+            if self.flags[v as usize] & ANCESTRAL == 0 {
+                self.flags[v as usize] |= ANCESTRAL;
+                walk.push(v);
+            }
+        }
+        let mut count = 0usize;
+        while let Some(v) = walk.pop() {
+            count += 1;
+            if count > self.ancestral_budget {
+                return None;
+            }
+            for &p in dag.parents(v) {
+                if self.flags[p as usize] & ANCESTRAL == 0 {
+                    self.flags[p as usize] |= ANCESTRAL;
+                    walk.push(p);
+                }
+            }
+        }
+        self.last_work.0 += count;
+        // Ancestors of z (inside the ancestral set by definition) open colliders.
+        walk.extend_from_slice(z);
+        while let Some(v) = walk.pop() {
+            for &p in dag.parents(v) {
+                if self.flags[p as usize] & ANCESTOR == 0 {
+                    self.flags[p as usize] |= ANCESTOR;
+                    walk.push(p);
+                }
+            }
+        }
+        self.restrict = true;
+        let mut hit = false;
+        for &v in x {
+            if self.flags[v as usize] & GIVEN == 0 && self.push(dag, (v, true), false) {
+                hit = true;
+                break;
+            }
+        }
+        let separated = !hit && self.ball(dag, None) != Ball::Hit;
+        self.restrict = false;
+        Some(separated)
     }
 
     /// Moves the heap to the stack and runs the ball depth first to the end.
@@ -428,6 +496,7 @@ mod tests {
             for round in 0..30 {
                 // Tiny budgets send queries through the fall-back phases too.
                 sep.best_first_budget = [BEST_FIRST_BUDGET, 0, 1, 3, 7][round % 5];
+                sep.ancestral_budget = if round % 2 == 0 { ANCESTRAL_BUDGET } else { 0 };
                 let pick = |rng: &mut Lcg, k: usize| (0..k).map(|_| rng.below(n)).collect::<Vec<_>>();
                 let (kx, ky, kz) = (1 + rng.below(2), 1 + rng.below(2), rng.below(4));
                 let (x, y, z) = (pick(&mut rng, kx), pick(&mut rng, ky), pick(&mut rng, kz));
