@@ -509,6 +509,40 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_the_editor_dag_on_medium_graphs_in_every_phase() {
+        let mut rng = Lcg(11);
+        for graph in 0..60 {
+            let n = 20 + rng.below(200);
+            let mut dag = Dag::new();
+            let ids: Vec<NodeId> = (0..n).map(|i| dag.add_node(&format!("v{i}")).expect("name")).collect();
+            let mut edges = Vec::new();
+            let window = [3, 10, n][graph % 3];
+            for _ in 0..2 * n {
+                let a = rng.below(n);
+                let b = a + 1 + rng.below(window);
+                if b < n && !dag.has_edge(ids[a], ids[b]) {
+                    dag.add_edge(ids[a], ids[b]).expect("forward edges are acyclic");
+                    edges.push((a as u32, b as u32));
+                }
+            }
+            let compact = CompactDag::new(n, &edges).expect("acyclic");
+            let mut sep = Separator::new(&compact);
+            for round in 0..60 {
+                sep.best_first_budget = [BEST_FIRST_BUDGET, 2, 20][round % 3];
+                sep.ancestral_budget = [ANCESTRAL_BUDGET, 0, 10, 0][round % 4];
+                let pick = |rng: &mut Lcg, k: usize| (0..k).map(|_| rng.below(n)).collect::<Vec<_>>();
+                let (kx, ky, kz) = (1 + rng.below(3), 1 + rng.below(3), rng.below(6));
+                let (x, y, z) = (pick(&mut rng, kx), pick(&mut rng, ky), pick(&mut rng, kz));
+                let as_ids = |v: &[usize]| v.iter().map(|&i| ids[i]).collect::<Vec<_>>();
+                let as_u32 = |v: &[usize]| v.iter().map(|&i| i as u32).collect::<Vec<_>>();
+                let expected = d_separated(&dag, &as_ids(&x), &as_ids(&y), &as_ids(&z));
+                let got = sep.d_separated(&compact, &as_u32(&x), &as_u32(&y), &as_u32(&z));
+                assert_eq!(got, expected, "graph {graph}, round {round}: {x:?} ⊥⊥ {y:?} | {z:?}");
+            }
+        }
+    }
+
+    #[test]
     fn cycles_are_found_and_named() {
         let edges = [(0, 1), (1, 2), (3, 0), (2, 0)];
         let err = CompactDag::new(4, &edges).expect_err("cycle");

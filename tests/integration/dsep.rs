@@ -64,6 +64,45 @@ fn answers_queries_on_dagitty_and_dot() {
 }
 
 #[test]
+fn agrees_with_the_core_on_random_graphs_in_both_syntaxes() {
+    use latent_lab::causal::{NodeId, d_separated, parse_dagitty, to_dot};
+    let mut state = 2024u64;
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % n
+    };
+    for graph in 0..12 {
+        let n = 8 + next(30);
+        let mut text = String::from("dag {\n");
+        for i in 0..n {
+            text.push_str(&format!(" v{i}\n"));
+        }
+        for _ in 0..2 * n {
+            let a = next(n);
+            let b = a + 1 + next(5);
+            if b < n {
+                text.push_str(&format!(" v{a} -> v{b}\n"));
+            }
+        }
+        text.push('}');
+        let dag = parse_dagitty(&text).expect("valid");
+        let (mut queries, mut want) = (String::new(), String::new());
+        for _ in 0..40 {
+            let x = next(n);
+            let y = (x + 1 + next(n - 1)) % n;
+            let z: Vec<usize> = (0..next(4)).map(|_| next(n)).filter(|&v| v != x && v != y).collect();
+            let names = |v: &[usize]| v.iter().map(|i| format!("v{i}")).collect::<Vec<_>>().join(", ");
+            queries.push_str(&format!("v{x} _||_ v{y} | {}\n", names(&z)));
+            let id = |i: usize| dag.find(&format!("v{i}")).expect("node");
+            let zs: Vec<NodeId> = z.iter().map(|&i| id(i)).collect();
+            want.push_str(if d_separated(&dag, &[id(x)], &[id(y)], &zs) { "true\n" } else { "false\n" });
+        }
+        assert_eq!(dsep(&text, &queries), (0, want.clone(), String::new()), "graph {graph} (DAGitty)");
+        assert_eq!(dsep(&to_dot(&dag), &queries).1, want, "graph {graph} (DOT)");
+    }
+}
+
+#[test]
 fn bad_graphs_fail_naming_problem_and_line() {
     let q = b"a _||_ b\n";
     fails(b"dag {\n a -> b\n b -> c\n c -> a\n}", q, &["line 4", "cycle", "a → b → c → a"]);
