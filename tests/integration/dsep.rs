@@ -66,6 +66,7 @@ fn answers_queries_on_dagitty_and_dot() {
 #[test]
 fn agrees_with_the_core_on_random_graphs_in_both_syntaxes() {
     use latent_lab::causal::{NodeId, d_separated, parse_dagitty, to_dot};
+    use std::fmt::Write as _;
     let mut state = 2024u64;
     let mut next = |n: usize| {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
@@ -75,13 +76,13 @@ fn agrees_with_the_core_on_random_graphs_in_both_syntaxes() {
         let n = 8 + next(30);
         let mut text = String::from("dag {\n");
         for i in 0..n {
-            text.push_str(&format!(" v{i}\n"));
+            let _ = writeln!(text, " v{i}");
         }
         for _ in 0..2 * n {
             let a = next(n);
             let b = a + 1 + next(5);
             if b < n {
-                text.push_str(&format!(" v{a} -> v{b}\n"));
+                let _ = writeln!(text, " v{a} -> v{b}");
             }
         }
         text.push('}');
@@ -92,7 +93,7 @@ fn agrees_with_the_core_on_random_graphs_in_both_syntaxes() {
             let y = (x + 1 + next(n - 1)) % n;
             let z: Vec<usize> = (0..next(4)).map(|_| next(n)).filter(|&v| v != x && v != y).collect();
             let names = |v: &[usize]| v.iter().map(|i| format!("v{i}")).collect::<Vec<_>>().join(", ");
-            queries.push_str(&format!("v{x} _||_ v{y} | {}\n", names(&z)));
+            let _ = writeln!(queries, "v{x} _||_ v{y} | {}", names(&z));
             let id = |i: usize| dag.find(&format!("v{i}")).expect("node");
             let zs: Vec<NodeId> = z.iter().map(|&i| id(i)).collect();
             want.push_str(if d_separated(&dag, &[id(x)], &[id(y)], &zs) { "true\n" } else { "false\n" });
