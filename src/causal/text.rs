@@ -395,7 +395,9 @@ impl<'a> Parser<'a> {
 /// [`CausalError::Parse`] with the line and column of the problem: syntax, unbalanced braces, a self-loop, or an
 /// edge that closes a cycle (the cycle is named).
 pub fn parse_graph(text: &str) -> Result<LoadedGraph<'_>, CausalError> {
-    let lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, syntax: GraphSyntax::Dagitty };
+    // A UTF-8 byte-order mark (as some editors on Windows write) is skipped.
+    let start = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let lexer = Lexer { text, bytes: text.as_bytes(), pos: start, syntax: GraphSyntax::Dagitty };
     let capacity = text.len() / 64;
     Parser {
         lexer,
@@ -448,6 +450,7 @@ mod tests {
         assert_eq!(g.syntax, GraphSyntax::Dagitty);
         assert!(parse_graph("dag { bb=\"0,0,1,1\" A }").is_ok());
         assert!(parse_graph("dag { A a }").expect("case-sensitive").dag.len() == 2);
+        assert_eq!(edges("\u{feff}dag { a -> b -> c <- d }"), want, "byte-order mark");
     }
 
     #[test]
