@@ -53,6 +53,14 @@ pub struct CanvasState {
     pub hovered_chain: Option<usize>,
     /// Nodes to ring as the selected node's Markov blanket.
     pub blanket: Vec<NodeId>,
+    /// Drawing scale (1 = document units are points).
+    pub zoom: f32,
+}
+
+impl CanvasState {
+    pub fn with_zoom(zoom: f32) -> Self {
+        Self { zoom, ..Self::default() }
+    }
 }
 
 /// Result of one frame of canvas interaction.
@@ -69,10 +77,32 @@ fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     p.distance(a + ab * t)
 }
 
-/// Endpoints of an arrow between two node centres, cut at the circles.
-fn arrow_ends(from: Pos2, to: Pos2) -> (Pos2, Pos2) {
-    let dir = (to - from).normalized();
-    (from + dir * RADIUS, to - dir * (RADIUS + 2.0))
+/// Where document coordinates land on the screen.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    origin: Vec2,
+    zoom: f32,
+}
+
+impl View {
+    fn screen(self, p: Pos2) -> Pos2 {
+        (p.to_vec2() * self.zoom + self.origin).to_pos2()
+    }
+
+    fn doc(self, p: Pos2) -> Pos2 {
+        ((p.to_vec2() - self.origin) / self.zoom).to_pos2()
+    }
+
+    fn radius(self) -> f32 {
+        RADIUS * self.zoom
+    }
+
+    /// Endpoints of an arrow between two node centres (document coordinates), cut at the circles.
+    fn arrow_ends(self, from: Pos2, to: Pos2) -> (Pos2, Pos2) {
+        let (from, to) = (self.screen(from), self.screen(to));
+        let dir = (to - from).normalized();
+        (from + dir * self.radius(), to - dir * (self.radius() + 2.0))
+    }
 }
 
 fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, stroke: Stroke) {
@@ -106,22 +136,23 @@ pub fn show(
     bg.widget_info(|| {
         WidgetInfo::labeled(egui::Role::Canvas, true, "Graph canvas: double-click empty space to add a node")
     });
-    let origin = rect.min.to_vec2();
+    let view = View { origin: rect.min.to_vec2(), zoom: if state.zoom > 0.0 { state.zoom } else { 1.0 } };
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals().clone();
     painter.rect(rect, 4.0, visuals.extreme_bg_color, visuals.widgets.noninteractive.bg_stroke, StrokeKind::Inside);
 
     let nodes: Vec<NodeId> = doc.dag.nodes().collect();
-    let node_at =
-        |doc: &GraphDoc, p: Pos2| nodes.iter().copied().find(|&v| (doc.pos(v) + origin).distance(p) <= RADIUS + 2.0);
+    let node_at = |doc: &GraphDoc, p: Pos2| {
+        nodes.iter().copied().find(|&v| view.screen(doc.pos(v)).distance(p) <= view.radius() + 2.0)
+    };
     let shift = ui.input(|i| i.modifiers.shift);
 
     // Node widgets (added after the background, so they win the hit test).
     for &v in &nodes {
-        let centre = doc.pos(v) + origin;
+        let centre = view.screen(doc.pos(v));
         let name = doc.dag.name(v).unwrap_or_default().to_owned();
         let resp = ui.interact(
-            Rect::from_center_size(centre, Vec2::splat(2.0 * RADIUS)),
+            Rect::from_center_size(centre, Vec2::splat(2.0 * view.radius())),
             ui.scope_id().with(("dsep-node", v.index())),
             Sense::click_and_drag(),
         );
@@ -146,7 +177,7 @@ pub fn show(
             }
         }
         if resp.dragged() && state.moving.as_ref().is_some_and(|(m, _)| *m == v) {
-            doc.move_by(v, resp.drag_delta());
+            doc.move_by(v, resp.drag_delta() / view.zoom);
         }
         if resp.drag_stopped() {
             if let Some((_, before)) = state.moving.take() {
@@ -173,7 +204,7 @@ pub fn show(
         && let Some(p) = bg.interact_pointer_pos()
     {
         let before = doc.clone();
-        if let Some(v) = doc.add_node(p - origin) {
+        if let Some(v) = doc.add_node(view.doc(p)) {
             history.record(before);
             state.selected = Some(Selection::Node(v));
             out.changed = true;
@@ -185,7 +216,7 @@ pub fn show(
             .dag
             .edges()
             .map(|(u, v)| {
-                let (a, b) = arrow_ends(doc.pos(u) + origin, doc.pos(v) + origin);
+                let (a, b) = view.arrow_ends(doc.pos(u), doc.pos(v));
                 (distance_to_segment(p, a, b), u, v)
             })
             .filter(|(d, _, _)| *d < 6.0)
@@ -193,11 +224,11 @@ pub fn show(
             .map(|(_, u, v)| Selection::Edge(u, v));
     }
 
-    draw(&painter, doc, state, answer, origin, &visuals);
+    draw(&painter, doc, state, answer, view, &visuals);
     if let Some(from) = state.edge_from
         && let Some(p) = ui.input(|i| i.pointer.latest_pos())
     {
-        arrow(&painter, doc.pos(from) + origin, p, Stroke::new(2.5, COLOR_OPEN.gamma_multiply(0.7)));
+        arrow(&painter, view.screen(doc.pos(from)), p, Stroke::new(2.5, COLOR_OPEN.gamma_multiply(0.7)));
     }
     legend(&painter, rect, &visuals);
     if ui.input(|i| i.key_pressed(Key::Escape)) {
@@ -211,14 +242,14 @@ fn draw(
     doc: &GraphDoc,
     state: &CanvasState,
     answer: &Answer,
-    origin: Vec2,
+    view: View,
     visuals: &egui::Visuals,
 ) {
     let text_color = visuals.strong_text_color();
     let edge_color = visuals.text_color().gamma_multiply(0.6);
     let hovered = state.hovered_chain.and_then(|i| answer.chains.get(i));
     for (u, v) in doc.dag.edges() {
-        let (a, b) = arrow_ends(doc.pos(u) + origin, doc.pos(v) + origin);
+        let (a, b) = view.arrow_ends(doc.pos(u), doc.pos(v));
         let stroke = if answer.open_edges.contains(&(u, v)) {
             Stroke::new(4.0, COLOR_OPEN)
         } else {
@@ -232,21 +263,22 @@ fn draw(
     if let Some(ch) = hovered {
         let color = if ch.open { COLOR_OPEN } else { visuals.text_color() };
         for &(u, v) in &ch.edges {
-            let (a, b) = arrow_ends(doc.pos(u) + origin, doc.pos(v) + origin);
+            let (a, b) = view.arrow_ends(doc.pos(u), doc.pos(v));
             arrow(painter, a, b, Stroke::new(5.0, color));
         }
     }
     for v in doc.dag.nodes() {
-        let c = doc.pos(v) + origin;
+        let c = view.screen(doc.pos(v));
+        let radius = view.radius();
         let fill = doc.membership(v).map_or(visuals.panel_fill, set_color);
         let name_color = if doc.membership(v).is_some() { Color32::WHITE } else { text_color };
         if answer.blockers.contains(&v) || hovered.is_some_and(|ch| ch.blocker == Some(v)) {
             let width = if hovered.is_some_and(|ch| ch.blocker == Some(v)) { 4.0 } else { 2.5 };
-            painter.circle_stroke(c, RADIUS + 6.0, Stroke::new(width, COLOR_BLOCK));
+            painter.circle_stroke(c, radius + 6.0, Stroke::new(width, COLOR_BLOCK));
         }
         if state.blanket.contains(&v) {
             let pts: Vec<Pos2> =
-                (0..=40).map(|i| c + RADIUS * 1.45 * Vec2::angled(i as f32 / 40.0 * std::f32::consts::TAU)).collect();
+                (0..=40).map(|i| c + radius * 1.45 * Vec2::angled(i as f32 / 40.0 * std::f32::consts::TAU)).collect();
             painter.extend(Shape::dashed_line(&pts, Stroke::new(2.0, COLOR_BLANKET), 5.0, 4.0));
         }
         let ring = if state.selected == Some(Selection::Node(v)) {
@@ -254,10 +286,10 @@ fn draw(
         } else {
             Stroke::new(1.5, text_color)
         };
-        painter.circle(c, RADIUS, fill, ring);
+        painter.circle(c, radius, fill, ring);
         let name = doc.dag.name(v).unwrap_or_default();
         let size = if name.len() > 4 { 12.0 } else { 16.0 };
-        painter.text(c, Align2::CENTER_CENTER, name, FontId::proportional(size), name_color);
+        painter.text(c, Align2::CENTER_CENTER, name, FontId::proportional(size * view.zoom), name_color);
     }
 }
 

@@ -65,7 +65,7 @@ impl Default for DsepLesson {
         Self {
             doc,
             history: History::default(),
-            canvas: CanvasState::default(),
+            canvas: CanvasState::with_zoom(1.4),
             tool: Tool::Mark(SetKind::C),
             answer: Answer::default(),
             stale: true,
@@ -242,6 +242,7 @@ impl DsepLesson {
         });
         self.rename_row(ui);
         ui.separator();
+        ui.add(egui::Slider::new(&mut self.canvas.zoom, 0.5..=2.5).text("Zoom"));
         ui.checkbox(&mut self.show_blanket, "Show the Markov blanket of the selected node").on_hover_text(
             "Parents, children and the children's other parents: given these, the node is independent of the rest.",
         );
