@@ -234,6 +234,11 @@ mod lesson {
         assert!(answer_shows(&h, "d-separated (every chain") || answer_shows(&h, "not d-separated (an open chain"));
         click(&mut h, "Next question");
         assert!(answer_shows(&h, "Quiz: is {"));
+        assert!(answer_shows(&h, "Score: 1 of 1") || answer_shows(&h, "Score: 0 of 1"), "the score carries over");
+        // Loading a preset ends the quiz and shows the answer again.
+        click(&mut h, "Fork");
+        assert!(!answer_shows(&h, "Quiz: is {"));
+        assert!(answer_shows(&h, "{x} ⊥⊥ {y} | {m}: yes"));
     }
 
     #[test]

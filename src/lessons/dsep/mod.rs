@@ -92,8 +92,9 @@ impl DsepLesson {
         self.message = Some((text.into(), true));
     }
 
-    /// Replaces the document, keeping the old one for undo.
+    /// Replaces the document, keeping the old one for undo. Any edit ends a quiz.
     fn replace(&mut self, doc: GraphDoc) {
+        self.quiz = None;
         let old = std::mem::replace(&mut self.doc, doc);
         self.history.record(old);
         self.canvas.selected = None;
@@ -124,6 +125,7 @@ impl DsepLesson {
                 self.history.record(before);
                 self.canvas.selected = None;
                 self.stale = true;
+                self.quiz = None;
             }
             Err(e) => self.error(e.to_string()),
         }
@@ -131,6 +133,7 @@ impl DsepLesson {
 
     fn undo(&mut self) {
         if self.history.undo(&mut self.doc) {
+            self.quiz = None;
             self.canvas.selected = None;
             self.stale = true;
         }
@@ -138,6 +141,7 @@ impl DsepLesson {
 
     fn redo(&mut self) {
         if self.history.redo(&mut self.doc) {
+            self.quiz = None;
             self.canvas.selected = None;
             self.stale = true;
         }
@@ -272,6 +276,7 @@ impl DsepLesson {
                     Ok(()) => {
                         self.history.record(before);
                         self.stale = true;
+                        self.quiz = None;
                     }
                     Err(e) => self.error(e.to_string()),
                 }
@@ -378,8 +383,8 @@ impl DsepLesson {
 
     fn new_question(&mut self) {
         let (doc, truth) = quiz::random_question(&mut rand::rng());
-        self.replace(doc);
         let mut q = self.quiz.take().unwrap_or_default();
+        self.replace(doc);
         q.answer = None;
         q.truth = truth;
         self.quiz = Some(q);
@@ -500,8 +505,8 @@ impl Lesson for DsepLesson {
             let shown = if asking { &hidden } else { &self.answer };
             let out = canvas::show(ui, &mut self.doc, &mut self.history, &mut self.canvas, self.tool, shown);
             self.canvas_rect = out.rect;
-            if out.changed && asking {
-                // Editing the question ends it.
+            if out.changed {
+                // Editing the graph ends a quiz.
                 self.quiz = None;
             }
             if out.changed {
