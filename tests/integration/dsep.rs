@@ -316,4 +316,23 @@ mod lesson {
         assert!(h.query_by_label_contains("node x1").is_none());
         assert!(answer_shows(&h, "Mark at least one node in A and one in B"));
     }
+
+    #[test]
+    fn every_control_has_an_accessible_name() {
+        let mut h = harness();
+        h.run_steps(2);
+        click(&mut h, "d-separation");
+        click(&mut h, "Implied independencies");
+        click(&mut h, "DAGitty / DOT text and files");
+        click(&mut h, "Selects it (drag moves it)");
+        click(&mut h, "node e");
+        assert!(h.query_by_label("Name:").is_some());
+        assert!(h.query_by_label("Graph canvas: double-click empty space to add a node").is_some());
+        h.check_accessibility();
+        // An implied independence is a link that asks it.
+        click(&mut h, "a ⊥⊥ b | {f}");
+        assert!(answer_shows(&h, "{a} ⊥⊥ {b} | {f}: yes"));
+        click(&mut h, "New quiz question");
+        h.check_accessibility();
+    }
 }
