@@ -302,9 +302,10 @@ impl DsepLesson {
         let (a, b) = (self.doc.names(SetKind::A), self.doc.names(SetKind::B));
         let given =
             if self.doc.c.is_empty() { String::new() } else { format!(" given {}", self.doc.names(SetKind::C)) };
+        let given_set = self.doc.names(SetKind::C);
         ui.horizontal_wrapped(|ui| {
             let text = match (check, self.answer.separated) {
-                (Check::Singular, _) => "Linear-Gaussian check: the given set determines a or b exactly; no partial correlation.".to_owned(),
+                (Check::Singular, _) => format!("Linear-Gaussian check: {given_set} determines {a} or {b} exactly, so there is no partial correlation."),
                 (Check::Corr(r), Some(true)) => format!(
                     "Linear-Gaussian check (10,000 draws, random weights): partial correlation of {a} and {b}{given} = {r:+.3}, ≈ 0 as soundness promises."
                 ),
