@@ -23,6 +23,8 @@ pub struct LoadedGraph<'a> {
     pub syntax: GraphSyntax,
     pub dag: CompactDag,
     pub index: FxHashMap<Cow<'a, str>, u32>,
+    /// Node positions given as `pos="x,y"` attributes (`DAGitty` and DOT both use this form).
+    pub positions: Vec<(u32, [f32; 2])>,
 }
 
 impl LoadedGraph<'_> {
@@ -59,6 +61,21 @@ impl LoadedGraph<'_> {
     }
 }
 
+/// The `x,y` of a `pos="x,y"` (or `pos="x,y!"`) attribute in an attribute list's text.
+fn position(attrs: &str) -> Option<[f32; 2]> {
+    attrs.match_indices("pos").find_map(|(at, _)| {
+        // A whole key: not the end of a longer word such as `exposure`.
+        if attrs[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        let rest = attrs[at + 3..].trim_start().strip_prefix('=')?.trim_start().strip_prefix('"')?;
+        let value = &rest[..rest.find('"')?];
+        let (x, y) = value.trim_end_matches('!').split_once(',')?;
+        let (x, y) = (x.trim().parse::<f32>().ok()?, y.trim().parse::<f32>().ok()?);
+        (x.is_finite() && y.is_finite()).then_some([x, y])
+    })
+}
+
 /// 1-based line and column (in characters) of byte `offset`.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -86,7 +103,8 @@ enum Tok<'a> {
     Semi,
     Comma,
     Equals,
-    Attrs,
+    /// An attribute list; the text between the brackets.
+    Attrs(&'a str),
     Eof,
 }
 
@@ -160,7 +178,7 @@ impl<'a> Lexer<'a> {
             b'-' => return Err(self.error(start, "expected '->'")),
             b'[' => {
                 self.skip_attrs(start)?;
-                Tok::Attrs
+                Tok::Attrs(&self.text[start + 1..self.pos - 1])
             }
             b'"' => Tok::Name(self.quoted(start)?),
             b if is_name_byte(b) => {
@@ -233,6 +251,7 @@ struct Parser<'a> {
     edges: Vec<(u32, u32)>,
     /// Byte offset of each edge's arrow.
     edge_at: Vec<usize>,
+    positions: Vec<(u32, [f32; 2])>,
 }
 
 impl<'a> Parser<'a> {
@@ -264,8 +283,18 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_attrs(&mut self) -> Result<(), CausalError> {
-        while *self.peek()? == Tok::Attrs {
-            self.next()?;
+        self.node_attrs(None)
+    }
+
+    /// Consumes attribute lists; a `pos="x,y"` in them is recorded for `node`.
+    fn node_attrs(&mut self, node: Option<u32>) -> Result<(), CausalError> {
+        while let Tok::Attrs(_) = self.peek()? {
+            if let (Tok::Attrs(attrs), _) = self.next()?
+                && let Some(node) = node
+                && let Some(p) = position(attrs)
+            {
+                self.positions.push((node, p));
+            }
         }
         Ok(())
     }
@@ -317,7 +346,7 @@ impl<'a> Parser<'a> {
                     return Err(self.error(at, format!("missing '}}' to close the '{{' on line {line}")));
                 }
                 Tok::LBrace => return Err(self.error(at, "unexpected '{' (subgraphs are not supported)")),
-                Tok::Attrs => return Err(self.error(at, "attributes must follow a node name")),
+                Tok::Attrs(_) => return Err(self.error(at, "attributes must follow a node name")),
                 Tok::Arrow | Tok::BackArrow => return Err(self.error(at, "edge is missing its first node")),
                 Tok::Equals => return Err(self.error(at, "unexpected '='")),
                 Tok::Name(name) => self.statement(name, at)?,
@@ -336,7 +365,7 @@ impl<'a> Parser<'a> {
             let at = self.edge_at.get(cycle.last_edge).copied().unwrap_or(0);
             self.error(at, format!("this edge closes the cycle {}", path.join(" → ")))
         })?;
-        Ok(LoadedGraph { syntax: self.lexer.syntax, dag, index: self.index })
+        Ok(LoadedGraph { syntax: self.lexer.syntax, dag, index: self.index, positions: self.positions })
     }
 
     /// `name [attrs] ((-> | <-) name [attrs])*`, or `name = value`, or DOT's `node|edge|graph [attrs]`.
@@ -351,7 +380,7 @@ impl<'a> Parser<'a> {
         if self.lexer.syntax == GraphSyntax::Dot && self.lexer.bytes.get(at).is_none_or(|&b| b != b'"') {
             let keyword = first.to_ascii_lowercase();
             if matches!(keyword.as_str(), "node" | "edge" | "graph") {
-                if *self.peek()? != Tok::Attrs {
+                if !matches!(self.peek()?, Tok::Attrs(_)) {
                     let (_, at) = self.next()?;
                     return Err(self.error(at, format!("expected '[' after '{first}'")));
                 }
@@ -362,7 +391,7 @@ impl<'a> Parser<'a> {
             }
         }
         let mut prev = self.intern(first);
-        self.skip_attrs()?;
+        self.node_attrs(Some(prev))?;
         loop {
             let forward = match self.peek()? {
                 Tok::Arrow => true,
@@ -376,7 +405,9 @@ impl<'a> Parser<'a> {
                 return Err(self.error(name_at, format!("expected a node name after '{arrow}'")));
             };
             let next = self.intern(name);
-            self.skip_attrs()?;
+            // In DOT, attributes after an edge belong to the edge.
+            let owner = (self.lexer.syntax == GraphSyntax::Dagitty).then_some(next);
+            self.node_attrs(owner)?;
             if next == prev {
                 let n = self.lexer.text.get(name_at..).unwrap_or_default();
                 let shown: String = n.chars().take_while(|&c| c != ' ' && c != '\n' && c != '\r').take(40).collect();
@@ -405,6 +436,7 @@ pub fn parse_graph(text: &str) -> Result<LoadedGraph<'_>, CausalError> {
         index: FxHashMap::with_capacity_and_hasher(capacity / 2, BuildHasherDefault::default()),
         edges: Vec::with_capacity(capacity),
         edge_at: Vec::with_capacity(capacity),
+        positions: Vec::new(),
     }
     .parse()
 }
@@ -500,6 +532,16 @@ mod tests {
         assert!(err("dag { a [x=1 }").2.contains("never closed"));
         assert!(err("dag { \"a }").2.contains("never closed"));
         assert!(err("digraph { /* }").2.contains("never closed"));
+    }
+
+    #[test]
+    fn positions_are_read_from_node_attributes() {
+        let g = parse_graph("dag { a [pos=\"1.5,-2\"] -> b [exposure, pos = \"3,4\"] c [pos=\"x\"] }").expect("valid");
+        let mut p: Vec<(&str, [f32; 2])> = g.positions.iter().map(|&(id, p)| (g.names()[id as usize], p)).collect();
+        p.sort_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(p, [("a", [1.5, -2.0]), ("b", [3.0, 4.0])]);
+        let dot = parse_graph("digraph { a [pos=\"1,2!\"]; a -> b [pos=\"e,1,1\"] }").expect("valid");
+        assert_eq!(dot.positions, [(0, [1.0, 2.0])]);
     }
 
     #[test]

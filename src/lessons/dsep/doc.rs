@@ -1,10 +1,15 @@
 //! The edited graph: the DAG, where each node is drawn, the marked sets A, B, C, and the undo history.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use eframe::egui::{Pos2, Vec2, pos2};
 
+use crate::causal::text::LoadedGraph;
 use crate::causal::{CausalError, Dag, NodeId};
+
+/// Canvas points per `DAGitty` position unit.
+const POS_UNIT: f32 = 100.0;
 
 /// Which set a node is marked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +72,42 @@ impl GraphDoc {
             let x = 90.0 + 130.0 * k as f32 + if l % 2 == 1 { 40.0 } else { 0.0 };
             self.pos[v.index()] = Some(pos2(x, 70.0 + 110.0 * l as f32));
         }
+    }
+
+    /// A document for a parsed file: nodes with a `pos` attribute go there, the others are laid out.
+    ///
+    /// # Errors
+    /// A node name the editor does not accept.
+    pub fn from_loaded(graph: &LoadedGraph<'_>) -> Result<Self, CausalError> {
+        // `to_dag` adds the nodes in id order, so file id i becomes NodeId(i).
+        let mut doc = Self::laid_out(graph.to_dag()?);
+        if !graph.positions.is_empty() {
+            let min_x = graph.positions.iter().map(|(_, p)| p[0]).fold(f32::INFINITY, f32::min) * POS_UNIT;
+            let min_y = graph.positions.iter().map(|(_, p)| p[1]).fold(f32::INFINITY, f32::min) * POS_UNIT;
+            // Keep coordinates as written unless some would fall off the canvas.
+            let shift =
+                Vec2::new(if min_x < 20.0 { 60.0 - min_x } else { 0.0 }, if min_y < 20.0 { 60.0 - min_y } else { 0.0 });
+            for &(id, [x, y]) in &graph.positions {
+                doc.set_pos(NodeId(id as usize), pos2(x * POS_UNIT, y * POS_UNIT) + shift);
+            }
+        }
+        Ok(doc)
+    }
+
+    /// `DAGitty` text with each node's position as `pos="x,y"`, so a saved layout comes back.
+    pub fn to_dagitty(&self) -> String {
+        let mut s = String::from("dag {\n");
+        for v in self.dag.nodes() {
+            let p = self.pos(v);
+            let name = self.dag.name(v).unwrap_or_default();
+            let _ = writeln!(s, "  {name} [pos=\"{:.2},{:.2}\"]", p.x / POS_UNIT, p.y / POS_UNIT);
+        }
+        for (u, v) in self.dag.edges() {
+            let (from, to) = (self.dag.name(u).unwrap_or_default(), self.dag.name(v).unwrap_or_default());
+            let _ = writeln!(s, "  {from} -> {to}");
+        }
+        s.push_str("}\n");
+        s
     }
 
     pub fn pos(&self, id: NodeId) -> Pos2 {
@@ -216,6 +257,22 @@ mod tests {
         assert!(h.redo(&mut doc));
         assert_eq!(doc.dag.len(), 1);
         assert!(!h.redo(&mut doc));
+    }
+
+    #[test]
+    fn positions_survive_a_dagitty_round_trip() {
+        let mut doc = GraphDoc::laid_out(Dag::from_edges(&[("a", "b"), ("c", "b")]).expect("valid"));
+        let b = doc.dag.find("b").expect("b");
+        doc.set_pos(b, pos2(333.0, 222.0));
+        let text = doc.to_dagitty();
+        assert!(text.contains("b [pos=\"3.33,2.22\"]"), "{text}");
+        let back = GraphDoc::from_loaded(&crate::causal::text::parse_graph(&text).expect("parses")).expect("valid");
+        for v in doc.dag.nodes() {
+            let name = doc.dag.name(v).expect("name");
+            let w = back.dag.find(name).expect("same names");
+            assert!(doc.pos(v).distance(back.pos(w)) < 1.0, "{name}");
+        }
+        assert_eq!(back.dag.edge_count(), 2);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use self::files::FileDone;
 use self::gaussian::Check;
 use super::{Lesson, LessonContext};
 use crate::causal::text::parse_graph;
-use crate::causal::{Independence, implied_independencies, to_dagitty, to_dot};
+use crate::causal::{Independence, implied_independencies, to_dot};
 use crate::train::TrainEvent;
 
 /// The linear-Gaussian check runs for graphs up to this size (it samples every ancestor 10 000 times).
@@ -103,10 +103,10 @@ impl DsepLesson {
 
     /// Loads `DAGitty` or DOT text.
     fn load_text(&mut self, text: &str, from: &str) {
-        match parse_graph(text).and_then(|g| g.to_dag()) {
-            Ok(dag) => {
-                let n = dag.len();
-                self.replace(GraphDoc::laid_out(dag));
+        match parse_graph(text).and_then(|g| GraphDoc::from_loaded(&g)) {
+            Ok(doc) => {
+                let n = doc.dag.len();
+                self.replace(doc);
                 self.info(format!("Loaded {n} nodes from {from}."));
             }
             Err(e) => self.error(format!("Could not load {from}: {e}")),
@@ -358,8 +358,8 @@ impl DsepLesson {
                 let text = self.text.clone();
                 self.load_text(&text, "the text box");
             }
-            if ui.button("Show DAGitty").clicked() {
-                self.text = to_dagitty(&self.doc.dag);
+            if ui.button("Show DAGitty").on_hover_text("With each node's position as pos=\"x,y\"").clicked() {
+                self.text = self.doc.to_dagitty();
             }
             if ui.button("Show DOT").clicked() {
                 self.text = to_dot(&self.doc.dag);
@@ -371,7 +371,7 @@ impl DsepLesson {
                 self.file_job = Some(files::open(ui.ctx()));
             }
             if ui.add_enabled(idle, egui::Button::new("Save DAGitty…")).clicked() {
-                self.file_job = Some(files::save(ui.ctx(), to_dagitty(&self.doc.dag), "dag"));
+                self.file_job = Some(files::save(ui.ctx(), self.doc.to_dagitty(), "dag"));
             }
             if ui.add_enabled(idle, egui::Button::new("Save DOT…")).clicked() {
                 self.file_job = Some(files::save(ui.ctx(), to_dot(&self.doc.dag), "dot"));
