@@ -1,13 +1,17 @@
 //! Command line: no subcommand opens the GUI; `train` and `bench` run headless.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::causal::{compact::Separator, query, text};
 use crate::data::Dataset;
 use crate::models::device::{self, DevicePref};
 use crate::models::{bounds, checkpoint};
@@ -33,6 +37,11 @@ pub enum Command {
     Train(TrainArgs),
     /// Estimate L_K on the held-out images (and log p(x) by quadrature for a 2-D latent).
     Eval(EvalArgs),
+    /// Answer d-separation queries: reads `a, b _||_ c | d` lines on stdin, prints `true` or `false` for each.
+    Dsep {
+        /// The graph: `DAGitty` (`dag { a -> b }`) or Graphviz DOT (`digraph { a -> b; }`).
+        graph_file: PathBuf,
+    },
     /// Benchmarks that print numbers.
     Bench {
         #[command(subcommand)]
@@ -217,6 +226,26 @@ pub enum BenchWhat {
         /// Repetitions (the median is printed).
         #[arg(long, default_value_t = 20)]
         repeats: usize,
+    },
+    /// Time the `dsep` command on a random DAG: parse + queries, per-query times, peak memory.
+    Dsep {
+        #[arg(long, default_value_t = 1_000_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 3_000_000)]
+        edges: usize,
+        /// Each edge joins node i to one of nodes i+1 ..= i+WINDOW (100: paths tens of thousands long; 0: any later node).
+        #[arg(long, default_value_t = 100)]
+        window: usize,
+        #[arg(long, default_value_t = 100)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the graph here (and the queries to FILE.queries) to time `latent-lab dsep FILE` end to end.
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Print every query with its answer, the work done (ancestors marked, ball states) and its time.
+        #[arg(long)]
+        each: bool,
     },
     /// Time training steps: prints ms/step and images/s.
     Train {
@@ -440,6 +469,148 @@ pub fn bench_estimators(k: usize, repeats: usize) -> anyhow::Result<()> {
             cloud[repeats / 2],
             total[repeats / 2]
         );
+    }
+    Ok(())
+}
+
+/// `latent-lab dsep GRAPH_FILE`: answers the queries on stdin, one `true`/`false` line each.
+pub fn dsep(graph_file: &std::path::Path) -> anyhow::Result<()> {
+    let shown = graph_file.display();
+    let bytes = std::fs::read(graph_file).with_context(|| format!("cannot read the graph file {shown}"))?;
+    let source = match std::str::from_utf8(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let (line, column) = text::utf8_error_position(&bytes, &e);
+            bail!("{shown}: line {line}, column {column}: invalid UTF-8");
+        }
+    };
+    let graph = text::parse_graph(source).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    query::answer_queries(&graph, stdin, stdout)?;
+    Ok(())
+}
+
+/// Random DAG for the benchmark: node `i` gets edges to `i + 1 ..= i + window` (about `edges / nodes` each), so
+/// directed paths are tens of thousands of nodes long; names are a random permutation. Returns the `DAGitty` text,
+/// the names and the longest directed path (in nodes).
+pub fn random_dagitty(nodes: usize, edges: usize, window: usize, seed: u64) -> (String, Vec<String>, usize) {
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let nodes = nodes.max(2);
+    let mut perm: Vec<usize> = (0..nodes).collect();
+    perm.shuffle(&mut rng);
+    let names: Vec<String> = perm.iter().map(|p| format!("n{p}")).collect();
+    let mut text = String::with_capacity(edges * 21 + nodes * 10 + 16);
+    text.push_str("dag {\n");
+    let mut depth = vec![1usize; nodes];
+    let mut written = 0usize;
+    for u in 0..nodes - 1 {
+        // Spread the edges evenly: node u gets floor((u+1)·m/n) − floor(u·m/n) of them.
+        let quota = ((u + 1) * edges / nodes).saturating_sub(written);
+        for _ in 0..quota {
+            let hi = if window == 0 { nodes - 1 } else { (u + window).min(nodes - 1) };
+            let v = rng.random_range(u + 1..=hi);
+            depth[v] = depth[v].max(depth[u] + 1);
+            let _ = writeln!(text, "  {} -> {}", names[u], names[v]);
+            written += 1;
+        }
+        if quota == 0 && u % 64 == 0 {
+            let _ = writeln!(text, "  {}", names[u]);
+        }
+    }
+    let _ = writeln!(text, "  {}", names[nodes - 1]);
+    text.push_str("}\n");
+    let longest = depth.iter().copied().max().unwrap_or(1);
+    (text, names, longest)
+}
+
+/// Peak resident memory of this process in MiB (Linux), if known.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Options of `latent-lab bench dsep`.
+#[derive(Debug, Clone)]
+pub struct DsepBench {
+    pub nodes: usize,
+    pub edges: usize,
+    pub window: usize,
+    pub queries: usize,
+    pub seed: u64,
+    pub write: Option<PathBuf>,
+    pub each: bool,
+}
+
+/// `latent-lab bench dsep`: parse + queries on a random DAG, timed like the `dsep` command runs them.
+pub fn bench_dsep(opts: &DsepBench) -> anyhow::Result<()> {
+    let DsepBench { nodes, edges, window, queries, seed, ref write, each } = *opts;
+    let generating = Instant::now();
+    let (source, names, longest) = random_dagitty(nodes, edges, window, seed);
+    println!(
+        "generated {} nodes, {} edges, longest directed path {longest} nodes: {:.1} MB of DAGitty in {:.2} s",
+        names.len(),
+        edges,
+        source.len() as f64 / 1e6,
+        generating.elapsed().as_secs_f64()
+    );
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ 0x5eed);
+    let mut lines = Vec::with_capacity(queries);
+    for _ in 0..queries {
+        let first = rng.random_range(0..names.len());
+        let mut second = rng.random_range(0..names.len());
+        while second == first {
+            second = rng.random_range(0..names.len());
+        }
+        let given_count = rng.random_range(0..=4);
+        let given: Vec<&str> = (0..given_count).map(|_| names[rng.random_range(0..names.len())].as_str()).collect();
+        let mut line = format!("{} _||_ {}", names[first], names[second]);
+        if !given.is_empty() {
+            line.push_str(" | ");
+            line.push_str(&given.join(", "));
+        }
+        lines.push(line);
+    }
+    if let Some(path) = write {
+        std::fs::write(path, &source).with_context(|| format!("cannot write {}", path.display()))?;
+        let qpath = path.with_extension("queries");
+        std::fs::write(&qpath, lines.join("\n") + "\n").with_context(|| format!("cannot write {}", qpath.display()))?;
+        println!("wrote {} and {}", path.display(), qpath.display());
+    }
+    let start = Instant::now();
+    let graph = text::parse_graph(&source).map_err(|e| anyhow::anyhow!("generated graph: {e}"))?;
+    let parsed = start.elapsed().as_secs_f64();
+    let mut separator = Separator::new(&graph.dag);
+    let mut times = Vec::with_capacity(queries);
+    let mut separated = 0;
+    for line in &lines {
+        let t = Instant::now();
+        let q = query::parse_query(&graph, line).map_err(|e| anyhow::anyhow!("generated query: {e}"))?;
+        let sep = separator.d_separated(&graph.dag, &q.x, &q.y, &q.z);
+        if sep {
+            separated += 1;
+        }
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if each {
+            println!("{line}: {sep} {:?} {:.1} ms", separator.last_work, times.last().copied().unwrap_or(0.0));
+        }
+    }
+    let total = start.elapsed().as_secs_f64();
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!("parse + acyclicity check: {parsed:.2} s");
+    println!(
+        "{queries} queries ({separated} d-separated): {:.1} ms total, per query mean {:.2} ms, p50 {:.2} ms, max {:.2} ms",
+        times.iter().sum::<f64>(),
+        times.iter().sum::<f64>() / times.len().max(1) as f64,
+        crate::app::percentile(&sorted, 50.0),
+        sorted.last().copied().unwrap_or(0.0)
+    );
+    println!("parse + {queries} queries: {total:.2} s");
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak memory (including the generated text): {mib:.0} MiB");
     }
     Ok(())
 }

@@ -41,6 +41,17 @@ fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Dsep { graph_file }) => {
+            // One line on stderr, no backtrace: this command is meant for scripts.
+            if let Err(e) = cli::dsep(&graph_file) {
+                eprintln!("latent-lab dsep: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Some(Command::Bench { what: BenchWhat::Dsep { nodes, edges, window, queries, seed, write, each } }) => {
+            cli::bench_dsep(&cli::DsepBench { nodes, edges, window, queries, seed, write, each })
+        }
         Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
             cli::bench_train(model, steps, batch_size, split, cli.device)
         }

@@ -7,10 +7,15 @@
 //! - [`dsep`]: linear-time d-separation, chain enumeration with explanations,
 //!   and the implied conditional independencies.
 //! - [`dagitty`]: parsing and writing `DAGitty` text, writing Graphviz DOT.
+//! - [`compact`], [`text`], [`query`]: the large-graph path of the `dsep` command (flat adjacency, a one-pass
+//!   `DAGitty`/DOT reader, iterative Bayes ball, the `a _||_ b | c` query lines).
 
+pub mod compact;
 pub mod dag;
 pub mod dagitty;
 pub mod dsep;
+pub mod query;
+pub mod text;
 
 pub use dag::{CausalError, Dag, NodeId};
 pub use dagitty::{parse_dagitty, to_dagitty, to_dot};

@@ -1,6 +1,7 @@
 //! Lessons: one tab each. A lesson is pure `egui`: it sends commands to the trainer and reacts to its plain-data
 //! events, so it can be tested with `egui_kittest` without training anything.
 
+pub mod dsep;
 pub mod gradients;
 pub mod latent_space;
 
@@ -33,5 +34,9 @@ pub trait Lesson {
 
 /// The lessons in tab order.
 pub fn all() -> Vec<Box<dyn Lesson>> {
-    vec![Box::new(latent_space::LatentSpaceLesson::default()), Box::new(gradients::GradientsLesson::default())]
+    vec![
+        Box::new(latent_space::LatentSpaceLesson::default()),
+        Box::new(gradients::GradientsLesson::default()),
+        Box::new(dsep::DsepLesson::default()),
+    ]
 }

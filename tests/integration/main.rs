@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod cli;
+mod dsep;
 mod gradients;
 mod idx_files;
 mod ui;

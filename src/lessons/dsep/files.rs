@@ -1,0 +1,122 @@
+//! Save and open graph files with the system dialog on a helper thread, so the UI thread never waits.
+
+use std::sync::mpsc::{self, Receiver};
+
+use eframe::egui;
+
+/// What a finished file job reports.
+#[derive(Debug)]
+pub enum FileDone {
+    Opened { name: String, text: String },
+    Saved(String),
+    Failed(String),
+}
+
+/// Asks for a file to open and reads it.
+pub fn open(ctx: &egui::Context) -> Receiver<FileDone> {
+    spawn(ctx, || {
+        let Some(path) = rfd::FileDialog::new()
+            .set_title("Open a graph (DAGitty or DOT)")
+            .add_filter("Graphs", &["dag", "txt", "dagitty", "dot", "gv"])
+            .add_filter("All files", &["*"])
+            .pick_file()
+        else {
+            return FileDone::Failed("No file chosen (or no file dialog is available on this desktop).".into());
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => FileDone::Opened { name: path.display().to_string(), text },
+                Err(_) => FileDone::Failed(format!("{} is not UTF-8 text", path.display())),
+            },
+            Err(e) => FileDone::Failed(format!("Could not read {}: {e}", path.display())),
+        }
+    })
+}
+
+/// Asks where to save `text` (suggested extension `ext`) and writes it.
+pub fn save(ctx: &egui::Context, text: String, ext: &'static str) -> Receiver<FileDone> {
+    spawn(ctx, move || {
+        let Some(path) = rfd::FileDialog::new()
+            .set_title("Save the graph")
+            .set_file_name(format!("graph.{ext}"))
+            .add_filter(ext, &[ext])
+            .save_file()
+        else {
+            return FileDone::Failed(
+                "Not saved: no file chosen (or no file dialog is available on this desktop).".into(),
+            );
+        };
+        match std::fs::write(&path, text) {
+            Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
+            Err(e) => FileDone::Failed(format!("Could not write {}: {e}", path.display())),
+        }
+    })
+}
+
+fn spawn(ctx: &egui::Context, job: impl FnOnce() -> FileDone + Send + 'static) -> Receiver<FileDone> {
+    let (tx, rx) = mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(job());
+        ctx.request_repaint();
+    });
+    rx
+}
+
+/// PNG bytes of an egui image.
+pub fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
+    let rgba = image::RgbaImage::from_raw(w as u32, h as u32, bytes).ok_or("the screenshot has the wrong size")?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    rgba.write_to(&mut out, image::ImageFormat::Png).map_err(|e| format!("could not encode the PNG: {e}"))?;
+    Ok(out.into_inner())
+}
+
+/// Takes a screenshot of the next frame, crops it to `rect` (in points), and asks where to save it as PNG.
+pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
+    let (tx, rx) = mpsc::channel();
+    let repaint = ctx.clone();
+    let pixels_per_point = ctx.pixels_per_point();
+    ctx.request_screenshot(move |image| {
+        // The callback may run on the UI thread: encode and ask for the file on a helper thread.
+        std::thread::spawn(move || {
+            let done = match encode_png(&image.region(&rect, Some(pixels_per_point))) {
+                Ok(png) => match rfd::FileDialog::new()
+                    .set_title("Save the graph as PNG")
+                    .set_file_name("graph.png")
+                    .add_filter("PNG image", &["png"])
+                    .save_file()
+                {
+                    Some(path) => match std::fs::write(&path, png) {
+                        Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
+                        Err(e) => FileDone::Failed(format!("Could not write {}: {e}", path.display())),
+                    },
+                    None => FileDone::Failed(
+                        "Not saved: no file chosen (or no file dialog is available on this desktop).".into(),
+                    ),
+                },
+                Err(e) => FileDone::Failed(e),
+            };
+            let _ = tx.send(done);
+            repaint.request_repaint();
+        });
+    });
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_encoding_round_trips() {
+        let mut img = egui::ColorImage::filled([3, 2], egui::Color32::from_rgb(10, 20, 30));
+        img.pixels[1] = egui::Color32::WHITE;
+        let png = encode_png(&img).expect("encodes");
+        let back = image::load_from_memory(&png).expect("decodes").to_rgba8();
+        assert_eq!(back.dimensions(), (3, 2));
+        assert_eq!(back.get_pixel(1, 0).0, [255, 255, 255, 255]);
+        assert_eq!(back.get_pixel(0, 1).0, [10, 20, 30, 255]);
+    }
+}
