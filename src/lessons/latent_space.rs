@@ -231,11 +231,10 @@ impl LatentSpaceLesson {
 
     fn code_plot(&mut self, ui: &mut egui::Ui, kind: ModelKind, size: egui::Vec2) {
         let view = &mut self.views[kind.index()];
-        let title = match (kind, &view.codes) {
-            (ModelKind::Autoencoder, Some(c)) => format!("Autoencoder codes ({} digits, step {})", c.count, c.step),
-            (ModelKind::Vae, Some(c)) => format!("VAE codes: encoder means ({} digits, step {})", c.count, c.step),
-            (ModelKind::Autoencoder, None) => "Autoencoder codes".to_owned(),
-            (ModelKind::Vae, None) => "VAE codes: encoder means".to_owned(),
+        let name = if kind == ModelKind::Autoencoder { "Autoencoder codes" } else { "VAE codes: encoder means" };
+        let title = match &view.codes {
+            Some(c) => format!("{name} ({} digits, step {})", c.count, c.step),
+            None => name.to_owned(),
         };
         ui.vertical(|ui| {
             ui.label(RichText::new(title).strong());
@@ -359,6 +358,16 @@ impl Lesson for LatentSpaceLesson {
 
     fn on_event(&mut self, event: &TrainEvent) {
         match event {
+            // Another tab's models: not ours to plot.
+            TrainEvent::Loss { model, .. }
+            | TrainEvent::HeldOut { model, .. }
+            | TrainEvent::Codes { model, .. }
+            | TrainEvent::Diverged { model, .. }
+                if !ModelKind::ALL.contains(model) => {}
+            TrainEvent::SessionStarted { kinds } if !kinds.iter().any(|k| ModelKind::ALL.contains(k)) => {
+                // Another tab started training: this run is over (its curves stay on screen).
+                self.run = RunState::NotStarted;
+            }
             TrainEvent::Loss { model, point } => self.views[model.index()].push_train(*point),
             TrainEvent::HeldOut { model, point } => self.views[model.index()].heldout_curve.push(*point),
             TrainEvent::Codes { model, codes } => self.views[model.index()].codes = Some(CodePlot::from_codes(codes)),

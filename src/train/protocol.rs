@@ -7,32 +7,47 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::models::device::{DeviceInfo, DevicePref};
 
-/// Which of the two side-by-side models an event is about.
+/// Which model an event is about. Models train in pairs side by side: the Latent space lesson's AE and VAE, or
+/// the Encoder gradients lesson's two VAEs that differ only in how the encoder's gradient is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ModelKind {
     /// Deterministic autoencoder: reconstruction loss only.
     Autoencoder,
-    /// Variational autoencoder: reconstruction + KL to N(0, I).
+    /// Variational autoencoder: reconstruction + KL to N(0, I), reparametrised gradients.
     Vae,
+    /// A VAE for the estimator comparison, with the usual reparametrised encoder gradient.
+    VaeReparam,
+    /// The same VAE whose encoder learns from the score-function (REINFORCE) estimate instead.
+    VaeReinforce,
 }
 
 impl ModelKind {
+    /// The Latent space lesson's pair.
     pub const ALL: [Self; 2] = [Self::Autoencoder, Self::Vae];
+    /// The Encoder gradients lesson's pair.
+    pub const ENCODER_PAIR: [Self; 2] = [Self::VaeReparam, Self::VaeReinforce];
 
-    /// Short name for labels ("AE", "VAE").
+    /// Short name for labels ("AE", "VAE", …).
     pub fn short(self) -> &'static str {
         match self {
             Self::Autoencoder => "AE",
             Self::Vae => "VAE",
+            Self::VaeReparam => "reparametrised",
+            Self::VaeReinforce => "REINFORCE",
         }
     }
 
-    /// Position in [`ModelKind::ALL`].
+    /// Position within its pair.
     pub fn index(self) -> usize {
         match self {
-            Self::Autoencoder => 0,
-            Self::Vae => 1,
+            Self::Autoencoder | Self::VaeReparam => 0,
+            Self::Vae | Self::VaeReinforce => 1,
         }
+    }
+
+    /// Whether the model has a Gaussian q(z|x) (every kind but the plain autoencoder).
+    pub fn is_variational(self) -> bool {
+        self != Self::Autoencoder
     }
 }
 
@@ -49,6 +64,9 @@ pub struct TrainConfig {
     pub models: Vec<ModelKind>,
     /// Encode every item (train and held-out) for the code plots instead of the held-out ones only.
     pub codes_for_all: bool,
+    /// Measure the L2 norm of the encoder's gradient at every step (for the estimator comparison).
+    #[serde(default)]
+    pub track_encoder_grad: bool,
     /// Importance samples per image for the VAE's objective: 1 is the ELBO (a VAE), K > 1 the IWAE bound L_K.
     #[serde(default = "one")]
     pub iwae_k: usize,
@@ -71,6 +89,7 @@ impl Default for TrainConfig {
             models: ModelKind::ALL.to_vec(),
             codes_for_all: false,
             iwae_k: 1,
+            track_encoder_grad: false,
             inject_nan_at_step: None,
             inject_panic_at_step: None,
         }
@@ -151,6 +170,10 @@ pub struct LossPoint {
     pub recon: f64,
     /// KL(q(z|x) ‖ N(0, I)) per image; zero for the AE.
     pub kl: f64,
+    /// ‖∇ encoder‖ (L2 over all encoder weights) and its square, when tracked (else 0). Averaging both keeps the
+    /// variance of the norm recoverable: Var = E[‖∇‖²] − E[‖∇‖]².
+    pub grad_norm: f64,
+    pub grad_norm_sq: f64,
 }
 
 /// 2-D codes of a set of items, with their labels (for colouring).
@@ -179,6 +202,8 @@ pub enum TrainEvent {
         model: ModelKind,
         codes: Codes,
     },
+    /// A run started with these models (other lessons' runs are gone).
+    SessionStarted { kinds: Vec<ModelKind> },
     /// A non-finite loss stopped training; the weights from before that step were kept.
     Diverged {
         model: ModelKind,

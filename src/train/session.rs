@@ -61,6 +61,7 @@ struct StepInfo {
     shards: usize,
     /// Importance samples per image for a VAE (1: ELBO).
     iwae_k: usize,
+    track_encoder_grad: bool,
 }
 
 /// Loss terms (already weighted by the shard's share of the batch) and gradients of one shard of a batch.
@@ -75,20 +76,31 @@ struct Shard {
 impl Shard {
     /// Forward and backward pass of `model` on `rows` images; the loss is scaled by `rows / batch` so the shards'
     /// gradients add up to the whole batch's.
-    fn compute(model: &Autoencoder, pixels: &[f32], rows: usize, device: &Device, info: &StepInfo) -> Self {
+    fn compute(
+        kind: ModelKind,
+        model: &Autoencoder,
+        pixels: &[f32],
+        rows: usize,
+        device: &Device,
+        info: &StepInfo,
+    ) -> Self {
         let [batch, dim] = info.shape;
         let weight = rows as f64 / batch as f64;
         let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [rows, dim]), device);
+        let noise = || Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device);
         let (mut loss, recon, kl) = if model.is_variational() && info.iwae_k > 1 {
             let loss = iwae_loss(model, x, info.iwae_k).mul_scalar(weight);
             let value = f64::from(loss.clone().into_scalar::<f32>());
             (loss, value, 0.0)
         } else {
-            let eps = model
-                .is_variational()
-                .then(|| Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device));
-            let terms = model.loss(x, eps);
-            let total = terms.total().mul_scalar(weight);
+            let (terms, total) = if kind == ModelKind::VaeReinforce {
+                model.reinforce_loss(x, noise())
+            } else {
+                let terms = model.loss(x, model.is_variational().then(noise));
+                let total = terms.total();
+                (terms, total)
+            };
+            let total = total.mul_scalar(weight);
             let recon = weight * f64::from(terms.recon.into_scalar::<f32>());
             let kl = weight * f64::from(terms.kl.into_scalar::<f32>());
             (total, recon, kl)
@@ -113,7 +125,7 @@ impl ModelRun {
         // Shards of fewer than 16 images cost more in threads than they save.
         let shards = info.shards.clamp(1, (batch / 16).max(1));
         let results: Vec<Shard> = if shards == 1 {
-            vec![Shard::compute(&self.model, pixels, batch, device, info)]
+            vec![Shard::compute(self.kind, &self.model, pixels, batch, device, info)]
         } else {
             let rows_per = batch.div_ceil(shards);
             std::thread::scope(|scope| {
@@ -121,7 +133,8 @@ impl ModelRun {
                     .chunks(rows_per * dim)
                     .map(|part| {
                         let replica = self.model.valid().train().fork(device);
-                        scope.spawn(move || Shard::compute(&replica, part, part.len() / dim, device, info))
+                        let kind = self.kind;
+                        scope.spawn(move || Shard::compute(kind, &replica, part, part.len() / dim, device, info))
                     })
                     .collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
@@ -149,8 +162,10 @@ impl ModelRun {
             }
             sum.grads()
         };
+        let grad_norm = if info.track_encoder_grad { self.model.encoder_params().gradient_norm(&grads) } else { 0.0 };
         self.model = self.optim.step(info.learning_rate, self.model, grads);
-        (self, StepOutcome::Trained(LossPoint { step, epoch: info.epoch, recon, kl }))
+        let point = LossPoint { step, epoch: info.epoch, recon, kl, grad_norm, grad_norm_sq: grad_norm * grad_norm };
+        (self, StepOutcome::Trained(point))
     }
 }
 
@@ -302,6 +317,7 @@ impl TrainSession {
             inject_nan: self.config.inject_nan_at_step == Some(self.step),
             shards: if live_count == 1 { self.cpu_threads } else { 1 },
             iwae_k: self.config.iwae_k,
+            track_encoder_grad: self.config.track_encoder_grad,
         };
         assert!(self.config.inject_panic_at_step != Some(step.step), "injected test panic at step {}", step.step);
         let (pixels, device) = (&self.batch_pixels, &self.device);
@@ -422,7 +438,7 @@ impl TrainSession {
             kl += w * f64::from(terms.kl.into_scalar::<f32>());
         }
         let n = items.len().max(1) as f64;
-        Some(LossPoint { step: self.step, epoch: self.epoch(), recon: recon / n, kl: kl / n })
+        Some(LossPoint { step: self.step, epoch: self.epoch(), recon: recon / n, kl: kl / n, grad_norm: 0.0, grad_norm_sq: 0.0 })
     }
 
     /// Saves a model's weights (`FILE.bpk`) next to its description (`FILE.json`); returns the weights file.
@@ -438,7 +454,7 @@ impl TrainSession {
 
 /// The architecture of `kind` under `config` for images of `dim` pixels.
 fn model_config(config: &TrainConfig, dim: usize, kind: ModelKind) -> AutoencoderConfig {
-    AutoencoderConfig::new(dim, config.hidden.clone(), config.latent_dim, kind == ModelKind::Vae)
+    AutoencoderConfig::new(dim, config.hidden.clone(), config.latent_dim, kind.is_variational())
 }
 
 #[cfg(test)]
@@ -479,6 +495,7 @@ mod tests {
                 inject_nan: false,
                 shards,
                 iwae_k: 1,
+                track_encoder_grad: false,
             };
             let (run, outcome) = run.train_step(&pixels, &device, &info);
             let StepOutcome::Trained(point) = outcome else { panic!("{outcome:?}") };
@@ -509,6 +526,7 @@ mod tests {
             inject_nan: true,
             shards: 2,
             iwae_k: 1,
+            track_encoder_grad: false,
         };
         let (run, outcome) = run.train_step(&[0.5; 32 * 6], &device, &info);
         assert!(matches!(outcome, StepOutcome::Diverged { step: 7, .. }), "{outcome:?}");

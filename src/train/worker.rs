@@ -215,6 +215,7 @@ impl Worker {
                 self.codes_for_all = config.codes_for_all;
                 match catch_unwind(AssertUnwindSafe(|| TrainSession::new(config, dataset, &device))) {
                     Ok(Ok(session)) => {
+                        self.emit(TrainEvent::SessionStarted { kinds: session.kinds() });
                         self.session = Some(session.with_cpu_threads(self.cpu_threads));
                         self.paused = false;
                         self.pending.clear();
@@ -324,7 +325,8 @@ impl Worker {
     /// Sends the mean of the pending loss points per model.
     fn flush_losses(&mut self) {
         self.last_loss = Instant::now();
-        for kind in ModelKind::ALL {
+        let kinds: Vec<ModelKind> = self.session.as_ref().map(TrainSession::kinds).unwrap_or_default();
+        for kind in kinds {
             let points: Vec<LossPoint> = self.pending.iter().filter(|(k, _)| *k == kind).map(|(_, p)| *p).collect();
             let Some(last) = points.last() else { continue };
             let n = points.len() as f64;
@@ -333,6 +335,8 @@ impl Worker {
                 epoch: last.epoch,
                 recon: points.iter().map(|p| p.recon).sum::<f64>() / n,
                 kl: points.iter().map(|p| p.kl).sum::<f64>() / n,
+                grad_norm: points.iter().map(|p| p.grad_norm).sum::<f64>() / n,
+                grad_norm_sq: points.iter().map(|p| p.grad_norm_sq).sum::<f64>() / n,
             };
             self.emit(TrainEvent::Loss { model: kind, point });
         }
