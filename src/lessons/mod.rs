@@ -2,6 +2,7 @@
 //! events, so it can be tested with `egui_kittest` without training anything.
 
 pub mod dsep;
+pub mod encoder_gradients;
 pub mod gradients;
 pub mod latent_space;
 
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
     vec![
         Box::new(latent_space::LatentSpaceLesson::default()),
         Box::new(gradients::GradientsLesson::default()),
+        Box::new(encoder_gradients::EncoderGradientsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
     ]
 }

@@ -163,8 +163,10 @@ impl EncoderParams {
     /// L2 norm of the encoder's gradient in `grads` (parameters without a gradient count as zero).
     pub fn gradient_norm(&self, grads: &burn::optim::GradientsParams) -> f64 {
         let squares = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
-        let weights: f64 = self.weights.iter().filter_map(|&id| grads.get::<2>(id)).map(|g| squares(g.square().sum())).sum();
-        let biases: f64 = self.biases.iter().filter_map(|&id| grads.get::<1>(id)).map(|g| squares(g.square().sum())).sum();
+        let weights: f64 =
+            self.weights.iter().filter_map(|&id| grads.get::<2>(id)).map(|g| squares(g.square().sum())).sum();
+        let biases: f64 =
+            self.biases.iter().filter_map(|&id| grads.get::<1>(id)).map(|g| squares(g.square().sum())).sum();
         (weights + biases).sqrt()
     }
 }
@@ -248,9 +250,19 @@ mod tests {
                 assert!((u - v).abs() <= tol * scale, "{what}: {a:?} vs {b:?}");
             }
         };
-        same(grad_vec::<2>(&reparam, model.output.weight.id), grad_vec::<2>(&reinforce, model.output.weight.id), 1e-4, "decoder");
+        same(
+            grad_vec::<2>(&reparam, model.output.weight.id),
+            grad_vec::<2>(&reinforce, model.output.weight.id),
+            1e-4,
+            "decoder",
+        );
         // The head's gradient: exact under reparametrisation (up to noise), unbiased but noisier under REINFORCE.
-        same(grad_vec::<2>(&reparam, model.head.weight.id), grad_vec::<2>(&reinforce, model.head.weight.id), 0.15, "encoder head");
+        same(
+            grad_vec::<2>(&reparam, model.head.weight.id),
+            grad_vec::<2>(&reinforce, model.head.weight.id),
+            0.15,
+            "encoder head",
+        );
     }
 
     #[test]

@@ -203,7 +203,9 @@ pub enum TrainEvent {
         codes: Codes,
     },
     /// A run started with these models (other lessons' runs are gone).
-    SessionStarted { kinds: Vec<ModelKind> },
+    SessionStarted {
+        kinds: Vec<ModelKind>,
+    },
     /// A non-finite loss stopped training; the weights from before that step were kept.
     Diverged {
         model: ModelKind,

@@ -438,7 +438,14 @@ impl TrainSession {
             kl += w * f64::from(terms.kl.into_scalar::<f32>());
         }
         let n = items.len().max(1) as f64;
-        Some(LossPoint { step: self.step, epoch: self.epoch(), recon: recon / n, kl: kl / n, grad_norm: 0.0, grad_norm_sq: 0.0 })
+        Some(LossPoint {
+            step: self.step,
+            epoch: self.epoch(),
+            recon: recon / n,
+            kl: kl / n,
+            grad_norm: 0.0,
+            grad_norm_sq: 0.0,
+        })
     }
 
     /// Saves a model's weights (`FILE.bpk`) next to its description (`FILE.json`); returns the weights file.

@@ -3,6 +3,7 @@
 mod checkpoint;
 mod cli;
 mod dsep;
+mod encoder_gradients;
 mod gradients;
 mod idx_files;
 mod ui;

@@ -1,0 +1,236 @@
+//! "Encoder gradients": the same VAE trained twice on MNIST, once with the reparametrised encoder gradient and
+//! once with the score-function (REINFORCE) estimate, with their training curves and the measured spread of the
+//! encoder's gradient norm side by side.
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Corner, Legend, Line, Plot};
+
+use super::{Lesson, LessonContext};
+use crate::train::{LossPoint, ModelKind, TrainCommand, TrainConfig, TrainEvent};
+
+/// Loss points kept per model before older ones are thinned.
+const MAX_POINTS: usize = 4000;
+/// Reported points (about 0.1 s each) the spread of the gradient norm is measured over.
+const WINDOW: usize = 30;
+
+const COLORS: [Color32; 2] = [Color32::from_rgb(70, 140, 230), Color32::from_rgb(230, 80, 70)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Run {
+    #[default]
+    Stopped,
+    Running,
+    Paused,
+}
+
+/// The "Encoder gradients" tab.
+pub struct EncoderGradientsLesson {
+    learning_rate: f64,
+    batch_size: usize,
+    run: Run,
+    curves: [Vec<LossPoint>; 2],
+    diverged: [Option<String>; 2],
+}
+
+impl Default for EncoderGradientsLesson {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            batch_size: 128,
+            run: Run::Stopped,
+            curves: Default::default(),
+            diverged: Default::default(),
+        }
+    }
+}
+
+/// Mean and standard deviation of the gradient norm over the last `WINDOW` reported points.
+pub fn norm_spread(points: &[LossPoint]) -> Option<(f64, f64)> {
+    let recent = &points[points.len().saturating_sub(WINDOW)..];
+    if recent.is_empty() {
+        return None;
+    }
+    let n = recent.len() as f64;
+    let mean = recent.iter().map(|p| p.grad_norm).sum::<f64>() / n;
+    let mean_sq = recent.iter().map(|p| p.grad_norm_sq).sum::<f64>() / n;
+    Some((mean, (mean_sq - mean * mean).max(0.0).sqrt()))
+}
+
+impl EncoderGradientsLesson {
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        ui.heading("REINFORCE vs reparametrisation on a VAE");
+        ui.label(
+            "Both runs train the same VAE (784-512-256-2) on the same batches. Only the encoder's gradient differs: \
+             the reparametrised one differentiates through z = μ + σ ⊙ ε; the score function uses \
+             (log p(x|z) − b) ∇ log q(z|x), with b the mean of the other images in the batch. The decoder and the \
+             KL term get the same exact gradients in both.",
+        );
+        ui.label(
+            "For a discrete latent (a categorical z) there is no reparametrisation: the score function, with \
+             baselines and control variates, is the only option.",
+        );
+        ui.separator();
+        ui.add_enabled_ui(self.run == Run::Stopped, |ui| {
+            ui.add(egui::Slider::new(&mut self.learning_rate, 1e-5..=1e-2).logarithmic(true).text("Learning rate"));
+            ui.add(egui::Slider::new(&mut self.batch_size, 8..=1024).logarithmic(true).text("Batch size"));
+        });
+        ui.horizontal(|ui| match self.run {
+            Run::Stopped => {
+                if ui.button("Train both").clicked() {
+                    let config = TrainConfig {
+                        learning_rate: self.learning_rate,
+                        batch_size: self.batch_size,
+                        models: ModelKind::ENCODER_PAIR.to_vec(),
+                        track_encoder_grad: true,
+                        ..TrainConfig::default()
+                    };
+                    self.curves = Default::default();
+                    self.diverged = Default::default();
+                    self.run = Run::Running;
+                    cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+                }
+            }
+            Run::Running | Run::Paused => {
+                let (label, command, next) = if self.run == Run::Running {
+                    ("Pause", TrainCommand::Pause, Run::Paused)
+                } else {
+                    ("Resume", TrainCommand::Resume, Run::Running)
+                };
+                if ui.button(label).clicked() {
+                    self.run = next;
+                    cx.commands.push(command);
+                }
+                if ui.button("Reset").clicked() {
+                    self.run = Run::Stopped;
+                    self.curves = Default::default();
+                    cx.commands.push(TrainCommand::Stop);
+                }
+            }
+        });
+        ui.small("One trainer serves every tab: training here stops a run on the Latent space tab.");
+        ui.separator();
+        egui::Grid::new("encoder-grad-table").num_columns(4).striped(true).show(ui, |ui| {
+            for head in ["encoder gradient", "−ELBO", "mean ‖∇‖", "sd ‖∇‖"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for kind in ModelKind::ENCODER_PAIR {
+                let curve = &self.curves[kind.index()];
+                ui.colored_label(COLORS[kind.index()], kind.short());
+                match (curve.last(), norm_spread(curve)) {
+                    (Some(p), Some((mean, sd))) => {
+                        ui.monospace(format!("{:.1}", p.recon + p.kl));
+                        ui.monospace(format!("{mean:.1}"));
+                        ui.monospace(format!("{sd:.1}"));
+                    }
+                    _ => {
+                        ui.label("not trained yet");
+                    }
+                }
+                ui.end_row();
+            }
+        });
+        if let (Some((m0, s0)), Some((m1, s1))) = (norm_spread(&self.curves[0]), norm_spread(&self.curves[1])) {
+            let cv = |m: f64, s: f64| if m > 0.0 { s / m } else { 0.0 };
+            ui.label(format!(
+                "Relative spread (sd/mean) of ‖∇‖ over the last {WINDOW} readings: reparametrised {:.2}, \
+                 REINFORCE {:.2}. Each reading already averages the steps of 0.1 s.",
+                cv(m0, s0),
+                cv(m1, s1)
+            ));
+        }
+        for msg in self.diverged.iter().flatten() {
+            ui.colored_label(ui.visuals().error_fg_color, msg);
+        }
+    }
+
+    fn plots(&self, ui: &mut egui::Ui) {
+        let avail = ui.available_size();
+        let h = ((avail.y - 60.0) / 2.0).max(120.0);
+        let series = |f: fn(&LossPoint) -> f64, kind: ModelKind| -> Vec<[f64; 2]> {
+            self.curves[kind.index()].iter().map(|p| [p.step as f64, f(p)]).collect()
+        };
+        ui.label(RichText::new("−ELBO per image on the training batches (nats)").strong());
+        Plot::new("encoder-elbo")
+            .legend(Legend::default().position(Corner::RightTop))
+            .height(h)
+            .x_axis_label("step")
+            .show(ui, |plot_ui| {
+                for kind in ModelKind::ENCODER_PAIR {
+                    plot_ui.line(Line::new(kind.short(), series(|p| p.recon + p.kl, kind)).color(COLORS[kind.index()]));
+                }
+            });
+        ui.label(RichText::new("Encoder gradient norm ‖∇_φ‖ (log₁₀)").strong());
+        Plot::new("encoder-grad-norm")
+            .legend(Legend::default().position(Corner::RightTop))
+            .height(h)
+            .x_axis_label("step")
+            .y_axis_formatter(|mark, _| format!("{:.3}", 10f64.powf(mark.value)))
+            .show(ui, |plot_ui| {
+                for kind in ModelKind::ENCODER_PAIR {
+                    let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
+                    plot_ui.line(Line::new(kind.short(), pts).color(COLORS[kind.index()]));
+                }
+            });
+    }
+}
+
+impl Lesson for EncoderGradientsLesson {
+    fn name(&self) -> &'static str {
+        "Encoder gradients"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        egui::Panel::left("encoder-grad-controls").resizable(true).default_size(380.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
+        });
+        egui::CentralPanel::default().show(ui, |ui| self.plots(ui));
+    }
+
+    fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Loss { model, point } if ModelKind::ENCODER_PAIR.contains(model) => {
+                let curve = &mut self.curves[model.index()];
+                if curve.len() >= MAX_POINTS {
+                    *curve = curve.iter().step_by(2).copied().collect();
+                }
+                curve.push(*point);
+            }
+            TrainEvent::Diverged { model, message, .. } if ModelKind::ENCODER_PAIR.contains(model) => {
+                self.diverged[model.index()] = Some(message.clone());
+            }
+            TrainEvent::SessionStarted { kinds } if !kinds.iter().any(|k| ModelKind::ENCODER_PAIR.contains(k)) => {
+                self.run = Run::Stopped;
+            }
+            TrainEvent::Failed(_) => self.run = Run::Stopped,
+            _ => {}
+        }
+    }
+
+    fn on_dataset_changed(&mut self) {
+        self.curves = Default::default();
+        self.run = Run::Stopped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(norm: f64) -> LossPoint {
+        LossPoint { step: 1, epoch: 0.0, recon: 1.0, kl: 0.0, grad_norm: norm, grad_norm_sq: norm * norm }
+    }
+
+    #[test]
+    fn spread_is_the_standard_deviation_of_the_norm() {
+        let pts: Vec<LossPoint> = [1.0, 3.0].iter().map(|&n| point(n)).collect();
+        let (mean, sd) = norm_spread(&pts).unwrap();
+        assert_eq!(mean, 2.0);
+        assert!((sd - 1.0).abs() < 1e-12);
+        assert!(norm_spread(&[]).is_none());
+        // Only the last WINDOW readings count.
+        let mut many: Vec<LossPoint> = (0..100).map(|_| point(50.0)).collect();
+        many.extend((0..WINDOW).map(|_| point(2.0)));
+        assert_eq!(norm_spread(&many), Some((2.0, 0.0)));
+    }
+}
