@@ -165,7 +165,10 @@ impl EncoderGradientsLesson {
             .legend(Legend::default().position(Corner::RightTop))
             .height(h)
             .x_axis_label("step")
-            .y_axis_formatter(|mark, _| format!("{:.3}", 10f64.powf(mark.value)))
+            .y_axis_formatter(|mark, _| {
+                let v = 10f64.powf(mark.value);
+                if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
+            })
             .show(ui, |plot_ui| {
                 for kind in ModelKind::ENCODER_PAIR {
                     let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
