@@ -431,8 +431,14 @@ pub fn bench_train(
     println!("warm-up (5 steps): {:.2} s", warm.elapsed().as_secs_f64());
     let steps = steps.max(1);
     let start = Instant::now();
-    for _ in 0..steps {
+    let mut block = Instant::now();
+    for i in 1..=steps {
         session.step();
+        if i % 250 == 0 && i < steps {
+            let _ = device.sync();
+            println!("  steps {:>5}–{i:<5} {:.2} ms/step", i - 249, block.elapsed().as_secs_f64() * 1000.0 / 250.0);
+            block = Instant::now();
+        }
     }
     let _ = device.sync();
     let per_step = start.elapsed().as_secs_f64() * 1000.0 / steps as f64;

@@ -4,5 +4,6 @@ pub mod autoencoder;
 pub mod bounds;
 pub mod checkpoint;
 pub mod device;
+pub mod float_env;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms};

@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use super::protocol::{LossPoint, ModelKind, TrainConfig};
 use crate::data::Dataset;
 use crate::models::bounds::iwae_loss;
+use crate::models::float_env::flush_subnormals;
 use crate::models::{Autoencoder, AutoencoderConfig, checkpoint};
 
 /// Items encoded per forward pass when computing codes or held-out losses.
@@ -134,7 +135,9 @@ impl ModelRun {
                     .map(|part| {
                         let replica = self.model.valid().train().fork(device);
                         let kind = self.kind;
-                        scope.spawn(move || Shard::compute(kind, &replica, part, part.len() / dim, device, info))
+                        scope.spawn(move || {
+                            flush_subnormals(|| Shard::compute(kind, &replica, part, part.len() / dim, device, info))
+                        })
                     })
                     .collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
@@ -324,11 +327,13 @@ impl TrainSession {
         let (live, resting): (Vec<ModelRun>, Vec<ModelRun>) =
             std::mem::take(&mut self.runs).into_iter().partition(|r| !r.diverged);
         let results: Vec<(ModelRun, StepOutcome)> = if live.len() < 2 {
-            live.into_iter().map(|run| run.train_step(pixels, device, &step)).collect()
+            live.into_iter().map(|run| flush_subnormals(|| run.train_step(pixels, device, &step))).collect()
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> =
-                    live.into_iter().map(|run| scope.spawn(|| run.train_step(pixels, device, &step))).collect();
+                let handles: Vec<_> = live
+                    .into_iter()
+                    .map(|run| scope.spawn(|| flush_subnormals(|| run.train_step(pixels, device, &step))))
+                    .collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
             })
         };
