@@ -115,7 +115,7 @@ pub struct TrainArgs {
     /// Print one JSON object on stdout instead of a text report.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 2e-3)]
     pub lr: f64,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
