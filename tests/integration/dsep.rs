@@ -145,23 +145,16 @@ fn a_missing_graph_file_is_reported() {
 
 mod lesson {
     use eframe::egui::{Event, Key, Modifiers, PointerButton};
-    use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-    use latent_lab::app::{AppOptions, LatentLabApp};
-    use latent_lab::models::device::DevicePref;
 
-    fn harness() -> Harness<'static, LatentLabApp> {
-        Harness::builder()
-            .with_size(eframe::egui::vec2(1400.0, 900.0))
-            .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
-    }
+    use crate::app_harness::{AppHarness, app as harness};
 
-    fn click(h: &mut Harness<'static, LatentLabApp>, label: &str) {
+    fn click(h: &mut AppHarness, label: &str) {
         h.get_by_label(label).click();
         h.run_steps(3);
     }
 
-    fn answer_shows(h: &Harness<'static, LatentLabApp>, text: &str) -> bool {
+    fn answer_shows(h: &AppHarness, text: &str) -> bool {
         h.query_by_label_contains(text).is_some()
     }
 
@@ -264,7 +257,7 @@ mod lesson {
     }
 
     /// Presses on `from`, moves in steps, releases on `to`, with `modifiers` held throughout.
-    fn drag(h: &mut Harness<'static, LatentLabApp>, from: &str, to: &str, modifiers: Modifiers) {
+    fn drag(h: &mut AppHarness, from: &str, to: &str, modifiers: Modifiers) {
         let (a, b) = (h.get_by_label(from).rect().center(), h.get_by_label(to).rect().center());
         h.event(Event::ModifiersChanged(modifiers));
         h.event(Event::PointerMoved(a));

@@ -1,34 +1,12 @@
 //! The Encoder gradients tab trains a reparametrised and a REINFORCE VAE side by side and reports their gradients.
 
-use std::time::{Duration, Instant};
-
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use latent_lab::app::{AppOptions, LatentLabApp};
-use latent_lab::models::device::DevicePref;
 
-fn step_until(
-    h: &mut Harness<'static, LatentLabApp>,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&Harness<'static, LatentLabApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        h.step();
-        if pred(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
+use crate::app_harness::{app, step_until};
 
 #[test]
 fn both_estimators_train_and_report_their_gradient_spread() {
-    let mut h: Harness<'static, LatentLabApp> = Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 900.0))
-        .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }));
+    let mut h = app();
     step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Trainer: idle").is_some());
     // A Latent space run first: starting the comparison must end it cleanly.
     h.get_by_label("Train").click();

@@ -1,36 +1,9 @@
 //! The "Gradient estimators" tab through `egui_kittest`: its controls work by label and every panel fills in.
 
-use std::time::{Duration, Instant};
-
 use eframe::egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use latent_lab::app::{AppOptions, LatentLabApp};
-use latent_lab::models::device::DevicePref;
 
-fn harness() -> Harness<'static, LatentLabApp> {
-    Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 900.0))
-        .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
-}
-
-/// Steps frames until `pred` holds (the lesson computes on its own thread).
-fn step_until(
-    h: &mut Harness<'static, LatentLabApp>,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&Harness<'static, LatentLabApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        h.step();
-        if pred(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::app_harness::{app as harness, step_until};
 
 #[test]
 fn the_gradient_tab_shows_its_panels_and_reacts_to_its_controls() {

@@ -1,5 +1,6 @@
 //! The one integration-test crate (each file in tests/ would link burn and egui again).
 
+mod app_harness;
 mod checkpoint;
 mod cli;
 mod dsep;

@@ -1,36 +1,9 @@
 //! UI flows through `egui_kittest`: the app opens, Train produces codes, bad datasets are reported and nothing is lost.
 
-use std::time::{Duration, Instant};
-
 use eframe::egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use latent_lab::app::{AppOptions, LatentLabApp};
-use latent_lab::models::device::DevicePref;
 
-fn harness() -> Harness<'static, LatentLabApp> {
-    Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 900.0))
-        .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
-}
-
-/// Steps frames until `pred` holds (the worker runs in real time, so frames are paced).
-fn step_until(
-    h: &mut Harness<'static, LatentLabApp>,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&Harness<'static, LatentLabApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        h.step();
-        if pred(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
+use crate::app_harness::{app as harness, step_until};
 
 #[test]
 fn train_shows_codes_and_losses_for_both_models() {
