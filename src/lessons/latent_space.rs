@@ -259,9 +259,14 @@ impl LatentSpaceLesson {
                     (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
                 let bounds = codes.bounds;
                 plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                // Rasterise at the size the codes' box has on screen (the plot widens one axis to keep the aspect
+                // ratio), so markers stay round; capped by the plot's own size.
                 let rect = plot_ui.response().rect;
                 let ppp = plot_ui.ctx().pixels_per_point();
-                let pixels = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                let corner_a = plot_ui.screen_from_plot(PlotPoint::new(bounds.min[0], bounds.min[1]));
+                let corner_b = plot_ui.screen_from_plot(PlotPoint::new(bounds.max[0], bounds.max[1]));
+                let on_screen = (corner_b - corner_a).abs().min(rect.size()).max(egui::vec2(8.0, 8.0));
+                let pixels = [(on_screen.x * ppp).round() as usize, (on_screen.y * ppp).round() as usize];
                 let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
                 let [w, h] = bounds.size();
                 let center = bounds.center();
