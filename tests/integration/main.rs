@@ -6,5 +6,6 @@ mod dsep;
 mod encoder_gradients;
 mod gradients;
 mod idx_files;
+mod samples;
 mod ui;
 mod worker;
