@@ -4,6 +4,7 @@ mod checkpoint;
 mod cli;
 mod dsep;
 mod encoder_gradients;
+mod explore;
 mod gradients;
 mod idx_files;
 mod samples;
