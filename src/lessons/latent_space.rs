@@ -352,6 +352,7 @@ impl LatentSpaceLesson {
                 .x_axis_label("z₁")
                 .y_axis_label("z₂");
             let marker = view.explore.probe;
+            let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
             let ends = view.explore.strip_ends;
             let shown = plot.show(ui, |plot_ui| {
                 let pointer = plot_ui.pointer_coordinate();
@@ -381,6 +382,15 @@ impl LatentSpaceLesson {
                 if let Some((a, b)) = ends {
                     plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
                 }
+                if let Some(c) = chosen {
+                    plot_ui.points(
+                        Points::new("", vec![c])
+                            .shape(MarkerShape::Square)
+                            .filled(false)
+                            .radius(6.0)
+                            .color(Color32::WHITE),
+                    );
+                }
                 if let Some(m) = marker {
                     plot_ui.points(
                         Points::new("", vec![m])
@@ -406,8 +416,9 @@ impl LatentSpaceLesson {
                 });
                 let shift = ui.input(|i| i.modifiers.shift);
                 match (shift, &ex.clicked, picked_code) {
-                    (true, Some((_, a, _)), Some((_, b))) => {
-                        let a = *a;
+                    (true, Some((_, a, _)), _) => {
+                        // Between the clicked digit and the second one (or the clicked spot).
+                        let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
                         ex.strip_ends = Some((a, b));
                         cx.commands.push(TrainCommand::Decode {
                             model: kind,

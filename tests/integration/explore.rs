@@ -43,3 +43,37 @@ fn dragging_a_marker_in_the_vae_plot_decodes_it() {
     press(&mut h, end, false);
     assert!(h.query_by_label_contains("VAE marker at z = (").is_some(), "the marker stays after release");
 }
+
+fn click(h: &mut Harness<'static, LatentLabApp>, pos: Pos2, modifiers: egui::Modifiers) {
+    move_to(h, pos);
+    for pressed in [true, false] {
+        h.event_modifiers(Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers }, modifiers);
+    }
+    h.step();
+    h.step();
+}
+
+#[test]
+fn clicking_a_code_shows_its_reconstruction_and_shift_click_interpolates() {
+    let mut h = harness();
+    train_small(&mut h);
+    let title = h.get_by_label_contains("VAE codes: encoder means (1000 digits").rect();
+    // Scan the plot until a click lands near a code.
+    let mut hit = None;
+    'scan: for i in 0..12 {
+        for j in 0..12 {
+            let pos = Pos2::new(title.left() + 60.0 + 35.0 * j as f32, title.bottom() + 20.0 + 28.0 * i as f32);
+            click(&mut h, pos, egui::Modifiers::NONE);
+            if h.query_by_label_contains("VAE: digit #").is_some() {
+                hit = Some(pos);
+                break 'scan;
+            }
+        }
+    }
+    let hit = hit.expect("some click picks a held-out code");
+    step_until(&mut h, 20, "the digit and its reconstruction", |h| h.query_by_label_contains("VAE digit #").is_some());
+    click(&mut h, hit + egui::vec2(120.0, 90.0), egui::Modifiers::SHIFT);
+    step_until(&mut h, 20, "the interpolation strip", |h| {
+        h.query_by_label_contains("VAE interpolation: 10 images").is_some()
+    });
+}
