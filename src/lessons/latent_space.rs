@@ -135,6 +135,45 @@ impl ImageRow {
     }
 }
 
+/// Paints a soft round brush centred on pixel (`r`, `c`) of a `rows × cols` canvas.
+pub fn paint_brush(pixels: &mut [f32], rows: usize, cols: usize, r: usize, c: usize) {
+    for dr in -1i64..=1 {
+        for dc in -1i64..=1 {
+            let (rr, cc) = (r as i64 + dr, c as i64 + dc);
+            if rr < 0 || cc < 0 || rr >= rows as i64 || cc >= cols as i64 {
+                continue;
+            }
+            let v = match dr.abs() + dc.abs() {
+                0 => 1.0,
+                1 => 0.6,
+                _ => 0.25,
+            };
+            let px = &mut pixels[rr as usize * cols + cc as usize];
+            *px = px.max(v);
+        }
+    }
+}
+
+/// `n` points on the ±2σ ellipse of an axis-aligned Gaussian (closed: the last point repeats the first).
+pub fn ellipse_points(mean: [f64; 2], sigma: [f64; 2], n: usize) -> Vec<[f64; 2]> {
+    (0..=n)
+        .map(|k| {
+            let t = std::f64::consts::TAU * k as f64 / n as f64;
+            [mean[0] + 2.0 * sigma[0] * t.cos(), mean[1] + 2.0 * sigma[1] * t.sin()]
+        })
+        .collect()
+}
+
+/// The "Draw a digit" canvas.
+#[derive(Default)]
+struct Canvas {
+    pixels: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    /// Why the drawing was not encoded.
+    refused: Option<String>,
+}
+
 /// The exploration state of one model's code plot: the dragged marker, a clicked digit, an interpolation.
 #[derive(Default)]
 struct Explore {
@@ -150,6 +189,8 @@ struct Explore {
     /// The codes at both ends of the interpolation.
     strip_ends: Option<([f64; 2], [f64; 2])>,
     strip_image: ImageRow,
+    /// The code of the drawn digit: encoder mean and, for the VAE, its σ.
+    drawn: Option<([f64; 2], Option<[f64; 2]>)>,
 }
 
 /// Everything one model has reported.
@@ -189,13 +230,21 @@ pub struct LatentSpaceLesson {
     views: [ModelView; 2],
     /// Class names for the legend (digits 0–9 for MNIST).
     show_all_codes: bool,
+    canvas: Canvas,
 }
 
 impl Default for LatentSpaceLesson {
     fn default() -> Self {
         let config = TrainConfig::default();
         let hidden_text = format_hidden(&config.hidden);
-        Self { config, hidden_text, run: RunState::NotStarted, views: Default::default(), show_all_codes: false }
+        Self {
+            config,
+            hidden_text,
+            run: RunState::NotStarted,
+            views: Default::default(),
+            show_all_codes: false,
+            canvas: Canvas::default(),
+        }
     }
 }
 
@@ -318,6 +367,8 @@ impl LatentSpaceLesson {
             }
         }
         ui.separator();
+        self.draw_panel(ui, cx);
+        ui.separator();
         self.explore_panel(ui);
     }
 
@@ -353,6 +404,7 @@ impl LatentSpaceLesson {
                 .y_axis_label("z₂");
             let marker = view.explore.probe;
             let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
+            let drawn = view.explore.drawn;
             let ends = view.explore.strip_ends;
             let shown = plot.show(ui, |plot_ui| {
                 let pointer = plot_ui.pointer_coordinate();
@@ -381,6 +433,18 @@ impl LatentSpaceLesson {
                 }
                 if let Some((a, b)) = ends {
                     plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
+                }
+                if let Some((mean, sigma)) = drawn {
+                    if let Some(sigma) = sigma {
+                        plot_ui.line(Line::new("", ellipse_points(mean, sigma, 64)).color(Color32::YELLOW).width(1.5));
+                    }
+                    plot_ui.points(
+                        Points::new("", vec![mean])
+                            .shape(MarkerShape::Diamond)
+                            .filled(true)
+                            .radius(6.0)
+                            .color(Color32::YELLOW),
+                    );
                 }
                 if let Some(c) = chosen {
                     plot_ui.points(
@@ -456,6 +520,85 @@ impl LatentSpaceLesson {
                 ex.probe_sent = Some(p);
             }
         });
+    }
+
+    fn draw_panel(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        ui.heading("Draw a digit");
+        let (rows, cols) = (cx.dataset.rows, cx.dataset.cols);
+        let canvas = &mut self.canvas;
+        if canvas.pixels.is_empty() {
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None };
+        }
+        let cell = 6.0;
+        let size = egui::vec2(canvas.cols as f32 * cell, canvas.rows as f32 * cell);
+        let (response, painter) = ui.allocate_painter(size, egui::Sense::drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Drawing canvas"));
+        let rect = response.rect;
+        if (response.dragged() || response.drag_started())
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            let rel = pos - rect.min;
+            if rel.x >= 0.0 && rel.y >= 0.0 {
+                let (r, c) = ((rel.y / cell) as usize, (rel.x / cell) as usize);
+                if r < canvas.rows && c < canvas.cols {
+                    paint_brush(&mut canvas.pixels, canvas.rows, canvas.cols, r, c);
+                }
+            }
+        }
+        painter.rect_filled(rect, 0.0, Color32::BLACK);
+        for (k, &v) in canvas.pixels.iter().enumerate() {
+            if v > 0.0 {
+                let (r, c) = (k / canvas.cols, k % canvas.cols);
+                let min = rect.min + egui::vec2(c as f32 * cell, r as f32 * cell);
+                let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+                painter.rect_filled(egui::Rect::from_min_size(min, egui::vec2(cell, cell)), 0.0, Color32::from_gray(g));
+            }
+        }
+        painter.rect_stroke(rect, 0.0, egui::Stroke::new(1.0, Color32::GRAY), egui::StrokeKind::Outside);
+        let clear = ui.button("Clear").clicked();
+        if response.drag_stopped() {
+            canvas.refused = if canvas.rows != rows || canvas.cols != cols {
+                Some(format!(
+                    "The canvas is {}×{} but this dataset's images are {rows}×{cols}: press Clear to start a new \
+                     canvas.",
+                    canvas.rows, canvas.cols
+                ))
+            } else if canvas.pixels.iter().any(|v| !v.is_finite()) {
+                Some("The drawing has invalid (NaN) pixels: press Clear.".to_owned())
+            } else {
+                None
+            };
+            if canvas.refused.is_none() {
+                for kind in ModelKind::ALL {
+                    cx.commands.push(TrainCommand::Encode {
+                        model: kind,
+                        purpose: Purpose::Drawn,
+                        images: vec![canvas.pixels.clone()],
+                    });
+                }
+            }
+        }
+        if clear {
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None };
+            for view in &mut self.views {
+                view.explore.drawn = None;
+            }
+        }
+        if let Some(msg) = &self.canvas.refused {
+            ui.colored_label(ui.visuals().error_fg_color, msg);
+        }
+        for kind in ModelKind::ALL {
+            if let Some(([x, y], sigma)) = self.views[kind.index()].explore.drawn {
+                let short = kind.short();
+                let text = match sigma {
+                    Some([sx, sy]) => {
+                        format!("{short}: drawn digit at mean ({x:.2}, {y:.2}), σ = ({sx:.2}, {sy:.2})")
+                    }
+                    None => format!("{short}: drawn digit at ({x:.2}, {y:.2})"),
+                };
+                ui.small(text);
+            }
+        }
     }
 
     fn explore_panel(&mut self, ui: &mut egui::Ui) {
@@ -606,6 +749,19 @@ impl Lesson for LatentSpaceLesson {
                     ex.clicked_image.set(vec![pixels.clone(), recon.clone()], side, side, alt);
                 }
             }
+            TrainEvent::Encoded { model, purpose: Purpose::Drawn, means, log_vars, .. }
+                if ModelKind::ALL.contains(model) =>
+            {
+                if let Some(m) = means.first().filter(|m| m.len() >= 2) {
+                    let mean = [f64::from(m[0]), f64::from(m[1])];
+                    let sigma = log_vars
+                        .as_ref()
+                        .and_then(|lv| lv.first())
+                        .filter(|lv| lv.len() >= 2)
+                        .map(|lv| [f64::from(0.5 * lv[0]).exp(), f64::from(0.5 * lv[1]).exp()]);
+                    self.views[model.index()].explore.drawn = Some((mean, sigma));
+                }
+            }
             TrainEvent::NoModel { model, purpose: Purpose::Probe } if ModelKind::ALL.contains(model) => {
                 self.views[model.index()].explore.probe_in_flight = None;
             }
@@ -636,6 +792,17 @@ mod tests {
         assert_eq!(nearest_within(&pts, [0.5, 0.5], [10.0, 20.0], 5.0), None);
         assert_eq!(nearest_within(&pts, [1.0, 0.6], [10.0, 20.0], 9.0), Some(2), "8 px from (1, 1), 12 from (1, 0)");
         assert_eq!(nearest_within(&[], [0.0, 0.0], [1.0, 1.0], 5.0), None);
+    }
+
+    #[test]
+    fn brush_and_ellipse() {
+        let mut px = vec![0.0; 9];
+        super::paint_brush(&mut px, 3, 3, 0, 0);
+        assert_eq!(px, vec![1.0, 0.6, 0.0, 0.6, 0.25, 0.0, 0.0, 0.0, 0.0]);
+        let e = super::ellipse_points([1.0, 2.0], [0.5, 0.25], 4);
+        assert_eq!(e.len(), 5);
+        assert!((e[0][0] - 2.0).abs() < 1e-12 && (e[0][1] - 2.0).abs() < 1e-12);
+        assert!((e[1][0] - 1.0).abs() < 1e-12 && (e[1][1] - 2.5).abs() < 1e-12);
     }
 
     #[test]

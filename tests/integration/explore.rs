@@ -77,3 +77,25 @@ fn clicking_a_code_shows_its_reconstruction_and_shift_click_interpolates() {
         h.query_by_label_contains("VAE interpolation: 10 images").is_some()
     });
 }
+
+#[test]
+fn a_drawn_digit_is_encoded_with_its_posterior() {
+    let mut h = harness();
+    train_small(&mut h);
+    let canvas = h.get_by_label("Drawing canvas").rect();
+    let start = canvas.center() + egui::vec2(0.0, -50.0);
+    move_to(&mut h, start);
+    press(&mut h, start, true);
+    for k in 1..=10 {
+        move_to(&mut h, start + egui::vec2(2.0 * k as f32, 10.0 * k as f32));
+    }
+    press(&mut h, start + egui::vec2(20.0, 100.0), false);
+    step_until(&mut h, 20, "the drawn digit's codes", |h| {
+        h.query_by_label_contains("VAE: drawn digit at mean (").is_some()
+            && h.query_by_label_contains("AE: drawn digit at (").is_some()
+    });
+    h.get_by_label("Clear").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("drawn digit at").is_none(), "Clear forgets the drawing");
+}
