@@ -172,6 +172,8 @@ struct Canvas {
     cols: usize,
     /// Why the drawing was not encoded.
     refused: Option<String>,
+    /// Where the pointer was in the previous frame of this stroke (canvas cells), so fast strokes have no gaps.
+    last: Option<[f32; 2]>,
 }
 
 /// The exploration state of one model's code plot: the dragged marker, a clicked digit, an interpolation.
@@ -527,7 +529,7 @@ impl LatentSpaceLesson {
         let (rows, cols) = (cx.dataset.rows, cx.dataset.cols);
         let canvas = &mut self.canvas;
         if canvas.pixels.is_empty() {
-            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None };
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None, last: None };
         }
         let cell = 6.0;
         let size = egui::vec2(canvas.cols as f32 * cell, canvas.rows as f32 * cell);
@@ -537,13 +539,20 @@ impl LatentSpaceLesson {
         if (response.dragged() || response.drag_started())
             && let Some(pos) = response.interact_pointer_pos()
         {
-            let rel = pos - rect.min;
-            if rel.x >= 0.0 && rel.y >= 0.0 {
-                let (r, c) = ((rel.y / cell) as usize, (rel.x / cell) as usize);
-                if r < canvas.rows && c < canvas.cols {
-                    paint_brush(&mut canvas.pixels, canvas.rows, canvas.cols, r, c);
+            let now = [(pos.y - rect.min.y) / cell, (pos.x - rect.min.x) / cell];
+            let from = canvas.last.unwrap_or(now);
+            // Paint along the segment from the previous position, half a cell at a time.
+            let steps = ((now[0] - from[0]).abs().max((now[1] - from[1]).abs()) * 2.0).ceil().max(1.0) as usize;
+            for k in 0..=steps {
+                let t = k as f32 / steps as f32;
+                let (r, c) = (from[0] + t * (now[0] - from[0]), from[1] + t * (now[1] - from[1]));
+                if r >= 0.0 && c >= 0.0 && (r as usize) < canvas.rows && (c as usize) < canvas.cols {
+                    paint_brush(&mut canvas.pixels, canvas.rows, canvas.cols, r as usize, c as usize);
                 }
             }
+            canvas.last = Some(now);
+        } else {
+            canvas.last = None;
         }
         painter.rect_filled(rect, 0.0, Color32::BLACK);
         for (k, &v) in canvas.pixels.iter().enumerate() {
@@ -579,7 +588,7 @@ impl LatentSpaceLesson {
             }
         }
         if clear {
-            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None };
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None, last: None };
             for view in &mut self.views {
                 view.explore.drawn = None;
             }
