@@ -2,11 +2,13 @@
 
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{
-    Corner, ItemId, Legend, Line, LineStyle, Plot, PlotBounds, PlotImage, PlotMemory, PlotPoint, PlotPoints, Points,
+    Corner, ItemId, Legend, Line, LineStyle, MarkerShape, Plot, PlotBounds, PlotImage, PlotMemory, PlotPoint,
+    PlotPoints, Points,
 };
 
+use super::samples::tile;
 use super::{Lesson, LessonContext};
-use crate::train::{Codes, LossPoint, ModelKind, TrainCommand, TrainConfig, TrainEvent, WorkerState};
+use crate::train::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConfig, TrainEvent, WorkerState};
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
 
@@ -16,6 +18,8 @@ const MAX_CURVE_POINTS: usize = 4000;
 /// Codes of one model, grouped by class (one legend entry each), drawn as one image (see `viz::scatter`).
 struct CodePlot {
     step: u64,
+    /// The codes in item order (for picking a point).
+    points: Vec<[f32; 2]>,
     by_class: Vec<Vec<[f64; 2]>>,
     count: usize,
     bounds: Bounds,
@@ -32,7 +36,15 @@ impl CodePlot {
             by_class[usize::from(l)].push([f64::from(p[0]), f64::from(p[1])]);
         }
         let bounds = Bounds::around(by_class.iter().flatten(), 0.05);
-        Self { step: codes.step, by_class, count: codes.points.len(), bounds, texture: None, drawn: None }
+        Self {
+            step: codes.step,
+            points: codes.points.clone(),
+            by_class,
+            count: codes.points.len(),
+            bounds,
+            texture: None,
+            drawn: None,
+        }
     }
 
     /// The texture of the visible classes at `size` pixels, redrawn only when something changed.
@@ -57,9 +69,136 @@ impl CodePlot {
     }
 }
 
+/// Points within this many screen pixels of a click pick it.
+const PICK_PIXELS: f64 = 6.0;
+/// Images in the interpolation strip.
+const STRIP_LEN: usize = 10;
+
+/// The index of the point nearest `target` within `max_px` screen pixels, given pixels per unit along each axis.
+pub fn nearest_within(points: &[[f32; 2]], target: [f64; 2], px_per_unit: [f64; 2], max_px: f64) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, p) in points.iter().enumerate() {
+        let dx = (f64::from(p[0]) - target[0]) * px_per_unit[0];
+        let dy = (f64::from(p[1]) - target[1]) * px_per_unit[1];
+        let d2 = dx * dx + dy * dy;
+        if d2 <= max_px * max_px && best.is_none_or(|(_, b)| d2 < b) {
+            best = Some((i, d2));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// `n` evenly spaced points from `a` to `b`, both ends included.
+pub fn interpolation_points(a: [f64; 2], b: [f64; 2], n: usize) -> Vec<Vec<f32>> {
+    (0..n)
+        .map(|k| {
+            let t = if n > 1 { k as f64 / (n - 1) as f64 } else { 0.0 };
+            vec![(a[0] + t * (b[0] - a[0])) as f32, (a[1] + t * (b[1] - a[1])) as f32]
+        })
+        .collect()
+}
+
+/// A row of decoded images shown as one texture.
+#[derive(Default)]
+struct ImageRow {
+    images: Vec<Vec<f32>>,
+    rows: usize,
+    cols: usize,
+    alt: String,
+    texture: Option<egui::TextureHandle>,
+    stale: bool,
+}
+
+impl ImageRow {
+    fn set(&mut self, images: Vec<Vec<f32>>, rows: usize, cols: usize, alt: String) {
+        *self = Self { images, rows, cols, alt, texture: self.texture.take(), stale: true };
+    }
+
+    fn show(&mut self, ui: &mut egui::Ui, name: &str, height: f32) {
+        if self.images.is_empty() {
+            return;
+        }
+        if self.stale || self.texture.is_none() {
+            let image = tile(&self.images, self.rows, self.cols, self.images.len(), 1);
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::NEAREST),
+                None => self.texture = Some(ui.ctx().load_texture(name, image, egui::TextureOptions::NEAREST)),
+            }
+            self.stale = false;
+        }
+        if let Some(t) = &self.texture {
+            let [w, h] = t.size();
+            let scale = height / h.max(1) as f32;
+            let size = egui::vec2(w as f32 * scale, height);
+            ui.add(egui::Image::new(egui::load::SizedTexture::new(t.id(), size)).alt_text(self.alt.clone()));
+        }
+    }
+}
+
+/// Paints a soft round brush centred on pixel (`r`, `c`) of a `rows × cols` canvas.
+pub fn paint_brush(pixels: &mut [f32], rows: usize, cols: usize, r: usize, c: usize) {
+    for dr in -1i64..=1 {
+        for dc in -1i64..=1 {
+            let (rr, cc) = (r as i64 + dr, c as i64 + dc);
+            if rr < 0 || cc < 0 || rr >= rows as i64 || cc >= cols as i64 {
+                continue;
+            }
+            let v = match dr.abs() + dc.abs() {
+                0 => 1.0,
+                1 => 0.6,
+                _ => 0.25,
+            };
+            let px = &mut pixels[rr as usize * cols + cc as usize];
+            *px = px.max(v);
+        }
+    }
+}
+
+/// `n` points on the ±2σ ellipse of an axis-aligned Gaussian (closed: the last point repeats the first).
+pub fn ellipse_points(mean: [f64; 2], sigma: [f64; 2], n: usize) -> Vec<[f64; 2]> {
+    (0..=n)
+        .map(|k| {
+            let t = std::f64::consts::TAU * k as f64 / n as f64;
+            [mean[0] + 2.0 * sigma[0] * t.cos(), mean[1] + 2.0 * sigma[1] * t.sin()]
+        })
+        .collect()
+}
+
+/// The "Draw a digit" canvas.
+#[derive(Default)]
+struct Canvas {
+    pixels: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    /// Why the drawing was not encoded.
+    refused: Option<String>,
+    /// Where the pointer was in the previous frame of this stroke (canvas cells), so fast strokes have no gaps.
+    last: Option<[f32; 2]>,
+}
+
+/// The exploration state of one model's code plot: the dragged marker, a clicked digit, an interpolation.
+#[derive(Default)]
+struct Explore {
+    /// Where the marker is now.
+    probe: Option<[f64; 2]>,
+    /// The marker position of the request with the worker, and of the last one sent.
+    probe_in_flight: Option<[f64; 2]>,
+    probe_sent: Option<[f64; 2]>,
+    probe_image: ImageRow,
+    /// The clicked item (dataset index), its code and its pixels.
+    clicked: Option<(usize, [f64; 2], Vec<f32>)>,
+    clicked_image: ImageRow,
+    /// The codes at both ends of the interpolation.
+    strip_ends: Option<([f64; 2], [f64; 2])>,
+    strip_image: ImageRow,
+    /// The code of the drawn digit: encoder mean and, for the VAE, its σ.
+    drawn: Option<([f64; 2], Option<[f64; 2]>)>,
+}
+
 /// Everything one model has reported.
 #[derive(Default)]
 struct ModelView {
+    explore: Explore,
     codes: Option<CodePlot>,
     train_curve: Vec<LossPoint>,
     heldout_curve: Vec<LossPoint>,
@@ -93,13 +232,21 @@ pub struct LatentSpaceLesson {
     views: [ModelView; 2],
     /// Class names for the legend (digits 0–9 for MNIST).
     show_all_codes: bool,
+    canvas: Canvas,
 }
 
 impl Default for LatentSpaceLesson {
     fn default() -> Self {
         let config = TrainConfig::default();
         let hidden_text = format_hidden(&config.hidden);
-        Self { config, hidden_text, run: RunState::NotStarted, views: Default::default(), show_all_codes: false }
+        Self {
+            config,
+            hidden_text,
+            run: RunState::NotStarted,
+            views: Default::default(),
+            show_all_codes: false,
+            canvas: Canvas::default(),
+        }
     }
 }
 
@@ -221,6 +368,10 @@ impl LatentSpaceLesson {
                 ui.colored_label(ui.visuals().error_fg_color, msg);
             }
         }
+        ui.separator();
+        self.draw_panel(ui, cx);
+        ui.separator();
+        self.explore_panel(ui);
     }
 
     fn reset(&mut self, cx: &mut LessonContext<'_>) {
@@ -229,7 +380,7 @@ impl LatentSpaceLesson {
         self.views = Default::default();
     }
 
-    fn code_plot(&mut self, ui: &mut egui::Ui, kind: ModelKind, size: egui::Vec2) {
+    fn code_plot(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>, kind: ModelKind, size: egui::Vec2) {
         let view = &mut self.views[kind.index()];
         let name = if kind == ModelKind::Autoencoder { "Autoencoder codes" } else { "VAE codes: encoder means" };
         let title = match &view.codes {
@@ -253,8 +404,13 @@ impl LatentSpaceLesson {
                 .allow_double_click_reset(false)
                 .x_axis_label("z₁")
                 .y_axis_label("z₂");
-            plot.show(ui, |plot_ui| {
-                let Some(codes) = view.codes.as_mut() else { return };
+            let marker = view.explore.probe;
+            let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
+            let drawn = view.explore.drawn;
+            let ends = view.explore.strip_ends;
+            let shown = plot.show(ui, |plot_ui| {
+                let pointer = plot_ui.pointer_coordinate();
+                let Some(codes) = view.codes.as_mut() else { return pointer };
                 let hidden: Vec<bool> =
                     (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
                 let bounds = codes.bounds;
@@ -282,8 +438,205 @@ impl LatentSpaceLesson {
                         );
                     }
                 }
+                if let Some((a, b)) = ends {
+                    plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
+                }
+                if let Some((mean, sigma)) = drawn {
+                    if let Some(sigma) = sigma {
+                        plot_ui.line(Line::new("", ellipse_points(mean, sigma, 64)).color(Color32::YELLOW).width(1.5));
+                    }
+                    plot_ui.points(
+                        Points::new("", vec![mean])
+                            .shape(MarkerShape::Diamond)
+                            .filled(true)
+                            .radius(6.0)
+                            .color(Color32::YELLOW),
+                    );
+                }
+                if let Some(c) = chosen {
+                    plot_ui.points(
+                        Points::new("", vec![c])
+                            .shape(MarkerShape::Square)
+                            .filled(false)
+                            .radius(6.0)
+                            .color(Color32::WHITE),
+                    );
+                }
+                if let Some(m) = marker {
+                    plot_ui.points(
+                        Points::new("", vec![m])
+                            .shape(MarkerShape::Circle)
+                            .filled(false)
+                            .radius(7.0)
+                            .color(Color32::WHITE),
+                    );
+                }
+                pointer
             });
+            let Some(codes) = view.codes.as_ref() else { return };
+            let response = &shown.response;
+            let Some(at) = shown.inner.map(|p| [p.x, p.y]) else { return };
+            let ex = &mut view.explore;
+            if response.dragged() || response.drag_started() {
+                ex.probe = Some(at);
+            } else if response.clicked() {
+                let picked = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
+                let picked_code = picked.map(|i| {
+                    let p = codes.points[i];
+                    (i, [f64::from(p[0]), f64::from(p[1])])
+                });
+                let shift = ui.input(|i| i.modifiers.shift);
+                match (shift, &ex.clicked, picked_code) {
+                    (true, Some((_, a, _)), _) => {
+                        // Between the clicked digit and the second one (or the clicked spot).
+                        let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
+                        ex.strip_ends = Some((a, b));
+                        cx.commands.push(TrainCommand::Decode {
+                            model: kind,
+                            purpose: Purpose::Interpolation,
+                            zs: interpolation_points(a, b, STRIP_LEN),
+                        });
+                    }
+                    (_, _, Some((i, code))) => {
+                        // Codes cover the held-out items, or every item when "all" is on.
+                        let item =
+                            if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
+                        let pixels = cx.dataset.image(item).to_vec();
+                        cx.commands.push(TrainCommand::Encode {
+                            model: kind,
+                            purpose: Purpose::Clicked,
+                            images: vec![pixels.clone()],
+                        });
+                        ex.clicked = Some((item, code, pixels));
+                        ex.strip_ends = None;
+                        ex.strip_image = ImageRow::default();
+                    }
+                    _ => ex.probe = Some(at),
+                }
+            }
+            if ex.probe_in_flight.is_none()
+                && let Some(p) = ex.probe
+                && ex.probe_sent != Some(p)
+            {
+                cx.commands.push(TrainCommand::Decode {
+                    model: kind,
+                    purpose: Purpose::Probe,
+                    zs: vec![vec![p[0] as f32, p[1] as f32]],
+                });
+                ex.probe_in_flight = Some(p);
+                ex.probe_sent = Some(p);
+            }
         });
+    }
+
+    fn draw_panel(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        ui.heading("Draw a digit");
+        let (rows, cols) = (cx.dataset.rows, cx.dataset.cols);
+        let canvas = &mut self.canvas;
+        if canvas.pixels.is_empty() {
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None, last: None };
+        }
+        let cell = 6.0;
+        let size = egui::vec2(canvas.cols as f32 * cell, canvas.rows as f32 * cell);
+        let (response, painter) = ui.allocate_painter(size, egui::Sense::drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Drawing canvas"));
+        let rect = response.rect;
+        if (response.dragged() || response.drag_started())
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            let now = [(pos.y - rect.min.y) / cell, (pos.x - rect.min.x) / cell];
+            let from = canvas.last.unwrap_or(now);
+            // Paint along the segment from the previous position, half a cell at a time.
+            let steps = ((now[0] - from[0]).abs().max((now[1] - from[1]).abs()) * 2.0).ceil().max(1.0) as usize;
+            for k in 0..=steps {
+                let t = k as f32 / steps as f32;
+                let (r, c) = (from[0] + t * (now[0] - from[0]), from[1] + t * (now[1] - from[1]));
+                if r >= 0.0 && c >= 0.0 && (r as usize) < canvas.rows && (c as usize) < canvas.cols {
+                    paint_brush(&mut canvas.pixels, canvas.rows, canvas.cols, r as usize, c as usize);
+                }
+            }
+            canvas.last = Some(now);
+        } else {
+            canvas.last = None;
+        }
+        painter.rect_filled(rect, 0.0, Color32::BLACK);
+        for (k, &v) in canvas.pixels.iter().enumerate() {
+            if v > 0.0 {
+                let (r, c) = (k / canvas.cols, k % canvas.cols);
+                let min = rect.min + egui::vec2(c as f32 * cell, r as f32 * cell);
+                let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+                painter.rect_filled(egui::Rect::from_min_size(min, egui::vec2(cell, cell)), 0.0, Color32::from_gray(g));
+            }
+        }
+        painter.rect_stroke(rect, 0.0, egui::Stroke::new(1.0, Color32::GRAY), egui::StrokeKind::Outside);
+        let clear = ui.button("Clear").clicked();
+        if response.drag_stopped() {
+            canvas.refused = if canvas.rows != rows || canvas.cols != cols {
+                Some(format!(
+                    "The canvas is {}×{} but this dataset's images are {rows}×{cols}: press Clear to start a new \
+                     canvas.",
+                    canvas.rows, canvas.cols
+                ))
+            } else if canvas.pixels.iter().any(|v| !v.is_finite()) {
+                Some("The drawing has invalid (NaN) pixels: press Clear.".to_owned())
+            } else {
+                None
+            };
+            if canvas.refused.is_none() {
+                for kind in ModelKind::ALL {
+                    cx.commands.push(TrainCommand::Encode {
+                        model: kind,
+                        purpose: Purpose::Drawn,
+                        images: vec![canvas.pixels.clone()],
+                    });
+                }
+            }
+        }
+        if clear {
+            *canvas = Canvas { pixels: vec![0.0; rows * cols], rows, cols, refused: None, last: None };
+            for view in &mut self.views {
+                view.explore.drawn = None;
+            }
+        }
+        if let Some(msg) = &self.canvas.refused {
+            ui.colored_label(ui.visuals().error_fg_color, msg);
+        }
+        for kind in ModelKind::ALL {
+            if let Some(([x, y], sigma)) = self.views[kind.index()].explore.drawn {
+                let short = kind.short();
+                let text = match sigma {
+                    Some([sx, sy]) => {
+                        format!("{short}: drawn digit at mean ({x:.2}, {y:.2}), σ = ({sx:.2}, {sy:.2})")
+                    }
+                    None => format!("{short}: drawn digit at ({x:.2}, {y:.2})"),
+                };
+                ui.small(text);
+            }
+        }
+    }
+
+    fn explore_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Explore");
+        ui.small(
+            "Drag in a code plot to decode the marker; click a digit for it and its reconstruction; Shift-click \
+             a second digit for the path between them.",
+        );
+        for kind in ModelKind::ALL {
+            let ex = &mut self.views[kind.index()].explore;
+            let short = kind.short();
+            if let Some([x, y]) = ex.probe {
+                ui.label(format!("{short} marker at z = ({x:.2}, {y:.2})"));
+                ex.probe_image.show(ui, &format!("{short}-probe"), 84.0);
+            }
+            if let Some((item, _, _)) = &ex.clicked {
+                ui.label(format!("{short}: digit #{item} (left) and its reconstruction"));
+                ex.clicked_image.show(ui, &format!("{short}-clicked"), 84.0);
+            }
+            if ex.strip_ends.is_some() {
+                ui.label(format!("{short}: decoded path between the two codes"));
+                ex.strip_image.show(ui, &format!("{short}-strip"), 26.0);
+            }
+        }
     }
 
     fn loss_plots(&self, ui: &mut egui::Ui, size: egui::Vec2) {
@@ -353,8 +706,8 @@ impl Lesson for LatentSpaceLesson {
             let top_h = (avail.y * 0.62).max(200.0);
             let half_w = ((avail.x - gap.x) / 2.0).max(150.0);
             ui.horizontal_top(|ui| {
-                self.code_plot(ui, ModelKind::Autoencoder, egui::vec2(half_w, top_h));
-                self.code_plot(ui, ModelKind::Vae, egui::vec2(half_w, top_h));
+                self.code_plot(ui, cx, ModelKind::Autoencoder, egui::vec2(half_w, top_h));
+                self.code_plot(ui, cx, ModelKind::Vae, egui::vec2(half_w, top_h));
             });
             let bottom_h = (ui.available_height() - gap.y).max(120.0);
             self.loss_plots(ui, egui::vec2(half_w, bottom_h));
@@ -375,9 +728,56 @@ impl Lesson for LatentSpaceLesson {
             }
             TrainEvent::Loss { model, point } => self.views[model.index()].push_train(*point),
             TrainEvent::HeldOut { model, point } => self.views[model.index()].heldout_curve.push(*point),
-            TrainEvent::Codes { model, codes } => self.views[model.index()].codes = Some(CodePlot::from_codes(codes)),
+            TrainEvent::Codes { model, codes } => {
+                let view = &mut self.views[model.index()];
+                view.codes = Some(CodePlot::from_codes(codes));
+                // The model moved on: decode the marker again.
+                view.explore.probe_sent = None;
+            }
             TrainEvent::Diverged { model, message, .. } => {
                 self.views[model.index()].diverged = Some(message.clone());
+            }
+            TrainEvent::Decoded { model, purpose, images, rows, cols } if ModelKind::ALL.contains(model) => {
+                let ex = &mut self.views[model.index()].explore;
+                match purpose {
+                    Purpose::Probe => {
+                        if let Some([x, y]) = ex.probe_in_flight.take() {
+                            let alt = format!("{} decoded at z = ({x:.2}, {y:.2})", model.short());
+                            ex.probe_image.set(images.clone(), *rows, *cols, alt);
+                        }
+                    }
+                    Purpose::Interpolation => {
+                        let alt = format!("{} interpolation: {} images", model.short(), images.len());
+                        ex.strip_image.set(images.clone(), *rows, *cols, alt);
+                    }
+                    _ => {}
+                }
+            }
+            TrainEvent::Encoded { model, purpose: Purpose::Clicked, reconstructions, .. }
+                if ModelKind::ALL.contains(model) =>
+            {
+                let ex = &mut self.views[model.index()].explore;
+                if let (Some((item, _, pixels)), Some(recon)) = (&ex.clicked, reconstructions.first()) {
+                    let side = (pixels.len() as f64).sqrt().round() as usize;
+                    let alt = format!("{} digit #{item} and its reconstruction", model.short());
+                    ex.clicked_image.set(vec![pixels.clone(), recon.clone()], side, side, alt);
+                }
+            }
+            TrainEvent::Encoded { model, purpose: Purpose::Drawn, means, log_vars, .. }
+                if ModelKind::ALL.contains(model) =>
+            {
+                if let Some(m) = means.first().filter(|m| m.len() >= 2) {
+                    let mean = [f64::from(m[0]), f64::from(m[1])];
+                    let sigma = log_vars
+                        .as_ref()
+                        .and_then(|lv| lv.first())
+                        .filter(|lv| lv.len() >= 2)
+                        .map(|lv| [f64::from(0.5 * lv[0]).exp(), f64::from(0.5 * lv[1]).exp()]);
+                    self.views[model.index()].explore.drawn = Some((mean, sigma));
+                }
+            }
+            TrainEvent::NoModel { model, purpose: Purpose::Probe } if ModelKind::ALL.contains(model) => {
+                self.views[model.index()].explore.probe_in_flight = None;
             }
             TrainEvent::Failed(_) => self.run = RunState::NotStarted,
             TrainEvent::State(WorkerState::Idle) if self.run != RunState::NotStarted => {
@@ -396,7 +796,38 @@ impl Lesson for LatentSpaceLesson {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_hidden;
+    use super::{interpolation_points, nearest_within, parse_hidden};
+
+    #[test]
+    fn nearest_point_within_a_few_pixels() {
+        let pts = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]];
+        // 10 pixels per unit in x, 20 in y.
+        assert_eq!(nearest_within(&pts, [0.9, 0.1], [10.0, 20.0], 5.0), Some(1));
+        assert_eq!(nearest_within(&pts, [0.5, 0.5], [10.0, 20.0], 5.0), None);
+        assert_eq!(nearest_within(&pts, [1.0, 0.6], [10.0, 20.0], 9.0), Some(2), "8 px from (1, 1), 12 from (1, 0)");
+        assert_eq!(nearest_within(&[], [0.0, 0.0], [1.0, 1.0], 5.0), None);
+    }
+
+    #[test]
+    fn brush_and_ellipse() {
+        let mut px = vec![0.0; 9];
+        super::paint_brush(&mut px, 3, 3, 0, 0);
+        assert_eq!(px, vec![1.0, 0.6, 0.0, 0.6, 0.25, 0.0, 0.0, 0.0, 0.0]);
+        let e = super::ellipse_points([1.0, 2.0], [0.5, 0.25], 4);
+        assert_eq!(e.len(), 5);
+        assert!((e[0][0] - 2.0).abs() < 1e-12 && (e[0][1] - 2.0).abs() < 1e-12);
+        assert!((e[1][0] - 1.0).abs() < 1e-12 && (e[1][1] - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn interpolation_includes_both_ends() {
+        let zs = interpolation_points([0.0, 1.0], [2.0, -1.0], 5);
+        assert_eq!(zs.len(), 5);
+        assert_eq!(zs[0], vec![0.0, 1.0]);
+        assert_eq!(zs[2], vec![1.0, 0.0]);
+        assert_eq!(zs[4], vec![2.0, -1.0]);
+        assert_eq!(interpolation_points([3.0, 3.0], [0.0, 0.0], 1), vec![vec![3.0, 3.0]]);
+    }
 
     #[test]
     fn hidden_sizes_parse_and_explain_errors() {

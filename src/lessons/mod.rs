@@ -5,6 +5,7 @@ pub mod dsep;
 pub mod encoder_gradients;
 pub mod gradients;
 pub mod latent_space;
+pub mod samples;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub trait Lesson {
 pub fn all() -> Vec<Box<dyn Lesson>> {
     vec![
         Box::new(latent_space::LatentSpaceLesson::default()),
+        Box::new(samples::SamplesLesson::default()),
         Box::new(gradients::GradientsLesson::default()),
         Box::new(encoder_gradients::EncoderGradientsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
