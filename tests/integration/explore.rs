@@ -1,23 +1,22 @@
 //! Exploring the Latent space tab's code plots: dragging a marker decodes it; clicking a digit shows its reconstruction.
 
 use eframe::egui::{self, Event, PointerButton, Pos2};
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use latent_lab::app::LatentLabApp;
 
-use crate::samples::{harness, step_until, train_small};
+use crate::app_harness::{AppHarness, app as harness, step_until};
+use crate::samples::train_small;
 
-fn press(h: &mut Harness<'static, LatentLabApp>, pos: Pos2, pressed: bool) {
+fn press(h: &mut AppHarness, pos: Pos2, pressed: bool) {
     h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers: egui::Modifiers::NONE });
     h.step();
 }
 
-fn move_to(h: &mut Harness<'static, LatentLabApp>, pos: Pos2) {
+fn move_to(h: &mut AppHarness, pos: Pos2) {
     h.event(Event::PointerMoved(pos));
     h.step();
 }
 
-fn decoded_label(h: &Harness<'static, LatentLabApp>) -> Option<String> {
+fn decoded_label(h: &AppHarness) -> Option<String> {
     h.query_by_label_contains("VAE decoded at z = (").and_then(|n| n.accesskit_node().label())
 }
 
@@ -44,7 +43,7 @@ fn dragging_a_marker_in_the_vae_plot_decodes_it() {
     assert!(h.query_by_label_contains("VAE marker at z = (").is_some(), "the marker stays after release");
 }
 
-fn click(h: &mut Harness<'static, LatentLabApp>, pos: Pos2, modifiers: egui::Modifiers) {
+fn click(h: &mut AppHarness, pos: Pos2, modifiers: egui::Modifiers) {
     move_to(h, pos);
     for pressed in [true, false] {
         h.event_modifiers(Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers }, modifiers);

@@ -1,38 +1,12 @@
 //! The Samples tab: a clear message without a model, then the sample grid and the manifold from the training VAE.
 
-use std::time::{Duration, Instant};
-
 use eframe::egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use latent_lab::app::{AppOptions, LatentLabApp};
-use latent_lab::models::device::DevicePref;
 
-pub fn harness() -> Harness<'static, LatentLabApp> {
-    Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 900.0))
-        .build_eframe(|cc| LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, ..AppOptions::default() }))
-}
-
-pub fn step_until(
-    h: &mut Harness<'static, LatentLabApp>,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&Harness<'static, LatentLabApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        h.step();
-        if pred(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
+use crate::app_harness::{AppHarness, app as harness, step_until};
 
 /// Starts training the Latent space tab's small AE and VAE (hidden sizes "32") and waits for the VAE's codes.
-pub fn train_small(h: &mut Harness<'static, LatentLabApp>) {
+pub fn train_small(h: &mut AppHarness) {
     step_until(h, 30, "the device", |h| h.query_by_label_contains("Device: CPU (flex").is_some());
     h.get_by_role_and_label(Role::TextInput, "Hidden sizes").focus();
     h.step();
