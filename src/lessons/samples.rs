@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::{Lesson, LessonContext};
-use crate::train::{ModelKind, Purpose, TrainCommand, TrainEvent};
+use crate::train::{ModelKind, Purpose, TrainCommand, TrainEvent, WorkerState};
 
 /// The latent size of the Latent space tab's models.
 const LATENT_DIM: usize = 2;
@@ -321,7 +321,8 @@ impl Lesson for SamplesLesson {
                 self.samples.wanted = true;
                 self.manifold.wanted = true;
             }
-            TrainEvent::SessionStarted { .. } => {
+            // A new run, or Reset (the worker goes idle): ask again, which also finds out whether a model is left.
+            TrainEvent::SessionStarted { .. } | TrainEvent::State(WorkerState::Idle) => {
                 self.samples.wanted = true;
                 self.manifold.wanted = true;
             }
