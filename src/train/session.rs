@@ -219,6 +219,9 @@ pub fn validate(config: &TrainConfig, dataset: &Dataset) -> Result<(), TrainErro
     if config.models.is_empty() {
         return bad("choose at least one model to train".into());
     }
+    if let Err(message) = config.observation.validate() {
+        return bad(message);
+    }
     Ok(())
 }
 
@@ -352,7 +355,7 @@ impl TrainSession {
     }
 
     /// Inference copy of a model (no autodiff graph).
-    fn inference_model(&self, kind: ModelKind) -> Option<Autoencoder> {
+    pub fn inference_model(&self, kind: ModelKind) -> Option<Autoencoder> {
         self.run(kind).map(|r| r.model.valid())
     }
 
@@ -363,6 +366,11 @@ impl TrainSession {
             pixels.extend_from_slice(self.dataset.image(i));
         }
         Tensor::from_data(TensorData::new(pixels, [items.len(), dim]), device)
+    }
+
+    /// Pixels of the held-out digits, row after row.
+    pub fn heldout_pixels(&self) -> Vec<f32> {
+        self.dataset.heldout_range().flat_map(|i| self.dataset.image(i).iter().copied()).collect()
     }
 
     /// Codes (encoder means) of `items`, first two coordinates.
@@ -453,6 +461,11 @@ impl TrainSession {
         })
     }
 
+    /// The variance σ² of `kind`'s Gaussian observation model now (learned or fixed); `None` for Bernoulli.
+    pub fn gaussian_sigma2(&self, kind: ModelKind) -> Option<f64> {
+        self.run(kind).and_then(|run| run.model.gaussian_sigma2())
+    }
+
     /// Saves a model's weights (`FILE.bpk`) next to its description (`FILE.json`); returns the weights file.
     pub fn save(&self, kind: ModelKind, path: &Path) -> Result<std::path::PathBuf, TrainError> {
         let run = self.run(kind).ok_or_else(|| TrainError::Save {
@@ -467,6 +480,7 @@ impl TrainSession {
 /// The architecture of `kind` under `config` for images of `dim` pixels.
 fn model_config(config: &TrainConfig, dim: usize, kind: ModelKind) -> AutoencoderConfig {
     AutoencoderConfig::new(dim, config.hidden.clone(), config.latent_dim, kind.is_variational())
+        .with_observation(Some(config.observation))
 }
 
 #[cfg(test)]
