@@ -2,6 +2,8 @@
 //! K = 1 … 5000 against log K with the quadrature log p(x) of a 2-D latent as the ceiling. Training and evaluation
 //! run in the worker; this tab only sends commands and draws the numbers that come back.
 
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText};
@@ -37,11 +39,28 @@ pub struct BoundsLesson {
     /// Results of the VAE (slot 0) and the IWAE (slot 1) runs, with the label of each.
     results: [Option<(String, EvalResult)>; 2],
     message: Option<String>,
+    /// What the current model is called in the results ("VAE (ELBO)", "loaded: vae.bpk").
+    current: Option<(usize, String)>,
+    /// A save (`true`) or open (`false`) file dialog running on a helper thread.
+    dialog: Option<(bool, Receiver<Option<PathBuf>>)>,
+    info: Option<String>,
+    /// The label of a model file asked for, until the worker answers.
+    pending_load: Option<String>,
 }
 
 impl Default for BoundsLesson {
     fn default() -> Self {
-        Self { iwae_k: 5, seconds: 20.0, phase: Phase::Idle, results: Default::default(), message: None }
+        Self {
+            iwae_k: 5,
+            seconds: 20.0,
+            phase: Phase::Idle,
+            results: Default::default(),
+            message: None,
+            current: None,
+            dialog: None,
+            info: None,
+            pending_load: None,
+        }
     }
 }
 
@@ -58,6 +77,7 @@ impl BoundsLesson {
         };
         self.results[slot] = None;
         self.message = None;
+        self.current = Some((slot, self.label(slot)));
         self.phase = Phase::Training { slot, until: Instant::now() + Duration::from_secs_f64(self.seconds) };
         cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
     }
@@ -103,12 +123,65 @@ impl BoundsLesson {
                 }
             }
         }
+        self.files(ui, cx);
         ui.small("One trainer serves every tab: training here stops a run on the other tabs.");
         if let Some(m) = &self.message {
             ui.colored_label(ui.visuals().error_fg_color, m);
         }
         ui.separator();
         self.table(ui);
+    }
+
+    /// Save / load buttons; the dialogs run on a helper thread and the worker reads or writes the files.
+    fn files(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        if let Some((save, rx)) = &self.dialog {
+            match rx.try_recv() {
+                Ok(Some(path)) => {
+                    if *save {
+                        cx.commands.push(TrainCommand::Save { model: ModelKind::Vae, path });
+                    } else {
+                        self.load_file(path, cx);
+                    }
+                    self.dialog = None;
+                }
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => self.dialog = None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
+        let idle = self.phase == Phase::Idle && self.dialog.is_none();
+        ui.horizontal(|ui| {
+            ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
+                if ui.button("Save model…").clicked() {
+                    self.dialog = Some((true, spawn_dialog(ui.ctx(), true)));
+                }
+            });
+            ui.add_enabled_ui(idle, |ui| {
+                if ui.button("Load model…").clicked() {
+                    self.dialog = Some((false, spawn_dialog(ui.ctx(), false)));
+                }
+            });
+            ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
+                if ui.button("Evaluate").clicked()
+                    && let Some((slot, _)) = &self.current
+                {
+                    let slot = *slot;
+                    cx.commands.push(TrainCommand::Pause);
+                    cx.commands.push(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
+                    self.phase = Phase::Evaluating { slot, stage: "starting".into(), fraction: 0.0 };
+                }
+            });
+        });
+        if let Some(info) = &self.info {
+            ui.label(info);
+        }
+    }
+
+    /// Asks the worker to load a model file (what the Load dialog does once a file is chosen). A bad file is
+    /// refused with a message and the current model stays.
+    pub fn load_file(&mut self, path: PathBuf, cx: &mut LessonContext<'_>) {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.pending_load = Some(format!("loaded: {name}"));
+        cx.commands.push(TrainCommand::Load { path, dataset: cx.dataset.clone() });
     }
 
     fn table(&self, ui: &mut egui::Ui) {
@@ -181,6 +254,23 @@ impl BoundsLesson {
     }
 }
 
+/// Runs a save or open dialog on a helper thread (it blocks that thread, not the UI) and wakes the UI with the choice.
+fn spawn_dialog(ctx: &egui::Context, save: bool) -> Receiver<Option<PathBuf>> {
+    let (tx, rx) = mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let dialog = rfd::FileDialog::new().add_filter("latent-lab model", &["bpk", "json"]);
+        let path = if save {
+            dialog.set_title("Save the model (FILE.bpk + FILE.json)").set_file_name("vae.bpk").save_file()
+        } else {
+            dialog.set_title("Load a model (FILE.bpk with FILE.json beside it)").pick_file()
+        };
+        let _ = tx.send(path);
+        ctx.request_repaint();
+    });
+    rx
+}
+
 impl Lesson for BoundsLesson {
     fn name(&self) -> &'static str {
         "Bounds"
@@ -194,6 +284,26 @@ impl Lesson for BoundsLesson {
     }
 
     fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Loaded { description, .. } => {
+                let label = self.pending_load.take().unwrap_or_else(|| "loaded model".into());
+                self.info = Some(format!("{label} ({description}). Evaluate it, or train a new one."));
+                self.message = None;
+                self.current = Some((0, label));
+                self.phase = Phase::Idle;
+                return;
+            }
+            TrainEvent::Saved { path, .. } => {
+                self.info = Some(format!("Saved to {path}"));
+                return;
+            }
+            TrainEvent::Failed(message) if self.phase == Phase::Idle => {
+                self.pending_load = None;
+                self.message = Some(message.clone());
+                return;
+            }
+            _ => {}
+        }
         let slot = match &self.phase {
             Phase::Idle => return,
             Phase::Training { slot, .. } | Phase::Evaluating { slot, .. } => *slot,
@@ -205,7 +315,8 @@ impl Lesson for BoundsLesson {
                 }
             }
             TrainEvent::Evaluated { result, .. } => {
-                self.results[slot] = Some((self.label(slot), result.clone()));
+                let label = self.current.as_ref().map_or_else(|| self.label(slot), |(_, l)| l.clone());
+                self.results[slot] = Some((label, result.clone()));
                 self.phase = Phase::Idle;
             }
             TrainEvent::EvalCancelled { .. } => {
@@ -224,5 +335,35 @@ impl Lesson for BoundsLesson {
     fn on_dataset_changed(&mut self) {
         self.results = Default::default();
         self.phase = Phase::Idle;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::data::Dataset;
+    use crate::train::WorkerState;
+
+    /// The load path without dialogs: the lesson asks the worker, shows a refusal and keeps the current model, and
+    /// names a loaded one in its results.
+    #[test]
+    fn loading_asks_the_worker_and_keeps_the_model_on_refusal() {
+        let dataset = Arc::new(Dataset::builtin_mnist().unwrap());
+        let mut commands = Vec::new();
+        let state = WorkerState::Paused;
+        let mut lesson = BoundsLesson { current: Some((0, "VAE (ELBO)".into())), ..BoundsLesson::default() };
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        lesson.load_file(PathBuf::from("/tmp/missing/model.bpk"), &mut cx);
+        assert!(matches!(commands.as_slice(), [TrainCommand::Load { .. }]));
+        lesson.on_event(&TrainEvent::Failed("could not load the model: model.json: cannot read".into()));
+        assert!(lesson.message.as_deref().is_some_and(|m| m.contains("model.json")));
+        assert_eq!(lesson.current, Some((0, "VAE (ELBO)".into())), "the current model stays");
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        lesson.load_file(PathBuf::from("/tmp/good.bpk"), &mut cx);
+        lesson.on_event(&TrainEvent::Loaded { model: ModelKind::Vae, description: "Bernoulli".into() });
+        assert_eq!(lesson.current, Some((0, "loaded: good.bpk".into())));
+        assert!(lesson.info.as_deref().is_some_and(|i| i.contains("loaded: good.bpk (Bernoulli)")));
     }
 }

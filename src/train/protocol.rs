@@ -142,6 +142,17 @@ pub enum TrainCommand {
     },
     /// Abandon a running evaluation (answered by `EvalCancelled`).
     CancelEvaluation,
+    /// Save `model` to `path` (`FILE.bpk` + `FILE.json`); answered by `Saved` or `Failed`.
+    Save {
+        model: ModelKind,
+        path: std::path::PathBuf,
+    },
+    /// Replace the current run by a model read from `path`, paused (answered by `SessionStarted` and `Loaded`); on
+    /// any error `Failed` says why and the current models stay.
+    Load {
+        path: std::path::PathBuf,
+        dataset: Arc<Dataset>,
+    },
     /// End the worker thread.
     Shutdown,
 }
@@ -258,6 +269,16 @@ pub enum TrainEvent {
     Evaluated {
         model: ModelKind,
         result: EvalResult,
+    },
+    /// A model was saved; `path` is the weights file.
+    Saved {
+        model: ModelKind,
+        path: String,
+    },
+    /// A model was loaded from a file and is now the (paused) run.
+    Loaded {
+        model: ModelKind,
+        description: String,
     },
     /// An evaluation was cancelled (by `CancelEvaluation`, `Stop` or a new run) before it finished.
     EvalCancelled {

@@ -28,6 +28,8 @@ pub enum TrainError {
     InvalidConfig(String),
     #[error("could not save the model to {path}: {message}")]
     Save { path: String, message: String },
+    #[error("could not load the model: {0}")]
+    Load(String),
 }
 
 /// The outcome of one step for one model.
@@ -255,6 +257,28 @@ impl TrainSession {
             cpu_threads: 1,
         };
         session.order.shuffle(&mut session.rng);
+        Ok(session)
+    }
+
+    /// A session holding one model read from a checkpoint (`FILE.bpk` + `FILE.json`), ready to train on or evaluate.
+    /// The file must describe a model for images of `dataset`'s size; errors name the file and say what is wrong.
+    pub fn from_checkpoint(path: &Path, dataset: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let autodiff = device.clone().autodiff();
+        let (model, described) =
+            checkpoint::load_for(path, dataset.dim(), &autodiff).map_err(|e| TrainError::Load(e.to_string()))?;
+        let kind = if described.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
+        let config = TrainConfig {
+            hidden: described.hidden.clone(),
+            latent_dim: described.latent_dim,
+            observation: described.observation(),
+            models: vec![kind],
+            batch_size: TrainConfig::default().batch_size.min(dataset.train_len.max(1)),
+            ..TrainConfig::default()
+        };
+        let mut session = Self::new(config, dataset, device)?;
+        if let Some(run) = session.runs.first_mut() {
+            run.model = model;
+        }
         Ok(session)
     }
 

@@ -294,6 +294,36 @@ impl Worker {
                 self.cancel_evaluation();
                 return true;
             }
+            TrainCommand::Save { model, path } => {
+                let result = self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.save(model, &path))));
+                match result {
+                    Some(Ok(Ok(file))) => self.emit(TrainEvent::Saved { model, path: file.display().to_string() }),
+                    Some(Ok(Err(e))) => self.emit(TrainEvent::Failed(e.to_string())),
+                    Some(Err(p)) => self.emit(TrainEvent::Failed(format!("saving failed: {}", panic_message(&*p)))),
+                    None => self.emit(TrainEvent::Failed(format!("no {} to save: train one first", model.short()))),
+                }
+                return true;
+            }
+            TrainCommand::Load { path, dataset } => {
+                let Some(device) = self.device.clone() else { return true };
+                match catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoint(&path, dataset, &device))) {
+                    Ok(Ok(session)) => {
+                        self.cancel_evaluation();
+                        let kinds = session.kinds();
+                        let description = session.config().observation.describe();
+                        self.emit(TrainEvent::SessionStarted { kinds: kinds.clone() });
+                        self.session = Some(session.with_cpu_threads(self.cpu_threads));
+                        self.paused = true;
+                        self.pending.clear();
+                        self.send_codes();
+                        for model in kinds {
+                            self.emit(TrainEvent::Loaded { model, description: description.clone() });
+                        }
+                    }
+                    Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
+                    Err(p) => self.emit(TrainEvent::Failed(format!("loading failed: {}", panic_message(&*p)))),
+                }
+            }
             TrainCommand::Shutdown => return false,
         }
         self.emit(TrainEvent::State(self.state()));

@@ -287,3 +287,38 @@ fn evaluating_without_a_model_is_refused_with_a_message() {
     let TrainEvent::Failed(message) = e else { unreachable!() };
     assert!(message.contains("train one first"), "{message}");
 }
+
+/// Save then Load through the worker gives back a model that evaluates; a corrupt or wrong-size file is refused
+/// with a message naming the file, and the current model stays.
+#[test]
+fn save_and_load_through_the_worker_keep_the_model_on_bad_files() {
+    use latent_lab::train::evaluation::EvalRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+    let base = dir.path().join("vae");
+    h.send(TrainCommand::Save { model: ModelKind::Vae, path: base.clone() });
+    wait_for(&h, 30, "saved", |e| matches!(e, TrainEvent::Saved { .. }));
+
+    std::fs::write(dir.path().join("bad.json"), "{ not json").unwrap();
+    std::fs::write(dir.path().join("bad.bpk"), b"junk").unwrap();
+    h.send(TrainCommand::Load { path: dir.path().join("bad"), dataset: dataset() });
+    let e = wait_for(&h, 30, "refusal", |e| matches!(e, TrainEvent::Failed(_)));
+    let TrainEvent::Failed(message) = e else { unreachable!() };
+    assert!(message.contains("bad.json"), "{message}");
+    // The trained model is still there: it evaluates.
+    let request = EvalRequest { ks: vec![1], grid: None, half_width: 6.0 };
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request: request.clone() });
+    wait_for(&h, 60, "evaluated", |e| matches!(e, TrainEvent::Evaluated { .. }));
+
+    h.send(TrainCommand::Load { path: base, dataset: dataset() });
+    let e = wait_for(&h, 30, "loaded", |e| matches!(e, TrainEvent::Loaded { .. }));
+    assert!(matches!(e, TrainEvent::Loaded { model: ModelKind::Vae, .. }));
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request });
+    wait_for(&h, 60, "evaluated after loading", |e| matches!(e, TrainEvent::Evaluated { .. }));
+}
