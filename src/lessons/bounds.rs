@@ -10,6 +10,7 @@ use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Corner, HLine, Legend, Line, Plot, Points};
 
 use super::{Lesson, LessonContext};
+use crate::models::Observation;
 use crate::train::evaluation::{EvalRequest, EvalResult};
 use crate::train::{ModelKind, TrainCommand, TrainConfig, TrainEvent};
 
@@ -34,6 +35,10 @@ enum Phase {
 /// The "Bounds" tab.
 pub struct BoundsLesson {
     iwae_k: usize,
+    /// Observation model of the next run: Gaussian (else Bernoulli), its σ², and whether σ² is learned.
+    gaussian: bool,
+    sigma2: f64,
+    learn_sigma: bool,
     seconds: f64,
     phase: Phase,
     /// Results of the VAE (slot 0) and the IWAE (slot 1) runs, with the label of each.
@@ -52,6 +57,9 @@ impl Default for BoundsLesson {
     fn default() -> Self {
         Self {
             iwae_k: 5,
+            gaussian: false,
+            sigma2: 0.1,
+            learn_sigma: false,
             seconds: 20.0,
             phase: Phase::Idle,
             results: Default::default(),
@@ -73,6 +81,11 @@ impl BoundsLesson {
         let config = TrainConfig {
             models: vec![ModelKind::Vae],
             iwae_k: if slot == 0 { 1 } else { self.iwae_k },
+            observation: if self.gaussian {
+                Observation::Gaussian { sigma2: self.sigma2, learn_sigma: self.learn_sigma }
+            } else {
+                Observation::Bernoulli
+            },
             ..TrainConfig::default()
         };
         self.results[slot] = None;
@@ -94,6 +107,17 @@ impl BoundsLesson {
         ui.add_enabled_ui(idle, |ui| {
             ui.add(egui::Slider::new(&mut self.seconds, 5.0..=120.0).text("Training time (s)"));
             ui.add(egui::Slider::new(&mut self.iwae_k, 2..=50).text("K for the IWAE"));
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut self.gaussian, false, "Bernoulli");
+                ui.radio_value(&mut self.gaussian, true, "Gaussian");
+            });
+            if self.gaussian {
+                ui.label("log p(x|z) = −½ Σ_d [(x_d − μ_d)²/σ² + log 2πσ²],  μ = sigmoid(decoder output)");
+                ui.add(egui::Slider::new(&mut self.sigma2, 0.001..=1.0).logarithmic(true).text("σ²"));
+                ui.checkbox(&mut self.learn_sigma, "Learn σ² (starting from the slider's value)");
+            } else {
+                ui.label("log p(x|z) = Σ_d x_d log μ_d + (1 − x_d) log(1 − μ_d),  μ = sigmoid(decoder output)");
+            }
             ui.horizontal(|ui| {
                 if ui.button("Train VAE").clicked() {
                     self.start(0, cx);

@@ -101,6 +101,10 @@ fn bounds_tab_trains_then_evaluates_and_cancel_works() {
     h.get_by_label("Bounds").click();
     step_until(&mut h, 10, "the tab", |h| h.query_by_label("No evaluation yet: train a model.").is_some());
     assert!(h.query_by_label("Train IWAE").is_some());
+    h.get_by_label("Gaussian").click();
+    step_until(&mut h, 10, "the Gaussian settings", |h| h.query_by_label_contains("Learn σ²").is_some());
+    h.get_by_label("Bernoulli").click();
+    step_until(&mut h, 10, "back to Bernoulli", |h| h.query_by_label_contains("Learn σ²").is_none());
     h.get_by_label("Train VAE").click();
     step_until(&mut h, 20, "training", |h| h.query_by_label_contains("Training the VAE (ELBO)").is_some());
     step_until(&mut h, 60, "evaluation", |h| h.query_by_label("Cancel evaluation").is_some());
