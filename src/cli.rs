@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::causal::{compact::Separator, query, text};
 use crate::data::Dataset;
 use crate::models::device::{self, DevicePref};
-use crate::models::{bounds, checkpoint};
+use crate::models::{Observation, bounds, checkpoint};
 use crate::train::knn::knn_accuracy;
 use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
@@ -124,6 +124,38 @@ pub struct TrainArgs {
     pub hidden: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Observation model p(x|z): Bernoulli (cross-entropy) or Gaussian N(x; sigmoid(decoder output), σ²).
+    #[arg(long = "obs", value_enum, default_value_t = ObsArg::Bernoulli)]
+    pub obs: ObsArg,
+    /// Variance σ² of the Gaussian observation model (its starting value with --learn-sigma).
+    #[arg(long, default_value_t = 0.1)]
+    pub sigma2: f64,
+    /// Learn log σ² of the Gaussian observation model with the weights.
+    #[arg(long)]
+    pub learn_sigma: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObsArg {
+    Bernoulli,
+    Gaussian,
+}
+
+impl TrainArgs {
+    /// The observation model the flags ask for; --sigma2/--learn-sigma only make sense with --obs gaussian.
+    pub fn observation(&self) -> anyhow::Result<Observation> {
+        let observation = match self.obs {
+            ObsArg::Bernoulli => {
+                if self.learn_sigma {
+                    bail!("--learn-sigma needs the Gaussian observation model: add --obs gaussian");
+                }
+                Observation::Bernoulli
+            }
+            ObsArg::Gaussian => Observation::Gaussian { sigma2: self.sigma2, learn_sigma: self.learn_sigma },
+        };
+        observation.validate().map_err(anyhow::Error::msg)?;
+        Ok(observation)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +310,10 @@ pub struct TrainReport {
     pub heldout_kl: f64,
     /// 5-NN accuracy of held-out codes classified by their nearest training codes.
     pub knn5_accuracy: f64,
+    /// The observation model p(x|z).
+    pub observation: String,
+    /// σ² of a Gaussian observation model at the end (the learned value with --learn-sigma).
+    pub sigma2: Option<f64>,
     pub saved_to: Option<String>,
 }
 
@@ -305,6 +341,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         hidden: args.hidden.clone(),
         seed: args.seed,
         models: vec![kind],
+        observation: args.observation()?,
         ..TrainConfig::default()
     };
     let mut session = TrainSession::new(config, dataset.clone(), &device)?.with_cpu_threads(info.cpu_threads());
@@ -361,6 +398,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         None => None,
     };
     let steps = session.step_count();
+    let config_observation = session.config().observation;
     Ok(TrainReport {
         model: if iwae_k > 1 { format!("IWAE (K={iwae_k})") } else { kind.short().into() },
         device: info.label,
@@ -374,6 +412,8 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         heldout_recon: heldout_loss.recon,
         heldout_kl: heldout_loss.kl,
         knn5_accuracy: knn5,
+        observation: config_observation.describe(),
+        sigma2: session.gaussian_sigma2(kind),
         saved_to,
     })
 }
@@ -402,6 +442,10 @@ pub fn print_report(r: &TrainReport) {
     println!("  train    recon {:8.2}  KL {:6.2}  (nats per image)", r.train_recon, r.train_kl);
     println!("  held-out recon {:8.2}  KL {:6.2}", r.heldout_recon, r.heldout_kl);
     println!("  held-out 5-NN accuracy of the codes: {:.3}", r.knn5_accuracy);
+    println!("  observation model: {}", r.observation);
+    if let Some(s2) = r.sigma2 {
+        println!("  σ² at the end: {s2:.5}");
+    }
     if let Some(p) = &r.saved_to {
         println!("  saved to {p} (model description in {})", std::path::Path::new(p).with_extension("json").display());
     }

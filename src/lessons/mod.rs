@@ -1,6 +1,7 @@
 //! Lessons: one tab each. A lesson is pure `egui`: it sends commands to the trainer and reacts to its plain-data
 //! events, so it can be tested with `egui_kittest` without training anything.
 
+pub mod bounds;
 pub mod dsep;
 pub mod encoder_gradients;
 pub mod gradients;
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(samples::SamplesLesson::default()),
         Box::new(gradients::GradientsLesson::default()),
         Box::new(encoder_gradients::EncoderGradientsLesson::default()),
+        Box::new(bounds::BoundsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
     ]
 }

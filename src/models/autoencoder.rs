@@ -1,19 +1,70 @@
-//! MLP autoencoder and VAE with a Bernoulli observation model on logits.
+//! MLP autoencoder and VAE with a Bernoulli or Gaussian observation model p(x|z).
 //!
 //! Encoder `D-h₁-…-h_k-(z or 2z)`, decoder mirrors it, rectifiers between layers. The VAE's encoder outputs the mean and
 //! log-variance of a diagonal Gaussian q(z|x); z is sampled with the reparametrisation z = μ + σ ⊙ ε.
+//!
+//! The decoder always outputs one number ℓ per pixel. For the Bernoulli model it is the logit of the pixel's
+//! probability; for the Gaussian model the mean is μ = sigmoid(ℓ) (chosen so both models' means lie in [0, 1] and
+//! every picture of a decoded image is `sigmoid(decode(z))` whatever the model), with the variance σ² shared by all
+//! pixels, either fixed or learned as the parameter log σ².
 
+use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{log_sigmoid, relu};
+use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
+use serde::{Deserialize, Serialize};
 
-/// Shape of an autoencoder. `variational` selects the VAE.
+/// ln(2π).
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// The observation model p(x|z) of a decoder output ℓ (one number per pixel).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Observation {
+    /// Bernoulli pixels with probability sigmoid(ℓ): log p(x|z) = Σ x ℓ + log σ(−ℓ) (minus the cross-entropy).
+    #[default]
+    Bernoulli,
+    /// Gaussian pixels N(x; sigmoid(ℓ), σ²): log p(x|z) = −½ Σ [(x − μ)²/σ² + ln σ² + ln 2π]. `sigma2` is the
+    /// variance (the starting value when `learn_sigma`, then log σ² is a trained parameter).
+    Gaussian { sigma2: f64, learn_sigma: bool },
+}
+
+impl Observation {
+    /// Smallest and largest σ² accepted (from a slider, the CLI or a file).
+    pub const SIGMA2_RANGE: std::ops::RangeInclusive<f64> = 1e-4..=10.0;
+
+    /// Checks the variance of a Gaussian model.
+    pub fn validate(self) -> Result<(), String> {
+        match self {
+            Self::Bernoulli => Ok(()),
+            Self::Gaussian { sigma2, .. } if Self::SIGMA2_RANGE.contains(&sigma2) => Ok(()),
+            Self::Gaussian { sigma2, .. } => Err(format!(
+                "the Gaussian variance σ² = {sigma2} must be between {} and {}",
+                Self::SIGMA2_RANGE.start(),
+                Self::SIGMA2_RANGE.end()
+            )),
+        }
+    }
+
+    /// Short description for labels and reports.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Bernoulli => "Bernoulli".into(),
+            Self::Gaussian { sigma2, learn_sigma: false } => format!("Gaussian (σ² = {sigma2})"),
+            Self::Gaussian { sigma2, learn_sigma: true } => format!("Gaussian (σ² learned, from {sigma2})"),
+        }
+    }
+}
+
+/// Shape of an autoencoder. `variational` selects the VAE; `observation` is `None` (Bernoulli) in files written
+/// before observation models existed.
 #[derive(Config, Debug)]
 pub struct AutoencoderConfig {
     pub input_dim: usize,
     pub hidden: Vec<usize>,
     pub latent_dim: usize,
     pub variational: bool,
+    pub observation: Option<Observation>,
 }
 
 /// An autoencoder (deterministic codes) or a VAE (Gaussian codes).
@@ -23,15 +74,21 @@ pub struct Autoencoder {
     /// Outputs the code (AE) or its mean and log-variance side by side (VAE).
     head: Linear,
     decoder: Vec<Linear>,
-    /// Outputs one Bernoulli logit per pixel.
+    /// Outputs one number ℓ per pixel (see [`Observation`]).
     output: Linear,
+    /// log σ² of a Gaussian model that learns its variance; `None` otherwise.
+    log_sigma2: Option<Param<Tensor<1>>>,
     latent_dim: usize,
     variational: bool,
+    /// Whether p(x|z) is Gaussian (else Bernoulli).
+    gaussian: bool,
+    /// The fixed variance of a Gaussian model (unused when learned or Bernoulli).
+    sigma2: f64,
 }
 
 /// The loss split into the lecture's two terms, each a per-image mean over the batch.
 pub struct LossTerms {
-    /// −log p(x|z): binary cross-entropy summed over pixels.
+    /// −log p(x|z) summed over pixels (binary cross-entropy for the Bernoulli model).
     pub recon: Tensor<1>,
     /// KL(q(z|x) ‖ N(0, I)); zero for the AE.
     pub kl: Tensor<1>,
@@ -57,7 +114,28 @@ impl AutoencoderConfig {
         back.extend(self.hidden.iter().rev());
         let decoder = back.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
         let output = LinearConfig::new(*back.last().unwrap_or(&self.latent_dim), self.input_dim).init(device);
-        Autoencoder { encoder, head, decoder, output, latent_dim: self.latent_dim, variational: self.variational }
+        let observation = self.observation();
+        let (gaussian, sigma2, learn) = match observation {
+            Observation::Bernoulli => (false, 1.0, false),
+            Observation::Gaussian { sigma2, learn_sigma } => (true, sigma2, learn_sigma),
+        };
+        let log_sigma2 = learn.then(|| Param::from_tensor(Tensor::<1>::from_floats([sigma2.ln() as f32], device)));
+        Autoencoder {
+            encoder,
+            head,
+            decoder,
+            output,
+            log_sigma2,
+            latent_dim: self.latent_dim,
+            variational: self.variational,
+            gaussian,
+            sigma2,
+        }
+    }
+
+    /// The observation model (Bernoulli when the description has none).
+    pub fn observation(&self) -> Observation {
+        self.observation.unwrap_or_default()
     }
 }
 
@@ -85,7 +163,35 @@ impl Autoencoder {
         }
     }
 
-    /// Bernoulli logits of p(x|z).
+    /// The variance σ² of a Gaussian model now (the learned value when it is learned); `None` for Bernoulli.
+    pub fn gaussian_sigma2(&self) -> Option<f64> {
+        if !self.gaussian {
+            return None;
+        }
+        Some(match &self.log_sigma2 {
+            Some(p) => f64::from(p.val().into_scalar::<f32>()).exp(),
+            None => self.sigma2,
+        })
+    }
+
+    /// log p(x|z) for each row given the decoder output `out` (`[rows, dim]`), summed over pixels: `[rows, 1]`.
+    pub fn log_lik(&self, out: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
+        if !self.gaussian {
+            return crate::models::bounds::bernoulli_log_lik(out, x);
+        }
+        let [_, dim] = x.dims();
+        let sq = (x - sigmoid(out)).square().sum_dim(1); // [rows, 1]
+        match &self.log_sigma2 {
+            Some(p) => {
+                let log_s2 = p.val().unsqueeze::<2>(); // [1, 1]
+                let inv = log_s2.clone().neg().exp();
+                (sq * inv + log_s2.mul_scalar(dim as f64)).add_scalar(dim as f64 * LN_2PI).mul_scalar(-0.5)
+            }
+            None => gaussian_log_lik_fixed(sq, dim, self.sigma2),
+        }
+    }
+
+    /// Decoder outputs ℓ for latent points (Bernoulli logits, or the pre-sigmoid Gaussian means).
     pub fn decode(&self, z: Tensor<2>) -> Tensor<2> {
         let h = self.decoder.iter().fold(z, |h, layer| relu(layer.forward(h)));
         self.output.forward(h)
@@ -106,8 +212,13 @@ impl Autoencoder {
             (Some(log_var), None) => (mean.clone(), gaussian_kl(mean, log_var, batch)),
             (None, _) => (mean, Tensor::zeros([1], &x.device())),
         };
-        let logits = self.decode(z);
-        LossTerms { recon: bernoulli_nll(logits, x, batch), kl }
+        let out = self.decode(z);
+        let recon = if self.gaussian {
+            self.log_lik(out, x).sum().neg().div_scalar(batch as f64)
+        } else {
+            bernoulli_nll(out, x, batch)
+        };
+        LossTerms { recon, kl }
     }
 }
 
@@ -130,7 +241,7 @@ impl Autoencoder {
         let log_q = ((z.clone() - mean.clone()).square() * log_var.clone().neg().exp() + log_var.clone())
             .sum_dim(1)
             .mul_scalar(-0.5);
-        let log_lik = crate::models::bounds::bernoulli_log_lik(self.decode(z), x); // [batch, 1]
+        let log_lik = self.log_lik(self.decode(z), x); // [batch, 1]
         let reward = log_lik.clone().detach();
         // Leave-one-out baseline: advantage_i = r_i − mean_{j≠i} r_j = B/(B−1) (r_i − mean r), unbiased.
         let scale = if batch > 1 { batch as f64 / (batch as f64 - 1.0) } else { 1.0 };
@@ -176,6 +287,11 @@ impl EncoderParams {
 pub fn bernoulli_nll(logits: Tensor<2>, x: Tensor<2>, batch: usize) -> Tensor<1> {
     let per_pixel = x.neg().add_scalar(1.0) * logits.clone() - log_sigmoid(logits);
     per_pixel.sum().div_scalar(batch as f64)
+}
+
+/// −½ [sq/σ² + dim (ln σ² + ln 2π)]: the Gaussian log-likelihood of rows whose squared residuals sum to `sq`.
+pub fn gaussian_log_lik_fixed(sq: Tensor<2>, dim: usize, sigma2: f64) -> Tensor<2> {
+    sq.mul_scalar(-0.5 / sigma2).sub_scalar(0.5 * dim as f64 * (sigma2.ln() + LN_2PI))
 }
 
 /// KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²), averaged over the batch.
@@ -284,6 +400,104 @@ mod tests {
             .sqrt();
         let norm = params.gradient_norm(&grads);
         assert!(norm > 0.0 && (norm - by_hand).abs() < 1e-6 * by_hand.max(1.0), "{norm} vs {by_hand}");
+    }
+
+    /// Decoder outputs of `model` for a few latent points, with the images they are compared with.
+    fn fixture(model: &Autoencoder, dim: usize) -> (Tensor<2>, Tensor<2>) {
+        let device = Device::flex();
+        let z = t2(vec![vec![0.3, -1.0], vec![1.5, 0.2]]);
+        let x: Vec<Vec<f32>> = (0..2).map(|r| (0..dim).map(|d| ((r * 3 + d * 5) % 7) as f32 / 6.0).collect()).collect();
+        let _ = device;
+        (model.decode(z), t2(x))
+    }
+
+    fn rows_of(t: Tensor<2>) -> Vec<Vec<f64>> {
+        let [_, c] = t.dims();
+        t.try_into_vec_as::<f32>().unwrap().chunks(c).map(|r| r.iter().map(|&v| f64::from(v)).collect()).collect()
+    }
+
+    #[test]
+    fn bernoulli_and_gaussian_log_likelihoods_match_their_closed_forms() {
+        let device = Device::flex();
+        let sig = |l: f64| 1.0 / (1.0 + (-l).exp());
+        for observation in [
+            None,
+            Some(Observation::Bernoulli),
+            Some(Observation::Gaussian { sigma2: 0.05, learn_sigma: false }),
+            Some(Observation::Gaussian { sigma2: 0.3, learn_sigma: true }),
+        ] {
+            let model = AutoencoderConfig::new(7, vec![5], 2, true).with_observation(observation).init(&device);
+            let (out, x) = fixture(&model, 7);
+            let got = rows_of(model.log_lik(out.clone(), x.clone()));
+            for ((l, x), got) in rows_of(out).iter().zip(rows_of(x)).zip(got) {
+                let expected: f64 = match observation.unwrap_or_default() {
+                    // log Bernoulli(x; p) = x log p + (1 − x) log(1 − p), fractional x allowed.
+                    Observation::Bernoulli => {
+                        l.iter().zip(&x).map(|(&l, &x)| x * sig(l).ln() + (1.0 - x) * (1.0 - sig(l)).ln()).sum()
+                    }
+                    // log N(x; μ, σ²) = −(x − μ)²/(2σ²) − ½ log(2πσ²).
+                    Observation::Gaussian { sigma2, .. } => l
+                        .iter()
+                        .zip(&x)
+                        .map(|(&l, &x)| {
+                            -(x - sig(l)).powi(2) / (2.0 * sigma2) - 0.5 * (2.0 * std::f64::consts::PI * sigma2).ln()
+                        })
+                        .sum(),
+                };
+                assert!(
+                    (got[0] - expected).abs() < 1e-4 * expected.abs().max(1.0),
+                    "{observation:?}: {got:?} vs {expected}"
+                );
+            }
+            // The loss's reconstruction term is the same quantity, negated and averaged.
+            let (_, x) = fixture(&model, 7);
+            let (mean, _) = model.encode(x.clone());
+            let recon = scalar(model.loss(x.clone(), None).recon);
+            let direct: f64 = rows_of(model.log_lik(model.decode(mean), x)).iter().map(|r| -r[0]).sum::<f64>() / 2.0;
+            assert!((recon - direct).abs() < 1e-4 * direct.abs().max(1.0), "{recon} vs {direct}");
+        }
+        let gaussian = Some(Observation::Gaussian { sigma2: 0.25, learn_sigma: true });
+        let model = AutoencoderConfig::new(7, vec![5], 2, true).with_observation(gaussian).init(&device);
+        assert!((model.gaussian_sigma2().unwrap() - 0.25).abs() < 1e-6);
+        assert_eq!(AutoencoderConfig::new(7, vec![5], 2, true).init(&device).gaussian_sigma2(), None);
+    }
+
+    /// With σ² learned, its optimum for fixed residuals is their mean square: training moves it there.
+    #[test]
+    fn learned_sigma2_moves_to_the_residual_variance() {
+        use burn::optim::{AdamConfig, GradientsParams};
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let observation = Some(Observation::Gaussian { sigma2: 1.0, learn_sigma: true });
+        let mut model = AutoencoderConfig::new(6, vec![8], 2, false).with_observation(observation).init(&device);
+        let rows: Vec<Vec<f32>> =
+            (0..32).map(|r| (0..6).map(|d| ((r * 7 + d * 3) % 11) as f32 / 10.0).collect()).collect();
+        let flat: Vec<f32> = rows.into_iter().flatten().collect();
+        let x = Tensor::<2>::from_data(TensorData::new(flat, [32, 6]), &device);
+        let mut optim = AdamConfig::new().init();
+        for _ in 0..400 {
+            let loss = model.loss(x.clone(), None).total();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(0.02, model, grads);
+        }
+        let (code, _) = model.encode(x.clone());
+        let residual = scalar((x - sigmoid(model.decode(code))).square().mean());
+        let sigma2 = model.gaussian_sigma2().unwrap();
+        assert!(sigma2 < 0.5, "σ² should fall from 1 towards the residual variance {residual}: {sigma2}");
+        assert!((sigma2 - residual).abs() < 0.15 * residual, "σ² {sigma2} vs residual variance {residual}");
+    }
+
+    #[test]
+    fn descriptions_without_an_observation_model_are_bernoulli() {
+        let old = r#"{"input_dim": 784, "hidden": [512, 256], "latent_dim": 2, "variational": true}"#;
+        let config: AutoencoderConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(config.observation, None);
+        assert_eq!(config.observation(), Observation::Bernoulli);
+        let gaussian = config.with_observation(Some(Observation::Gaussian { sigma2: 0.1, learn_sigma: true }));
+        let back: AutoencoderConfig = serde_json::from_str(&burn::config::config_to_json(&gaussian)).unwrap();
+        assert_eq!(back.observation, gaussian.observation);
+        assert!(Observation::Gaussian { sigma2: 0.0, learn_sigma: false }.validate().is_err());
+        assert!(Observation::Gaussian { sigma2: f64::NAN, learn_sigma: false }.validate().is_err());
     }
 
     #[test]

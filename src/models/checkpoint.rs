@@ -41,6 +41,7 @@ pub fn validate(config: &AutoencoderConfig) -> Result<(), String> {
     if !(1..=64).contains(&config.latent_dim) {
         return Err(format!("latent size {} must be in 1..=64", config.latent_dim));
     }
+    config.observation().validate()?;
     Ok(())
 }
 

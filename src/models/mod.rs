@@ -6,4 +6,4 @@ pub mod checkpoint;
 pub mod device;
 pub mod float_env;
 
-pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms};
+pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms, Observation};

@@ -1,5 +1,6 @@
 //! Training: the worker thread, its protocol, and the session it drives (also used headless by the CLI).
 
+pub mod evaluation;
 pub mod knn;
 pub mod protocol;
 pub mod session;

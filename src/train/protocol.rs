@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::evaluation::{EvalRequest, EvalResult};
 use crate::data::Dataset;
+use crate::models::Observation;
 use crate::models::device::{DeviceInfo, DevicePref};
 
 /// Which model an event is about. Models train in pairs side by side: the Latent space lesson's AE and VAE, or
@@ -70,6 +72,9 @@ pub struct TrainConfig {
     /// Importance samples per image for the VAE's objective: 1 is the ELBO (a VAE), K > 1 the IWAE bound L_K.
     #[serde(default = "one")]
     pub iwae_k: usize,
+    /// The observation model p(x|z) of every model in the run.
+    #[serde(default)]
+    pub observation: Observation,
     /// Test hook: replace the loss at this step with NaN to exercise the divergence path.
     #[serde(skip)]
     pub inject_nan_at_step: Option<u64>,
@@ -90,6 +95,7 @@ impl Default for TrainConfig {
             models: ModelKind::ALL.to_vec(),
             codes_for_all: false,
             iwae_k: 1,
+            observation: Observation::Bernoulli,
             track_encoder_grad: false,
             inject_nan_at_step: None,
             inject_panic_at_step: None,
@@ -127,6 +133,25 @@ pub enum TrainCommand {
         model: ModelKind,
         purpose: Purpose,
         images: Vec<Vec<f32>>,
+    },
+    /// Estimate L_K for each K of `request` (and the quadrature log p(x) for a 2-D latent) on the held-out digits with
+    /// `model`, in chunks: answered by `EvalProgress` events and then `Evaluated`. Training waits meanwhile.
+    Evaluate {
+        model: ModelKind,
+        request: EvalRequest,
+    },
+    /// Abandon a running evaluation (answered by `EvalCancelled`).
+    CancelEvaluation,
+    /// Save `model` to `path` (`FILE.bpk` + `FILE.json`); answered by `Saved` or `Failed`.
+    Save {
+        model: ModelKind,
+        path: std::path::PathBuf,
+    },
+    /// Replace the current run by a model read from `path`, paused (answered by `SessionStarted` and `Loaded`); on
+    /// any error `Failed` says why and the current models stay.
+    Load {
+        path: std::path::PathBuf,
+        dataset: Arc<Dataset>,
     },
     /// End the worker thread.
     Shutdown,
@@ -233,6 +258,31 @@ pub enum TrainEvent {
     NoModel {
         model: ModelKind,
         purpose: Purpose,
+    },
+    /// An evaluation advanced: `fraction` of its work is done, `stage` is being computed ("L_50").
+    EvalProgress {
+        model: ModelKind,
+        stage: String,
+        fraction: f64,
+    },
+    /// An evaluation finished.
+    Evaluated {
+        model: ModelKind,
+        result: EvalResult,
+    },
+    /// A model was saved; `path` is the weights file.
+    Saved {
+        model: ModelKind,
+        path: String,
+    },
+    /// A model was loaded from a file and is now the (paused) run.
+    Loaded {
+        model: ModelKind,
+        description: String,
+    },
+    /// An evaluation was cancelled (by `CancelEvaluation`, `Stop` or a new run) before it finished.
+    EvalCancelled {
+        model: ModelKind,
     },
     /// Something failed (device, data, a panic in the worker). The worker keeps running.
     Failed(String),

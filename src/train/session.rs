@@ -28,6 +28,8 @@ pub enum TrainError {
     InvalidConfig(String),
     #[error("could not save the model to {path}: {message}")]
     Save { path: String, message: String },
+    #[error("could not load the model: {0}")]
+    Load(String),
 }
 
 /// The outcome of one step for one model.
@@ -219,6 +221,9 @@ pub fn validate(config: &TrainConfig, dataset: &Dataset) -> Result<(), TrainErro
     if config.models.is_empty() {
         return bad("choose at least one model to train".into());
     }
+    if let Err(message) = config.observation.validate() {
+        return bad(message);
+    }
     Ok(())
 }
 
@@ -252,6 +257,28 @@ impl TrainSession {
             cpu_threads: 1,
         };
         session.order.shuffle(&mut session.rng);
+        Ok(session)
+    }
+
+    /// A session holding one model read from a checkpoint (`FILE.bpk` + `FILE.json`), ready to train on or evaluate.
+    /// The file must describe a model for images of `dataset`'s size; errors name the file and say what is wrong.
+    pub fn from_checkpoint(path: &Path, dataset: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let autodiff = device.clone().autodiff();
+        let (model, described) =
+            checkpoint::load_for(path, dataset.dim(), &autodiff).map_err(|e| TrainError::Load(e.to_string()))?;
+        let kind = if described.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
+        let config = TrainConfig {
+            hidden: described.hidden.clone(),
+            latent_dim: described.latent_dim,
+            observation: described.observation(),
+            models: vec![kind],
+            batch_size: TrainConfig::default().batch_size.min(dataset.train_len.max(1)),
+            ..TrainConfig::default()
+        };
+        let mut session = Self::new(config, dataset, device)?;
+        if let Some(run) = session.runs.first_mut() {
+            run.model = model;
+        }
         Ok(session)
     }
 
@@ -352,7 +379,7 @@ impl TrainSession {
     }
 
     /// Inference copy of a model (no autodiff graph).
-    fn inference_model(&self, kind: ModelKind) -> Option<Autoencoder> {
+    pub fn inference_model(&self, kind: ModelKind) -> Option<Autoencoder> {
         self.run(kind).map(|r| r.model.valid())
     }
 
@@ -363,6 +390,11 @@ impl TrainSession {
             pixels.extend_from_slice(self.dataset.image(i));
         }
         Tensor::from_data(TensorData::new(pixels, [items.len(), dim]), device)
+    }
+
+    /// Pixels of the held-out digits, row after row.
+    pub fn heldout_pixels(&self) -> Vec<f32> {
+        self.dataset.heldout_range().flat_map(|i| self.dataset.image(i).iter().copied()).collect()
     }
 
     /// Codes (encoder means) of `items`, first two coordinates.
@@ -453,6 +485,11 @@ impl TrainSession {
         })
     }
 
+    /// The variance σ² of `kind`'s Gaussian observation model now (learned or fixed); `None` for Bernoulli.
+    pub fn gaussian_sigma2(&self, kind: ModelKind) -> Option<f64> {
+        self.run(kind).and_then(|run| run.model.gaussian_sigma2())
+    }
+
     /// Saves a model's weights (`FILE.bpk`) next to its description (`FILE.json`); returns the weights file.
     pub fn save(&self, kind: ModelKind, path: &Path) -> Result<std::path::PathBuf, TrainError> {
         let run = self.run(kind).ok_or_else(|| TrainError::Save {
@@ -467,6 +504,7 @@ impl TrainSession {
 /// The architecture of `kind` under `config` for images of `dim` pixels.
 fn model_config(config: &TrainConfig, dim: usize, kind: ModelKind) -> AutoencoderConfig {
     AutoencoderConfig::new(dim, config.hidden.clone(), config.latent_dim, kind.is_variational())
+        .with_observation(Some(config.observation))
 }
 
 #[cfg(test)]

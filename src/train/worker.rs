@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
 
+use super::evaluation::{EvalJob, EvalRequest};
 use super::protocol::{Codes, LossPoint, ModelKind, TrainCommand, TrainEvent, WorkerOptions, WorkerState};
 use super::session::{StepOutcome, TrainSession};
 use crate::models::device::{self, Backend};
@@ -110,6 +111,8 @@ struct Worker {
     /// Threads a lone model may split its batch over (see `DeviceInfo::cpu_threads`).
     cpu_threads: usize,
     session: Option<TrainSession>,
+    /// A running evaluation and the model it is about; it goes before training.
+    evaluation: Option<(ModelKind, EvalJob)>,
     paused: bool,
     codes_for_all: bool,
     pending: Vec<(ModelKind, LossPoint)>,
@@ -129,6 +132,7 @@ impl Worker {
             device: None,
             cpu_threads: 1,
             session: None,
+            evaluation: None,
             paused: false,
             codes_for_all: false,
             pending: Vec::new(),
@@ -181,7 +185,7 @@ impl Worker {
         self.emit(TrainEvent::State(WorkerState::Idle));
         loop {
             let training = self.session.is_some() && !self.paused;
-            let command = if training {
+            let command = if training || self.evaluation.is_some() {
                 match self.commands.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
@@ -203,7 +207,11 @@ impl Worker {
                 }
                 continue;
             }
-            self.tick();
+            if self.evaluation.is_some() {
+                self.evaluation_tick();
+            } else {
+                self.tick();
+            }
         }
     }
 
@@ -212,6 +220,7 @@ impl Worker {
         match command {
             TrainCommand::Start { config, dataset } => {
                 let Some(device) = self.device.clone() else { return true };
+                self.cancel_evaluation();
                 self.codes_for_all = config.codes_for_all;
                 match catch_unwind(AssertUnwindSafe(|| TrainSession::new(config, dataset, &device))) {
                     Ok(Ok(session)) => {
@@ -236,6 +245,7 @@ impl Worker {
             }
             TrainCommand::Resume => self.paused = false,
             TrainCommand::Stop => {
+                self.cancel_evaluation();
                 self.session = None;
                 self.paused = false;
             }
@@ -275,6 +285,45 @@ impl Worker {
                 }
                 return true;
             }
+            TrainCommand::Evaluate { model, request } => {
+                self.cancel_evaluation();
+                self.start_evaluation(model, request);
+                return true;
+            }
+            TrainCommand::CancelEvaluation => {
+                self.cancel_evaluation();
+                return true;
+            }
+            TrainCommand::Save { model, path } => {
+                let result = self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.save(model, &path))));
+                match result {
+                    Some(Ok(Ok(file))) => self.emit(TrainEvent::Saved { model, path: file.display().to_string() }),
+                    Some(Ok(Err(e))) => self.emit(TrainEvent::Failed(e.to_string())),
+                    Some(Err(p)) => self.emit(TrainEvent::Failed(format!("saving failed: {}", panic_message(&*p)))),
+                    None => self.emit(TrainEvent::Failed(format!("no {} to save: train one first", model.short()))),
+                }
+                return true;
+            }
+            TrainCommand::Load { path, dataset } => {
+                let Some(device) = self.device.clone() else { return true };
+                match catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoint(&path, dataset, &device))) {
+                    Ok(Ok(session)) => {
+                        self.cancel_evaluation();
+                        let kinds = session.kinds();
+                        let description = session.config().observation.describe();
+                        self.emit(TrainEvent::SessionStarted { kinds: kinds.clone() });
+                        self.session = Some(session.with_cpu_threads(self.cpu_threads));
+                        self.paused = true;
+                        self.pending.clear();
+                        self.send_codes();
+                        for model in kinds {
+                            self.emit(TrainEvent::Loaded { model, description: description.clone() });
+                        }
+                    }
+                    Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
+                    Err(p) => self.emit(TrainEvent::Failed(format!("loading failed: {}", panic_message(&*p)))),
+                }
+            }
             TrainCommand::Shutdown => return false,
         }
         self.emit(TrainEvent::State(self.state()));
@@ -282,6 +331,56 @@ impl Worker {
     }
 
     /// One training step plus whatever reporting is due.
+    fn start_evaluation(&mut self, model: ModelKind, request: EvalRequest) {
+        let Some(device) = self.device.clone() else { return };
+        let Some(session) = self.session.as_ref() else {
+            self.emit(TrainEvent::Failed(format!("no {} to evaluate: train one first", model.short())));
+            return;
+        };
+        let Some(inference) = session.inference_model(model) else {
+            self.emit(TrainEvent::Failed(format!("no {} to evaluate: train one first", model.short())));
+            return;
+        };
+        let dim = session.dataset().dim();
+        let pixels = session.heldout_pixels();
+        match EvalJob::new(inference, pixels, dim, request, self.cpu_threads, device) {
+            Ok(job) => {
+                self.flush_losses();
+                self.emit(TrainEvent::EvalProgress { model, stage: job.stage_label(), fraction: 0.0 });
+                self.evaluation = Some((model, job));
+            }
+            Err(e) => self.emit(TrainEvent::Failed(format!("cannot evaluate the {}: {e}", model.short()))),
+        }
+    }
+
+    fn cancel_evaluation(&mut self) {
+        if let Some((model, _)) = self.evaluation.take() {
+            self.emit(TrainEvent::EvalCancelled { model });
+        }
+    }
+
+    /// One chunk of the running evaluation, then its progress (or its result).
+    fn evaluation_tick(&mut self) {
+        let Some((model, job)) = self.evaluation.as_mut() else { return };
+        let model = *model;
+        match catch_unwind(AssertUnwindSafe(|| job.step())) {
+            Ok(false) => {
+                let event = TrainEvent::EvalProgress { model, stage: job.stage_label(), fraction: job.progress() };
+                self.emit(event);
+            }
+            Ok(true) => {
+                let result = job.result();
+                self.evaluation = None;
+                self.emit(TrainEvent::EvalProgress { model, stage: "done".into(), fraction: 1.0 });
+                self.emit(TrainEvent::Evaluated { model, result });
+            }
+            Err(p) => {
+                self.evaluation = None;
+                self.emit(TrainEvent::Failed(format!("evaluation crashed: {}", panic_message(&*p))));
+            }
+        }
+    }
+
     fn tick(&mut self) {
         let Some(session) = self.session.as_mut() else { return };
         let outcome = catch_unwind(AssertUnwindSafe(|| session.step()));

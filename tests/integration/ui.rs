@@ -64,3 +64,25 @@ fn invalid_hidden_sizes_disable_train_with_a_reason() {
     assert!(field.value().is_some_and(|v| v.ends_with(", x")), "{:?}", field.value());
     assert!(h.query_by_label_contains("is not a whole number").is_some());
 }
+
+/// The Bounds tab: train the VAE for the set time, the evaluation starts by itself with a progress bar, and Cancel
+/// stops it with a message.
+#[test]
+fn bounds_tab_trains_then_evaluates_and_cancel_works() {
+    let mut h = harness();
+    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Device: CPU (flex").is_some());
+    h.get_by_label("Bounds").click();
+    step_until(&mut h, 10, "the tab", |h| h.query_by_label("No evaluation yet: train a model.").is_some());
+    assert!(h.query_by_label("Train IWAE").is_some());
+    h.get_by_label("Gaussian").click();
+    step_until(&mut h, 10, "the Gaussian settings", |h| h.query_by_label_contains("Learn σ²").is_some());
+    h.get_by_label("Bernoulli").click();
+    step_until(&mut h, 10, "back to Bernoulli", |h| h.query_by_label_contains("Learn σ²").is_none());
+    h.get_by_label("Train VAE").click();
+    step_until(&mut h, 20, "training", |h| h.query_by_label_contains("Training the VAE (ELBO)").is_some());
+    step_until(&mut h, 60, "evaluation", |h| h.query_by_label("Cancel evaluation").is_some());
+    step_until(&mut h, 30, "progress", |h| h.query_by_label_contains("Evaluating the VAE (ELBO): L_").is_some());
+    h.get_by_label("Cancel evaluation").click();
+    step_until(&mut h, 30, "cancelled", |h| h.query_by_label("Evaluation cancelled.").is_some());
+    assert!(h.query_by_label("Train VAE").is_some());
+}

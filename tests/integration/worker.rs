@@ -228,3 +228,97 @@ fn reinforce_training_lowers_the_vae_loss_and_reports_encoder_gradients() {
         "encoder gradient norms are measured"
     );
 }
+
+/// The evaluate command runs in chunks with progress events, gives bounds that climb with K (within their errors)
+/// under the quadrature log p(x), and can be cancelled.
+#[test]
+fn evaluation_reports_progress_climbs_in_k_and_can_be_cancelled() {
+    use latent_lab::train::evaluation::EvalRequest;
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+
+    // Cancel: a long evaluation stops soon after the command.
+    let long = EvalRequest { ks: vec![5000], grid: None, half_width: 6.0 };
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request: long });
+    wait_for(&h, 30, "first progress", |e| matches!(e, TrainEvent::EvalProgress { .. }));
+    h.send(TrainCommand::CancelEvaluation);
+    let cancelled = Instant::now();
+    wait_for(&h, 30, "cancelled", |e| {
+        assert!(!matches!(e, TrainEvent::Evaluated { .. }), "a cancelled evaluation must not finish");
+        matches!(e, TrainEvent::EvalCancelled { model: ModelKind::Vae })
+    });
+    assert!(cancelled.elapsed() < Duration::from_secs(5), "cancel took {:?}", cancelled.elapsed());
+
+    let request = EvalRequest { ks: vec![1, 10, 100], grid: Some(100), half_width: 6.0 };
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request });
+    let mut fractions = Vec::new();
+    let done = wait_for(&h, 120, "evaluated", |e| {
+        if let TrainEvent::EvalProgress { fraction, .. } = e {
+            fractions.push(*fraction);
+        }
+        matches!(e, TrainEvent::Evaluated { .. })
+    });
+    assert!(fractions.len() > 3, "progress in chunks: {fractions:?}");
+    assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
+    let TrainEvent::Evaluated { result, .. } = done else { unreachable!() };
+    assert_eq!(result.bounds.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 10, 100]);
+    for w in result.bounds.windows(2) {
+        let (a, b) = (w[0].estimate, w[1].estimate);
+        assert!(a.mean <= b.mean + 3.0 * (a.stderr.powi(2) + b.stderr.powi(2)).sqrt(), "{a:?} then {b:?}");
+    }
+    let log_px = result.log_px.expect("a 2-D latent gets the quadrature");
+    let last = result.bounds[2].estimate;
+    assert!(last.mean <= log_px.mean + 3.0 * last.stderr, "{last:?} vs {log_px:?}");
+    assert_eq!(result.elbo_gap_per_digit().map(|g| g.len()), Some(1000));
+}
+
+#[test]
+fn evaluating_without_a_model_is_refused_with_a_message() {
+    use latent_lab::train::evaluation::EvalRequest;
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
+    let e = wait_for(&h, 30, "failure", |e| matches!(e, TrainEvent::Failed(_)));
+    let TrainEvent::Failed(message) = e else { unreachable!() };
+    assert!(message.contains("train one first"), "{message}");
+}
+
+/// Save then Load through the worker gives back a model that evaluates; a corrupt or wrong-size file is refused
+/// with a message naming the file, and the current model stays.
+#[test]
+fn save_and_load_through_the_worker_keep_the_model_on_bad_files() {
+    use latent_lab::train::evaluation::EvalRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+    let base = dir.path().join("vae");
+    h.send(TrainCommand::Save { model: ModelKind::Vae, path: base.clone() });
+    wait_for(&h, 30, "saved", |e| matches!(e, TrainEvent::Saved { .. }));
+
+    std::fs::write(dir.path().join("bad.json"), "{ not json").unwrap();
+    std::fs::write(dir.path().join("bad.bpk"), b"junk").unwrap();
+    h.send(TrainCommand::Load { path: dir.path().join("bad"), dataset: dataset() });
+    let e = wait_for(&h, 30, "refusal", |e| matches!(e, TrainEvent::Failed(_)));
+    let TrainEvent::Failed(message) = e else { unreachable!() };
+    assert!(message.contains("bad.json"), "{message}");
+    // The trained model is still there: it evaluates.
+    let request = EvalRequest { ks: vec![1], grid: None, half_width: 6.0 };
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request: request.clone() });
+    wait_for(&h, 60, "evaluated", |e| matches!(e, TrainEvent::Evaluated { .. }));
+
+    h.send(TrainCommand::Load { path: base, dataset: dataset() });
+    let e = wait_for(&h, 30, "loaded", |e| matches!(e, TrainEvent::Loaded { .. }));
+    assert!(matches!(e, TrainEvent::Loaded { model: ModelKind::Vae, .. }));
+    h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request });
+    wait_for(&h, 60, "evaluated after loading", |e| matches!(e, TrainEvent::Evaluated { .. }));
+}

@@ -1,0 +1,393 @@
+//! "Bounds": a VAE (ELBO) and an IWAE (bound L_K) trained for the same time, then L_K on the held-out digits for
+//! K = 1 … 5000 against log K with the quadrature log p(x) of a 2-D latent as the ceiling. Training and evaluation
+//! run in the worker; this tab only sends commands and draws the numbers that come back.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Corner, HLine, Legend, Line, Plot, Points};
+
+use super::{Lesson, LessonContext};
+use crate::models::Observation;
+use crate::train::evaluation::{EvalRequest, EvalResult};
+use crate::train::{ModelKind, TrainCommand, TrainConfig, TrainEvent};
+
+const COLORS: [Color32; 2] = [Color32::from_rgb(70, 140, 230), Color32::from_rgb(230, 120, 40)];
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Idle,
+    /// Training run `slot` until `until`.
+    Training {
+        slot: usize,
+        until: Instant,
+    },
+    /// Evaluating run `slot`: `stage` and the fraction done.
+    Evaluating {
+        slot: usize,
+        stage: String,
+        fraction: f64,
+    },
+}
+
+/// The "Bounds" tab.
+pub struct BoundsLesson {
+    iwae_k: usize,
+    /// Observation model of the next run: Gaussian (else Bernoulli), its σ², and whether σ² is learned.
+    gaussian: bool,
+    sigma2: f64,
+    learn_sigma: bool,
+    seconds: f64,
+    phase: Phase,
+    /// Results of the VAE (slot 0) and the IWAE (slot 1) runs, with the label of each.
+    results: [Option<(String, EvalResult)>; 2],
+    message: Option<String>,
+    /// What the current model is called in the results ("VAE (ELBO)", "loaded: vae.bpk").
+    current: Option<(usize, String)>,
+    /// A save (`true`) or open (`false`) file dialog running on a helper thread.
+    dialog: Option<(bool, Receiver<Option<PathBuf>>)>,
+    info: Option<String>,
+    /// The label of a model file asked for, until the worker answers.
+    pending_load: Option<String>,
+}
+
+impl Default for BoundsLesson {
+    fn default() -> Self {
+        Self {
+            iwae_k: 5,
+            gaussian: false,
+            sigma2: 0.1,
+            learn_sigma: false,
+            seconds: 20.0,
+            phase: Phase::Idle,
+            results: Default::default(),
+            message: None,
+            current: None,
+            dialog: None,
+            info: None,
+            pending_load: None,
+        }
+    }
+}
+
+impl BoundsLesson {
+    fn label(&self, slot: usize) -> String {
+        if slot == 0 { "VAE (ELBO)".into() } else { format!("IWAE (K = {})", self.iwae_k) }
+    }
+
+    fn start(&mut self, slot: usize, cx: &mut LessonContext<'_>) {
+        let config = TrainConfig {
+            models: vec![ModelKind::Vae],
+            iwae_k: if slot == 0 { 1 } else { self.iwae_k },
+            observation: if self.gaussian {
+                Observation::Gaussian { sigma2: self.sigma2, learn_sigma: self.learn_sigma }
+            } else {
+                Observation::Bernoulli
+            },
+            ..TrainConfig::default()
+        };
+        self.results[slot] = None;
+        self.message = None;
+        self.current = Some((slot, self.label(slot)));
+        self.phase = Phase::Training { slot, until: Instant::now() + Duration::from_secs_f64(self.seconds) };
+        cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        ui.heading("Importance-weighted bounds L_K");
+        ui.label(
+            "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)], z_k ~ q(z|x). L_1 is the ELBO, \
+             L_1 ≤ L_2 ≤ … ≤ L_K ≤ log p(x), and L_K → log p(x) as K grows. Train a VAE on the ELBO and an IWAE \
+             on L_K for the same time, then evaluate both on the 1,000 held-out digits.",
+        );
+        ui.separator();
+        let idle = self.phase == Phase::Idle;
+        ui.add_enabled_ui(idle, |ui| {
+            ui.add(egui::Slider::new(&mut self.seconds, 5.0..=120.0).text("Training time (s)"));
+            ui.add(egui::Slider::new(&mut self.iwae_k, 2..=50).text("K for the IWAE"));
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut self.gaussian, false, "Bernoulli");
+                ui.radio_value(&mut self.gaussian, true, "Gaussian");
+            });
+            if self.gaussian {
+                ui.label("log p(x|z) = −½ Σ_d [(x_d − μ_d)²/σ² + log 2πσ²],  μ = sigmoid(decoder output)");
+                ui.add(egui::Slider::new(&mut self.sigma2, 0.001..=1.0).logarithmic(true).text("σ²"));
+                ui.checkbox(&mut self.learn_sigma, "Learn σ² (starting from the slider's value)");
+            } else {
+                ui.label("log p(x|z) = Σ_d x_d log μ_d + (1 − x_d) log(1 − μ_d),  μ = sigmoid(decoder output)");
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Train VAE").clicked() {
+                    self.start(0, cx);
+                }
+                if ui.button("Train IWAE").clicked() {
+                    self.start(1, cx);
+                }
+            });
+        });
+        match self.phase.clone() {
+            Phase::Idle => {}
+            Phase::Training { slot, until } => {
+                let left = until.saturating_duration_since(Instant::now());
+                ui.label(format!("Training the {}: {:.0} s left", self.label(slot), left.as_secs_f64().ceil()));
+                if left.is_zero() {
+                    cx.commands.push(TrainCommand::Pause);
+                    cx.commands.push(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
+                    self.phase = Phase::Evaluating { slot, stage: "starting".into(), fraction: 0.0 };
+                }
+                ui.ctx().request_repaint_after(Duration::from_millis(200));
+            }
+            Phase::Evaluating { slot, stage, fraction } => {
+                ui.label(format!("Evaluating the {}: {stage}", self.label(slot)));
+                ui.add(egui::ProgressBar::new(fraction as f32).show_percentage());
+                if ui.button("Cancel evaluation").clicked() {
+                    cx.commands.push(TrainCommand::CancelEvaluation);
+                }
+            }
+        }
+        self.files(ui, cx);
+        ui.small("One trainer serves every tab: training here stops a run on the other tabs.");
+        if let Some(m) = &self.message {
+            ui.colored_label(ui.visuals().error_fg_color, m);
+        }
+        ui.separator();
+        self.table(ui);
+    }
+
+    /// Save / load buttons; the dialogs run on a helper thread and the worker reads or writes the files.
+    fn files(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        if let Some((save, rx)) = &self.dialog {
+            match rx.try_recv() {
+                Ok(Some(path)) => {
+                    if *save {
+                        cx.commands.push(TrainCommand::Save { model: ModelKind::Vae, path });
+                    } else {
+                        self.load_file(path, cx);
+                    }
+                    self.dialog = None;
+                }
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => self.dialog = None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
+        let idle = self.phase == Phase::Idle && self.dialog.is_none();
+        ui.horizontal(|ui| {
+            ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
+                if ui.button("Save model…").clicked() {
+                    self.dialog = Some((true, spawn_dialog(ui.ctx(), true)));
+                }
+            });
+            ui.add_enabled_ui(idle, |ui| {
+                if ui.button("Load model…").clicked() {
+                    self.dialog = Some((false, spawn_dialog(ui.ctx(), false)));
+                }
+            });
+            ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
+                if ui.button("Evaluate").clicked()
+                    && let Some((slot, _)) = &self.current
+                {
+                    let slot = *slot;
+                    cx.commands.push(TrainCommand::Pause);
+                    cx.commands.push(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
+                    self.phase = Phase::Evaluating { slot, stage: "starting".into(), fraction: 0.0 };
+                }
+            });
+        });
+        if let Some(info) = &self.info {
+            ui.label(info);
+        }
+    }
+
+    /// Asks the worker to load a model file (what the Load dialog does once a file is chosen). A bad file is
+    /// refused with a message and the current model stays.
+    pub fn load_file(&mut self, path: PathBuf, cx: &mut LessonContext<'_>) {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.pending_load = Some(format!("loaded: {name}"));
+        cx.commands.push(TrainCommand::Load { path, dataset: cx.dataset.clone() });
+    }
+
+    fn table(&self, ui: &mut egui::Ui) {
+        if self.results.iter().all(Option::is_none) {
+            ui.label("No evaluation yet: train a model.");
+            return;
+        }
+        egui::Grid::new("bounds-table").num_columns(3).striped(true).show(ui, |ui| {
+            ui.label(RichText::new("K").strong());
+            for (slot, r) in self.results.iter().enumerate() {
+                let name = r.as_ref().map_or_else(|| self.label(slot), |(l, _)| l.clone());
+                ui.colored_label(COLORS[slot], RichText::new(name).strong());
+            }
+            ui.end_row();
+            let ks = EvalRequest::default().ks;
+            for (row, k) in ks.iter().enumerate() {
+                ui.monospace(format!("L_{k}"));
+                for r in &self.results {
+                    match r.as_ref().and_then(|(_, res)| res.bounds.get(row)) {
+                        Some(b) => ui.monospace(format!("{:.2} ± {:.2}", b.estimate.mean, b.estimate.stderr)),
+                        None => ui.monospace("–"),
+                    };
+                }
+                ui.end_row();
+            }
+            ui.monospace("log p(x)");
+            for r in &self.results {
+                match r.as_ref().and_then(|(_, res)| res.log_px) {
+                    Some(e) => ui.monospace(format!("{:.2} ± {:.2}", e.mean, e.stderr)),
+                    None => ui.monospace("–"),
+                };
+            }
+            ui.end_row();
+            ui.monospace("mean KL(q‖p(z|x))");
+            for r in &self.results {
+                match r.as_ref().and_then(|(_, res)| res.elbo_gap_per_digit()) {
+                    Some(g) => ui.monospace(format!("{:.2}", crate::models::bounds::estimate(&g).mean)),
+                    None => ui.monospace("–"),
+                };
+            }
+            ui.end_row();
+        });
+        ui.small(
+            "Nats per digit, mean ± standard error over the held-out digits. log p(x) by quadrature on a 400×400 grid.",
+        );
+    }
+
+    fn plot(&self, ui: &mut egui::Ui) {
+        ui.label(RichText::new("L_K against log₁₀ K, with log p(x) as the ceiling (dashed)").strong());
+        Plot::new("bounds-vs-k")
+            .legend(Legend::default().position(Corner::RightBottom))
+            .x_axis_label("log₁₀ K")
+            .y_axis_label("nats per digit")
+            .show(ui, |plot_ui| {
+                for (slot, r) in self.results.iter().enumerate() {
+                    let Some((label, res)) = r else { continue };
+                    let pts: Vec<[f64; 2]> =
+                        res.bounds.iter().map(|b| [(b.k as f64).log10(), b.estimate.mean]).collect();
+                    plot_ui.line(Line::new(label.clone(), pts.clone()).color(COLORS[slot]));
+                    plot_ui.points(Points::new(label.clone(), pts).radius(3.0).color(COLORS[slot]));
+                    if let Some(e) = res.log_px {
+                        plot_ui.hline(
+                            HLine::new(format!("{label}: log p(x)"), e.mean)
+                                .color(COLORS[slot])
+                                .style(egui_plot::LineStyle::dashed_loose()),
+                        );
+                    }
+                }
+            });
+    }
+}
+
+/// Runs a save or open dialog on a helper thread (it blocks that thread, not the UI) and wakes the UI with the choice.
+fn spawn_dialog(ctx: &egui::Context, save: bool) -> Receiver<Option<PathBuf>> {
+    let (tx, rx) = mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let dialog = rfd::FileDialog::new().add_filter("latent-lab model", &["bpk", "json"]);
+        let path = if save {
+            dialog.set_title("Save the model (FILE.bpk + FILE.json)").set_file_name("vae.bpk").save_file()
+        } else {
+            dialog.set_title("Load a model (FILE.bpk with FILE.json beside it)").pick_file()
+        };
+        let _ = tx.send(path);
+        ctx.request_repaint();
+    });
+    rx
+}
+
+impl Lesson for BoundsLesson {
+    fn name(&self) -> &'static str {
+        "Bounds"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        egui::Panel::left("bounds-controls").resizable(true).default_size(440.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
+        });
+        egui::CentralPanel::default().show(ui, |ui| self.plot(ui));
+    }
+
+    fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Loaded { description, .. } => {
+                let label = self.pending_load.take().unwrap_or_else(|| "loaded model".into());
+                self.info = Some(format!("{label} ({description}). Evaluate it, or train a new one."));
+                self.message = None;
+                self.current = Some((0, label));
+                self.phase = Phase::Idle;
+                return;
+            }
+            TrainEvent::Saved { path, .. } => {
+                self.info = Some(format!("Saved to {path}"));
+                return;
+            }
+            TrainEvent::Failed(message) if self.phase == Phase::Idle => {
+                self.pending_load = None;
+                self.message = Some(message.clone());
+                return;
+            }
+            _ => {}
+        }
+        let slot = match &self.phase {
+            Phase::Idle => return,
+            Phase::Training { slot, .. } | Phase::Evaluating { slot, .. } => *slot,
+        };
+        match event {
+            TrainEvent::EvalProgress { stage, fraction, .. } => {
+                if let Phase::Evaluating { .. } = self.phase {
+                    self.phase = Phase::Evaluating { slot, stage: stage.clone(), fraction: *fraction };
+                }
+            }
+            TrainEvent::Evaluated { result, .. } => {
+                let label = self.current.as_ref().map_or_else(|| self.label(slot), |(_, l)| l.clone());
+                self.results[slot] = Some((label, result.clone()));
+                self.phase = Phase::Idle;
+            }
+            TrainEvent::EvalCancelled { .. } => {
+                self.message = Some("Evaluation cancelled.".into());
+                self.phase = Phase::Idle;
+            }
+            TrainEvent::Diverged { message, .. } | TrainEvent::Failed(message) => {
+                self.message = Some(message.clone());
+                self.phase = Phase::Idle;
+            }
+            TrainEvent::SessionStarted { kinds } if kinds.as_slice() != [ModelKind::Vae] => self.phase = Phase::Idle,
+            _ => {}
+        }
+    }
+
+    fn on_dataset_changed(&mut self) {
+        self.results = Default::default();
+        self.phase = Phase::Idle;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::data::Dataset;
+    use crate::train::WorkerState;
+
+    /// The load path without dialogs: the lesson asks the worker, shows a refusal and keeps the current model, and
+    /// names a loaded one in its results.
+    #[test]
+    fn loading_asks_the_worker_and_keeps_the_model_on_refusal() {
+        let dataset = Arc::new(Dataset::builtin_mnist().unwrap());
+        let mut commands = Vec::new();
+        let state = WorkerState::Paused;
+        let mut lesson = BoundsLesson { current: Some((0, "VAE (ELBO)".into())), ..BoundsLesson::default() };
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        lesson.load_file(PathBuf::from("/tmp/missing/model.bpk"), &mut cx);
+        assert!(matches!(commands.as_slice(), [TrainCommand::Load { .. }]));
+        lesson.on_event(&TrainEvent::Failed("could not load the model: model.json: cannot read".into()));
+        assert!(lesson.message.as_deref().is_some_and(|m| m.contains("model.json")));
+        assert_eq!(lesson.current, Some((0, "VAE (ELBO)".into())), "the current model stays");
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        lesson.load_file(PathBuf::from("/tmp/good.bpk"), &mut cx);
+        lesson.on_event(&TrainEvent::Loaded { model: ModelKind::Vae, description: "Bernoulli".into() });
+        assert_eq!(lesson.current, Some((0, "loaded: good.bpk".into())));
+        assert!(lesson.info.as_deref().is_some_and(|i| i.contains("loaded: good.bpk (Bernoulli)")));
+    }
+}
