@@ -208,6 +208,8 @@ fn reinforce_training_lowers_the_vae_loss_and_reports_encoder_gradients() {
         batch_size: 64,
         models: vec![ModelKind::VaeReinforce],
         track_encoder_grad: true,
+        // The score-function gradient is noisy: a calm learning rate keeps this test about the estimator.
+        learning_rate: 1e-3,
         ..TrainConfig::default()
     };
     let mut session = TrainSession::new(config, data.clone(), &burn::tensor::Device::flex()).unwrap();
