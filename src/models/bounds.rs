@@ -122,23 +122,36 @@ pub fn bernoulli_log_lik(logits: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
     (x * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1)
 }
 
-/// log w for `k` samples per item: `[n, k]`. Differentiable when the model is (IWAE training uses it).
-pub fn iwae_log_weights(model: &Autoencoder, x: Tensor<2>, k: usize) -> Tensor<2> {
-    let [n, dim] = x.dims();
-    let (mean, log_var) = model.encode(x.clone());
+/// `k` samples z ~ q(z|x) per item (`[n·k, latent]`, item-major) and log p(z) − log q(z|x) for each (`[n·k, 1]`).
+fn sample_posterior(model: &Autoencoder, x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2>) {
+    let [n, _] = x.dims();
+    let device = x.device();
+    let (mean, log_var) = model.encode(x);
     let log_var = log_var.unwrap_or_else(|| mean.zeros_like());
     let latent = model.latent_dim();
-    let expand = |t: Tensor<2>, width: usize| t.unsqueeze_dim::<3>(1).repeat_dim(1, k).reshape([n * k, width]);
-    let mean = expand(mean, latent);
-    let log_var = expand(log_var, latent);
-    let eps = Tensor::<2>::random([n * k, latent], Distribution::Normal(0.0, 1.0), &x.device());
+    let mean = repeat_rows(mean, k);
+    let log_var = repeat_rows(log_var, k);
+    let eps = Tensor::<2>::random([n * k, latent], Distribution::Normal(0.0, 1.0), &device);
     let z = mean + log_var.clone().mul_scalar(0.5).exp() * eps.clone();
     let half_latent_ln2pi = 0.5 * latent as f64 * LN_2PI;
     // log q(z|x) = −½ Σ (ε² + log σ² + ln 2π);  log p(z) = −½ Σ (z² + ln 2π).
     let log_q = (eps.square() + log_var).sum_dim(1).mul_scalar(-0.5).sub_scalar(half_latent_ln2pi);
     let log_prior = z.clone().square().sum_dim(1).mul_scalar(-0.5).sub_scalar(half_latent_ln2pi);
-    let log_lik = model.log_lik(model.decode(z), expand(x, dim));
-    (log_lik + log_prior - log_q).reshape([n, k])
+    (z, log_prior - log_q)
+}
+
+/// Each row repeated `k` times in place: `[n, w]` → `[n·k, w]`.
+fn repeat_rows(t: Tensor<2>, k: usize) -> Tensor<2> {
+    let [n, w] = t.dims();
+    t.unsqueeze_dim::<3>(1).repeat_dim(1, k).reshape([n * k, w])
+}
+
+/// log w for `k` samples per item: `[n, k]`. Differentiable when the model is (IWAE training uses it).
+pub fn iwae_log_weights(model: &Autoencoder, x: Tensor<2>, k: usize) -> Tensor<2> {
+    let [n, _] = x.dims();
+    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k);
+    let log_lik = model.log_lik(model.decode(z), repeat_rows(x, k));
+    (log_lik + log_prior_minus_q).reshape([n, k])
 }
 
 /// −(1/n) Σ L_K(x): the IWAE training loss for a batch (K = 1 gives the negative ELBO estimate).
@@ -218,18 +231,8 @@ fn iwae_bounds_serial(model: &Autoencoder, pixels: &[f32], dim: usize, k: usize,
 /// third of an evaluation at K = 5000. `pixels` holds the same images as `x`.
 fn bernoulli_log_weights_host(model: &Autoencoder, x: &Tensor<2>, pixels: &[f32], k: usize) -> Vec<f32> {
     let [n, dim] = x.dims();
-    let (mean, log_var) = model.encode(x.clone());
-    let log_var = log_var.unwrap_or_else(|| mean.zeros_like());
-    let latent = model.latent_dim();
-    let expand = |t: Tensor<2>, width: usize| t.unsqueeze_dim::<3>(1).repeat_dim(1, k).reshape([n * k, width]);
-    let mean = expand(mean, latent);
-    let log_var = expand(log_var, latent);
-    let eps = Tensor::<2>::random([n * k, latent], Distribution::Normal(0.0, 1.0), &x.device());
-    let z = mean + log_var.clone().mul_scalar(0.5).exp() * eps.clone();
-    let half_latent_ln2pi = 0.5 * latent as f64 * LN_2PI;
-    let log_q = (eps.square() + log_var).sum_dim(1).mul_scalar(-0.5).sub_scalar(half_latent_ln2pi);
-    let log_prior = z.clone().square().sum_dim(1).mul_scalar(-0.5).sub_scalar(half_latent_ln2pi);
-    let rest: Vec<f32> = (log_prior - log_q).try_into_vec_as::<f32>().unwrap_or_default();
+    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k);
+    let rest: Vec<f32> = log_prior_minus_q.try_into_vec_as::<f32>().unwrap_or_default();
     let logits: Vec<f32> = model.decode(z).try_into_vec_as::<f32>().unwrap_or_default();
     if logits.len() != n * k * dim || rest.len() != n * k {
         return vec![f32::NAN; n * k];
