@@ -17,6 +17,7 @@ use crate::estimators::{
 };
 use crate::train::TrainEvent;
 use crate::viz::scatter::{Bounds, rasterize};
+use crate::viz::widgets::{CachedImage, fixed_square_plot};
 
 /// Estimates per estimator in the cloud and the table.
 pub const ESTIMATES: usize = 1000;
@@ -85,33 +86,6 @@ impl Worker {
             })
             .ok()?;
         Some(Self { tx, rx })
-    }
-}
-
-/// A texture cached by a key (redrawn only when the key changes).
-#[derive(Default)]
-struct CachedImage<K> {
-    key: Option<K>,
-    texture: Option<egui::TextureHandle>,
-}
-
-impl<K: PartialEq> CachedImage<K> {
-    fn get(
-        &mut self,
-        ctx: &egui::Context,
-        name: &str,
-        key: K,
-        draw: impl FnOnce() -> egui::ColorImage,
-    ) -> egui::TextureId {
-        if self.key.as_ref() != Some(&key) || self.texture.is_none() {
-            let image = draw();
-            match &mut self.texture {
-                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                None => self.texture = Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR)),
-            }
-            self.key = Some(key);
-        }
-        self.texture.as_ref().map_or_else(egui::TextureId::default, egui::TextureHandle::id)
     }
 }
 
@@ -309,47 +283,32 @@ impl GradientsLesson {
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
             ui.label(RichText::new("π with its K samples; arrow: true ∇_μ E[g]").strong());
-            Plot::new("grad-density")
-                .legend(Legend::default().position(Corner::LeftTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .data_aspect(1.0)
-                .allow_drag(false)
-                .allow_zoom(false)
-                .allow_scroll(false)
-                .x_axis_label("w₁")
-                .y_axis_label("w₂")
-                .show(ui, |p| {
-                    p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
-                    let side = (2.0 * MU_BOX) as f32;
-                    p.image(PlotImage::new("g (brighter = higher)", heat, PlotPoint::new(0.0, 0.0), [side, side]));
-                    let Some(r) = &self.result else { return };
-                    let pi = r.request.pi;
-                    let grey = Color32::from_gray(200);
-                    p.line(Line::new("1σ, 2σ contours of π", ellipse(&pi, 1.0)).color(grey));
-                    p.line(
-                        Line::new("1σ, 2σ contours of π", ellipse(&pi, 2.0))
-                            .color(grey)
-                            .style(LineStyle::dashed_loose()),
-                    );
-                    p.points(
-                        Points::new(format!("samples w_k (K = {})", r.request.k), r.samples.clone())
-                            .radius(2.0)
-                            .color(Color32::WHITE),
-                    );
-                    let g = [r.truth[0], r.truth[1]];
-                    let norm = g[0].hypot(g[1]);
-                    let scale = if norm > 1.5 { 1.5 / norm } else { 1.0 };
-                    let name = if scale < 1.0 {
-                        format!("true ∇_μ (scaled ×{scale:.2})")
-                    } else {
-                        "true ∇_μ".to_owned()
-                    };
-                    p.arrows(
-                        Arrows::new(name, vec![pi.mu], vec![[pi.mu[0] + scale * g[0], pi.mu[1] + scale * g[1]]])
-                            .color(Color32::from_rgb(120, 230, 120)),
-                    );
-                });
+            fixed_square_plot("grad-density", size, Corner::LeftTop, ["w₁", "w₂"]).show(ui, |p| {
+                p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
+                let side = (2.0 * MU_BOX) as f32;
+                p.image(PlotImage::new("g (brighter = higher)", heat, PlotPoint::new(0.0, 0.0), [side, side]));
+                let Some(r) = &self.result else { return };
+                let pi = r.request.pi;
+                let grey = Color32::from_gray(200);
+                p.line(Line::new("1σ, 2σ contours of π", ellipse(&pi, 1.0)).color(grey));
+                p.line(
+                    Line::new("1σ, 2σ contours of π", ellipse(&pi, 2.0)).color(grey).style(LineStyle::dashed_loose()),
+                );
+                p.points(
+                    Points::new(format!("samples w_k (K = {})", r.request.k), r.samples.clone())
+                        .radius(2.0)
+                        .color(Color32::WHITE),
+                );
+                let g = [r.truth[0], r.truth[1]];
+                let norm = g[0].hypot(g[1]);
+                let scale = if norm > 1.5 { 1.5 / norm } else { 1.0 };
+                let name =
+                    if scale < 1.0 { format!("true ∇_μ (scaled ×{scale:.2})") } else { "true ∇_μ".to_owned() };
+                p.arrows(
+                    Arrows::new(name, vec![pi.mu], vec![[pi.mu[0] + scale * g[0], pi.mu[1] + scale * g[1]]])
+                        .color(Color32::from_rgb(120, 230, 120)),
+                );
+            });
         });
     }
 
@@ -463,31 +422,21 @@ impl GradientsLesson {
                 None => "Gradient ascent on E[g]".to_owned(),
             };
             ui.label(RichText::new(title).strong());
-            Plot::new("grad-paths")
-                .legend(Legend::default().position(Corner::LeftTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .data_aspect(1.0)
-                .allow_drag(false)
-                .allow_zoom(false)
-                .allow_scroll(false)
-                .x_axis_label("μ₁")
-                .y_axis_label("μ₂")
-                .show(ui, |p| {
-                    p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
-                    let side = (2.0 * MU_BOX) as f32;
-                    p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
-                    let Some(r) = &self.result else { return };
-                    p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
-                    for (i, e) in Estimator::ALL.iter().enumerate() {
-                        let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
-                        let end = pts.last().copied();
-                        p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
-                        if let Some(end) = end {
-                            p.points(Points::new(e.label(), vec![end]).color(COLORS[i]).radius(3.5));
-                        }
+            fixed_square_plot("grad-paths", size, Corner::LeftTop, ["μ₁", "μ₂"]).show(ui, |p| {
+                p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
+                let side = (2.0 * MU_BOX) as f32;
+                p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
+                let Some(r) = &self.result else { return };
+                p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
+                for (i, e) in Estimator::ALL.iter().enumerate() {
+                    let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
+                    let end = pts.last().copied();
+                    p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
+                    if let Some(end) = end {
+                        p.points(Points::new(e.label(), vec![end]).color(COLORS[i]).radius(3.5));
                     }
-                });
+                }
+            });
         });
     }
 

@@ -11,6 +11,7 @@ use super::{Lesson, LessonContext};
 use crate::train::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConfig, TrainEvent, WorkerState};
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
+use crate::viz::widgets::{CachedImage, fixed_square_plot, upload};
 
 /// Largest number of loss points kept per curve; older points are thinned by half when it is reached.
 const MAX_CURVE_POINTS: usize = 4000;
@@ -23,9 +24,8 @@ struct CodePlot {
     by_class: Vec<Vec<[f64; 2]>>,
     count: usize,
     bounds: Bounds,
-    texture: Option<egui::TextureHandle>,
-    /// What the texture shows: image size and hidden classes; redrawn when either changes.
-    drawn: Option<([usize; 2], Vec<bool>)>,
+    /// The rasterised codes, keyed by image size and hidden classes (redrawn when either changes).
+    image: CachedImage<([usize; 2], Vec<bool>)>,
 }
 
 impl CodePlot {
@@ -42,30 +42,21 @@ impl CodePlot {
             by_class,
             count: codes.points.len(),
             bounds,
-            texture: None,
-            drawn: None,
+            image: CachedImage::default(),
         }
     }
 
     /// The texture of the visible classes at `size` pixels, redrawn only when something changed.
     fn texture(&mut self, ctx: &egui::Context, size: [usize; 2], hidden: Vec<bool>) -> egui::TextureId {
-        let key = (size, hidden);
-        if self.drawn.as_ref() != Some(&key) || self.texture.is_none() {
-            let series: Vec<(Color32, &[[f64; 2]])> = self
-                .by_class
-                .iter()
-                .enumerate()
-                .filter(|(class, _)| !key.1.get(*class).copied().unwrap_or(false))
-                .map(|(class, pts)| (class_color(class), pts.as_slice()))
-                .collect();
-            let image = rasterize(&series, self.bounds, size, 2.0 * ctx.pixels_per_point());
-            match &mut self.texture {
-                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                None => self.texture = Some(ctx.load_texture("codes", image, egui::TextureOptions::LINEAR)),
-            }
-            self.drawn = Some(key);
-        }
-        self.texture.as_ref().map_or_else(egui::TextureId::default, egui::TextureHandle::id)
+        let (by_class, bounds) = (&self.by_class, self.bounds);
+        let visible: Vec<(Color32, &[[f64; 2]])> = by_class
+            .iter()
+            .enumerate()
+            .filter(|(class, _)| !hidden.get(*class).copied().unwrap_or(false))
+            .map(|(class, pts)| (class_color(class), pts.as_slice()))
+            .collect();
+        let radius = 2.0 * ctx.pixels_per_point();
+        self.image.get(ctx, "codes", (size, hidden), || rasterize(&visible, bounds, size, radius))
     }
 }
 
@@ -120,10 +111,7 @@ impl ImageRow {
         }
         if self.stale || self.texture.is_none() {
             let image = tile(&self.images, self.rows, self.cols, self.images.len(), 1);
-            match &mut self.texture {
-                Some(t) => t.set(image, egui::TextureOptions::NEAREST),
-                None => self.texture = Some(ui.ctx().load_texture(name, image, egui::TextureOptions::NEAREST)),
-            }
+            upload(&mut self.texture, ui.ctx(), name, image, egui::TextureOptions::NEAREST);
             self.stale = false;
         }
         if let Some(t) = &self.texture {
@@ -392,18 +380,7 @@ impl LatentSpaceLesson {
             let plot_id = ui.make_persistent_id(("codes", kind));
             // Classes switched off in the legend are left out of the image too.
             let hidden_items = PlotMemory::load(ui.ctx(), plot_id).map(|m| m.hidden_items).unwrap_or_default();
-            let plot = Plot::new(("codes", kind))
-                .id(plot_id)
-                .legend(Legend::default().position(Corner::RightTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .data_aspect(1.0)
-                .allow_drag(false)
-                .allow_zoom(false)
-                .allow_scroll(false)
-                .allow_double_click_reset(false)
-                .x_axis_label("z₁")
-                .y_axis_label("z₂");
+            let plot = fixed_square_plot(("codes", kind), size, Corner::RightTop, ["z₁", "z₂"]).id(plot_id);
             let marker = view.explore.probe;
             let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
             let drawn = view.explore.drawn;

@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 
 use super::{Lesson, LessonContext};
 use crate::train::{ModelKind, Purpose, TrainCommand, TrainEvent, WorkerState};
+use crate::viz::widgets::upload;
 
 /// The latent size of the Latent space tab's models.
 const LATENT_DIM: usize = 2;
@@ -153,10 +154,7 @@ impl Grid {
                 None => self.images.clone(),
             };
             let image = tile(&images, self.rows, self.cols, per_row, gap);
-            match &mut self.texture {
-                Some(t) => t.set(image, egui::TextureOptions::NEAREST),
-                None => self.texture = Some(ui.ctx().load_texture(name, image, egui::TextureOptions::NEAREST)),
-            }
+            upload(&mut self.texture, ui.ctx(), name, image, egui::TextureOptions::NEAREST);
             self.stale = false;
         }
         if let Some(t) = &self.texture {

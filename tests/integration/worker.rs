@@ -36,6 +36,18 @@ fn wait_for(h: &TrainerHandle, secs: u64, what: &str, mut pred: impl FnMut(&Trai
     panic!("timed out waiting for {what}");
 }
 
+/// A worker holding a briefly trained VAE, paused.
+fn paused_vae_worker() -> TrainerHandle {
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
+    h.send(TrainCommand::Pause);
+    wait_state(&h, WorkerState::Paused);
+    h
+}
+
 fn wait_state(h: &TrainerHandle, state: WorkerState) {
     wait_for(h, 30, &format!("{state:?}"), |e| matches!(e, TrainEvent::State(s) if *s == state));
 }
@@ -236,13 +248,7 @@ fn reinforce_training_lowers_the_vae_loss_and_reports_encoder_gradients() {
 #[test]
 fn evaluation_reports_progress_climbs_in_k_and_can_be_cancelled() {
     use latent_lab::train::evaluation::EvalRequest;
-    let h = spawn();
-    wait_state(&h, WorkerState::Idle);
-    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
-    h.send(TrainCommand::Start { config, dataset: dataset() });
-    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
-    h.send(TrainCommand::Pause);
-    wait_state(&h, WorkerState::Paused);
+    let h = paused_vae_worker();
 
     // Cancel: a long evaluation stops soon after the command.
     let long = EvalRequest { ks: vec![5000], grid: None, half_width: 6.0 };
@@ -296,13 +302,7 @@ fn evaluating_without_a_model_is_refused_with_a_message() {
 fn save_and_load_through_the_worker_keep_the_model_on_bad_files() {
     use latent_lab::train::evaluation::EvalRequest;
     let dir = tempfile::tempdir().unwrap();
-    let h = spawn();
-    wait_state(&h, WorkerState::Idle);
-    let config = TrainConfig { models: vec![ModelKind::Vae], ..quick_config() };
-    h.send(TrainCommand::Start { config, dataset: dataset() });
-    wait_for(&h, 30, "loss", |e| matches!(e, TrainEvent::Loss { .. }));
-    h.send(TrainCommand::Pause);
-    wait_state(&h, WorkerState::Paused);
+    let h = paused_vae_worker();
     let base = dir.path().join("vae");
     h.send(TrainCommand::Save { model: ModelKind::Vae, path: base.clone() });
     wait_for(&h, 30, "saved", |e| matches!(e, TrainEvent::Saved { .. }));
