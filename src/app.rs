@@ -146,12 +146,17 @@ impl LatentLabApp {
 
     /// Loads a pair of IDX files; on failure the current dataset stays and the error is shown.
     pub fn open_dataset(&mut self, images: &std::path::Path, labels: &std::path::Path) {
-        match Dataset::load(images, labels) {
+        self.take_loaded(Dataset::load(images, labels).map_err(|e| format!("Could not open the dataset: {e}")));
+    }
+
+    /// Switches to a loaded dataset, or shows why loading failed and keeps the current one.
+    fn take_loaded(&mut self, result: Result<Dataset, String>) {
+        match result {
             Ok(d) => {
                 self.error = None;
                 self.set_dataset(d);
             }
-            Err(e) => self.error = Some(format!("Could not open the dataset: {e}")),
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -313,13 +318,7 @@ impl eframe::App for LatentLabApp {
             && let Ok(result) = job.try_recv()
         {
             self.dataset_job = None;
-            match result {
-                Ok(d) => {
-                    self.error = None;
-                    self.set_dataset(d);
-                }
-                Err(e) => self.error = Some(e),
-            }
+            self.take_loaded(result);
         }
     }
 
