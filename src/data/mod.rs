@@ -2,6 +2,7 @@
 
 pub mod dataset;
 pub mod idx;
+pub mod toy2d;
 
 pub use dataset::{DataError, Dataset};
 pub use idx::IdxError;
