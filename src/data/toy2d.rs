@@ -61,7 +61,7 @@ impl Toy2d {
         match self {
             Self::Moons => {
                 let t = rng.random::<f32>() * PI;
-                let [x, y] = if i % 2 == 0 { [t.cos(), t.sin()] } else { [1.0 - t.cos(), 0.5 - t.sin()] };
+                let [x, y] = if i.is_multiple_of(2) { [t.cos(), t.sin()] } else { [1.0 - t.cos(), 0.5 - t.sin()] };
                 [x + 0.05 * normal(rng), y + 0.05 * normal(rng)]
             }
             Self::Rings => {
@@ -81,7 +81,7 @@ impl Toy2d {
             }
             Self::Spirals => {
                 let t = rng.random::<f32>().sqrt() * 3.0 * PI;
-                let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+                let sign = if i.is_multiple_of(2) { 1.0 } else { -1.0 };
                 [sign * t * t.cos() / 3.0 + 0.1 * normal(rng), sign * t * t.sin() / 3.0 + 0.1 * normal(rng)]
             }
             Self::SwissRoll => {
@@ -170,7 +170,7 @@ mod tests {
     fn moons_lie_on_two_half_circles() {
         let points = Toy2d::Moons.sample(1000, 1);
         for (i, p) in points.iter().enumerate() {
-            let centre = if i % 2 == 0 { [0.0, 0.0] } else { [1.0, 0.5] };
+            let centre = if i.is_multiple_of(2) { [0.0, 0.0] } else { [1.0, 0.5] };
             let r = (p[0] - centre[0]).hypot(p[1] - centre[1]);
             assert!((r - 1.0).abs() < 0.3, "point {i} at radius {r}");
         }
