@@ -18,6 +18,8 @@ use crate::models::{Observation, bounds, checkpoint};
 use crate::train::knn::knn_accuracy;
 use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
+pub mod decode_bench;
+
 #[derive(Debug, Parser)]
 #[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models")]
 pub struct Cli {
@@ -278,6 +280,14 @@ pub enum BenchWhat {
         /// Print every query with its answer, the work done (ancestors marked, ball states) and its time.
         #[arg(long)]
         each: bool,
+    },
+    /// Time decoding a dragged latent point through the worker (request → image ready to draw).
+    Decode {
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        /// Keep the AE and the VAE training meanwhile (as in the lesson) instead of pausing them.
+        #[arg(long)]
+        training: bool,
     },
     /// Time training steps: prints ms/step and images/s.
     Train {

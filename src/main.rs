@@ -56,6 +56,9 @@ fn run() -> anyhow::Result<()> {
             cli::bench_train(model, steps, batch_size, split, cli.device)
         }
         Some(Command::Bench { what: BenchWhat::Estimators { k, repeats } }) => cli::bench_estimators(k, repeats),
+        Some(Command::Bench { what: BenchWhat::Decode { count, training } }) => {
+            cli::decode_bench::bench_decode(cli.device, count, training)
+        }
         None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
     }
 }

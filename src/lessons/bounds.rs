@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Corner, HLine, Legend, Line, Plot, Points};
 
+use super::observation::ObservationChoice;
+use super::posterior_panel::PosteriorPanel;
 use super::{Lesson, LessonContext};
-use crate::models::Observation;
 use crate::train::evaluation::{EvalRequest, EvalResult};
 use crate::train::{ModelKind, TrainCommand, TrainConfig, TrainEvent};
 
@@ -35,10 +36,8 @@ enum Phase {
 /// The "Bounds" tab.
 pub struct BoundsLesson {
     iwae_k: usize,
-    /// Observation model of the next run: Gaussian (else Bernoulli), its σ², and whether σ² is learned.
-    gaussian: bool,
-    sigma2: f64,
-    learn_sigma: bool,
+    /// Observation model of the next run.
+    observation: ObservationChoice,
     seconds: f64,
     phase: Phase,
     /// Results of the VAE (slot 0) and the IWAE (slot 1) runs, with the label of each.
@@ -51,15 +50,14 @@ pub struct BoundsLesson {
     info: Option<String>,
     /// The label of a model file asked for, until the worker answers.
     pending_load: Option<String>,
+    posterior: PosteriorPanel,
 }
 
 impl Default for BoundsLesson {
     fn default() -> Self {
         Self {
             iwae_k: 5,
-            gaussian: false,
-            sigma2: 0.1,
-            learn_sigma: false,
+            observation: ObservationChoice::default(),
             seconds: 20.0,
             phase: Phase::Idle,
             results: Default::default(),
@@ -68,6 +66,7 @@ impl Default for BoundsLesson {
             dialog: None,
             info: None,
             pending_load: None,
+            posterior: PosteriorPanel::default(),
         }
     }
 }
@@ -81,11 +80,7 @@ impl BoundsLesson {
         let config = TrainConfig {
             models: vec![ModelKind::Vae],
             iwae_k: if slot == 0 { 1 } else { self.iwae_k },
-            observation: if self.gaussian {
-                Observation::Gaussian { sigma2: self.sigma2, learn_sigma: self.learn_sigma }
-            } else {
-                Observation::Bernoulli
-            },
+            observation: self.observation.observation(),
             ..TrainConfig::default()
         };
         self.results[slot] = None;
@@ -107,17 +102,7 @@ impl BoundsLesson {
         ui.add_enabled_ui(idle, |ui| {
             ui.add(egui::Slider::new(&mut self.seconds, 5.0..=120.0).text("Training time (s)"));
             ui.add(egui::Slider::new(&mut self.iwae_k, 2..=50).text("K for the IWAE"));
-            ui.horizontal(|ui| {
-                ui.radio_value(&mut self.gaussian, false, "Bernoulli");
-                ui.radio_value(&mut self.gaussian, true, "Gaussian");
-            });
-            if self.gaussian {
-                ui.label("log p(x|z) = −½ Σ_d [(x_d − μ_d)²/σ² + log 2πσ²],  μ = sigmoid(decoder output)");
-                ui.add(egui::Slider::new(&mut self.sigma2, 0.001..=1.0).logarithmic(true).text("σ²"));
-                ui.checkbox(&mut self.learn_sigma, "Learn σ² (starting from the slider's value)");
-            } else {
-                ui.label("log p(x|z) = Σ_d x_d log μ_d + (1 − x_d) log(1 − μ_d),  μ = sigmoid(decoder output)");
-            }
+            self.observation.ui(ui);
             ui.horizontal(|ui| {
                 if ui.button("Train VAE").clicked() {
                     self.start(0, cx);
@@ -253,9 +238,30 @@ impl BoundsLesson {
         );
     }
 
-    fn plot(&self, ui: &mut egui::Ui) {
+    /// Per-digit gaps log p(x) − L_1 of the latest evaluation of the current model, with a button to show the worst.
+    fn gap_summary(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        let Some((slot, _)) = &self.current else { return };
+        let Some((label, result)) = &self.results[*slot] else { return };
+        let Some(gaps) = result.elbo_gap_per_digit() else { return };
+        let Some((worst, max)) = gaps.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)) else { return };
+        let mut sorted = gaps.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "{label}: per-digit gap log p(x) − L_1 ≈ KL(q‖p(z|x)): median {median:.2} nats, largest {max:.2} \
+                 (held-out digit #{worst})."
+            ));
+            if ui.button("Show the digit with the largest gap").clicked() {
+                self.posterior.request(worst, cx);
+            }
+        });
+    }
+
+    fn plot(&self, ui: &mut egui::Ui, height: f32) {
         ui.label(RichText::new("L_K against log₁₀ K, with log p(x) as the ceiling (dashed)").strong());
         Plot::new("bounds-vs-k")
+            .height(height)
             .legend(Legend::default().position(Corner::RightBottom))
             .x_axis_label("log₁₀ K")
             .y_axis_label("nats per digit")
@@ -304,10 +310,21 @@ impl Lesson for BoundsLesson {
         egui::Panel::left("bounds-controls").resizable(true).default_size(440.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
         });
-        egui::CentralPanel::default().show(ui, |ui| self.plot(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let height = (ui.available_height() * 0.4).max(160.0);
+            self.plot(ui, height);
+            ui.separator();
+            self.gap_summary(ui, cx);
+            let has_model = self.current.is_some() && !matches!(self.phase, Phase::Evaluating { .. });
+            self.posterior.ui(ui, cx, has_model);
+        });
     }
 
     fn on_event(&mut self, event: &TrainEvent) {
+        self.posterior.on_event(event);
+        if let TrainEvent::SessionStarted { .. } = event {
+            self.posterior.clear();
+        }
         match event {
             TrainEvent::Loaded { description, .. } => {
                 let label = self.pending_load.take().unwrap_or_else(|| "loaded model".into());
@@ -357,6 +374,7 @@ impl Lesson for BoundsLesson {
     }
 
     fn on_dataset_changed(&mut self) {
+        self.posterior.clear();
         self.results = Default::default();
         self.phase = Phase::Idle;
     }

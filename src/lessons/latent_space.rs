@@ -6,8 +6,10 @@ use egui_plot::{
     PlotPoints, Points,
 };
 
+use super::observation::ObservationChoice;
 use super::samples::tile;
 use super::{Lesson, LessonContext};
+use crate::train::pca::Projection;
 use crate::train::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConfig, TrainEvent, WorkerState};
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
@@ -26,6 +28,8 @@ struct CodePlot {
     bounds: Bounds,
     /// The rasterised codes, keyed by image size and hidden classes (redrawn when either changes).
     image: CachedImage<([usize; 2], Vec<bool>)>,
+    /// For latents wider than 2: the plot shows principal components, and picked points are lifted back.
+    projection: Option<Projection>,
 }
 
 impl CodePlot {
@@ -43,6 +47,23 @@ impl CodePlot {
             count: codes.points.len(),
             bounds,
             image: CachedImage::default(),
+            projection: codes.projection.clone(),
+        }
+    }
+
+    /// The latent vector at plot position `p` (the plane of the principal components for wide latents).
+    fn latent_at(&self, p: [f64; 2]) -> Vec<f32> {
+        match &self.projection {
+            Some(projection) => projection.lift(p),
+            None => vec![p[0] as f32, p[1] as f32],
+        }
+    }
+
+    /// Axis titles: z₁, z₂ or the principal components with their share of the variance.
+    fn axes(&self) -> [String; 2] {
+        match &self.projection {
+            Some(p) => [0, 1].map(|i| format!("PC {} ({:.0} % of variance)", i + 1, 100.0 * p.explained[i])),
+            None => ["z₁".to_owned(), "z₂".to_owned()],
         }
     }
 
@@ -144,10 +165,19 @@ pub fn paint_brush(pixels: &mut [f32], rows: usize, cols: usize, r: usize, c: us
 
 /// `n` points on the ±2σ ellipse of an axis-aligned Gaussian (closed: the last point repeats the first).
 pub fn ellipse_points(mean: [f64; 2], sigma: [f64; 2], n: usize) -> Vec<[f64; 2]> {
+    ellipse_points_cov(mean, [[sigma[0] * sigma[0], 0.0], [0.0, sigma[1] * sigma[1]]], n)
+}
+
+/// `n` points on the ±2σ ellipse of a Gaussian with covariance `cov`: mean + 2 L (cos t, sin t) with L Lᵀ = `cov`.
+pub fn ellipse_points_cov(mean: [f64; 2], cov: [[f64; 2]; 2], n: usize) -> Vec<[f64; 2]> {
+    let l11 = cov[0][0].max(0.0).sqrt();
+    let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
+    let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();
     (0..=n)
         .map(|k| {
             let t = std::f64::consts::TAU * k as f64 / n as f64;
-            [mean[0] + 2.0 * sigma[0] * t.cos(), mean[1] + 2.0 * sigma[1] * t.sin()]
+            let (c, s) = (2.0 * t.cos(), 2.0 * t.sin());
+            [mean[0] + l11 * c, mean[1] + l21 * c + l22 * s]
         })
         .collect()
 }
@@ -164,6 +194,9 @@ struct Canvas {
     last: Option<[f32; 2]>,
 }
 
+/// A 2×2 covariance matrix.
+type Cov2 = [[f64; 2]; 2];
+
 /// The exploration state of one model's code plot: the dragged marker, a clicked digit, an interpolation.
 #[derive(Default)]
 struct Explore {
@@ -179,8 +212,8 @@ struct Explore {
     /// The codes at both ends of the interpolation.
     strip_ends: Option<([f64; 2], [f64; 2])>,
     strip_image: ImageRow,
-    /// The code of the drawn digit: encoder mean and, for the VAE, its σ.
-    drawn: Option<([f64; 2], Option<[f64; 2]>)>,
+    /// The code of the drawn digit on the plot: encoder mean and, for the VAE, its covariance.
+    drawn: Option<([f64; 2], Option<Cov2>)>,
 }
 
 /// Everything one model has reported.
@@ -221,6 +254,7 @@ pub struct LatentSpaceLesson {
     /// Class names for the legend (digits 0–9 for MNIST).
     show_all_codes: bool,
     canvas: Canvas,
+    observation: ObservationChoice,
 }
 
 impl Default for LatentSpaceLesson {
@@ -234,6 +268,7 @@ impl Default for LatentSpaceLesson {
             views: Default::default(),
             show_all_codes: false,
             canvas: Canvas::default(),
+            observation: ObservationChoice::default(),
         }
     }
 }
@@ -276,13 +311,18 @@ impl LatentSpaceLesson {
                 let label = ui.label("Hidden sizes");
                 ui.add(egui::TextEdit::singleline(&mut self.hidden_text).desired_width(110.0)).labelled_by(label.id);
             });
+            ui.add(egui::Slider::new(&mut self.config.latent_dim, 2..=64).logarithmic(true).text("Latent size"));
+            self.observation.ui(ui);
         });
+        if self.config.latent_dim > 2 {
+            ui.small("Latent size > 2: the plots show the codes' first two principal components.");
+        }
         let hidden = parse_hidden(&self.hidden_text);
         match &hidden {
             Ok(h) => {
                 let dim = cx.dataset.dim();
                 let arch: Vec<String> = std::iter::once(dim).chain(h.iter().copied()).map(|w| w.to_string()).collect();
-                ui.small(format!("encoder {}-2, decoder mirrors it", arch.join("-")));
+                ui.small(format!("encoder {}-{}, decoder mirrors it", arch.join("-"), self.config.latent_dim));
             }
             Err(e) => {
                 ui.colored_label(ui.visuals().error_fg_color, e);
@@ -300,6 +340,7 @@ impl LatentSpaceLesson {
                     && let Ok(h) = hidden
                 {
                     self.config.hidden = h;
+                    self.config.observation = self.observation.observation();
                     self.views = Default::default();
                     self.run = RunState::Running;
                     cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
@@ -380,7 +421,8 @@ impl LatentSpaceLesson {
             let plot_id = ui.make_persistent_id(("codes", kind));
             // Classes switched off in the legend are left out of the image too.
             let hidden_items = PlotMemory::load(ui.ctx(), plot_id).map(|m| m.hidden_items).unwrap_or_default();
-            let plot = fixed_square_plot(("codes", kind), size, Corner::RightTop, ["z₁", "z₂"]).id(plot_id);
+            let axes = view.codes.as_ref().map_or_else(|| ["z₁".to_owned(), "z₂".to_owned()], CodePlot::axes);
+            let plot = fixed_square_plot(("codes", kind), size, Corner::RightTop, [&axes[0], &axes[1]]).id(plot_id);
             let marker = view.explore.probe;
             let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
             let drawn = view.explore.drawn;
@@ -418,9 +460,10 @@ impl LatentSpaceLesson {
                 if let Some((a, b)) = ends {
                     plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
                 }
-                if let Some((mean, sigma)) = drawn {
-                    if let Some(sigma) = sigma {
-                        plot_ui.line(Line::new("", ellipse_points(mean, sigma, 64)).color(Color32::YELLOW).width(1.5));
+                if let Some((mean, cov)) = drawn {
+                    if let Some(cov) = cov {
+                        plot_ui
+                            .line(Line::new("", ellipse_points_cov(mean, cov, 64)).color(Color32::YELLOW).width(1.5));
                     }
                     plot_ui.points(
                         Points::new("", vec![mean])
@@ -471,7 +514,10 @@ impl LatentSpaceLesson {
                         cx.commands.push(TrainCommand::Decode {
                             model: kind,
                             purpose: Purpose::Interpolation,
-                            zs: interpolation_points(a, b, STRIP_LEN),
+                            zs: interpolation_points(a, b, STRIP_LEN)
+                                .iter()
+                                .map(|p| codes.latent_at([f64::from(p[0]), f64::from(p[1])]))
+                                .collect(),
                         });
                     }
                     (_, _, Some((i, code))) => {
@@ -498,7 +544,7 @@ impl LatentSpaceLesson {
                 cx.commands.push(TrainCommand::Decode {
                     model: kind,
                     purpose: Purpose::Probe,
-                    zs: vec![vec![p[0] as f32, p[1] as f32]],
+                    zs: vec![codes.latent_at(p)],
                 });
                 ex.probe_in_flight = Some(p);
                 ex.probe_sent = Some(p);
@@ -579,11 +625,12 @@ impl LatentSpaceLesson {
             ui.colored_label(ui.visuals().error_fg_color, msg);
         }
         for kind in ModelKind::ALL {
-            if let Some(([x, y], sigma)) = self.views[kind.index()].explore.drawn {
+            if let Some(([x, y], cov)) = self.views[kind.index()].explore.drawn {
                 let short = kind.short();
-                let text = match sigma {
-                    Some([sx, sy]) => {
-                        format!("{short}: drawn digit at mean ({x:.2}, {y:.2}), σ = ({sx:.2}, {sy:.2})")
+                let text = match cov {
+                    Some(c) => {
+                        let (sx, sy) = (c[0][0].sqrt(), c[1][1].sqrt());
+                        format!("{short}: drawn digit at mean ({x:.2}, {y:.2}), σ along the axes = ({sx:.2}, {sy:.2})")
                     }
                     None => format!("{short}: drawn digit at ({x:.2}, {y:.2})"),
                 };
@@ -743,14 +790,23 @@ impl Lesson for LatentSpaceLesson {
             TrainEvent::Encoded { model, purpose: Purpose::Drawn, means, log_vars, .. }
                 if ModelKind::ALL.contains(model) =>
             {
+                let view = &mut self.views[model.index()];
+                let projection = view.codes.as_ref().and_then(|c| c.projection.as_ref());
                 if let Some(m) = means.first().filter(|m| m.len() >= 2) {
-                    let mean = [f64::from(m[0]), f64::from(m[1])];
-                    let sigma = log_vars
-                        .as_ref()
-                        .and_then(|lv| lv.first())
-                        .filter(|lv| lv.len() >= 2)
-                        .map(|lv| [f64::from(0.5 * lv[0]).exp(), f64::from(0.5 * lv[1]).exp()]);
-                    self.views[model.index()].explore.drawn = Some((mean, sigma));
+                    let variances = log_vars.as_ref().and_then(|lv| lv.first()).filter(|lv| lv.len() == m.len());
+                    let variances: Option<Vec<f32>> = variances.map(|lv| lv.iter().map(|v| v.exp()).collect());
+                    let (mean, cov) = match projection {
+                        Some(p) => {
+                            let [a, b] = p.project(m);
+                            let cov = variances.map(|v| p.project_diagonal_covariance(&v));
+                            ([f64::from(a), f64::from(b)], cov)
+                        }
+                        None => (
+                            [f64::from(m[0]), f64::from(m[1])],
+                            variances.map(|v| [[f64::from(v[0]), 0.0], [0.0, f64::from(v[1])]]),
+                        ),
+                    };
+                    view.explore.drawn = Some((mean, cov));
                 }
             }
             TrainEvent::NoModel { model, purpose: Purpose::Probe } if ModelKind::ALL.contains(model) => {

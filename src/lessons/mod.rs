@@ -6,6 +6,8 @@ pub mod dsep;
 pub mod encoder_gradients;
 pub mod gradients;
 pub mod latent_space;
+pub mod observation;
+pub mod posterior_panel;
 pub mod samples;
 
 use std::sync::Arc;

@@ -11,8 +11,6 @@ use super::{Lesson, LessonContext};
 use crate::train::{ModelKind, Purpose, TrainCommand, TrainEvent, WorkerState};
 use crate::viz::widgets::upload;
 
-/// The latent size of the Latent space tab's models.
-const LATENT_DIM: usize = 2;
 /// Fewest milliseconds between two refreshes of a grid while the model trains.
 const REFRESH: Duration = Duration::from_millis(300);
 
@@ -183,6 +181,8 @@ pub struct SamplesLesson {
     no_model: bool,
     /// Step of the newest VAE codes seen.
     step: u64,
+    /// Latent size of the VAE (from its codes; 2 until one reports).
+    latent_dim: usize,
 }
 
 impl Default for SamplesLesson {
@@ -198,6 +198,7 @@ impl Default for SamplesLesson {
             manifold: Grid { wanted: true, ..Grid::default() },
             no_model: false,
             step: 0,
+            latent_dim: 2,
         };
         s.resample();
         s
@@ -213,7 +214,7 @@ impl SamplesLesson {
             (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
         };
         self.eps =
-            (0..self.side * self.side).map(|_| (0..LATENT_DIM).map(|_| normal(&mut self.rng)).collect()).collect();
+            (0..self.side * self.side).map(|_| (0..self.latent_dim).map(|_| normal(&mut self.rng)).collect()).collect();
         self.samples.wanted = true;
         self.samples.last_sent = None;
     }
@@ -268,6 +269,12 @@ impl Lesson for SamplesLesson {
             ui.separator();
             ui.heading("Latent manifold");
             ui.label("The decoder over an n × n grid of z = (Φ⁻¹(u_j), Φ⁻¹(u_i)), u evenly spaced in (0, 1).");
+            if self.latent_dim > 2 {
+                ui.small(format!(
+                    "This VAE's latent has {} dimensions: the grid varies z₁ and z₂, the others stay at 0.",
+                    self.latent_dim
+                ));
+            }
             if ui.add(egui::Slider::new(&mut self.manifold_n, 2..=30).text("Manifold grid n")).changed() {
                 self.manifold.wanted = true;
                 self.manifold.last_sent = None;
@@ -314,6 +321,11 @@ impl Lesson for SamplesLesson {
     fn on_event(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::Codes { model: ModelKind::Vae, codes } => {
+                let latent_dim = codes.projection.as_ref().map_or(2, |p| p.mean.len());
+                if latent_dim != self.latent_dim {
+                    self.latent_dim = latent_dim;
+                    self.resample();
+                }
                 self.step = codes.step;
                 self.no_model = false;
                 self.samples.wanted = true;

@@ -5,5 +5,6 @@ pub mod bounds;
 pub mod checkpoint;
 pub mod device;
 pub mod float_env;
+pub mod posterior;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms, Observation};

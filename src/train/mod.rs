@@ -2,6 +2,7 @@
 
 pub mod evaluation;
 pub mod knn;
+pub mod pca;
 pub mod protocol;
 pub mod session;
 pub mod worker;

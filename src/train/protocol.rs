@@ -5,9 +5,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::evaluation::{EvalRequest, EvalResult};
+use super::pca::Projection;
 use crate::data::Dataset;
 use crate::models::Observation;
 use crate::models::device::{DeviceInfo, DevicePref};
+use crate::models::posterior::PosteriorView;
 
 /// Which model an event is about. Models train in pairs side by side: the Latent space lesson's AE and VAE, or
 /// the Encoder gradients lesson's two VAEs that differ only in how the encoder's gradient is estimated.
@@ -142,6 +144,12 @@ pub enum TrainCommand {
     },
     /// Abandon a running evaluation (answered by `EvalCancelled`).
     CancelEvaluation,
+    /// The true posterior p(z|x) of held-out digit `item` (index into the held-out part) on a grid beside q(z|x),
+    /// with log p(x), the ELBO and their gap (answered by `Posterior`, or `Failed` for a model without a 2-D q).
+    Posterior {
+        model: ModelKind,
+        item: usize,
+    },
     /// Save `model` to `path` (`FILE.bpk` + `FILE.json`); answered by `Saved` or `Failed`.
     Save {
         model: ModelKind,
@@ -202,12 +210,15 @@ pub struct LossPoint {
     pub grad_norm_sq: f64,
 }
 
-/// 2-D codes of a set of items, with their labels (for colouring).
+/// Codes of a set of items on a plane, with their labels (for colouring).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Codes {
     pub step: u64,
+    /// Plot coordinates: the codes themselves for a latent of size ≤ 2, else their first two principal components.
     pub points: Vec<[f32; 2]>,
     pub labels: Vec<u8>,
+    /// The principal-component map used for `points` (latents wider than 2 only).
+    pub projection: Option<Projection>,
 }
 
 /// Notifications from the worker to the UI.
@@ -279,6 +290,13 @@ pub enum TrainEvent {
     Loaded {
         model: ModelKind,
         description: String,
+    },
+    /// The posterior picture asked for with `Posterior`; `pixels` is the digit.
+    Posterior {
+        model: ModelKind,
+        item: usize,
+        pixels: Vec<f32>,
+        view: PosteriorView,
     },
     /// An evaluation was cancelled (by `CancelEvaluation`, `Stop` or a new run) before it finished.
     EvalCancelled {

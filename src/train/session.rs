@@ -16,6 +16,7 @@ use super::protocol::{LossPoint, ModelKind, TrainConfig};
 use crate::data::Dataset;
 use crate::models::bounds::iwae_loss;
 use crate::models::float_env::flush_subnormals;
+use crate::models::posterior::{PosteriorView, posterior_view};
 use crate::models::{Autoencoder, AutoencoderConfig, checkpoint};
 
 /// Items encoded per forward pass when computing codes or held-out losses.
@@ -30,6 +31,12 @@ pub enum TrainError {
     Save { path: String, message: String },
     #[error("could not load the model: {0}")]
     Load(String),
+    #[error("no {} model yet — train or load one first", .0.short())]
+    NoModel(ModelKind),
+    #[error("there is no held-out digit number {0}")]
+    NoSuchDigit(usize),
+    #[error(transparent)]
+    Bounds(#[from] crate::models::bounds::BoundsError),
 }
 
 /// The outcome of one step for one model.
@@ -457,6 +464,16 @@ impl TrainSession {
             log_vars: log_var.map(|t| rows(t, latent)),
             reconstructions: rows(recon, dim),
         })
+    }
+
+    /// Held-out digit `item` and its true posterior beside q(z|x) (2-D VAEs only).
+    pub fn posterior(&self, kind: ModelKind, item: usize) -> Result<(Vec<f32>, PosteriorView), TrainError> {
+        let model = self.inference_model(kind).ok_or(TrainError::NoModel(kind))?;
+        let index = self.dataset.heldout_range().nth(item).ok_or(TrainError::NoSuchDigit(item))?;
+        let pixels = self.dataset.image(index).to_vec();
+        let device = self.device.clone().without_autodiff();
+        let view = posterior_view(&model, &pixels, self.config.seed ^ item as u64, &device)?;
+        Ok((pixels, view))
     }
 
     /// Mean loss terms over `items` (the VAE with one reparametrised sample per item).

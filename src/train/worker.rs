@@ -9,14 +9,15 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
 
 use super::evaluation::{EvalJob, EvalRequest};
-use super::protocol::{Codes, LossPoint, ModelKind, TrainCommand, TrainEvent, WorkerOptions, WorkerState};
+use super::pca::plot_coordinates;
+use super::protocol::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainEvent, WorkerOptions, WorkerState};
 use super::session::{StepOutcome, TrainSession};
 use crate::models::device::{self, Backend};
 
@@ -24,6 +25,10 @@ use crate::models::device::{self, Backend};
 const LOSS_EVERY: Duration = Duration::from_millis(100);
 const CODES_EVERY: Duration = Duration::from_millis(700);
 const HELDOUT_EVERY: Duration = Duration::from_secs(2);
+/// After a decode or encode for a dragged marker or a drawn digit, the worker waits this long for the next such
+/// request before it starts another training step: a step takes 10–20 ms on the CPU, and a drag must be answered
+/// within a frame. Training resumes as soon as the pointer rests.
+const INTERACTIVE_HOLD: Duration = Duration::from_millis(60);
 
 /// Called after events are sent, to wake the UI (egui's `request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -119,6 +124,8 @@ struct Worker {
     last_loss: Instant,
     last_codes: Instant,
     last_heldout: Instant,
+    /// Until when training yields to interactive requests (see `INTERACTIVE_HOLD`).
+    interactive_until: Option<Instant>,
 }
 
 impl Worker {
@@ -139,6 +146,14 @@ impl Worker {
             last_loss: now,
             last_codes: now,
             last_heldout: now,
+            interactive_until: None,
+        }
+    }
+
+    /// A request that follows the pointer makes training wait briefly for the next one.
+    fn note_interactive(&mut self, purpose: Purpose) {
+        if matches!(purpose, Purpose::Probe | Purpose::Drawn) {
+            self.interactive_until = Some(Instant::now() + INTERACTIVE_HOLD);
         }
     }
 
@@ -185,7 +200,17 @@ impl Worker {
         self.emit(TrainEvent::State(WorkerState::Idle));
         loop {
             let training = self.session.is_some() && !self.paused;
-            let command = if training || self.evaluation.is_some() {
+            let hold = self.interactive_until.and_then(|t| t.checked_duration_since(Instant::now()));
+            let command = if let Some(wait) = hold.filter(|_| training && self.evaluation.is_none()) {
+                match self.commands.recv_timeout(wait) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.interactive_until = None;
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else if training || self.evaluation.is_some() {
                 match self.commands.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
@@ -256,6 +281,7 @@ impl Worker {
                 }
             }
             TrainCommand::Decode { model, purpose, zs } => {
+                self.note_interactive(purpose);
                 let dataset = self.session.as_ref().map(|s| (s.dataset().rows, s.dataset().cols));
                 let result = self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.decode(model, &zs))));
                 match (result, dataset) {
@@ -270,6 +296,7 @@ impl Worker {
                 return true;
             }
             TrainCommand::Encode { model, purpose, images } => {
+                self.note_interactive(purpose);
                 let result =
                     self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.encode_images(model, &images))));
                 match result {
@@ -288,6 +315,16 @@ impl Worker {
             TrainCommand::Evaluate { model, request } => {
                 self.cancel_evaluation();
                 self.start_evaluation(model, request);
+                return true;
+            }
+            TrainCommand::Posterior { model, item } => {
+                let result = self.session.as_ref().map(|s| catch_unwind(AssertUnwindSafe(|| s.posterior(model, item))));
+                match result {
+                    Some(Ok(Ok((pixels, view)))) => self.emit(TrainEvent::Posterior { model, item, pixels, view }),
+                    Some(Ok(Err(e))) => self.emit(TrainEvent::Failed(format!("posterior: {e}"))),
+                    Some(Err(p)) => self.emit(TrainEvent::Failed(format!("posterior failed: {}", panic_message(&*p)))),
+                    None => self.emit(TrainEvent::Failed("posterior: no model yet — train or load one first".into())),
+                }
                 return true;
             }
             TrainCommand::CancelEvaluation => {
@@ -457,12 +494,17 @@ impl Worker {
         let labels: Vec<u8> = items.iter().map(|&i| session.dataset().labels[i]).collect();
         let step = session.step_count();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            session.kinds().into_iter().map(|k| (k, session.codes(k, &items))).collect::<Vec<_>>()
+            session
+                .kinds()
+                .into_iter()
+                .map(|k| (k, plot_coordinates(&session.codes_full(k, &items))))
+                .collect::<Vec<_>>()
         }));
         match result {
             Ok(all) => {
-                for (model, points) in all {
-                    self.emit(TrainEvent::Codes { model, codes: Codes { step, points, labels: labels.clone() } });
+                for (model, (points, projection)) in all {
+                    let codes = Codes { step, points, labels: labels.clone(), projection };
+                    self.emit(TrainEvent::Codes { model, codes });
                 }
             }
             Err(p) => self.emit(TrainEvent::Failed(format!("encoding failed: {}", panic_message(&*p)))),

@@ -324,3 +324,53 @@ fn save_and_load_through_the_worker_keep_the_model_on_bad_files() {
     h.send(TrainCommand::Evaluate { model: ModelKind::Vae, request });
     wait_for(&h, 60, "evaluated after loading", |e| matches!(e, TrainEvent::Evaluated { .. }));
 }
+
+#[test]
+fn the_posterior_of_a_digit_is_a_density_with_a_nonnegative_gap() {
+    let h = paused_vae_worker();
+    h.send(TrainCommand::Posterior { model: ModelKind::Vae, item: 7 });
+    let event = wait_for(&h, 60, "posterior", |e| matches!(e, TrainEvent::Posterior { .. } | TrainEvent::Failed(_)));
+    let TrainEvent::Posterior { item, pixels, view, .. } = event else { panic!("{event:?}") };
+    assert_eq!(item, 7);
+    let data = dataset();
+    assert_eq!(pixels, data.image(data.heldout_range().start + 7), "the held-out digit #7");
+    let [x0, x1, y0, y1] = view.extent;
+    let cell = (x1 - x0) * (y1 - y0) / (view.grid * view.grid) as f64;
+    let mass: f64 = view.log_density.iter().map(|v| f64::from(*v).exp() * cell).sum();
+    assert!(mass > 0.9 && mass < 1.001, "p(z|x) over the window holds {mass}");
+    assert!(view.log_px.is_finite() && view.log_px < 0.0);
+    assert!(view.kl_gap() > -3.0 * view.elbo.stderr, "KL(q‖p) = {} ± {}", view.kl_gap(), view.elbo.stderr);
+    // The window holds q's mean.
+    assert!((x0..x1).contains(&view.q_mean[0]) && (y0..y1).contains(&view.q_mean[1]));
+
+    h.send(TrainCommand::Posterior { model: ModelKind::Vae, item: 1_000_000 });
+    let refused = wait_for(&h, 30, "refusal", |e| matches!(e, TrainEvent::Failed(_)));
+    assert!(matches!(&refused, TrainEvent::Failed(m) if m.contains("no held-out digit number 1000000")), "{refused:?}");
+}
+
+#[test]
+fn wide_latents_are_plotted_on_principal_components_and_decoded_from_the_plane() {
+    let h = spawn();
+    wait_state(&h, WorkerState::Idle);
+    let config = TrainConfig { models: vec![ModelKind::Vae], latent_dim: 8, ..quick_config() };
+    h.send(TrainCommand::Start { config, dataset: dataset() });
+    let event = wait_for(&h, 60, "codes", |e| matches!(e, TrainEvent::Codes { .. }));
+    let TrainEvent::Codes { codes, .. } = event else { unreachable!() };
+    let projection = codes.projection.expect("an 8-D latent is projected");
+    assert_eq!(projection.mean.len(), 8);
+    assert!(projection.explained[0] >= projection.explained[1] && projection.explained[0] > 0.0);
+    // The plotted points have mean ≈ 0 on both axes (they are centred principal-component scores).
+    let n = codes.points.len() as f32;
+    let mean0: f32 = codes.points.iter().map(|p| p[0]).sum::<f32>() / n;
+    assert!(mean0.abs() < 1e-2, "{mean0}");
+    h.send(TrainCommand::Pause);
+    h.send(TrainCommand::Decode {
+        model: ModelKind::Vae,
+        purpose: Purpose::Probe,
+        zs: vec![projection.lift([1.0, 0.5])],
+    });
+    let decoded = wait_for(&h, 30, "decoded", |e| matches!(e, TrainEvent::Decoded { .. }));
+    let TrainEvent::Decoded { images, .. } = decoded else { unreachable!() };
+    assert_eq!(images.len(), 1);
+    assert!(images[0].iter().all(|p| (0.0..=1.0).contains(p)));
+}
