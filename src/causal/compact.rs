@@ -203,53 +203,104 @@ impl CompactDag {
 }
 
 const GIVEN: u8 = 1;
-const TARGET: u8 = 2;
-const ANCESTOR: u8 = 4;
-const UP: u8 = 8;
-const DOWN: u8 = 16;
+/// An ancestor of the given set, or given (phase 2 marks them all; before that only the given nodes carry it).
+const ANCESTOR: u8 = 2;
 /// In the ancestral set of x ∪ y ∪ z.
-const ANCESTRAL: u8 = 32;
+const ANCESTRAL: u8 = 4;
+/// Ball marks: reached by the ball from x (or from y), going up (from a child) or down (from a parent).
+const UP_X: u8 = 8;
+const DOWN_X: u8 = 16;
+const UP_Y: u8 = 32;
+const DOWN_Y: u8 = 64;
 
 /// Largest ancestral set of x ∪ y ∪ z that phase 0 collects before giving up.
 const ANCESTRAL_BUDGET: usize = 1 << 15;
 
-/// A ball state: node and whether it arrived going up (from a child).
-type State = (u32, bool);
+/// A ball state: node and its mark (which ball, which direction).
+type State = (u32, u8);
 
 /// States the best-first phase may expand before the query falls back to the plain depth-first ball.
 const BEST_FIRST_BUDGET: usize = 1 << 16;
 
+/// Which ball a mark belongs to: 0 for the ball from x, 1 for the ball from y.
+fn side(mark: u8) -> usize {
+    usize::from(mark & (UP_Y | DOWN_Y) != 0)
+}
+
+fn is_up(mark: u8) -> bool {
+    mark & (UP_X | UP_Y) != 0
+}
+
+/// The up and down marks of a ball.
+fn marks(side: usize) -> (u8, u8) {
+    if side == 0 { (UP_X, DOWN_X) } else { (UP_Y, DOWN_Y) }
+}
+
+/// Whether a ball state `mark` arriving at a node with flags `f` (its own mark included) joins a state of the other
+/// ball there into an active trail from x to y. The junction is a collider when both balls arrived going down: it
+/// is active iff the node is given or an ancestor of the given set; any other junction is active iff the node is not
+/// given. (Joining two active walks gives an active walk, and an active walk implies an active trail.)
+fn meets(f: u8, mark: u8) -> bool {
+    let (other_up, other_down) = marks(1 - side(mark));
+    if f & (other_up | other_down) == 0 {
+        return false;
+    }
+    if f & GIVEN != 0 {
+        !is_up(mark) && f & other_down != 0
+    } else {
+        is_up(mark) || f & other_up != 0 || f & ANCESTOR != 0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ball {
-    /// A target was reached: dependent.
+    /// The balls met (or one reached the other's start): dependent.
     Hit,
-    /// No state is left.
-    Exhausted,
+    /// The ball from x (0) or from y (1) has no state left.
+    Exhausted(usize),
     /// The best-first budget is spent.
     OutOfBudget,
 }
 
-/// Reusable scratch space for d-separation queries on one [`CompactDag`]: one byte of flags per node (given, target,
-/// ancestor of the given set, reached going up, reached going down), so a node's marks share a cache line and the
-/// whole array stays in the CPU cache for graphs of a million nodes.
+/// Reusable scratch space for d-separation queries on one [`CompactDag`]: one byte of flags per node (given,
+/// ancestor of the given set, in the ancestral set, and the up/down marks of two balls), so a node's marks share a
+/// cache line and the whole array stays in the CPU cache for graphs of a million nodes.
 ///
-/// A query runs in up to three phases, all iterative:
-/// 0. If x ∪ y ∪ z has at most 32 768 ancestors, the ball runs inside that ancestral set (exact, and tiny on graphs
+/// Two Bayes balls run at once, one from x and one from y; a query is dependent as soon as they meet in an active
+/// junction ([`meets`]), and separated as soon as either runs out (d-separation is symmetric, so either ball alone is
+/// complete). A ball state going down at a node whose level exceeds every level of the other side and of the given
+/// set is dropped: from there only descendants are reachable, none of which is the other side's node or opens a
+/// collider. A query runs in up to three phases, all iterative:
+/// 0. If x ∪ y ∪ z has at most 32 768 ancestors, the balls run inside that ancestral set (exact, and tiny on graphs
 ///    where most nodes have few ancestors).
-/// 1. Otherwise a best-first Bayes ball (the node whose level is closest to a target's goes next) in which only the given
-///    nodes themselves open colliders. Every trail it finds is active, so reaching a target answers "dependent",
-///    usually after a few thousand states, without computing the ancestors of the given set.
+/// 1. Otherwise best-first balls (the state whose level is closest to the other side's goes next: its level, and
+///    just above its children, so that sources and sinks are placed where they sit) in which only the given nodes
+///    themselves open colliders. Every trail they find is active, so a meeting answers "dependent", usually after a
+///    few thousand states, without computing the ancestors of the given set; a ball that runs out without having met
+///    a collider that might open answers "separated".
 /// 2. Otherwise the ancestors of the given set are marked, the colliders met in phase 1 that they open are
-///    expanded, and the ball goes on (best first for another budget, then depth first) until it reaches a target or
-///    runs out: the full Bayes ball.
+///    expanded, and the balls go on (best first for another budget, then depth first) until they meet or one runs
+///    out: the full Bayes ball.
 pub struct Separator {
     flags: Vec<u8>,
-    heap: BinaryHeap<Reverse<(u32, u32, bool)>>,
-    stack: Vec<State>,
-    pending: Vec<u32>,
-    /// While set, the ball stays inside the ancestral set (phase 0).
+    /// Per ball: the best-first heap and the depth-first stack.
+    heap: [BinaryHeap<Reverse<(u32, u32, u8)>>; 2],
+    stack: [Vec<State>; 2],
+    /// Per ball: states expanded (the ball that has done less goes next).
+    expanded: [usize; 2],
+    /// Colliders met in phase 1 that open if they are ancestors of the given set.
+    pending: Vec<State>,
+    /// Per ball: states queued, and colliders pending.
+    live: [usize; 2],
+    pending_count: [usize; 2],
+    /// While set, the balls stay inside the ancestral set (phase 0).
     restrict: bool,
-    targets: Vec<u32>,
+    /// Per ball: the levels it heads for (those of the other side), and the level above which a ball state going
+    /// down is dead.
+    anchors: [Vec<u32>; 2],
+    down_bound: [u32; 2],
+    /// Highest level of a given node: nodes at this level or above are not ancestors of the given set.
+    given_level: Option<u32>,
     /// States the best-first phases may expand (tests lower it to exercise every phase on small graphs).
     best_first_budget: usize,
     /// Largest ancestral set phase 0 handles (tests set 0 to skip it).
@@ -262,122 +313,184 @@ impl Separator {
     pub fn new(dag: &CompactDag) -> Self {
         Self {
             flags: vec![0; dag.len()],
-            heap: BinaryHeap::new(),
-            stack: Vec::new(),
+            heap: [BinaryHeap::new(), BinaryHeap::new()],
+            stack: [Vec::new(), Vec::new()],
+            expanded: [0; 2],
             pending: Vec::new(),
+            live: [0; 2],
+            pending_count: [0; 2],
             restrict: false,
-            targets: Vec::new(),
+            anchors: [Vec::new(), Vec::new()],
+            down_bound: [0; 2],
+            given_level: None,
             best_first_budget: BEST_FIRST_BUDGET,
             ancestral_budget: ANCESTRAL_BUDGET,
             last_work: (0, 0),
         }
     }
 
-    fn key(&self, dag: &CompactDag, v: u32) -> u32 {
+    fn key(&self, dag: &CompactDag, v: u32, side: usize) -> u32 {
         let level = dag.level[v as usize];
-        self.targets.iter().map(|&t| t.abs_diff(level)).min().unwrap_or(0)
+        self.anchors[side].iter().map(|&t| t.abs_diff(level)).min().unwrap_or(0)
     }
 
-    /// Marks and queues a state; returns true when it reaches a target that is not given.
-    fn push(&mut self, dag: &CompactDag, (v, up): State, best_first: bool) -> bool {
-        let mark = if up { UP } else { DOWN };
-        let f = &mut self.flags[v as usize];
-        if self.restrict && *f & ANCESTRAL == 0 {
+    /// Marks and queues a state; returns true when it meets the other ball.
+    fn push(&mut self, dag: &CompactDag, (v, mark): State, best_first: bool) -> bool {
+        let side = side(mark);
+        if !is_up(mark) && dag.level[v as usize] > self.down_bound[side] {
             return false;
         }
-        if *f & mark != 0 {
+        let f = &mut self.flags[v as usize];
+        if (self.restrict && *f & ANCESTRAL == 0) || *f & mark != 0 {
             return false;
         }
         *f |= mark;
-        if *f & (GIVEN | TARGET) == TARGET {
+        if meets(*f, mark) {
             return true;
         }
+        self.live[side] += 1;
         if best_first {
-            let key = self.key(dag, v);
-            self.heap.push(Reverse((key, v, up)));
+            let key = self.key(dag, v, side);
+            self.heap[side].push(Reverse((key, v, mark)));
         } else {
-            self.stack.push((v, up));
+            self.stack[side].push((v, mark));
         }
         false
     }
 
-    /// Expands queued states until a target is reached, none are left, or the best-first budget is spent.
-    /// With `best_first_until`, states go to the best-first heap until that many have been expanded in all.
-    fn ball(&mut self, dag: &CompactDag, best_first_until: Option<usize>) -> Ball {
-        let best_first = best_first_until.is_some();
-        loop {
-            if best_first_until.is_some_and(|limit| self.last_work.1 >= limit) {
-                return Ball::OutOfBudget;
+    /// Pushes the neighbours of `v` that state `(v, mark)` passes the ball to; true when the balls meet.
+    fn expand(&mut self, dag: &CompactDag, (v, mark): State, best_first: bool) -> bool {
+        let (up_mark, down_mark) = marks(side(mark));
+        let f = self.flags[v as usize];
+        let given = f & GIVEN != 0;
+        let to_parents = if is_up(mark) {
+            !given
+        } else {
+            let open = f & ANCESTOR != 0;
+            if !open && best_first && self.given_level.is_some_and(|l| dag.level[v as usize] < l) {
+                self.pending.push((v, mark));
+                self.pending_count[side(mark)] += 1;
             }
-            let (v, up) = match self.heap.pop() {
-                Some(Reverse((_, v, up))) => (v, up),
-                None => match self.stack.pop() {
-                    Some(s) => s,
-                    None => return Ball::Exhausted,
-                },
-            };
-            self.last_work.1 += 1;
-            let f = self.flags[v as usize];
-            let given = f & GIVEN != 0;
-            let to_parents = if up {
-                !given
-            } else {
-                let open = f & ANCESTOR != 0;
-                if !open && best_first && !given {
-                    self.pending.push(v);
-                }
-                open
-            };
-            if to_parents {
-                for &p in dag.parents(v) {
-                    if self.push(dag, (p, true), best_first) {
-                        return Ball::Hit;
-                    }
-                }
-            }
-            if !given {
-                for &c in dag.children(v) {
-                    if self.push(dag, (c, false), best_first) {
-                        return Ball::Hit;
-                    }
+            open
+        };
+        if to_parents {
+            for &p in dag.parents(v) {
+                if self.push(dag, (p, up_mark), best_first) {
+                    return true;
                 }
             }
         }
+        if !given {
+            for &c in dag.children(v) {
+                if self.push(dag, (c, down_mark), best_first) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Expands queued states until the balls meet, one runs out, or the best-first budget is spent.
+    /// With `best_first_until`, states go to the best-first heap until that many have been expanded in all.
+    fn ball(&mut self, dag: &CompactDag, best_first_until: Option<usize>) -> Ball {
+        loop {
+            if let Some(side) = (0..2).find(|&s| self.live[s] == 0) {
+                return Ball::Exhausted(side);
+            }
+            if best_first_until.is_some_and(|limit| self.last_work.1 >= limit) {
+                return Ball::OutOfBudget;
+            }
+            let side = usize::from(self.expanded[1] < self.expanded[0]);
+            let state = match self.heap[side].pop() {
+                Some(Reverse((_, v, mark))) => (v, mark),
+                None => match self.stack[side].pop() {
+                    Some(s) => s,
+                    None => return Ball::Exhausted(side),
+                },
+            };
+            self.live[side] -= 1;
+            self.expanded[side] += 1;
+            self.last_work.1 += 1;
+            if self.expand(dag, state, best_first_until.is_some()) {
+                return Ball::Hit;
+            }
+        }
+    }
+
+    /// Clears the scratch space and sets up the flags, anchors and bounds of a query.
+    fn reset(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], z: &[u32]) {
+        self.flags.fill(0);
+        for side in 0..2 {
+            self.heap[side].clear();
+            self.stack[side].clear();
+        }
+        self.expanded = [0; 2];
+        self.pending.clear();
+        self.live = [0; 2];
+        self.pending_count = [0; 2];
+        self.last_work = (0, 0);
+        self.restrict = false;
+        for &v in z {
+            self.flags[v as usize] |= GIVEN | ANCESTOR;
+        }
+        let level = |v: &u32| dag.level[*v as usize];
+        self.given_level = z.iter().map(level).max();
+        let z_level = self.given_level.unwrap_or(0);
+        for (side, other) in [(0, y), (1, x)] {
+            self.down_bound[side] = other.iter().map(level).max().unwrap_or(0).max(z_level);
+            let anchors = &mut self.anchors[side];
+            anchors.clear();
+            for &t in other.iter().take(8) {
+                anchors.push(dag.level[t as usize]);
+                if let Some(below) = dag.children(t).iter().map(|&c| dag.level[c as usize]).min() {
+                    anchors.push(below - 1);
+                }
+            }
+        }
+    }
+
+    /// Queues the start states of both balls; true when x and y share a node that is not given.
+    fn seed(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], best_first: bool) -> bool {
+        for (nodes, mark) in [(x, UP_X), (y, UP_Y)] {
+            for &v in nodes {
+                if self.flags[v as usize] & GIVEN == 0 && self.push(dag, (v, mark), best_first) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Whether `x ⊥⊥ y | z` in `dag` (ids must be `< dag.len()`). Same conventions as
     /// [`crate::causal::d_separated`]: nodes of `x` or `y` that are in `z` are dropped, and a node in both `x` and
     /// `y` makes them dependent.
     pub fn d_separated(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], z: &[u32]) -> bool {
-        self.flags.fill(0);
-        self.heap.clear();
-        self.stack.clear();
-        self.pending.clear();
-        self.last_work = (0, 0);
-        self.restrict = false;
-        for &v in z {
-            self.flags[v as usize] |= GIVEN | ANCESTOR;
-        }
-        for &v in y {
-            self.flags[v as usize] |= TARGET;
-        }
-        self.targets = y.iter().take(8).map(|&t| dag.level[t as usize]).collect();
+        self.reset(dag, x, y, z);
         if let Some(separated) = self.within_ancestors(dag, x, y, z) {
             return separated;
         }
         // Phase 1: best first, colliders open only where given.
-        for &v in x {
-            if self.flags[v as usize] & GIVEN == 0 && self.push(dag, (v, true), true) {
-                return false;
-            }
+        if self.seed(dag, x, y, true) {
+            return false;
         }
         match self.ball(dag, Some(self.best_first_budget)) {
             Ball::Hit => return false,
-            Ball::Exhausted if z.is_empty() => return true,
+            Ball::Exhausted(side) if self.pending_count[side] == 0 => return true,
             Ball::OutOfBudget if z.is_empty() => return self.finish_depth_first(dag),
-            Ball::Exhausted | Ball::OutOfBudget => {}
+            Ball::Exhausted(_) | Ball::OutOfBudget => {}
         }
-        // Phase 2: mark every ancestor of z, open the colliders they make, and finish depth first.
+        if self.open_ancestors(dag, z) {
+            return false;
+        }
+        match self.ball(dag, Some(self.last_work.1 + self.best_first_budget)) {
+            Ball::Hit => false,
+            Ball::Exhausted(_) => true,
+            Ball::OutOfBudget => self.finish_depth_first(dag),
+        }
+    }
+
+    /// Phase 2: marks every ancestor of z and expands the pending colliders they open; true when the balls meet.
+    fn open_ancestors(&mut self, dag: &CompactDag, z: &[u32]) -> bool {
         let mut walk: Vec<u32> = z.to_vec();
         while let Some(v) = walk.pop() {
             self.last_work.0 += 1;
@@ -389,26 +502,31 @@ impl Separator {
             }
         }
         let pending = std::mem::take(&mut self.pending);
-        for &v in &pending {
-            if self.flags[v as usize] & ANCESTOR != 0 {
-                for &p in dag.parents(v) {
-                    if self.push(dag, (p, true), true) {
-                        self.pending = pending;
-                        return false;
-                    }
+        let mut hit = false;
+        for &(v, mark) in &pending {
+            let f = self.flags[v as usize];
+            if f & ANCESTOR != 0 {
+                // A collider junction here may have been turned down before v was known to be an ancestor.
+                let (_, other_down) = marks(1 - side(mark));
+                hit = f & other_down != 0 || self.expand_parents(dag, (v, mark));
+                if hit {
+                    break;
                 }
             }
         }
         self.pending = pending;
-        match self.ball(dag, Some(self.last_work.1 + self.best_first_budget)) {
-            Ball::Hit => false,
-            Ball::Exhausted => true,
-            Ball::OutOfBudget => self.finish_depth_first(dag),
-        }
+        self.pending_count = [0; 2];
+        hit
+    }
+
+    /// Passes the ball from `v` to its parents (an open collider); true when the balls meet.
+    fn expand_parents(&mut self, dag: &CompactDag, (v, mark): State) -> bool {
+        let (up_mark, _) = marks(side(mark));
+        dag.parents(v).iter().any(|&p| self.push(dag, (p, up_mark), true))
     }
 
     /// Phase 0: when x ∪ y ∪ z has few ancestors, d-separation in the subgraph they induce is the answer (every
-    /// node of a shortest active trail is an ancestor of x ∪ y ∪ z), and the ball stays inside it. `None` when
+    /// node of a shortest active trail is an ancestor of x ∪ y ∪ z), and the balls stay inside it. `None` when
     /// the ancestral set is larger than [`ANCESTRAL_BUDGET`].
     fn within_ancestors(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], z: &[u32]) -> Option<bool> {
         let mut walk: Vec<u32> = Vec::new();
@@ -443,21 +561,16 @@ impl Separator {
             }
         }
         self.restrict = true;
-        let mut hit = false;
-        for &v in x {
-            if self.flags[v as usize] & GIVEN == 0 && self.push(dag, (v, true), false) {
-                hit = true;
-                break;
-            }
-        }
-        let separated = !hit && self.ball(dag, None) != Ball::Hit;
+        let separated = !self.seed(dag, x, y, false) && self.ball(dag, None) != Ball::Hit;
         self.restrict = false;
         Some(separated)
     }
 
-    /// Moves the heap to the stack and runs the ball depth first to the end.
+    /// Moves the heap to the stack and runs the balls depth first to the end.
     fn finish_depth_first(&mut self, dag: &CompactDag) -> bool {
-        self.stack.extend(self.heap.drain().map(|Reverse((_, v, up))| (v, up)));
+        for (heap, stack) in self.heap.iter_mut().zip(&mut self.stack) {
+            stack.extend(heap.drain().map(|Reverse((_, v, mark))| (v, mark)));
+        }
         self.ball(dag, None) != Ball::Hit
     }
 }
