@@ -107,6 +107,9 @@ pub struct CompactDag {
     parents: Csr,
     /// Longest directed path from a source to each node, in edges: a topological coordinate that guides queries.
     level: Vec<u32>,
+    /// The nodes sorted by level: those of level `l` are `by_level[level_start[l]..level_start[l + 1]]`.
+    by_level: Vec<u32>,
+    level_start: Vec<u32>,
 }
 
 impl CompactDag {
@@ -117,9 +120,36 @@ impl CompactDag {
     pub fn new(n: usize, edges: &[(u32, u32)]) -> Result<Self, Cycle> {
         let (children, child_origin) = Csr::build(n, edges, true);
         let (parents, _) = Csr::build(n, edges, false);
-        let mut dag = Self { children, parents, level: Vec::new() };
+        let mut dag = Self { children, parents, ..Self::default() };
         dag.level = dag.check_acyclic(edges, &child_origin)?;
+        dag.sort_by_level();
         Ok(dag)
+    }
+
+    /// Fills `by_level` and `level_start` (a counting sort of the nodes by level).
+    fn sort_by_level(&mut self) {
+        let levels = self.level.iter().max().map_or(0, |&l| l as usize + 1);
+        let mut start = vec![0u32; levels + 1];
+        for &l in &self.level {
+            start[l as usize + 1] += 1;
+        }
+        for l in 0..levels {
+            start[l + 1] += start[l];
+        }
+        let mut fill = start.clone();
+        let mut by_level = vec![0u32; self.level.len()];
+        for (v, &l) in self.level.iter().enumerate() {
+            by_level[fill[l as usize] as usize] = v as u32;
+            fill[l as usize] += 1;
+        }
+        self.by_level = by_level;
+        self.level_start = start;
+    }
+
+    /// The nodes of level `l`.
+    fn at_level(&self, l: u32) -> &[u32] {
+        let l = l as usize;
+        &self.by_level[self.level_start[l] as usize..self.level_start[l + 1] as usize]
     }
 
     /// Number of nodes.
@@ -203,9 +233,9 @@ impl CompactDag {
 }
 
 const GIVEN: u8 = 1;
-/// An ancestor of the given set, or given (phase 2 marks them all; before that only the given nodes carry it).
+/// Given, or an ancestor of the given set. Final for the nodes whose level is at least [`Separator::swept`].
 const ANCESTOR: u8 = 2;
-/// In the ancestral set of x ∪ y ∪ z.
+/// In the ancestral set of x ∪ y ∪ z (phase 0).
 const ANCESTRAL: u8 = 4;
 /// Ball marks: reached by the ball from x (or from y), going up (from a child) or down (from a parent).
 const UP_X: u8 = 8;
@@ -219,7 +249,7 @@ const ANCESTRAL_BUDGET: usize = 1 << 15;
 /// A ball state: node and its mark (which ball, which direction).
 type State = (u32, u8);
 
-/// States the best-first phase may expand before the query falls back to the plain depth-first ball.
+/// States the best-first phase may expand before the query falls back to the plain depth-first balls.
 const BEST_FIRST_BUDGET: usize = 1 << 16;
 
 /// Which ball a mark belongs to: 0 for the ball from x, 1 for the ball from y.
@@ -236,22 +266,6 @@ fn marks(side: usize) -> (u8, u8) {
     if side == 0 { (UP_X, DOWN_X) } else { (UP_Y, DOWN_Y) }
 }
 
-/// Whether a ball state `mark` arriving at a node with flags `f` (its own mark included) joins a state of the other
-/// ball there into an active trail from x to y. The junction is a collider when both balls arrived going down: it
-/// is active iff the node is given or an ancestor of the given set; any other junction is active iff the node is not
-/// given. (Joining two active walks gives an active walk, and an active walk implies an active trail.)
-fn meets(f: u8, mark: u8) -> bool {
-    let (other_up, other_down) = marks(1 - side(mark));
-    if f & (other_up | other_down) == 0 {
-        return false;
-    }
-    if f & GIVEN != 0 {
-        !is_up(mark) && f & other_down != 0
-    } else {
-        is_up(mark) || f & other_up != 0 || f & ANCESTOR != 0
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ball {
     /// The balls met (or one reached the other's start): dependent.
@@ -266,46 +280,50 @@ enum Ball {
 /// ancestor of the given set, in the ancestral set, and the up/down marks of two balls), so a node's marks share a
 /// cache line and the whole array stays in the CPU cache for graphs of a million nodes.
 ///
-/// Two Bayes balls run at once, one from x and one from y; a query is dependent as soon as they meet in an active
-/// junction ([`meets`]), and separated as soon as either runs out (d-separation is symmetric, so either ball alone is
-/// complete). A ball state going down at a node whose level exceeds every level of the other side and of the given
-/// set is dropped: from there only descendants are reachable, none of which is the other side's node or opens a
-/// collider. A query runs in up to three phases, all iterative:
+/// Two Bayes balls run at once, one from x and one from y, taking turns (the one that has expanded fewer states
+/// goes next). The query is dependent as soon as they meet in an active junction ([`Separator::meets`]), and
+/// separated as soon as either runs out: d-separation is symmetric, so either ball alone is complete. A state going
+/// down at a node whose level exceeds every level of the other side and of the given set is dropped: from there
+/// only descendants are reachable, none of which is on the other side or opens a collider.
+///
+/// Whether a collider is an ancestor of the given set is decided lazily: ancestors are marked by a sweep over the
+/// levels, from the highest given level down, that only goes as deep as the lowest collider the balls ask about (a
+/// node's ancestors all have lower levels, so once every level above `l` is swept, the marks at level `l` are final).
+///
+/// A query runs in up to two phases, all iterative:
 /// 0. If x ∪ y ∪ z has at most 32 768 ancestors, the balls run inside that ancestral set (exact, and tiny on graphs
 ///    where most nodes have few ancestors).
-/// 1. Otherwise best-first balls (the state whose level is closest to the other side's goes next: its level, and
-///    just above its children, so that sources and sinks are placed where they sit) in which only the given nodes
-///    themselves open colliders. Every trail they find is active, so a meeting answers "dependent", usually after a
-///    few thousand states, without computing the ancestors of the given set; a ball that runs out without having met
-///    a collider that might open answers "separated".
-/// 2. Otherwise the ancestors of the given set are marked, the colliders met in phase 1 that they open are
-///    expanded, and the balls go on (best first for another budget, then depth first) until they meet or one runs
-///    out: the full Bayes ball.
+/// 1. Otherwise best-first balls: the state whose level is closest to one of the other side (its level, or just
+///    above its children, which places sources where they sit) goes next. After a budget of states the balls go on
+///    depth first until they meet or one runs out.
 pub struct Separator {
     flags: Vec<u8>,
     /// Per ball: the best-first heap and the depth-first stack.
     heap: [BinaryHeap<Reverse<(u32, u32, u8)>>; 2],
     stack: [Vec<State>; 2],
-    /// Per ball: states expanded (the ball that has done less goes next).
+    /// Per ball: states expanded (the ball that has done less goes next), and states queued.
     expanded: [usize; 2],
-    /// Colliders met in phase 1 that open if they are ancestors of the given set.
-    pending: Vec<State>,
-    /// Per ball: states queued, and colliders pending.
     live: [usize; 2],
-    pending_count: [usize; 2],
     /// While set, the balls stay inside the ancestral set (phase 0).
     restrict: bool,
     /// Per ball: the levels it heads for (those of the other side), and the level above which a ball state going
     /// down is dead.
     anchors: [Vec<u32>; 2],
     down_bound: [u32; 2],
-    /// Highest level of a given node: nodes at this level or above are not ancestors of the given set.
-    given_level: Option<u32>,
-    /// States the best-first phases may expand (tests lower it to exercise every phase on small graphs).
+    /// Every level at or above this one has been swept: its ancestors of the given set pass the mark to their parents.
+    swept: u32,
+    /// Highest level of a given node (0 when none): nodes at this level or above are not ancestors of the given set.
+    given_level: u32,
+    /// Whether colliders that are ancestors of the given set open (phase 2); before, only given nodes open them and
+    /// the others wait in `pending`, counted per ball.
+    exact: bool,
+    pending: Vec<State>,
+    pending_count: [usize; 2],
+    /// States the best-first phase may expand (tests lower it to exercise every phase on small graphs).
     best_first_budget: usize,
     /// Largest ancestral set phase 0 handles (tests set 0 to skip it).
     ancestral_budget: usize,
-    /// Work done by the last query: ancestors of the given set marked, and ball states expanded.
+    /// Work done by the last query: nodes swept or walked for ancestors, and ball states expanded.
     pub last_work: (usize, usize),
 }
 
@@ -316,13 +334,15 @@ impl Separator {
             heap: [BinaryHeap::new(), BinaryHeap::new()],
             stack: [Vec::new(), Vec::new()],
             expanded: [0; 2],
-            pending: Vec::new(),
             live: [0; 2],
-            pending_count: [0; 2],
             restrict: false,
             anchors: [Vec::new(), Vec::new()],
             down_bound: [0; 2],
-            given_level: None,
+            swept: 0,
+            given_level: 0,
+            exact: false,
+            pending: Vec::new(),
+            pending_count: [0; 2],
             best_first_budget: BEST_FIRST_BUDGET,
             ancestral_budget: ANCESTRAL_BUDGET,
             last_work: (0, 0),
@@ -332,6 +352,43 @@ impl Separator {
     fn key(&self, dag: &CompactDag, v: u32, side: usize) -> u32 {
         let level = dag.level[v as usize];
         self.anchors[side].iter().map(|&t| t.abs_diff(level)).min().unwrap_or(0)
+    }
+
+    /// Whether `v` is given or an ancestor of the given set: sweeps the levels above `v`'s that are not swept yet.
+    /// Before phase 2, only whether `v` is given.
+    fn opens(&mut self, dag: &CompactDag, v: u32) -> bool {
+        if !self.exact {
+            return self.flags[v as usize] & ANCESTOR != 0;
+        }
+        let level = dag.level[v as usize];
+        while self.swept > level + 1 {
+            self.swept -= 1;
+            for &u in dag.at_level(self.swept) {
+                if self.flags[u as usize] & ANCESTOR != 0 {
+                    self.last_work.0 += 1;
+                    for &p in dag.parents(u) {
+                        self.flags[p as usize] |= ANCESTOR;
+                    }
+                }
+            }
+        }
+        self.flags[v as usize] & ANCESTOR != 0
+    }
+
+    /// Whether a new state `(v, mark)` joins a state of the other ball at `v` into an active trail from x to y. The
+    /// junction is a collider when both balls arrived going down: it is active iff `v` is given or an ancestor of
+    /// the given set; any other junction is active iff `v` is not given. (Joining two active walks gives an active
+    /// walk, and an active walk implies an active trail.)
+    fn meets(&mut self, dag: &CompactDag, (v, mark): State) -> bool {
+        let f = self.flags[v as usize];
+        let (other_up, other_down) = marks(1 - side(mark));
+        if f & (other_up | other_down) == 0 {
+            false
+        } else if f & GIVEN != 0 {
+            !is_up(mark) && f & other_down != 0
+        } else {
+            is_up(mark) || f & other_up != 0 || self.opens(dag, v)
+        }
     }
 
     /// Marks and queues a state; returns true when it meets the other ball.
@@ -345,7 +402,7 @@ impl Separator {
             return false;
         }
         *f |= mark;
-        if meets(*f, mark) {
+        if self.meets(dag, (v, mark)) {
             return true;
         }
         self.live[side] += 1;
@@ -361,18 +418,12 @@ impl Separator {
     /// Pushes the neighbours of `v` that state `(v, mark)` passes the ball to; true when the balls meet.
     fn expand(&mut self, dag: &CompactDag, (v, mark): State, best_first: bool) -> bool {
         let (up_mark, down_mark) = marks(side(mark));
-        let f = self.flags[v as usize];
-        let given = f & GIVEN != 0;
-        let to_parents = if is_up(mark) {
-            !given
-        } else {
-            let open = f & ANCESTOR != 0;
-            if !open && best_first && self.given_level.is_some_and(|l| dag.level[v as usize] < l) {
-                self.pending.push((v, mark));
-                self.pending_count[side(mark)] += 1;
-            }
-            open
-        };
+        let given = self.flags[v as usize] & GIVEN != 0;
+        let to_parents = if is_up(mark) { !given } else { self.collider_opens(dag, (v, mark)) };
+        if to_parents && !is_up(mark) && self.flags[v as usize] & marks(1 - side(mark)).1 != 0 {
+            // An open collider that the other ball also reached going down (before it was known to open).
+            return true;
+        }
         if to_parents {
             for &p in dag.parents(v) {
                 if self.push(dag, (p, up_mark), best_first) {
@@ -390,8 +441,19 @@ impl Separator {
         false
     }
 
+    /// Whether a ball arriving at `v` going down passes to its parents; before phase 2, a collider that may open later
+    /// is left pending.
+    fn collider_opens(&mut self, dag: &CompactDag, (v, mark): State) -> bool {
+        let open = self.opens(dag, v);
+        if !open && !self.exact && dag.level[v as usize] < self.given_level {
+            self.pending.push((v, mark));
+            self.pending_count[side(mark)] += 1;
+        }
+        open
+    }
+
     /// Expands queued states until the balls meet, one runs out, or the best-first budget is spent.
-    /// With `best_first_until`, states go to the best-first heap until that many have been expanded in all.
+    /// With `best_first_until`, states go to the best-first heaps until that many have been expanded in all.
     fn ball(&mut self, dag: &CompactDag, best_first_until: Option<usize>) -> Ball {
         loop {
             if let Some(side) = (0..2).find(|&s| self.live[s] == 0) {
@@ -425,19 +487,21 @@ impl Separator {
             self.stack[side].clear();
         }
         self.expanded = [0; 2];
-        self.pending.clear();
         self.live = [0; 2];
-        self.pending_count = [0; 2];
         self.last_work = (0, 0);
         self.restrict = false;
+        self.exact = false;
+        self.pending.clear();
+        self.pending_count = [0; 2];
         for &v in z {
             self.flags[v as usize] |= GIVEN | ANCESTOR;
         }
         let level = |v: &u32| dag.level[*v as usize];
-        self.given_level = z.iter().map(level).max();
-        let z_level = self.given_level.unwrap_or(0);
+        let z_level = z.iter().map(level).max();
+        self.swept = z_level.map_or(0, |l| l + 1);
+        self.given_level = z_level.unwrap_or(0);
         for (side, other) in [(0, y), (1, x)] {
-            self.down_bound[side] = other.iter().map(level).max().unwrap_or(0).max(z_level);
+            self.down_bound[side] = other.iter().map(level).max().unwrap_or(0).max(z_level.unwrap_or(0));
             let anchors = &mut self.anchors[side];
             anchors.clear();
             for &t in other.iter().take(8) {
@@ -469,18 +533,23 @@ impl Separator {
         if let Some(separated) = self.within_ancestors(dag, x, y, z) {
             return separated;
         }
-        // Phase 1: best first, colliders open only where given.
         if self.seed(dag, x, y, true) {
             return false;
         }
+        // Phase 1: colliders open only where given.
         match self.ball(dag, Some(self.best_first_budget)) {
             Ball::Hit => return false,
             Ball::Exhausted(side) if self.pending_count[side] == 0 => return true,
             Ball::OutOfBudget if z.is_empty() => return self.finish_depth_first(dag),
             Ball::Exhausted(_) | Ball::OutOfBudget => {}
         }
-        if self.open_ancestors(dag, z) {
-            return false;
+        // Phase 2: every ancestor of the given set opens; the pending colliders go back in the queues.
+        self.exact = true;
+        for (v, mark) in std::mem::take(&mut self.pending) {
+            let side = side(mark);
+            let key = self.key(dag, v, side);
+            self.heap[side].push(Reverse((key, v, mark)));
+            self.live[side] += 1;
         }
         match self.ball(dag, Some(self.last_work.1 + self.best_first_budget)) {
             Ball::Hit => false,
@@ -489,46 +558,14 @@ impl Separator {
         }
     }
 
-    /// Phase 2: marks every ancestor of z and expands the pending colliders they open; true when the balls meet.
-    fn open_ancestors(&mut self, dag: &CompactDag, z: &[u32]) -> bool {
-        let mut walk: Vec<u32> = z.to_vec();
-        while let Some(v) = walk.pop() {
-            self.last_work.0 += 1;
-            for &p in dag.parents(v) {
-                if self.flags[p as usize] & ANCESTOR == 0 {
-                    self.flags[p as usize] |= ANCESTOR;
-                    walk.push(p);
-                }
-            }
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let mut hit = false;
-        for &(v, mark) in &pending {
-            let f = self.flags[v as usize];
-            if f & ANCESTOR != 0 {
-                // A collider junction here may have been turned down before v was known to be an ancestor.
-                let (_, other_down) = marks(1 - side(mark));
-                hit = f & other_down != 0 || self.expand_parents(dag, (v, mark));
-                if hit {
-                    break;
-                }
-            }
-        }
-        self.pending = pending;
-        self.pending_count = [0; 2];
-        hit
-    }
-
-    /// Passes the ball from `v` to its parents (an open collider); true when the balls meet.
-    fn expand_parents(&mut self, dag: &CompactDag, (v, mark): State) -> bool {
-        let (up_mark, _) = marks(side(mark));
-        dag.parents(v).iter().any(|&p| self.push(dag, (p, up_mark), true))
-    }
-
     /// Phase 0: when x ∪ y ∪ z has few ancestors, d-separation in the subgraph they induce is the answer (every
     /// node of a shortest active trail is an ancestor of x ∪ y ∪ z), and the balls stay inside it. `None` when
     /// the ancestral set is larger than [`ANCESTRAL_BUDGET`].
     fn within_ancestors(&mut self, dag: &CompactDag, x: &[u32], y: &[u32], z: &[u32]) -> Option<bool> {
+        // A node of level l has at least l ancestors (a longest path to it): no need to walk to know it is too many.
+        if x.iter().chain(y).chain(z).any(|&v| dag.level[v as usize] as usize >= self.ancestral_budget) {
+            return None;
+        }
         let mut walk: Vec<u32> = Vec::new();
         for &v in x.iter().chain(y).chain(z) {
             if self.flags[v as usize] & ANCESTRAL == 0 {
@@ -550,7 +587,7 @@ impl Separator {
             }
         }
         self.last_work.0 += count;
-        // Ancestors of z (inside the ancestral set by definition) open colliders.
+        // Ancestors of z (inside the ancestral set by definition) open colliders: all marked, nothing left to sweep.
         walk.extend_from_slice(z);
         while let Some(v) = walk.pop() {
             for &p in dag.parents(v) {
@@ -560,13 +597,15 @@ impl Separator {
                 }
             }
         }
+        self.swept = 0;
+        self.exact = true;
         self.restrict = true;
         let separated = !self.seed(dag, x, y, false) && self.ball(dag, None) != Ball::Hit;
         self.restrict = false;
         Some(separated)
     }
 
-    /// Moves the heap to the stack and runs the balls depth first to the end.
+    /// Moves the heaps to the stacks and runs the balls depth first to the end.
     fn finish_depth_first(&mut self, dag: &CompactDag) -> bool {
         for (heap, stack) in self.heap.iter_mut().zip(&mut self.stack) {
             stack.extend(heap.drain().map(|Reverse((_, v, mark))| (v, mark)));
