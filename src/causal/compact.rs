@@ -242,6 +242,14 @@ const UP_X: u8 = 8;
 const DOWN_X: u8 = 16;
 const UP_Y: u8 = 32;
 const DOWN_Y: u8 = 64;
+/// Visited by a probe ([`Separator::probe`]).
+const PROBED: u8 = 128;
+
+/// Nodes of the given set's ancestors that phase 2 sweeps before probing.
+const FIRST_SWEEP: usize = 1 << 14;
+
+/// Probe steps a query may take in all before colliders are only decided by sweeping.
+const PROBE_BUDGET: usize = 1 << 17;
 
 /// Largest ancestral set of x ∪ y ∪ z that phase 0 collects before giving up.
 const ANCESTRAL_BUDGET: usize = 1 << 15;
@@ -312,6 +320,10 @@ pub struct Separator {
     down_bound: [u32; 2],
     /// Every level at or above this one has been swept: its ancestors of the given set pass the mark to their parents.
     swept: u32,
+    /// Probe steps left to this query.
+    probe_steps: usize,
+    /// The path of the current probe.
+    probe_path: Vec<u32>,
     /// Highest level of a given node (0 when none): nodes at this level or above are not ancestors of the given set.
     given_level: u32,
     /// Whether colliders that are ancestors of the given set open (phase 2); before, only given nodes open them and
@@ -323,8 +335,11 @@ pub struct Separator {
     best_first_budget: usize,
     /// Largest ancestral set phase 0 handles (tests set 0 to skip it).
     ancestral_budget: usize,
-    /// Work done by the last query: nodes swept or walked for ancestors, and ball states expanded.
-    pub last_work: (usize, usize),
+    /// Ancestors phase 2 sweeps before probing, and probe steps per query (tests lower them to exercise probes).
+    first_sweep: usize,
+    probe_budget: usize,
+    /// Work done by the last query: nodes swept or walked for ancestors, ball states expanded, and probe steps.
+    pub last_work: (usize, usize, usize),
 }
 
 impl Separator {
@@ -340,12 +355,16 @@ impl Separator {
             down_bound: [0; 2],
             swept: 0,
             given_level: 0,
+            probe_steps: 0,
+            probe_path: Vec::new(),
             exact: false,
             pending: Vec::new(),
             pending_count: [0; 2],
             best_first_budget: BEST_FIRST_BUDGET,
             ancestral_budget: ANCESTRAL_BUDGET,
-            last_work: (0, 0),
+            first_sweep: FIRST_SWEEP,
+            probe_budget: PROBE_BUDGET,
+            last_work: (0, 0, 0),
         }
     }
 
@@ -361,18 +380,72 @@ impl Separator {
             return self.flags[v as usize] & ANCESTOR != 0;
         }
         let level = dag.level[v as usize];
+        if self.flags[v as usize] & ANCESTOR != 0 || level >= self.given_level {
+            return self.flags[v as usize] & ANCESTOR != 0;
+        }
+        if level + 1 < self.swept && self.probe(dag, v) {
+            return true;
+        }
         while self.swept > level + 1 {
-            self.swept -= 1;
-            for &u in dag.at_level(self.swept) {
-                if self.flags[u as usize] & ANCESTOR != 0 {
-                    self.last_work.0 += 1;
-                    for &p in dag.parents(u) {
-                        self.flags[p as usize] |= ANCESTOR;
-                    }
+            self.sweep_level(dag);
+        }
+        self.flags[v as usize] & ANCESTOR != 0
+    }
+
+    /// Sweeps the next level down: its ancestors of the given set mark their parents.
+    fn sweep_level(&mut self, dag: &CompactDag) {
+        self.swept -= 1;
+        for &u in dag.at_level(self.swept) {
+            if self.flags[u as usize] & ANCESTOR != 0 {
+                self.last_work.0 += 1;
+                for &p in dag.parents(u) {
+                    self.flags[p as usize] |= ANCESTOR;
                 }
             }
         }
-        self.flags[v as usize] & ANCESTOR != 0
+    }
+
+    /// Looks for a directed path from `v` to a node known to be an ancestor of the given set (or given), depth first,
+    /// highest-level child first, within a step budget; on success marks the path (all ancestors). `false` proves
+    /// nothing. Marks are final at the levels `swept - 1` and above, so the probe never enters an unmarked node there.
+    fn probe(&mut self, dag: &CompactDag, v: u32) -> bool {
+        let final_level = self.swept.saturating_sub(1);
+        let mut steps = ((final_level - dag.level[v as usize]) as usize / 2 + 64).min(self.probe_steps);
+        self.probe_path.clear();
+        self.probe_path.push(v);
+        self.flags[v as usize] |= PROBED;
+        while let Some(&u) = self.probe_path.last() {
+            if steps == 0 {
+                break;
+            }
+            steps -= 1;
+            self.probe_steps -= 1;
+            self.last_work.2 += 1;
+            let mut next: Option<u32> = None;
+            for &c in dag.children(u) {
+                let f = self.flags[c as usize];
+                if f & ANCESTOR != 0 {
+                    for &w in &self.probe_path {
+                        self.flags[w as usize] |= ANCESTOR;
+                    }
+                    return true;
+                }
+                let level = dag.level[c as usize];
+                if f & PROBED == 0 && level < final_level && next.is_none_or(|n| dag.level[n as usize] < level) {
+                    next = Some(c);
+                }
+            }
+            match next {
+                Some(c) => {
+                    self.flags[c as usize] |= PROBED;
+                    self.probe_path.push(c);
+                }
+                None => {
+                    self.probe_path.pop();
+                }
+            }
+        }
+        false
     }
 
     /// Whether a new state `(v, mark)` joins a state of the other ball at `v` into an active trail from x to y. The
@@ -488,7 +561,7 @@ impl Separator {
         }
         self.expanded = [0; 2];
         self.live = [0; 2];
-        self.last_work = (0, 0);
+        self.last_work = (0, 0, 0);
         self.restrict = false;
         self.exact = false;
         self.pending.clear();
@@ -545,6 +618,10 @@ impl Separator {
         }
         // Phase 2: every ancestor of the given set opens; the pending colliders go back in the queues.
         self.exact = true;
+        self.probe_steps = self.probe_budget;
+        while self.swept > 0 && self.last_work.0 < self.first_sweep {
+            self.sweep_level(dag);
+        }
         for (v, mark) in std::mem::take(&mut self.pending) {
             let side = side(mark);
             let key = self.key(dag, v, side);
@@ -649,6 +726,8 @@ mod tests {
                 // Tiny budgets send queries through the fall-back phases too.
                 sep.best_first_budget = [BEST_FIRST_BUDGET, 0, 1, 3, 7][round % 5];
                 sep.ancestral_budget = if round % 2 == 0 { ANCESTRAL_BUDGET } else { 0 };
+                sep.first_sweep = [FIRST_SWEEP, 0, 1][round % 3];
+                sep.probe_budget = [PROBE_BUDGET, 2, PROBE_BUDGET, 0][round % 4];
                 let pick = |rng: &mut Lcg, k: usize| (0..k).map(|_| rng.below(n)).collect::<Vec<_>>();
                 let (kx, ky, kz) = (1 + rng.below(2), 1 + rng.below(2), rng.below(4));
                 let (x, y, z) = (pick(&mut rng, kx), pick(&mut rng, ky), pick(&mut rng, kz));
@@ -682,6 +761,9 @@ mod tests {
             for round in 0..60 {
                 sep.best_first_budget = [BEST_FIRST_BUDGET, 2, 20][round % 3];
                 sep.ancestral_budget = [ANCESTRAL_BUDGET, 0, 10, 0][round % 4];
+                // No first sweep: colliders are decided by probes (of every length), then by the sweep.
+                sep.first_sweep = [FIRST_SWEEP, 0, 0, 5, 0][round % 5];
+                sep.probe_budget = [PROBE_BUDGET, 3, 40, PROBE_BUDGET][round % 4];
                 let pick = |rng: &mut Lcg, k: usize| (0..k).map(|_| rng.below(n)).collect::<Vec<_>>();
                 let (kx, ky, kz) = (1 + rng.below(3), 1 + rng.below(3), rng.below(6));
                 let (x, y, z) = (pick(&mut rng, kx), pick(&mut rng, ky), pick(&mut rng, kz));
@@ -692,6 +774,47 @@ mod tests {
                 assert_eq!(got, expected, "graph {graph}, round {round}: {x:?} ⊥⊥ {y:?} | {z:?}");
             }
         }
+    }
+
+    /// Long thin graphs (paths hundreds of nodes long) with every phase forced: phase 2 decides colliders by probes
+    /// of every length, both successful and failing, before sweeping.
+    #[test]
+    fn agrees_with_the_editor_dag_on_long_graphs_with_probes() {
+        let mut rng = Lcg(23);
+        let mut probe_steps = 0;
+        for graph in 0..12 {
+            let n = 300 + rng.below(900);
+            let mut dag = Dag::new();
+            let ids: Vec<NodeId> = (0..n).map(|i| dag.add_node(&format!("v{i}")).expect("name")).collect();
+            let mut edges = Vec::new();
+            let window = [4, 12, 30][graph % 3];
+            for _ in 0..3 * n {
+                let a = rng.below(n);
+                let b = a + 1 + rng.below(window);
+                if b < n && !dag.has_edge(ids[a], ids[b]) {
+                    dag.add_edge(ids[a], ids[b]).expect("forward edges are acyclic");
+                    edges.push((a as u32, b as u32));
+                }
+            }
+            let compact = CompactDag::new(n, &edges).expect("acyclic");
+            let mut sep = Separator::new(&compact);
+            sep.ancestral_budget = 0;
+            for round in 0..80 {
+                sep.best_first_budget = [0, 5, 60, BEST_FIRST_BUDGET][round % 4];
+                sep.first_sweep = [0, 3, 0][round % 3];
+                sep.probe_budget = [PROBE_BUDGET, 10, PROBE_BUDGET, 100, 1][round % 5];
+                let pick = |rng: &mut Lcg, k: usize| (0..k).map(|_| rng.below(n)).collect::<Vec<_>>();
+                let kz = 1 + rng.below(4);
+                let (x, y, z) = (pick(&mut rng, 1), pick(&mut rng, 1), pick(&mut rng, kz));
+                let as_ids = |v: &[usize]| v.iter().map(|&i| ids[i]).collect::<Vec<_>>();
+                let as_u32 = |v: &[usize]| v.iter().map(|&i| i as u32).collect::<Vec<_>>();
+                let expected = d_separated(&dag, &as_ids(&x), &as_ids(&y), &as_ids(&z));
+                let got = sep.d_separated(&compact, &as_u32(&x), &as_u32(&y), &as_u32(&z));
+                assert_eq!(got, expected, "graph {graph}, round {round}: {x:?} ⊥⊥ {y:?} | {z:?}");
+                probe_steps += sep.last_work.2;
+            }
+        }
+        assert!(probe_steps > 0, "no query probed");
     }
 
     #[test]
