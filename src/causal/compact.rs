@@ -242,8 +242,8 @@ const UP_X: u8 = 8;
 const DOWN_X: u8 = 16;
 const UP_Y: u8 = 32;
 const DOWN_Y: u8 = 64;
-/// Visited by a probe ([`Separator::probe`]).
-const PROBED: u8 = 128;
+/// Not an ancestor of the given set, as a probe found ([`Separator::probe`]).
+const NOT_ANCESTOR: u8 = 128;
 
 /// Nodes of the given set's ancestors that phase 2 sweeps before probing.
 const FIRST_SWEEP: usize = 1 << 14;
@@ -258,7 +258,7 @@ const ANCESTRAL_BUDGET: usize = 1 << 15;
 type State = (u32, u8);
 
 /// States the best-first phase may expand before the query falls back to the plain depth-first balls.
-const BEST_FIRST_BUDGET: usize = 1 << 16;
+const BEST_FIRST_BUDGET: usize = 1 << 14;
 
 /// Which ball a mark belongs to: 0 for the ball from x, 1 for the ball from y.
 fn side(mark: u8) -> usize {
@@ -383,13 +383,39 @@ impl Separator {
         if self.flags[v as usize] & ANCESTOR != 0 || level >= self.given_level {
             return self.flags[v as usize] & ANCESTOR != 0;
         }
-        if level + 1 < self.swept && self.probe(dag, v) {
-            return true;
+        if level + 1 < self.swept
+            && let Some(opens) = self.probe(dag, v)
+        {
+            return opens;
         }
         while self.swept > level + 1 {
             self.sweep_level(dag);
         }
         self.flags[v as usize] & ANCESTOR != 0
+    }
+
+    /// Marks, breadth first, up to `first_sweep / |z|` nearest ancestors of each given node, so that probes from
+    /// colliders far below the highest given node find a known ancestor near the others.
+    fn mark_cones(&mut self, dag: &CompactDag, z: &[u32]) {
+        let per_node = self.first_sweep / z.len().max(1);
+        let mut queue = std::mem::take(&mut self.probe_path);
+        for &v in z {
+            queue.clear();
+            queue.push(v);
+            let mut next = 0;
+            while next < queue.len() && queue.len() < per_node {
+                let u = queue[next];
+                next += 1;
+                for &p in dag.parents(u) {
+                    if self.flags[p as usize] & ANCESTOR == 0 {
+                        self.flags[p as usize] |= ANCESTOR;
+                        queue.push(p);
+                    }
+                }
+            }
+            self.last_work.0 += queue.len();
+        }
+        self.probe_path = queue;
     }
 
     /// Sweeps the next level down: its ancestors of the given set mark their parents.
@@ -405,18 +431,21 @@ impl Separator {
         }
     }
 
-    /// Looks for a directed path from `v` to a node known to be an ancestor of the given set (or given), depth first,
-    /// highest-level child first, within a step budget; on success marks the path (all ancestors). `false` proves
-    /// nothing. Marks are final at the levels `swept - 1` and above, so the probe never enters an unmarked node there.
-    fn probe(&mut self, dag: &CompactDag, v: u32) -> bool {
+    /// Whether `v` is an ancestor of the given set, by a depth-first search of its descendants (highest level first)
+    /// for a node known to be one; `None` when the step budget runs out first. On success the path is marked (all
+    /// ancestors); a node whose descendants are all searched without success is marked [`NOT_ANCESTOR`]. Marks are
+    /// final at the levels `swept - 1` and above, so the search never enters an unmarked node there.
+    fn probe(&mut self, dag: &CompactDag, v: u32) -> Option<bool> {
+        if self.flags[v as usize] & NOT_ANCESTOR != 0 {
+            return Some(false);
+        }
         let final_level = self.swept.saturating_sub(1);
         let mut steps = ((final_level - dag.level[v as usize]) as usize / 2 + 64).min(self.probe_steps);
         self.probe_path.clear();
         self.probe_path.push(v);
-        self.flags[v as usize] |= PROBED;
         while let Some(&u) = self.probe_path.last() {
             if steps == 0 {
-                break;
+                return None;
             }
             steps -= 1;
             self.probe_steps -= 1;
@@ -428,24 +457,22 @@ impl Separator {
                     for &w in &self.probe_path {
                         self.flags[w as usize] |= ANCESTOR;
                     }
-                    return true;
+                    return Some(true);
                 }
                 let level = dag.level[c as usize];
-                if f & PROBED == 0 && level < final_level && next.is_none_or(|n| dag.level[n as usize] < level) {
+                if f & NOT_ANCESTOR == 0 && level < final_level && next.is_none_or(|n| dag.level[n as usize] < level) {
                     next = Some(c);
                 }
             }
-            match next {
-                Some(c) => {
-                    self.flags[c as usize] |= PROBED;
-                    self.probe_path.push(c);
-                }
-                None => {
-                    self.probe_path.pop();
-                }
+            // In a DAG the path never meets itself, and a node left is never entered again.
+            if let Some(c) = next {
+                self.probe_path.push(c);
+            } else {
+                self.flags[u as usize] |= NOT_ANCESTOR;
+                self.probe_path.pop();
             }
         }
-        false
+        Some(false)
     }
 
     /// Whether a new state `(v, mark)` joins a state of the other ball at `v` into an active trail from x to y. The
@@ -578,10 +605,12 @@ impl Separator {
             let anchors = &mut self.anchors[side];
             anchors.clear();
             for &t in other.iter().take(8) {
-                anchors.push(dag.level[t as usize]);
-                if let Some(below) = dag.children(t).iter().map(|&c| dag.level[c as usize]).min() {
-                    anchors.push(below - 1);
+                // A source's own level (0) says nothing about where it sits; its deepest child does.
+                let below = dag.children(t).iter().map(|&c| dag.level[c as usize] - 1).max();
+                if below.is_none() || !dag.parents(t).is_empty() {
+                    anchors.push(dag.level[t as usize]);
                 }
+                anchors.extend(below);
             }
         }
     }
@@ -622,6 +651,7 @@ impl Separator {
         while self.swept > 0 && self.last_work.0 < self.first_sweep {
             self.sweep_level(dag);
         }
+        self.mark_cones(dag, z);
         for (v, mark) in std::mem::take(&mut self.pending) {
             let side = side(mark);
             let key = self.key(dag, v, side);
