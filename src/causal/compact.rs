@@ -1,8 +1,8 @@
 //! A compact, read-only DAG for very large graphs (millions of nodes), used by the `dsep` command.
 //!
 //! Nodes are dense `u32` ids; parents and children are stored in flat CSR arrays; acyclicity is checked once with
-//! Kahn's algorithm. [`Separator`] answers d-separation queries with an iterative Bayes ball whose per-node marks are
-//! one byte of flags per node, cleared with one `memset` per query.
+//! Kahn's algorithm. [`Separator`] answers d-separation queries with two iterative Bayes balls (from x and from y)
+//! whose per-node marks are one byte of flags per node, cleared with one `memset` per query.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -294,16 +294,22 @@ enum Ball {
 /// down at a node whose level exceeds every level of the other side and of the given set is dropped: from there
 /// only descendants are reachable, none of which is on the other side or opens a collider.
 ///
-/// Whether a collider is an ancestor of the given set is decided lazily: ancestors are marked by a sweep over the
-/// levels, from the highest given level down, that only goes as deep as the lowest collider the balls ask about (a
-/// node's ancestors all have lower levels, so once every level above `l` is swept, the marks at level `l` are final).
-///
-/// A query runs in up to two phases, all iterative:
-/// 0. If x ∪ y ∪ z has at most 32 768 ancestors, the balls run inside that ancestral set (exact, and tiny on graphs
-///    where most nodes have few ancestors).
+/// A query runs in up to three phases, all iterative:
+/// 0. If x ∪ y ∪ z has at most 32 768 ancestors (no node of level 32 768 or more), the balls run inside that
+///    ancestral set with every ancestor of the given set marked (exact, and tiny on graphs where most nodes have few
+///    ancestors).
 /// 1. Otherwise best-first balls: the state whose level is closest to one of the other side (its level, or just
-///    above its children, which places sources where they sit) goes next. After a budget of states the balls go on
-///    depth first until they meet or one runs out.
+///    above its deepest child for a source, whose own level says nothing) goes next. Only given nodes open colliders,
+///    so every meeting is an active trail; the other colliders wait in a pending list. A ball that runs out without
+///    pending colliders answers "separated".
+/// 2. After a budget of states (or when a ball ran out with colliders pending), colliders that are ancestors of the
+///    given set open too; the pending ones go back in the queues. Whether a node is such an ancestor is decided
+///    lazily: the ancestors are marked by a sweep over the levels from the highest given level down (a node's
+///    ancestors all have lower levels, so once every level above `l` is swept, the marks at level `l` are final),
+///    which goes a bounded way at first, plus bounded breadth-first cones above each given node. A collider below the
+///    swept levels is first probed (a depth-first search of its descendants for a marked node, within a step
+///    budget); only when that fails does the sweep go down to its level. After another budget the balls go on depth
+///    first until they meet or one runs out.
 pub struct Separator {
     flags: Vec<u8>,
     /// Per ball: the best-first heap and the depth-first stack.
