@@ -1,5 +1,6 @@
 //! Visual helpers shared by the lessons: colours and fonts.
 
+pub mod colormap;
 pub mod fonts;
 pub mod palette;
 pub mod scatter;

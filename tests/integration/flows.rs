@@ -1,0 +1,51 @@
+//! The "Flows" tab through `egui_kittest`: Train by label, the NLL and heat maps appear; bad input is refused.
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+
+use crate::app_harness::{app as harness, step_until};
+
+#[test]
+fn the_flows_tab_trains_and_shows_the_density_and_nll() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Flows").click();
+    step_until(&mut h, 10, "the tab", |h| h.query_by_label_contains("Press Train").is_some());
+    h.get_by_label("Train").click();
+    step_until(&mut h, 60, "the first snapshot", |h| {
+        h.query_by_label("held-out NLL (nats)").is_some() && h.query_by_label_contains("refreshes/s").is_some()
+    });
+    for label in [
+        "Negative log-likelihood (nats per point)",
+        "RealNVP: log p(x) with samples",
+        "Residual flow: log p(x) with samples",
+        "max |f⁻¹(f(x)) − x|",
+        "log det(I + J), exact (2×2)",
+    ] {
+        assert!(h.query_by_label(label).is_some(), "missing: {label}");
+    }
+    // The colour bars of both heat maps.
+    assert_eq!(h.query_all_by_label_contains("log p: ").count(), 2);
+    assert!(h.query_by_label_contains("inverse by fixed-point iteration").is_some());
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |h| h.query_by_label("Resume").is_some());
+}
+
+#[test]
+fn painting_nothing_or_a_bound_of_one_is_refused() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Flows").click();
+    step_until(&mut h, 10, "the tab", |h| h.query_by_label_contains("Press Train").is_some());
+    h.get_by_label("Paint your own density").click();
+    h.step();
+    h.get_by_label("Train").click();
+    step_until(&mut h, 10, "the refusal", |h| h.query_by_label_contains("nothing to learn: paint a density").is_some());
+    h.get_by_label("Two moons").click();
+    h.step();
+    h.get_by_role_and_label(Role::Slider, "Lipschitz bound c (residual flow, < 1)").set_value_accesskit(1.0);
+    h.step();
+    h.get_by_label("Train").click();
+    step_until(&mut h, 10, "the c refusal", |h| h.query_by_label_contains("c = 1 refused").is_some());
+    assert!(h.query_by_label("held-out NLL (nats)").is_none(), "nothing trained");
+}
