@@ -54,8 +54,11 @@ fn toy_dataset(args: &TrainArgs) -> anyhow::Result<Toy2d> {
     let Some(name) = &args.data.data else { return Ok(Toy2d::Moons) };
     let name = name.to_string_lossy();
     Toy2d::from_str(&name, true).map_err(|_| {
-        let names: Vec<String> =
-            Toy2d::value_variants().iter().filter_map(|v| v.to_possible_value()).map(|v| v.get_name().into()).collect();
+        let names: Vec<String> = Toy2d::value_variants()
+            .iter()
+            .filter_map(ValueEnum::to_possible_value)
+            .map(|v| v.get_name().into())
+            .collect();
         anyhow::anyhow!("unknown 2-D dataset '{name}': choose one of {}", names.join(", "))
     })
 }

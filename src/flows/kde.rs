@@ -3,6 +3,9 @@
 //! p̂(x) = (1/n) Σᵢ N(x; xᵢ, h²I). The bandwidth maximises the mean leave-one-out log-likelihood on the training
 //! points (golden-section search over log h). The baseline the flows are compared with.
 
+// Maths notation: one-letter names (x, z, s, t, J, W, h, k) as in the formulas.
+#![allow(clippy::many_single_char_names)]
+
 use super::{LOG_2PI, P2};
 
 /// Terms more than this many nats below the nearest one are skipped (e^−40 ≈ 4e−18).

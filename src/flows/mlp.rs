@@ -4,6 +4,9 @@
 //! the maths is written out. Parameters live in one flat slice per network (weights `in × out`, row-major, then the
 //! bias, layer after layer), so a whole flow is one `Vec<f64>` that Adam updates and a divergence guard copies.
 
+// Maths notation: one-letter names (x, z, s, t, J, W, h, k) as in the formulas.
+#![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
+
 use rand::Rng;
 
 use crate::data::toy2d::normal;
@@ -155,12 +158,51 @@ impl MlpShape {
     }
 }
 
+/// The float types the inference kernel runs in (f64 for training, f32 for fast density grids).
+pub trait Real:
+    Copy + Default + PartialOrd + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> + std::ops::AddAssign
+{
+}
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// Runs `batch` rows through the network in f32 (parameters already converted): the density grids' fast path,
+/// about twice the throughput of f64 on SSE2. `scratch` holds the activations between calls.
+pub fn infer_f32(
+    shape: &MlpShape,
+    params: &[f32],
+    input: &[f32],
+    batch: usize,
+    scratch: &mut [Vec<f32>; 2],
+) -> Vec<f32> {
+    let layers = shape.sizes.len() - 1;
+    let [x, y] = scratch;
+    x.clear();
+    x.extend_from_slice(input);
+    for (l, (o, n_in, n_out)) in shape.offsets().enumerate() {
+        let (w, b) = (&params[o..o + n_in * n_out], &params[o + n_in * n_out..o + n_in * n_out + n_out]);
+        y.clear();
+        y.resize(batch * n_out, 0.0);
+        for yr in y.chunks_exact_mut(n_out) {
+            yr.copy_from_slice(b);
+        }
+        matmul_acc(x, w, n_in, n_out, y);
+        if l + 1 < layers {
+            for v in y.iter_mut() {
+                *v = v.max(0.0);
+            }
+        }
+        std::mem::swap(x, y);
+    }
+    x.clone()
+}
+
 /// Columns per register block of the kernels below.
 const COLS: usize = 8;
 
 /// out (rows × n) += a (rows × k) · w (k × n), all row-major. Two rows and eight columns at a time are kept in
 /// registers, so each weight loaded serves two rows and each output is written once.
-pub fn matmul_acc(a: &[f64], w: &[f64], k: usize, n: usize, out: &mut [f64]) {
+pub fn matmul_acc<T: Real>(a: &[T], w: &[T], k: usize, n: usize, out: &mut [T]) {
     let rows = out.len() / n;
     let full = n / COLS * COLS;
     let mut r = 0;
@@ -168,10 +210,10 @@ pub fn matmul_acc(a: &[f64], w: &[f64], k: usize, n: usize, out: &mut [f64]) {
         let (a0, a1) = (&a[r * k..(r + 1) * k], &a[(r + 1) * k..(r + 2) * k]);
         let (o0, o1) = out[r * n..(r + 2) * n].split_at_mut(n);
         for j in (0..full).step_by(COLS) {
-            let mut acc0 = [0.0; COLS];
-            let mut acc1 = [0.0; COLS];
+            let mut acc0 = [T::default(); COLS];
+            let mut acc1 = [T::default(); COLS];
             for i in 0..k {
-                let wr: &[f64; COLS] = w[i * n + j..i * n + j + COLS].try_into().unwrap_or(&[0.0; COLS]);
+                let Ok(wr) = <&[T; COLS]>::try_from(&w[i * n + j..i * n + j + COLS]) else { continue };
                 let (x0, x1) = (a0[i], a1[i]);
                 for c in 0..COLS {
                     acc0[c] += x0 * wr[c];
@@ -291,7 +333,7 @@ mod tests {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut params = vec![0.0; shape.n_params()];
         shape.init(&mut params, &mut rng, false);
-        for b in params.iter_mut() {
+        for b in &mut params {
             *b += 0.05 * f64::from(normal(&mut rng));
         }
         let batch = 5;

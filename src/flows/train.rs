@@ -359,6 +359,16 @@ pub fn log_density_grid(model: &FlowModel, n: usize, half: f64) -> Vec<f64> {
     model.log_prob(&grid_points(n, half))
 }
 
+impl FlowModel {
+    /// log p for display: RealNVP's networks in f32 (about twice as fast; ~1e-6 relative error).
+    pub fn log_prob_display(&self, xs: &[P2]) -> Vec<f64> {
+        match self {
+            Self::RealNvp(f) => f.log_prob_fast(xs),
+            Self::Residual(f) => f.log_prob(xs),
+        }
+    }
+}
+
 /// Centres of an `n × n` grid over `[-half, half]²`, row-major with row 0 at the top.
 pub fn grid_points(n: usize, half: f64) -> Vec<P2> {
     let cell = 2.0 * half / n as f64;
@@ -478,5 +488,31 @@ mod tuning {
             t.model.nll(&data.train),
             1e3 * cpu / steps as f64
         );
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    #[test]
+    #[ignore = "a timing aid"]
+    fn time_density_grids() {
+        let grid = grid_points(128, 3.0);
+        let nvp = FlowModel::real_nvp(RealNvpConfig { layers: 8, hidden: 32, ..RealNvpConfig::default() }, 1);
+        let res = FlowModel::residual(ResFlowConfig { blocks: 8, hidden: 32, ..ResFlowConfig::default() }, 1).unwrap();
+        for m in [&nvp, &res] {
+            let c0 = thread_cpu_seconds().unwrap();
+            let t = Instant::now();
+            for _ in 0..5 {
+                std::hint::black_box(m.log_prob_display(&grid));
+            }
+            println!(
+                "{:?}: {:.1} ms wall, {:.1} ms cpu per grid",
+                m.kind(),
+                t.elapsed().as_secs_f64() * 200.0,
+                (thread_cpu_seconds().unwrap() - c0) * 200.0
+            );
+        }
     }
 }

@@ -19,11 +19,11 @@ const STOPS: [[u8; 3]; 9] = [
 /// The colour of t ∈ [0, 1] (clamped; NaN maps to the lowest colour).
 pub fn viridis(t: f32) -> Color32 {
     let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
-    let x = t * (STOPS.len() - 1) as f32;
-    let i = (x.floor() as usize).min(STOPS.len() - 2);
-    let f = x - i as f32;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    let mix = |k: usize| (f32::from(a[k]) + f * (f32::from(b[k]) - f32::from(a[k]))).round() as u8;
+    let pos = t * (STOPS.len() - 1) as f32;
+    let idx = (pos.floor() as usize).min(STOPS.len() - 2);
+    let frac = pos - idx as f32;
+    let (lo, hi) = (STOPS[idx], STOPS[idx + 1]);
+    let mix = |k: usize| (f32::from(lo[k]) + frac * (f32::from(hi[k]) - f32::from(lo[k]))).round() as u8;
     Color32::from_rgb(mix(0), mix(1), mix(2))
 }
 

@@ -27,6 +27,20 @@ fn the_flows_tab_trains_and_shows_the_density_and_nll() {
     // The colour bars of both heat maps.
     assert_eq!(h.query_all_by_label_contains("log p: ").count(), 2);
     assert!(h.query_by_label_contains("inverse by fixed-point iteration").is_some());
+    // While both flows train: frames stay cheap on the UI thread and the heat maps keep refreshing.
+    let mut frames = Vec::new();
+    let start = std::time::Instant::now();
+    while start.elapsed().as_secs_f64() < 3.0 {
+        let t = std::time::Instant::now();
+        h.step();
+        frames.push(t.elapsed().as_secs_f64() * 1e3);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    frames.sort_by(f64::total_cmp);
+    let p95 = frames[frames.len() * 95 / 100];
+    let rate_label = format!("{:?}", h.get_by_label_contains("refreshes/s"));
+    eprintln!("Flows tab while training: UI frame p95 {p95:.1} ms over {} frames; {rate_label}", frames.len());
+    assert!(p95 < 100.0, "UI frames p95 {p95:.1} ms");
     h.get_by_label("Pause").click();
     step_until(&mut h, 20, "paused", |h| h.query_by_label("Resume").is_some());
 }

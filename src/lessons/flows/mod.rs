@@ -23,7 +23,7 @@ use crate::train::TrainEvent;
 use crate::viz::colormap::{colour_bar, colourise, scale};
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::{CachedImage, fixed_square_plot, upload};
-use worker::{FlowWorker, GRID, Reply, Request, Snapshot, VIEW};
+use worker::{FULL_EVERY, FlowWorker, GRID, Reply, Request, Snapshot, VIEW};
 
 /// Nats shown by the heat maps below the highest log density.
 pub const SPAN: f32 = 10.0;
@@ -286,17 +286,17 @@ impl FlowsLesson {
             }
             if let Some(inv) = res.inverse {
                 ui.label(format!(
-                    "inverse by fixed-point iteration: {} iterations at most per block, {:.1} on average (to 1e-12)",
+                    "inverse by fixed-point iteration (sampling): {} iterations at most per block, {:.1} on average (to 1e-9)",
                     inv.max_iterations, inv.mean_iterations
                 ));
             }
             if let Some(ld) = res.log_det {
                 let before = self.terms;
                 ui.add(egui::Slider::new(&mut self.terms, 1..=30).text("power-series terms n"));
-                if self.terms != before {
-                    if let Some(w) = &self.worker {
-                        let _ = w.tx.send(Request::SeriesTerms(self.terms));
-                    }
+                if self.terms != before
+                    && let Some(w) = &self.worker
+                {
+                    let _ = w.tx.send(Request::SeriesTerms(self.terms));
                 }
                 egui::Grid::new("flow-logdet").num_columns(2).show(ui, |ui| {
                     ui.label("log det(I + J), exact (2×2)");
@@ -314,8 +314,10 @@ impl FlowsLesson {
         }
         ui.add_space(4.0);
         ui.small(format!(
-            "Heat maps: {GRID}×{GRID} grid, {:.1} refreshes/s, {:.0} ms to evaluate per snapshot (lesson thread).",
+            "Heat maps: {GRID}×{GRID} grid, {:.1} refreshes/s, {:.0} ms to evaluate both (lesson thread; samples and \
+             layers every {FULL_EVERY}th refresh, last one {:.0} ms).",
             self.refresh_rate(),
+            s.heat_ms,
             s.eval_ms
         ));
     }
@@ -344,10 +346,10 @@ impl FlowsLesson {
                 p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
                 if painting {
                     let r = p.response();
-                    if r.dragged() || r.clicked() || r.is_pointer_button_down_on() {
-                        if let Some(c) = p.pointer_coordinate() {
-                            new_points.push([c.x, c.y]);
-                        }
+                    if (r.dragged() || r.clicked() || r.is_pointer_button_down_on())
+                        && let Some(c) = p.pointer_coordinate()
+                    {
+                        new_points.push([c.x, c.y]);
                     }
                 }
             });

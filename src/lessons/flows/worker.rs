@@ -15,8 +15,8 @@ use crate::flows::{FlowData, FlowKind, FlowModel, P2, RealNvpConfig, ResFlowConf
 pub const GRID: usize = 128;
 /// Half-width of the square the heat maps cover.
 pub const VIEW: f64 = 3.0;
-/// Target time between snapshots.
-pub const REFRESH: Duration = Duration::from_millis(150);
+/// Target time from the start of one snapshot to the start of the next (5.3 per second when a snapshot takes less).
+pub const REFRESH: Duration = Duration::from_millis(190);
 /// Samples drawn from each flow per snapshot.
 pub const SAMPLES: usize = 600;
 /// Training points shown moving through the layers.
@@ -24,6 +24,8 @@ pub const STAGE_POINTS: usize = 300;
 /// Grid lines per direction in "inside the flow", and points per line.
 pub const LINES: usize = 13;
 const LINE_POINTS: usize = 48;
+/// Every this many snapshots, samples, layer views and numbers are recomputed too.
+pub const FULL_EVERY: u64 = 4;
 /// Training stops by itself after this many steps per model.
 pub const MAX_STEPS: u64 = 40_000;
 
@@ -74,8 +76,10 @@ pub struct ModelView {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub models: Vec<ModelView>,
-    /// Milliseconds the snapshot took to compute (grids, samples, layers).
+    /// Milliseconds the snapshot took to compute (grids, and samples and layers when it refreshed them).
     pub eval_ms: f64,
+    /// Milliseconds for the two log-density grids alone.
+    pub heat_ms: f64,
     pub training: bool,
     pub generation: u64,
 }
@@ -125,6 +129,8 @@ struct Session {
     last_snapshot: Option<Instant>,
     stage_points: Vec<P2>,
     lines: Vec<Vec<P2>>,
+    /// The last full views (samples, layers, numbers), reused by the light snapshots.
+    views: Vec<ModelView>,
 }
 
 impl Session {
@@ -147,59 +153,97 @@ impl Session {
         }
     }
 
-    fn snapshot(&mut self) -> Snapshot {
+    /// A snapshot: the log-density grids always; samples, layer views and the numbers every `FULL_EVERY`-th
+    /// time (or when `full`), reusing the previous ones in between so the heat maps refresh often.
+    fn snapshot(&mut self, full: bool) -> Snapshot {
         let start = Instant::now();
         self.generation += 1;
+        let full = full || self.views.is_empty() || self.generation % FULL_EVERY == 0;
         let grid = grid_points(GRID, VIEW);
-        let (lines, per_line) = (&self.lines, LINE_POINTS);
-        let flat: Vec<P2> = lines.iter().flatten().copied().collect();
+        // One scoped thread per flow (they inherit this thread's low priority).
+        let densities: Vec<Vec<f32>> = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .models
+                .iter()
+                .map(|m| {
+                    let grid = &grid;
+                    s.spawn(move || m.trainer.model.log_prob_display(grid).into_iter().map(|v| v as f32).collect())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let heat_ms = start.elapsed().as_secs_f64() * 1e3;
+        if full {
+            self.views = self.full_views();
+        }
         let models = self
             .models
+            .iter()
+            .zip(&self.views)
+            .zip(densities)
+            .map(|((m, v), log_density)| ModelView {
+                log_density,
+                train_curve: m.train_curve.clone(),
+                heldout_curve: m.heldout_curve.clone(),
+                steps: m.trainer.steps,
+                diverged_at: m.trainer.diverged_at,
+                ..v.clone()
+            })
+            .collect();
+        self.last_snapshot = Some(start);
+        Snapshot {
+            models,
+            eval_ms: start.elapsed().as_secs_f64() * 1e3,
+            heat_ms,
+            training: self.training(),
+            generation: self.generation,
+        }
+    }
+
+    /// Everything but the grids: held-out NLL, samples, layer views, inverse and log-det numbers.
+    fn full_views(&mut self) -> Vec<ModelView> {
+        let flat: Vec<P2> = self.lines.iter().flatten().copied().collect();
+        let seed = self.generation;
+        let (test, stage_points, terms) = (&self.data.test, &self.stage_points, self.terms);
+        self.models
             .iter_mut()
             .map(|m| {
                 let model = &m.trainer.model;
-                let heldout_nll = model.nll(&self.data.test);
+                let heldout_nll = model.nll(test);
                 if heldout_nll.is_finite() {
                     m.heldout_curve.push([m.trainer.steps as f64, heldout_nll]);
                 }
-                let (samples, inverse) = model.sample(SAMPLES, self.generation);
+                let (samples, inverse) = model.sample(SAMPLES, seed);
                 let grid_stages = model
                     .stages(&flat)
                     .into_iter()
-                    .map(|pts| pts.chunks(per_line).map(<[P2]>::to_vec).collect())
+                    .map(|pts| pts.chunks(LINE_POINTS).map(<[P2]>::to_vec).collect())
                     .collect();
                 let (log_det, lipschitz) = match model {
                     FlowModel::Residual(f) => (
-                        Some(f.log_det_comparison(&self.stage_points, self.terms, self.generation)),
+                        Some(f.log_det_comparison(stage_points, terms, seed)),
                         f.lipschitz_bounds().into_iter().reduce(f64::max),
                     ),
                     FlowModel::RealNvp(_) => (None, None),
                 };
                 ModelView {
                     kind: model.kind(),
-                    log_density: model.log_prob(&grid).into_iter().map(|v| v as f32).collect(),
+                    log_density: Vec::new(),
                     samples,
-                    train_curve: m.train_curve.clone(),
-                    heldout_curve: m.heldout_curve.clone(),
+                    train_curve: Vec::new(),
+                    heldout_curve: Vec::new(),
                     steps: m.trainer.steps,
                     heldout_nll,
-                    stages: model.stages(&self.stage_points),
+                    stages: model.stages(stage_points),
                     grid_stages,
-                    invertibility_error: model.invertibility_error(&self.stage_points),
+                    invertibility_error: model.invertibility_error(stage_points),
                     diverged_at: m.trainer.diverged_at,
                     inverse,
                     log_det,
                     lipschitz,
                 }
             })
-            .collect();
-        self.last_snapshot = Some(Instant::now());
-        Snapshot {
-            models,
-            eval_ms: start.elapsed().as_secs_f64() * 1e3,
-            training: self.training(),
-            generation: self.generation,
-        }
+            .collect()
     }
 }
 
@@ -239,6 +283,7 @@ fn start(data: FlowData, nvp: RealNvpConfig, res: ResFlowConfig, lr: f64, seed: 
         last_snapshot: None,
         stage_points,
         lines: grid_lines(),
+        views: Vec::new(),
     })
 }
 
@@ -299,7 +344,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
         let stopped = was_training && !s.training();
         let due = s.last_snapshot.is_none_or(|t| t.elapsed() >= REFRESH);
         if send_now || stopped || (s.training() && due) {
-            let snap = s.snapshot();
+            let snap = s.snapshot(send_now || stopped);
             if replies.send(Reply::Snapshot(Box::new(snap))).is_err() {
                 return;
             }
