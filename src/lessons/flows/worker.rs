@@ -146,7 +146,7 @@ impl Session {
             if let StepOutcome::Loss(loss) = m.trainer.step(&self.data.train, self.lr) {
                 let ema = m.ema.map_or(loss, |e| 0.98 * e + 0.02 * loss);
                 m.ema = Some(ema);
-                if m.trainer.steps % 10 == 0 {
+                if m.trainer.steps.is_multiple_of(10) {
                     m.train_curve.push([m.trainer.steps as f64, ema]);
                 }
             }
@@ -158,7 +158,7 @@ impl Session {
     fn snapshot(&mut self, full: bool) -> Snapshot {
         let start = Instant::now();
         self.generation += 1;
-        let full = full || self.views.is_empty() || self.generation % FULL_EVERY == 0;
+        let full = full || self.views.is_empty() || self.generation.is_multiple_of(FULL_EVERY);
         let grid = grid_points(GRID, VIEW);
         // One scoped thread per flow (they inherit this thread's low priority).
         let densities: Vec<Vec<f32>> = std::thread::scope(|s| {
