@@ -63,3 +63,29 @@ fn painting_nothing_or_a_bound_of_one_is_refused() {
     step_until(&mut h, 10, "the c refusal", |h| h.query_by_label_contains("c = 1 refused").is_some());
     assert!(h.query_by_label("held-out NLL (nats)").is_none(), "nothing trained");
 }
+
+/// Writes docs/screenshots/flows.png (needs a wgpu adapter; lavapipe will do): `cargo test --release
+/// flows_screenshot -- --ignored`.
+#[test]
+#[ignore = "writes the README screenshot"]
+fn flows_screenshot() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Flows").click();
+    h.step();
+    h.get_by_label("Train").click();
+    let start = std::time::Instant::now();
+    while start.elapsed().as_secs() < 25 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |h| h.query_by_label("Resume").is_some());
+    for (slider, value) in [("after layer", 3.0), ("after block", 8.0)] {
+        h.get_by_role_and_label(Role::Slider, slider).set_value_accesskit(value);
+        h.step();
+    }
+    h.step();
+    let image = h.render().expect("a wgpu adapter to render with");
+    image.save(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshots/flows.png")).unwrap();
+}

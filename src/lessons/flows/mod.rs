@@ -220,7 +220,7 @@ impl FlowsLesson {
                 self.train();
             }
             let training = self.snapshot.as_ref().is_some_and(|s| s.training);
-            if training && ui.button("Pause").clicked() {
+            if training && !self.paused && ui.button("Pause").clicked() {
                 self.paused = true;
                 if let Some(w) = &self.worker {
                     let _ = w.tx.send(Request::Pause);
@@ -354,15 +354,7 @@ impl FlowsLesson {
                 }
             });
             for c in new_points {
-                for _ in 0..4 {
-                    let q = [
-                        c[0] + self.brush * f64::from(normal(&mut self.rng)),
-                        c[1] + self.brush * f64::from(normal(&mut self.rng)),
-                    ];
-                    if q[0].abs() < VIEW && q[1].abs() < VIEW {
-                        self.painted.push(q);
-                    }
-                }
+                self.painted.extend(brush_points(c, self.brush, BRUSH_POINTS, &mut self.rng));
             }
         });
     }
@@ -471,6 +463,18 @@ impl FlowsLesson {
     }
 }
 
+/// Points one brush dab adds per frame.
+pub const BRUSH_POINTS: usize = 4;
+
+/// One dab of the paint brush: `n` points around `centre`, Gaussian with standard deviation `size`, kept inside the
+/// view (the heat maps' square).
+pub fn brush_points(centre: P2, size: f64, n: usize, rng: &mut SmallRng) -> Vec<P2> {
+    (0..n)
+        .map(|_| [centre[0] + size * f64::from(normal(rng)), centre[1] + size * f64::from(normal(rng))])
+        .filter(|q| q[0].abs() < VIEW && q[1].abs() < VIEW)
+        .collect()
+}
+
 fn plot_pixels(p: &egui_plot::PlotUi<'_>) -> [usize; 2] {
     let rect = p.response().rect;
     let ppp = p.ctx().pixels_per_point();
@@ -510,4 +514,32 @@ impl Lesson for FlowsLesson {
     }
 
     fn on_event(&mut self, _event: &TrainEvent) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_brush_paints_near_the_pointer_and_inside_the_view() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let dab = brush_points([1.0, -1.0], 0.1, 200, &mut rng);
+        assert!(dab.len() > 190);
+        assert!(dab.iter().all(|p| (p[0] - 1.0).hypot(p[1] + 1.0) < 0.6));
+        let edge = brush_points([VIEW, VIEW], 0.2, 200, &mut rng);
+        assert!(edge.len() < 150 && edge.iter().all(|p| p[0] < VIEW && p[1] < VIEW));
+        // Enough dabs make a trainable density.
+        let mut painted = Vec::new();
+        for i in 0..10 {
+            painted.extend(brush_points([f64::from(i) * 0.2 - 1.0, 0.0], 0.15, BRUSH_POINTS, &mut rng));
+        }
+        assert!(FlowData::from_points(&painted, 1).is_ok());
+    }
+
+    #[test]
+    fn lesson_configs_are_valid() {
+        assert!(lesson_res(0.9).validate().is_ok());
+        assert!(lesson_res(1.0).validate().is_err());
+        assert_eq!(lesson_nvp().layers, 8);
+    }
 }
