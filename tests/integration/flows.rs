@@ -38,7 +38,7 @@ fn the_flows_tab_trains_and_shows_the_density_and_nll() {
     }
     frames.sort_by(f64::total_cmp);
     let p95 = frames[frames.len() * 95 / 100];
-    let rate_label = format!("{:?}", h.get_by_label_contains("refreshes/s"));
+    let rate_label = h.get_by_label_contains("refreshes/s").value().unwrap_or_default();
     eprintln!("Flows tab while training: UI frame p95 {p95:.1} ms over {} frames; {rate_label}", frames.len());
     assert!(p95 < 100.0, "UI frames p95 {p95:.1} ms");
     h.get_by_label("Pause").click();
@@ -62,6 +62,35 @@ fn painting_nothing_or_a_bound_of_one_is_refused() {
     h.get_by_label("Train").click();
     step_until(&mut h, 10, "the c refusal", |h| h.query_by_label_contains("c = 1 refused").is_some());
     assert!(h.query_by_label("held-out NLL (nats)").is_none(), "nothing trained");
+}
+
+#[test]
+fn a_painted_density_trains() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Flows").click();
+    h.step();
+    h.get_by_label("Paint your own density").click();
+    step_until(&mut h, 10, "the canvas", |h| h.query_by_label("Data: drag to paint a density").is_some());
+    let title = h.get_by_label("Data: drag to paint a density").rect();
+    // The plot sits under its title, about a third of the central panel wide.
+    let start = eframe::egui::pos2(title.left() + 100.0, title.bottom() + 120.0);
+    h.hover_at(start);
+    h.step();
+    h.drag_at(start);
+    h.step();
+    for i in 0..30 {
+        h.hover_at(start + eframe::egui::vec2(4.0 * i as f32, 2.0 * i as f32));
+        h.step();
+    }
+    h.drop_at(start + eframe::egui::vec2(120.0, 60.0));
+    h.step();
+    let painted = h.get_by_label_contains("points painted").value().unwrap_or_default();
+    let n: usize = painted.split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    assert!(n >= 40, "a stroke of 30 frames paints dozens of points: {painted}");
+    h.get_by_label("Train").click();
+    step_until(&mut h, 60, "training on the painted points", |h| h.query_by_label("held-out NLL (nats)").is_some());
+    assert!(h.query_by_label_contains("nothing to learn").is_none());
 }
 
 /// Writes docs/screenshots/flows.png (needs a wgpu adapter; lavapipe will do): `cargo test --release
