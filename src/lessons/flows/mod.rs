@@ -69,6 +69,8 @@ pub struct FlowsLesson {
     samples: [CachedImage<(u64, [usize; 2])>; 2],
     data_image: CachedImage<(usize, u64, [usize; 2])>,
     arrivals: VecDeque<Instant>,
+    /// The data the shown models were trained on.
+    trained_on: Option<&'static str>,
 }
 
 impl Default for FlowsLesson {
@@ -94,6 +96,7 @@ impl Default for FlowsLesson {
             samples: [CachedImage::default(), CachedImage::default()],
             data_image: CachedImage::default(),
             arrivals: VecDeque::new(),
+            trained_on: None,
         }
     }
 }
@@ -140,6 +143,10 @@ impl FlowsLesson {
         }
         self.message = None;
         self.paused = false;
+        self.trained_on = Some(match self.source {
+            Source::Toy(kind) => kind.label(),
+            Source::Paint => "your painting",
+        });
         let request =
             Request::Train { data, nvp: lesson_nvp(), res: lesson_res(self.lipschitz), lr: self.lr, seed: self.seed };
         if let Some(w) = &self.worker {
@@ -363,7 +370,12 @@ impl FlowsLesson {
         let kind = [FlowKind::RealNvp, FlowKind::Residual][i];
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
-            ui.label(RichText::new(format!("{}: log p(x) with samples", kind.label())).strong());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("{}: log p(x) with samples", kind.label())).strong());
+                if let Some(data) = self.trained_on {
+                    ui.small(format!("({data})"));
+                }
+            });
             let plot_size = egui::vec2(size.x, size.y - 22.0);
             fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
                 p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
