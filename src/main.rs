@@ -60,7 +60,12 @@ fn run() -> anyhow::Result<()> {
             cli::flows::bench(data, seconds, json)
         }
         Some(Command::Bench { what: BenchWhat::Estimators { k, repeats } }) => cli::bench_estimators(k, repeats),
-        None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
+        None => run_gui(AppOptions {
+            device: cli.device,
+            bench_frames: cli.bench_ui,
+            launched: Some(launched),
+            shader: None,
+        }),
     }
 }
 

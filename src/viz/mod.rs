@@ -2,6 +2,7 @@
 
 pub mod colormap;
 pub mod fonts;
+pub mod gpu_heatmap;
 pub mod palette;
 pub mod scatter;
 pub mod widgets;

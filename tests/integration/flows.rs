@@ -3,6 +3,10 @@
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 
+use egui_kittest::Harness;
+use latent_lab::app::{AppOptions, LatentLabApp};
+use latent_lab::models::device::DevicePref;
+
 use crate::app_harness::{app as harness, step_until};
 
 #[test]
@@ -91,6 +95,39 @@ fn a_painted_density_trains() {
     h.get_by_label("Train").click();
     step_until(&mut h, 60, "training on the painted points", |h| h.query_by_label("held-out NLL (nats)").is_some());
     assert!(h.query_by_label_contains("nothing to learn").is_none());
+}
+
+/// The WGSL heat maps, forced on the test renderer's adapter (lavapipe here): the label says so and the plot shows
+/// viridis pixels although no CPU texture was coloured.
+#[test]
+fn the_shader_draws_the_heat_maps() {
+    let mut h = Harness::builder().with_size(eframe::egui::vec2(1400.0, 900.0)).wgpu().build_eframe(|cc| {
+        LatentLabApp::new(cc, &AppOptions { device: DevicePref::Cpu, shader: Some(true), ..AppOptions::default() })
+    });
+    h.step();
+    h.get_by_label("Flows").click();
+    h.step();
+    h.get_by_label("Train").click();
+    step_until(&mut h, 60, "the first snapshot", |h| h.query_by_label_contains("(WGSL shader)").is_some());
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 20, "paused", |h| h.query_by_label("Resume").is_some());
+    let title = h.get_by_label("RealNVP: log p(x) with samples").rect();
+    let image = h.render().expect("a wgpu adapter to render with");
+    if let Ok(path) = std::env::var("FLOWS_SHADER_PNG") {
+        image.save(path).unwrap();
+    }
+    let ppp = image.width() as f32 / 1400.0;
+    let mut viridis_like = 0;
+    for y in (title.bottom() as u32 + 20)..(title.bottom() as u32 + 300) {
+        for x in (title.left() as u32 + 40)..(title.left() as u32 + 300) {
+            let p = image.get_pixel((x as f32 * ppp) as u32, (y as f32 * ppp) as u32);
+            // Viridis' darkest stop, (68, 1, 84), fills the low-density corners.
+            if (i32::from(p[0]) - 68).abs() < 12 && p[1] < 20 && (i32::from(p[2]) - 84).abs() < 12 {
+                viridis_like += 1;
+            }
+        }
+    }
+    assert!(viridis_like > 1000, "only {viridis_like} dark-viridis pixels in the heat map");
 }
 
 /// Writes docs/screenshots/flows.png (needs a wgpu adapter; lavapipe will do): `cargo test --release

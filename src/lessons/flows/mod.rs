@@ -3,11 +3,13 @@
 //! samples, the NLL curves, and "inside the flow": a grid and the data pushed through layer by layer.
 //!
 //! The maths lives in `crate::flows`; `worker` trains on the lesson's own thread and sends snapshots. Heat maps
-//! are images coloured on the UI thread (a 128×128 grid costs well under a millisecond to colour).
+//! are coloured by a WGSL shader where the app renders with wgpu on a hardware GPU (`viz::gpu_heatmap`), and
+//! otherwise into images on the UI thread (a 128×128 grid costs well under a millisecond to colour).
 
 pub mod worker;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 use eframe::egui::{self, Color32, RichText, TextureHandle, TextureOptions};
@@ -21,6 +23,7 @@ use crate::flows::train::{FlowData, TOY_POINTS};
 use crate::flows::{FlowKind, P2, RealNvpConfig, ResFlowConfig};
 use crate::train::TrainEvent;
 use crate::viz::colormap::{colour_bar, colourise, scale};
+use crate::viz::gpu_heatmap::{self, GpuHeatmap, HeatmapCallback};
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::{CachedImage, fixed_square_plot, upload};
 use worker::{FULL_EVERY, FlowWorker, GRID, Reply, Request, Snapshot, VIEW};
@@ -64,6 +67,8 @@ pub struct FlowsLesson {
     paused: bool,
     preview: Option<(Toy2d, Vec<P2>)>,
     heat: [Option<TextureHandle>; 2],
+    /// The grids as the GPU heat maps take them (with the generation they came in).
+    grids: [Option<(u64, Arc<Vec<f32>>)>; 2],
     ranges: [(f32, f32); 2],
     bar: Option<TextureHandle>,
     samples: [CachedImage<(u64, [usize; 2])>; 2],
@@ -91,6 +96,7 @@ impl Default for FlowsLesson {
             paused: false,
             preview: None,
             heat: [None, None],
+            grids: [None, None],
             ranges: [(0.0, 1.0); 2],
             bar: None,
             samples: [CachedImage::default(), CachedImage::default()],
@@ -173,16 +179,16 @@ impl FlowsLesson {
             self.arrivals.pop_front();
         }
         if let Some(s) = newest {
+            let gpu = gpu_heatmap::available(ctx);
             for (i, m) in s.models.iter().enumerate().take(2) {
                 let range = scale(&m.log_density, SPAN);
                 self.ranges[i] = range;
-                upload(
-                    &mut self.heat[i],
-                    ctx,
-                    "flow-density",
-                    colourise(&m.log_density, GRID, range),
-                    TextureOptions::LINEAR,
-                );
+                if gpu {
+                    self.grids[i] = Some((s.generation, Arc::new(m.log_density.clone())));
+                } else {
+                    let image = colourise(&m.log_density, GRID, range);
+                    upload(&mut self.heat[i], ctx, "flow-density", image, TextureOptions::LINEAR);
+                }
             }
             for (i, m) in s.models.iter().enumerate().take(2) {
                 self.stage[i] = self.stage[i].min(m.stages.len().saturating_sub(1));
@@ -321,8 +327,9 @@ impl FlowsLesson {
         }
         ui.add_space(4.0);
         ui.small(format!(
-            "Heat maps: {GRID}×{GRID} grid, {:.1} refreshes/s, {:.0} ms to evaluate both (lesson thread; samples and \
+            "Heat maps ({}): {GRID}×{GRID} grid, {:.1} refreshes/s, {:.0} ms to evaluate both (lesson thread; samples and \
              layers every {FULL_EVERY}th refresh, last one {:.0} ms).",
+            if gpu_heatmap::available(ui.ctx()) { "WGSL shader" } else { "CPU-coloured texture" },
             self.refresh_rate(),
             s.heat_ms,
             s.eval_ms
@@ -380,7 +387,16 @@ impl FlowsLesson {
             fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
                 p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
                 let side = (2.0 * VIEW) as f32;
-                if let Some(t) = &self.heat[i] {
+                if let Some((generation, values)) = &self.grids[i] {
+                    let callback = HeatmapCallback {
+                        slot: i,
+                        generation: *generation,
+                        n: GRID,
+                        values: Arc::clone(values),
+                        range: self.ranges[i],
+                    };
+                    p.add(GpuHeatmap::new("log p(x) (GPU shader)", callback, VIEW));
+                } else if let Some(t) = &self.heat[i] {
                     p.image(PlotImage::new("log p(x)", t.id(), PlotPoint::new(0.0, 0.0), [side, side]));
                 }
                 let Some(s) = &self.snapshot else { return };
@@ -397,7 +413,7 @@ impl FlowsLesson {
                 });
                 p.image(PlotImage::new("samples f⁻¹(z)", tex, PlotPoint::new(0.0, 0.0), [side, side]));
             });
-            if self.heat[i].is_some() {
+            if self.heat[i].is_some() || self.grids[i].is_some() {
                 let bar = upload(&mut self.bar, ui.ctx(), "flow-bar", colour_bar(128, 1), TextureOptions::LINEAR);
                 let (lo, hi) = self.ranges[i];
                 ui.horizontal(|ui| {
