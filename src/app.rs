@@ -20,6 +20,9 @@ pub struct AppOptions {
     pub bench_frames: Option<usize>,
     /// When the process started, to report the time to the first frame.
     pub launched: Option<Instant>,
+    /// The Flows lesson's WGSL heat maps: `None` = on a hardware GPU only (or as `LATENT_LAB_SHADER=off|force`
+    /// says), `Some(true)` = on any wgpu adapter, `Some(false)` = never.
+    pub shader: Option<bool>,
 }
 
 /// Frame-time bookkeeping (time spent building each frame on the UI thread).
@@ -82,6 +85,9 @@ impl LatentLabApp {
     /// Builds the app; the worker thread starts here and chooses the device in the background.
     pub fn new(cc: &eframe::CreationContext<'_>, options: &AppOptions) -> Self {
         crate::viz::fonts::install(&cc.egui_ctx);
+        if let Some(rs) = &cc.wgpu_render_state {
+            crate::viz::gpu_heatmap::register(rs, &cc.egui_ctx, options.shader);
+        }
         let ctx = cc.egui_ctx.clone();
         let trainer =
             TrainerHandle::spawn(WorkerOptions { device: options.device }, Arc::new(move || ctx.request_repaint()));

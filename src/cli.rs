@@ -1,4 +1,7 @@
-//! Command line: no subcommand opens the GUI; `train` and `bench` run headless.
+//! Command line: no subcommand opens the GUI; `train` and `bench` run headless. The flows' commands live in
+//! `cli::flows`.
+
+pub mod flows;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use serde::Serialize;
 
 use crate::causal::{compact::Separator, query, text};
 use crate::data::Dataset;
+use crate::data::toy2d::Toy2d;
 use crate::models::device::{self, DevicePref};
 use crate::models::{Observation, bounds, checkpoint};
 use crate::train::knn::knn_accuracy;
@@ -57,13 +61,19 @@ pub enum ModelArg {
     Vae,
     /// A VAE trained on the importance-weighted bound L_K (`--k`).
     Iwae,
+    /// A RealNVP normalising flow on a 2-D toy dataset (`--data moons|rings|…`).
+    Realnvp,
+    /// A residual (i-ResNet style) flow on a 2-D toy dataset (`--data moons|rings|…`, `--lipschitz`).
+    Resflow,
 }
 
-impl From<ModelArg> for ModelKind {
-    fn from(m: ModelArg) -> Self {
-        match m {
-            ModelArg::Ae => Self::Autoencoder,
-            ModelArg::Vae | ModelArg::Iwae => Self::Vae,
+impl ModelArg {
+    /// The image model this trains; `None` for the 2-D flows (`flows::train`).
+    pub fn image_kind(self) -> Option<ModelKind> {
+        match self {
+            Self::Ae => Some(ModelKind::Autoencoder),
+            Self::Vae | Self::Iwae => Some(ModelKind::Vae),
+            Self::Realnvp | Self::Resflow => None,
         }
     }
 }
@@ -88,8 +98,9 @@ impl BenchModel {
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// IDX images file (raw or .gz); default: the built-in MNIST digits.
-    #[arg(long, requires = "labels")]
+    /// IDX images file (raw or .gz; needs --labels); default: the built-in MNIST digits. For the flows: a 2-D
+    /// toy dataset (moons, rings, gaussians, checkerboard, spirals, swiss-roll; default moons).
+    #[arg(long)]
     pub data: Option<PathBuf>,
     /// IDX labels file matching --data.
     #[arg(long, requires = "data")]
@@ -119,8 +130,12 @@ pub struct TrainArgs {
     pub json: bool,
     #[arg(long, default_value_t = 2e-3)]
     pub lr: f64,
-    #[arg(long, default_value_t = 128)]
-    pub batch_size: usize,
+    /// Minibatch size (default 128; 256 points for the flows).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Lipschitz bound c of each residual block (`resflow` only; must be below 1).
+    #[arg(long, default_value_t = 0.9)]
+    pub lipschitz: f64,
     /// Hidden layer widths, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "512,256")]
     pub hidden: Vec<usize>,
@@ -290,6 +305,17 @@ pub enum BenchWhat {
         #[arg(long)]
         training: bool,
     },
+    /// Train RealNVP and the residual flow side by side for --seconds, fit a KDE (bandwidth by leave-one-out
+    /// cross-validation), and print the three held-out NLLs on the same split.
+    Flow {
+        /// 2-D toy dataset.
+        #[arg(long, value_enum, default_value_t = Toy2d::Moons)]
+        data: Toy2d,
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Time training steps: prints ms/step and images/s.
     Train {
         /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
@@ -331,6 +357,7 @@ pub struct TrainReport {
 fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
     Ok(match (&args.data, &args.labels) {
         (Some(images), Some(labels)) => Dataset::load(images, labels)?,
+        (Some(images), None) => bail!("--data {} needs --labels (the IDX labels file)", images.display()),
         _ => Dataset::builtin_mnist()?,
     })
 }
@@ -339,7 +366,7 @@ fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
 pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainReport> {
     let dataset = Arc::new(load_data(&args.data)?);
     let (device, info) = device::select(device_pref);
-    let kind = ModelKind::from(args.model);
+    let kind = args.model.image_kind().context("the flows train through `flows::train`")?;
     let iwae_k = match (args.model, args.k) {
         (ModelArg::Iwae, k) => k.unwrap_or(5),
         (_, None | Some(1)) => 1,
@@ -348,7 +375,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
     let config = TrainConfig {
         iwae_k,
         learning_rate: args.lr,
-        batch_size: args.batch_size,
+        batch_size: args.batch_size.unwrap_or(128),
         hidden: args.hidden.clone(),
         seed: args.seed,
         models: vec![kind],
@@ -417,7 +444,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         steps,
         epochs: session.epoch(),
         seconds: seconds_taken,
-        images_per_second: steps as f64 * args.batch_size as f64 / seconds_taken.max(1e-9),
+        images_per_second: steps as f64 * args.batch_size.unwrap_or(128) as f64 / seconds_taken.max(1e-9),
         train_recon: train_loss.recon,
         train_kl: train_loss.kl,
         heldout_recon: heldout_loss.recon,

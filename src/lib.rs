@@ -8,6 +8,7 @@ pub mod causal;
 pub mod cli;
 pub mod data;
 pub mod estimators;
+pub mod flows;
 pub mod lessons;
 pub mod models;
 pub mod train;

@@ -23,6 +23,7 @@ fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     latent_lab::models::device::configure_cpu_threads();
     match cli.command {
+        Some(Command::Train(args)) if args.model.image_kind().is_none() => cli::flows::train(&args),
         Some(Command::Train(args)) => {
             let report = cli::train(&args, cli.device)?;
             if args.json {
@@ -55,11 +56,19 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
             cli::bench_train(model, steps, batch_size, split, cli.device)
         }
+        Some(Command::Bench { what: BenchWhat::Flow { data, seconds, json } }) => {
+            cli::flows::bench(data, seconds, json)
+        }
         Some(Command::Bench { what: BenchWhat::Estimators { k, repeats } }) => cli::bench_estimators(k, repeats),
         Some(Command::Bench { what: BenchWhat::Decode { count, training } }) => {
             cli::decode_bench::bench_decode(cli.device, count, training)
         }
-        None => run_gui(AppOptions { device: cli.device, bench_frames: cli.bench_ui, launched: Some(launched) }),
+        None => run_gui(AppOptions {
+            device: cli.device,
+            bench_frames: cli.bench_ui,
+            launched: Some(launched),
+            shader: None,
+        }),
     }
 }
 

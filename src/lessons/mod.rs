@@ -4,6 +4,7 @@
 pub mod bounds;
 pub mod dsep;
 pub mod encoder_gradients;
+pub mod flows;
 pub mod gradients;
 pub mod latent_space;
 pub mod observation;
@@ -46,5 +47,6 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(encoder_gradients::EncoderGradientsLesson::default()),
         Box::new(bounds::BoundsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
+        Box::new(flows::FlowsLesson::default()),
     ]
 }

@@ -1,7 +1,9 @@
 //! Visual helpers shared by the lessons: colours and fonts.
 
+pub mod colormap;
 pub mod fonts;
 pub mod heatmap;
+pub mod gpu_heatmap;
 pub mod palette;
 pub mod scatter;
 pub mod widgets;

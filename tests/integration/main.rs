@@ -6,6 +6,7 @@ mod cli;
 mod dsep;
 mod encoder_gradients;
 mod explore;
+mod flows;
 mod gradients;
 mod idx_files;
 mod samples;
