@@ -99,6 +99,9 @@ pub struct DdpmArgs {
     /// Peak learning rate (cosine decay to a tenth over the run; default 2e-3 for 2-D, 1e-3 for digits).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Digits: U-Net channels at 28, 14 and 7 pixels (multiples of 8).
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    pub channels: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
@@ -265,7 +268,15 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     let seconds = positive(args.seconds.unwrap_or(1500.0), "--seconds")?;
     let dataset = Dataset::builtin_mnist()?;
     let (device, info) = device::select(pref);
-    let config = UNetConfig { schedule: args.schedule, steps: args.timesteps.unwrap_or(1000), ..UNetConfig::default() };
+    let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
+        bail!("--channels needs three widths, e.g. 16,32,64");
+    };
+    let config = UNetConfig {
+        schedule: args.schedule,
+        steps: args.timesteps.unwrap_or(1000),
+        channels,
+        ..UNetConfig::default()
+    };
     let mut trainer = DigitsTrainer::new(&dataset, config, &device, args.batch_size.unwrap_or(32), args.seed)
         .map_err(anyhow::Error::msg)?;
     let peak = args.lr.unwrap_or(1e-3);
@@ -291,11 +302,11 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
             smooth = if smooth.is_nan() { f64::from(loss) } else { 0.99 * smooth + 0.01 * f64::from(loss) };
             bar.set_position((elapsed * 10.0) as u64);
             bar.set_message(format!("step {}  loss {smooth:.4}", trainer.steps_done));
-            if let Some(path) = &args.out {
-                if last_save.elapsed() > Duration::from_secs(120) {
-                    save(&trainer, path, elapsed)?;
-                    last_save = Instant::now();
-                }
+            if let Some(path) = &args.out
+                && last_save.elapsed() > Duration::from_mins(2)
+            {
+                save(&trainer, path, elapsed)?;
+                last_save = Instant::now();
             }
         }
     })?;
@@ -502,7 +513,7 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
             100.0 * r.confident_fraction,
             r.class_counts
         );
-        println!("sampling with 50 DDIM steps: 16 digits in {:.2} s (target < 10 s), 64 in {:.2} s", t16, t64);
+        println!("sampling with 50 DDIM steps: 16 digits in {t16:.2} s (target < 10 s), 64 in {t64:.2} s");
     }
     Ok(())
 }

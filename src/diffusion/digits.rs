@@ -65,10 +65,10 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
 pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFileError> {
     let bad = |message: String| DiffusionFileError::BadConfig { path: path.to_owned(), message };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    if let Some(arch) = value.get("architecture").and_then(|a| a.as_str()) {
-        if arch != super::unet::UNET_ARCHITECTURE {
-            return Err(bad(format!("its architecture is \"{arch}\", not a digits U-Net")));
-        }
+    if let Some(arch) = value.get("architecture").and_then(|a| a.as_str())
+        && arch != super::unet::UNET_ARCHITECTURE
+    {
+        return Err(bad(format!("its architecture is \"{arch}\", not a digits U-Net")));
     }
     let config: UNetConfig = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     config.validate().map_err(bad)?;
@@ -237,6 +237,7 @@ impl DigitsTrainer {
     }
 
     /// An inference copy of the current weights.
+    #[allow(clippy::redundant_closure_for_method_calls)]
     pub fn model(&self) -> Option<UNet> {
         self.model.as_ref().map(|m| m.valid())
     }

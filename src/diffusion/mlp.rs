@@ -235,6 +235,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn gradients_match_finite_differences() {
         let model = Mlp::new(&[3, 5, 4, 2], 1);
         let mut rng = SmallRng::seed_from_u64(2);

@@ -61,6 +61,9 @@ pub struct ToyModel {
     pub net: Mlp,
 }
 
+/// Every state of a reverse pass, x_T first: `[state][point]`.
+pub type Trajectory = Vec<Vec<[f32; 2]>>;
+
 /// The architecture tag of [`ToyModel`] files.
 pub const TOY_ARCHITECTURE: &str = "ddpm-mlp-2d";
 
@@ -109,7 +112,7 @@ impl ToyModel {
         count: usize,
         seed: u64,
         keep_trajectory: bool,
-    ) -> Result<(Vec<[f32; 2]>, Vec<Vec<[f32; 2]>>), ScheduleError> {
+    ) -> Result<(Vec<[f32; 2]>, Trajectory), ScheduleError> {
         let schedule = self.schedule()?;
         let mut trajectory = Vec::new();
         let x = sampler::sample(
@@ -299,7 +302,7 @@ mod tests {
         let (terms, prior) = trainer.ema.elbo_terms(&data[..100], 3).unwrap();
         assert_eq!(terms.len(), 49);
         assert!(terms.iter().all(|(_, l)| l.is_finite() && *l >= 0.0));
-        assert!(prior >= 0.0 && prior < 0.1, "prior term {prior}");
+        assert!((0.0..0.1).contains(&prior), "prior term {prior}");
     }
 
     #[test]

@@ -58,10 +58,12 @@ impl UNetConfig {
                 self.architecture
             ));
         }
-        if self.image_size == 0 || self.image_size % 4 != 0 || self.image_size > 256 {
+        if self.image_size == 0 || !self.image_size.is_multiple_of(4) || self.image_size > 256 {
             return Err(format!("image size {} must be a multiple of 4 up to 256", self.image_size));
         }
-        if self.channels.iter().any(|&c| c == 0 || c % 8 != 0 || c > 512) || !(1..=1024).contains(&self.time_dim) {
+        if self.channels.iter().any(|&c| c == 0 || !c.is_multiple_of(8) || c > 512)
+            || !(1..=1024).contains(&self.time_dim)
+        {
             return Err(format!("channels {:?} must be multiples of 8 up to 512", self.channels));
         }
         super::schedule::Schedule::new(self.schedule, self.steps).map_err(|e| e.to_string())?;

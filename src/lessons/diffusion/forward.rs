@@ -32,19 +32,23 @@ fn schedule_color(kind: ScheduleKind) -> Color32 {
 pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     let schedule = lesson.schedule();
     let steps = lesson.steps.max(1);
-    ui.add(egui::Slider::new(&mut lesson.t, 0..=steps).text("t (scrub the forward process)"));
+    ui.horizontal(|ui| {
+        ui.spacing_mut().slider_width = (ui.available_width() - 260.0).clamp(150.0, 700.0);
+        ui.add(egui::Slider::new(&mut lesson.t, 0..=steps).text("t (scrub the forward process)"));
+    });
     let avail = ui.available_size();
     let side = (avail.x * 0.5).min(avail.y - 10.0).max(200.0);
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.set_max_width(side);
             let title = match &schedule {
+                Ok(s) if lesson.t == 0 => format!("x_0: the data, t = 0 of {}: ᾱ_0 = 1, SNR = ∞", s.steps()),
                 Ok(s) => format!(
                     "x_t ~ q(x_t | x_0) at t = {} of {}: ᾱ_t = {:.4}, SNR = {:.3}",
                     lesson.t,
                     s.steps(),
                     s.alpha_bar(lesson.t),
-                    s.snr(lesson.t).min(1e9)
+                    s.snr(lesson.t)
                 ),
                 Err(_) => "x_t (the schedule is refused; see the left panel)".into(),
             };
@@ -89,13 +93,13 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
             // Painting: click or drag at t = 0 adds points.
             if lesson.data_choice == DataChoice::Painted && lesson.t == 0 {
                 let r = &shown.response;
-                if r.clicked() || r.dragged() || r.drag_started() {
-                    if let Some(at) = shown.inner {
-                        let n = lesson.painted.len() as f64;
-                        let jitter = [0.04 * (n * 2.39).sin(), 0.04 * (n * 1.71).cos()];
-                        lesson.painted.push([(at.x + jitter[0]) as f32, (at.y + jitter[1]) as f32]);
-                        lesson.refresh_data();
-                    }
+                if (r.clicked() || r.dragged() || r.drag_started())
+                    && let Some(at) = shown.inner
+                {
+                    let n = lesson.painted.len() as f64;
+                    let jitter = [0.04 * (n * 2.39).sin(), 0.04 * (n * 1.71).cos()];
+                    lesson.painted.push([(at.x + jitter[0]) as f32, (at.y + jitter[1]) as f32]);
+                    lesson.refresh_data();
                 }
             } else if lesson.data_choice == DataChoice::Painted {
                 ui.small("Set t = 0 to paint.");

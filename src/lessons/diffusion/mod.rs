@@ -171,10 +171,10 @@ impl DiffusionLesson {
     }
 
     fn send(&mut self, job: Job) {
-        if let Some(w) = &self.worker {
-            if w.tx.send(job).is_err() {
-                self.toy.error = Some("the lesson's compute thread stopped".into());
-            }
+        if let Some(w) = &self.worker
+            && w.tx.send(job).is_err()
+        {
+            self.toy.error = Some("the lesson's compute thread stopped".into());
         }
     }
 
