@@ -88,15 +88,22 @@ pub fn load(
         .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config = parse_config(&text, &description)?;
     check_fit(&config, &description, image_size, schedule)?;
-    if !weights.is_file() {
-        return Err(DiffusionFileError::BadWeights { path: weights, message: "the file does not exist".into() });
-    }
-    let loaded = catch_unwind(AssertUnwindSafe(|| config.init(device).try_load_file(&weights)));
-    match loaded {
-        Ok(Ok(model)) => Ok((model, config)),
-        Ok(Err(e)) => Err(DiffusionFileError::BadWeights { path: weights, message: e.to_string() }),
-        Err(_) => Err(DiffusionFileError::BadWeights { path: weights, message: "the data is malformed".into() }),
-    }
+    let bytes = std::fs::read(&weights)
+        .map_err(|e| DiffusionFileError::BadWeights { path: weights.clone(), message: e.to_string() })?;
+    let model = weights_from_bytes(&config, device, bytes)
+        .map_err(|message| DiffusionFileError::BadWeights { path: weights, message })?;
+    Ok((model, config))
+}
+
+/// Builds the U-Net of `config` with the weights in `bytes` (a burnpack file read into memory, so nothing is read
+/// lazily from a file that may change later).
+fn weights_from_bytes(config: &UNetConfig, device: &Device, bytes: Vec<u8>) -> Result<UNet, String> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| e.to_string())?;
+        config.init(device).try_load_record(record).map_err(|e| e.to_string())
+    }));
+    loaded.unwrap_or_else(|_| Err("the data is malformed".into()))
 }
 
 fn check_fit(
@@ -126,18 +133,9 @@ fn check_fit(
 pub fn load_shipped(device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
     let path = Path::new(SHIPPED_CHECKPOINT);
     let config = parse_config(SHIPPED_JSON, &path.with_extension("json"))?;
-    let dir = std::env::temp_dir().join(format!("latent-lab-ddpm-{}", std::process::id()));
-    let weights = dir.join("ddpm-digits.bpk");
-    let err = |message: String| DiffusionFileError::BadWeights { path: path.with_extension("bpk"), message };
-    std::fs::create_dir_all(&dir).map_err(|e| err(e.to_string()))?;
-    std::fs::write(&weights, SHIPPED_WEIGHTS).map_err(|e| err(e.to_string()))?;
-    let loaded = catch_unwind(AssertUnwindSafe(|| config.init(device).try_load_file(&weights)));
-    let _ = std::fs::remove_dir_all(&dir);
-    match loaded {
-        Ok(Ok(model)) => Ok((model, config)),
-        Ok(Err(e)) => Err(err(e.to_string())),
-        Err(_) => Err(err("the data is malformed".into())),
-    }
+    let model = weights_from_bytes(&config, device, SHIPPED_WEIGHTS.to_vec())
+        .map_err(|message| DiffusionFileError::BadWeights { path: path.with_extension("bpk"), message })?;
+    Ok((model, config))
 }
 
 /// The images of a dataset's training split scaled to [−1, 1], if they are square with a side that fits the U-Net.

@@ -28,10 +28,10 @@ fn the_diffusion_tab_scrubs_t_trains_and_samples() {
     h.get_by_role_and_label(Role::Slider, "T (diffusion steps)").set_value_accesskit(10.0);
     step_until(&mut h, 10, "the refusal", |h| h.query_by_label_contains("outside (0, 1)").is_some());
     h.get_by_role_and_label(Role::Slider, "T (diffusion steps)").set_value_accesskit(100.0);
-    h.get_by_role_and_label(Role::Slider, "training seconds").set_value_accesskit(5.0);
+    h.get_by_role_and_label(Role::Slider, "training steps").set_value_accesskit(300.0);
     step_until(&mut h, 10, "the refusal to go", |h| h.query_by_label_contains("outside (0, 1)").is_none());
     h.get_by_label("Train").click();
-    step_until(&mut h, 60, "training to finish", |h| h.query_by_label_contains("trained:").is_some());
+    step_until(&mut h, 120, "training to finish", |h| h.query_by_label_contains("trained:").is_some());
     h.get_by_label("2 · Learn the reverse").click();
     step_until(&mut h, 60, "the reverse pass", |h| h.query_by_label_contains("Reverse pass (DDPM").is_some());
     h.get_by_label("Step").click();

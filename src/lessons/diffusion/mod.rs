@@ -27,7 +27,7 @@ use worker::{Job, Report, Worker};
 /// Points shown and trained on.
 pub const POINTS: usize = 1000;
 /// Points whose reverse trajectories are drawn.
-pub const TRAJECTORIES: usize = 40;
+pub const TRAJECTORIES: usize = 24;
 
 /// The four parts of the lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,6 @@ pub struct ToyState {
     /// (step, smoothed loss).
     pub losses: Vec<[f64; 2]>,
     pub model: Option<ToyModel>,
-    pub seconds: f64,
     /// The animated reverse pass: states x_T … x_0 of every sampled point, and the timesteps between them.
     pub states: Vec<Vec<[f32; 2]>>,
     pub timesteps: Vec<usize>,
@@ -111,7 +110,7 @@ pub struct DiffusionLesson {
     data_generation: u64,
     sampler_ddim: bool,
     ddim_steps: usize,
-    train_seconds: f64,
+    train_iterations: usize,
     worker: Option<Worker>,
     started: bool,
     toy: ToyState,
@@ -135,7 +134,7 @@ impl Default for DiffusionLesson {
             data_generation: 0,
             sampler_ddim: false,
             ddim_steps: 20,
-            train_seconds: 20.0,
+            train_iterations: 4000,
             worker: None,
             started: false,
             toy: ToyState { sample_seed: 1, ..ToyState::default() },
@@ -194,7 +193,7 @@ impl DiffusionLesson {
         self.toy.losses.clear();
         self.toy.status = "starting…".into();
         self.toy.elbo = None;
-        self.send(Job::TrainToy { data: self.data.clone(), config, seconds: self.train_seconds });
+        self.send(Job::TrainToy { data: self.data.clone(), config, iterations: self.train_iterations });
     }
 
     fn request_samples(&mut self) {
@@ -219,11 +218,11 @@ impl DiffusionLesson {
 
     fn on_report(&mut self, r: Report) {
         match r {
-            Report::ToyProgress { step, loss, ms_per_step, elapsed } => {
+            Report::ToyProgress { step, loss, ms_per_step } => {
                 self.toy.losses.push([step as f64, f64::from(loss)]);
                 self.toy.status = format!(
-                    "training: step {step}, loss {loss:.3}, {ms_per_step:.2} ms/step, {elapsed:.0} of {:.0} s",
-                    self.train_seconds
+                    "training: step {step} of {}, loss {loss:.3}, {ms_per_step:.1} ms/step",
+                    self.train_iterations
                 );
             }
             Report::ToyTrained { model, steps } => {

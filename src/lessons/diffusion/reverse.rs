@@ -18,7 +18,7 @@ pub fn training_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         "ε_θ(x_t, t): 2 coordinates + 16 sinusoidal features of t → 128 → 128 → 128 → 2 (SiLU), trained on \
          ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖² with Adam; samples use the moving average of the weights.",
     );
-    ui.add(egui::Slider::new(&mut lesson.train_seconds, 5.0..=60.0).text("training seconds"));
+    ui.add(egui::Slider::new(&mut lesson.train_iterations, 200..=20_000).logarithmic(true).text("training steps"));
     ui.horizontal(|ui| {
         if lesson.toy.training {
             if ui.button("Stop training").clicked() {
@@ -30,6 +30,10 @@ pub fn training_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     });
     if !lesson.toy.status.is_empty() {
         ui.label(&lesson.toy.status);
+    }
+    if lesson.toy.training {
+        let done = lesson.toy.losses.last().map_or(0.0, |p| p[0]) / lesson.train_iterations.max(1) as f64;
+        ui.add(egui::ProgressBar::new(done as f32).show_percentage());
     }
     if let Some(e) = &lesson.toy.error {
         ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
@@ -133,7 +137,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                         for k in 0..TRAJECTORIES.min(states[0].len()) {
                             let path: Vec<[f64; 2]> =
                                 states[..=frame].iter().map(|s| [f64::from(s[k][0]), f64::from(s[k][1])]).collect();
-                            let c = class_color(k % 10).gamma_multiply(0.8);
+                            let c = class_color(k % 10).gamma_multiply(0.7);
                             let end = path.last().copied();
                             p.line(Line::new("", path).color(c).width(1.0));
                             if let Some(end) = end {

@@ -21,7 +21,7 @@ pub enum Job {
     TrainToy {
         data: Vec<[f32; 2]>,
         config: ToyConfig,
-        seconds: f64,
+        iterations: usize,
     },
     /// Stops any training (2-D or digits); the weights so far are kept.
     Stop,
@@ -50,7 +50,7 @@ pub enum Job {
 
 /// What comes back.
 pub enum Report {
-    ToyProgress { step: usize, loss: f32, ms_per_step: f64, elapsed: f64 },
+    ToyProgress { step: usize, loss: f32, ms_per_step: f64 },
     ToyTrained { model: Box<ToyModel>, steps: usize },
     ToyFailed(String),
     ToySamples { states: Vec<Vec<[f32; 2]>>, timesteps: Vec<usize>, sampler: Sampler },
@@ -124,7 +124,7 @@ impl State {
     fn run(&mut self) {
         while let Some(job) = self.next() {
             let alive = match job {
-                Job::TrainToy { data, config, seconds } => self.train_toy(data, &config, seconds),
+                Job::TrainToy { data, config, iterations } => self.train_toy(data, &config, iterations),
                 Job::Stop => true,
                 Job::SampleToy { model, sampler, count, seed } => {
                     let mut timesteps = Vec::new();
@@ -177,7 +177,7 @@ impl State {
         }
     }
 
-    fn train_toy(&mut self, data: Vec<[f32; 2]>, config: &ToyConfig, seconds: f64) -> bool {
+    fn train_toy(&mut self, data: Vec<[f32; 2]>, config: &ToyConfig, iterations: usize) -> bool {
         let mut trainer = match ToyTrainer::new(data, config) {
             Ok(t) => t,
             Err(e) => return self.send(Report::ToyFailed(e.to_string())),
@@ -186,12 +186,11 @@ impl State {
         let mut last = Instant::now();
         let mut smooth = f32::NAN;
         loop {
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= seconds || self.stop_requested() {
+            if trainer.steps_done >= iterations || self.stop_requested() {
                 break;
             }
-            let lr =
-                config.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * elapsed / seconds).cos()) as f32);
+            let fraction = trainer.steps_done as f64 / iterations.max(1) as f64;
+            let lr = config.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * fraction).cos()) as f32);
             trainer.set_learning_rate(lr);
             for _ in 0..10 {
                 match trainer.step() {
@@ -208,8 +207,7 @@ impl State {
             if last.elapsed().as_secs_f64() > 0.1 {
                 last = Instant::now();
                 let ms = start.elapsed().as_secs_f64() * 1000.0 / trainer.steps_done.max(1) as f64;
-                if !self.send(Report::ToyProgress { step: trainer.steps_done, loss: smooth, ms_per_step: ms, elapsed })
-                {
+                if !self.send(Report::ToyProgress { step: trainer.steps_done, loss: smooth, ms_per_step: ms }) {
                     return false;
                 }
             }
