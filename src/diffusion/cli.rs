@@ -100,7 +100,7 @@ pub struct DdpmArgs {
     #[arg(long)]
     pub lr: Option<f64>,
     /// Digits: U-Net channels at 28, 14 and 7 pixels (multiples of 8).
-    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    #[arg(long, value_delimiter = ',', default_value = "8,16,32")]
     pub channels: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -269,7 +269,7 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     let dataset = Dataset::builtin_mnist()?;
     let (device, info) = device::select(pref);
     let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
-        bail!("--channels needs three widths, e.g. 16,32,64");
+        bail!("--channels needs three widths, e.g. 8,16,32");
     };
     let config = UNetConfig {
         schedule: args.schedule,

@@ -39,7 +39,7 @@ impl Default for UNetConfig {
         Self {
             architecture: UNET_ARCHITECTURE.into(),
             image_size: 28,
-            channels: [16, 32, 64],
+            channels: [8, 16, 32],
             time_dim: 64,
             schedule: ScheduleKind::Linear,
             steps: 1000,

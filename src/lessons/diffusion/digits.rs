@@ -56,14 +56,10 @@ pub fn poll_dialog(lesson: &mut DiffusionLesson) {
 pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
     ui.label(RichText::new("Digits: a small U-Net").strong());
     ui.small(
-        "ε_θ(x_t, t) for 28×28 images: 16 → 32 → 64 channels (28 → 14 → 7 pixels) and back up, with skip \
+        "ε_θ(x_t, t) for 28×28 images: 8 → 16 → 32 channels (28 → 14 → 7 pixels) and back up, with skip \
          connections, residual blocks (GroupNorm, SiLU, 3×3 convolutions) and the time embedding added in every \
          block. Linear schedule, T = 1000; sampled with DDIM and x̂_0 clipped to the pixel range.",
     );
-    match &lesson.digits.source {
-        Some(s) => ui.label(format!("Model: {s}")),
-        None => ui.label("Model: none loaded"),
-    };
     ui.horizontal(|ui| {
         if ui.add_enabled(lesson.digits.dialog.is_none(), egui::Button::new("Load checkpoint…")).clicked() {
             let (tx, rx) = mpsc::channel();
@@ -91,8 +87,8 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     ui.separator();
     ui.label(RichText::new("Train live from scratch").strong());
     ui.small(
-        "A CPU needs about half an hour for recognisable digits (the shipped checkpoint); a few minutes give \
-         blobs — which is the point: watch what the first minutes learn.",
+        "The shipped checkpoint had 25 minutes on 2 shared CPU cores: strokes and some recognisable digits, \
+         not yet clean ones. A few minutes of live training give blobs; watch what the first minutes learn.",
     );
     if lesson.digits.training {
         if ui.button("Stop live training").clicked() {
@@ -116,7 +112,23 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     }
 }
 
+fn model_label(lesson: &DiffusionLesson, ui: &mut egui::Ui) {
+    match &lesson.digits.source {
+        Some(s) => {
+            let (head, detail) = s.split_once(" (").map_or((s.as_str(), ""), |(h, d)| (h, d.trim_end_matches(')')));
+            ui.label(format!("Model: {head}"));
+            if !detail.is_empty() {
+                ui.small(detail);
+            }
+        }
+        None => {
+            ui.label("Model: none loaded");
+        }
+    }
+}
+
 pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
+    model_label(lesson, ui);
     let d = &mut lesson.digits;
     let n = d.states.len();
     if n == 0 {
