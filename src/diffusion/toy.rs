@@ -243,7 +243,12 @@ impl ToyTrainer {
             return Err(Diverged { step: self.steps_done + 1, loss });
         }
         let grads = self.model.net.backward(&self.tape, &d_out, b);
+        let before = self.model.net.clone();
         self.adam.step(&mut self.model.net, &grads);
+        if !self.model.net.is_finite() {
+            self.model.net = before;
+            return Err(Diverged { step: self.steps_done + 1, loss: f32::INFINITY });
+        }
         self.steps_done += 1;
         // EMA with a warm-up (1 + n)/(10 + n), capped at 0.995, so early snapshots are not dominated by the init.
         let n = self.steps_done as f32;
@@ -303,6 +308,16 @@ mod tests {
         assert_eq!(terms.len(), 49);
         assert!(terms.iter().all(|(_, l)| l.is_finite() && *l >= 0.0));
         assert!((0.0..0.1).contains(&prior), "prior term {prior}");
+    }
+
+    #[test]
+    fn divergence_stops_training_and_keeps_finite_weights() {
+        let data = Toy2d::Rings.sample_standardised(500, 2);
+        let config = ToyConfig { hidden: vec![16], steps: 20, learning_rate: 1e30, ..ToyConfig::default() };
+        let mut trainer = ToyTrainer::new(data, &config).unwrap();
+        let err = (0..20).find_map(|_| trainer.step().err()).expect("a learning rate of 1e30 diverges");
+        assert!(err.to_string().contains("last good weights are kept"), "{err}");
+        assert!(trainer.model.net.is_finite() && trainer.ema.net.is_finite());
     }
 
     #[test]

@@ -30,15 +30,15 @@ fn dag(ui: &mut egui::Ui, width: f32) {
     }
     for w in centers.windows(2) {
         let (a, b) = (w[0], w[1]);
-        // p_θ(x_{t−1} | x_t): left to right, above.
-        let from = Pos2::new(a.x + r, a.y - 6.0);
-        let to = Pos2::new(b.x - r, b.y - 6.0);
+        // p_θ(x_{t−1} | x_t): left to right, above the centre line.
+        let from = Pos2::new(a.x + r * 0.9, a.y - r * 0.45);
+        let to = Pos2::new(b.x - r * 0.9, b.y - r * 0.45);
         painter.arrow(from, to - from, Stroke::new(1.8, p_color));
-        // q(x_t | x_{t−1}): right to left, below, dashed.
-        let from = Pos2::new(b.x - r, b.y + 10.0);
-        let to = Pos2::new(a.x + r + 6.0, a.y + 10.0);
-        painter.extend(Shape::dashed_line(&[from, to], Stroke::new(1.2, q_color), 4.0, 3.0));
-        painter.arrow(to + vec2(0.5, 0.0), vec2(-6.0, 0.0), Stroke::new(1.2, q_color));
+        // q(x_t | x_{t−1}): right to left, below, dashed, with a solid head.
+        let from = Pos2::new(b.x - r * 0.9, b.y + r * 0.45);
+        let head = Pos2::new(a.x + r * 0.9 + 16.0, a.y + r * 0.45);
+        painter.extend(Shape::dashed_line(&[from, head], Stroke::new(1.4, q_color), 5.0, 3.0));
+        painter.arrow(head, vec2(-16.0, 0.0), Stroke::new(1.4, q_color));
     }
     painter.text(
         Pos2::new(rect.left() + 4.0, rect.top() + 4.0),

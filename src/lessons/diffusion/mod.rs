@@ -340,7 +340,7 @@ impl DiffusionLesson {
         ui.separator();
         ui.label(RichText::new("Things to try").strong());
         for tip in [
-            "Scrub t: with the linear schedule the moons are gone by t ≈ T/2; the cosine schedule destroys them more evenly.",
+            "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
             "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
             "Train, then watch the reverse pass: points drift to the data only in the last steps.",
             "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",

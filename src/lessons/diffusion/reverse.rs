@@ -9,6 +9,8 @@ use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::fixed_square_plot;
 
+/// States in each drawn trajectory tail.
+const TAIL: usize = 40;
 /// How long one full reverse pass takes to play, in seconds.
 const PLAY_SECONDS: f64 = 5.0;
 
@@ -96,7 +98,10 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
             ui.set_max_width(side);
             let title = match (t_now, lesson.toy.sampler_used) {
                 (Some(t), Some(s)) => {
-                    format!("Reverse pass ({}): x_t at t = {t}, {} trajectories", s.describe(), TRAJECTORIES)
+                    format!(
+                        "Reverse pass ({}): x_t at t = {t}; tails: last {TAIL} steps of {TRAJECTORIES} points",
+                        s.describe()
+                    )
                 }
                 _ if lesson.toy.training => "Reverse pass: training…".to_owned(),
                 _ => "Reverse pass: press Train (left) first".to_owned(),
@@ -120,7 +125,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                             .map(|s| s.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect())
                             .unwrap_or_default();
                         rasterize(
-                            &[(DATA_COLOR.gamma_multiply(0.25), &faint), (Color32::from_rgb(240, 240, 240), &now)],
+                            &[(DATA_COLOR.gamma_multiply(0.45), &faint), (Color32::from_rgb(240, 240, 240), &now)],
                             bounds,
                             px,
                             1.7 * ppp,
@@ -135,8 +140,12 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                     ));
                     if !states.is_empty() {
                         for k in 0..TRAJECTORIES.min(states[0].len()) {
-                            let path: Vec<[f64; 2]> =
-                                states[..=frame].iter().map(|s| [f64::from(s[k][0]), f64::from(s[k][1])]).collect();
+                            // The last TAIL states of the point: a comet tail showing where it is heading.
+                            let first = frame.saturating_sub(TAIL);
+                            let path: Vec<[f64; 2]> = states[first..=frame]
+                                .iter()
+                                .map(|s| [f64::from(s[k][0]), f64::from(s[k][1])])
+                                .collect();
                             let c = class_color(k % 10).gamma_multiply(0.7);
                             let end = path.last().copied();
                             p.line(Line::new("", path).color(c).width(1.0));
