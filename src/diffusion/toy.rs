@@ -313,7 +313,7 @@ mod tests {
     #[test]
     fn divergence_stops_training_and_keeps_finite_weights() {
         let data = Toy2d::Rings.sample_standardised(500, 2);
-        let config = ToyConfig { hidden: vec![16], steps: 20, learning_rate: 1e30, ..ToyConfig::default() };
+        let config = ToyConfig { hidden: vec![16], steps: 50, learning_rate: 1e30, ..ToyConfig::default() };
         let mut trainer = ToyTrainer::new(data, &config).unwrap();
         let err = (0..20).find_map(|_| trainer.step().err()).expect("a learning rate of 1e30 diverges");
         assert!(err.to_string().contains("last good weights are kept"), "{err}");
