@@ -19,7 +19,7 @@ use crate::train::knn::knn_accuracy;
 use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
 #[derive(Debug, Parser)]
-#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models")]
+#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models", after_help = crate::diffusion::cli::HELP)]
 pub struct Cli {
     /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
     #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
