@@ -25,7 +25,7 @@ use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 pub mod decode_bench;
 
 #[derive(Debug, Parser)]
-#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models")]
+#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models", after_help = crate::diffusion::cli::HELP)]
 pub struct Cli {
     /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
     #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod causal;
 pub mod cli;
 pub mod data;
+pub mod diffusion;
 pub mod estimators;
 pub mod flows;
 pub mod lessons;

@@ -20,6 +20,11 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let launched = Instant::now();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if latent_lab::diffusion::cli::is_diffusion_command(&args) {
+        latent_lab::models::device::configure_cpu_threads();
+        return latent_lab::diffusion::cli::run_args(&args);
+    }
     let cli = Cli::parse();
     latent_lab::models::device::configure_cpu_threads();
     match cli.command {

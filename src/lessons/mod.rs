@@ -2,6 +2,7 @@
 //! events, so it can be tested with `egui_kittest` without training anything.
 
 pub mod bounds;
+pub mod diffusion;
 pub mod dsep;
 pub mod encoder_gradients;
 pub mod flows;
@@ -48,5 +49,6 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(bounds::BoundsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
         Box::new(flows::FlowsLesson::default()),
+        Box::new(diffusion::DiffusionLesson::default()),
     ]
 }

@@ -3,6 +3,7 @@
 mod app_harness;
 mod checkpoint;
 mod cli;
+mod diffusion;
 mod dsep;
 mod encoder_gradients;
 mod explore;

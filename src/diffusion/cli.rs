@@ -1,0 +1,523 @@
+//! The diffusion commands: `train ddpm`, `sample MODEL` and `bench diffusion`. They have their own clap parser
+//! (their `--data` names a toy dataset, not an IDX file), which `main` tries first.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::classifier::Classifier;
+use super::digits::{self, DigitsTrainer};
+use super::sampler::Sampler;
+use super::schedule::ScheduleKind;
+use super::toy::{ToyConfig, ToyTrainer, read_toy_model};
+use super::unet::UNetConfig;
+use crate::data::Dataset;
+use crate::data::toy2d::{Toy2d, energy_distance, normal};
+use crate::models::device::{self, DevicePref};
+use crate::models::float_env::flush_subnormals;
+
+/// Listed under `latent-lab --help` (these commands have their own parser).
+pub const HELP: &str = "Diffusion commands: `train ddpm --data moons|rings|gaussians|swiss-roll|digits`, \
+`sample MODEL.json --steps N --out grid.png`, `bench diffusion --data moons|digits` (each with --help).";
+
+/// What a diffusion model learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffData {
+    Moons,
+    Rings,
+    Gaussians,
+    SwissRoll,
+    /// The built-in 28×28 MNIST digits (U-Net).
+    Digits,
+}
+
+impl DiffData {
+    fn toy(self) -> Option<Toy2d> {
+        match self {
+            Self::Moons => Some(Toy2d::Moons),
+            Self::Rings => Some(Toy2d::Rings),
+            Self::Gaussians => Some(Toy2d::Gaussians),
+            Self::SwissRoll => Some(Toy2d::SwissRoll),
+            Self::Digits => None,
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "latent-lab", about = "Diffusion models: train, sample, bench")]
+pub struct DiffusionCli {
+    #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
+    pub device: DevicePref,
+    #[command(subcommand)]
+    pub command: DiffusionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiffusionCommand {
+    /// Train a model: `train ddpm --data moons|rings|gaussians|swiss-roll|digits`.
+    Train {
+        #[command(subcommand)]
+        model: TrainModel,
+    },
+    /// Sample from a model file (a 2-D model's .json, or a U-Net's .json/.bpk pair) into a PNG.
+    Sample(SampleArgs),
+    /// Benchmarks: `bench diffusion --data moons|digits`.
+    Bench {
+        #[command(subcommand)]
+        what: BenchDiffusion,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainModel {
+    /// A denoising diffusion model (ε-prediction MLP for 2-D data, U-Net for digits).
+    Ddpm(DdpmArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchDiffusion {
+    /// 2-D: energy distance of samples after `--seconds` of training; digits: the shipped checkpoint's samples judged
+    /// by a held-out classifier, and the time to sample 16 digits with 50 DDIM steps.
+    Diffusion(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DdpmArgs {
+    #[arg(long, value_enum, default_value_t = DiffData::Moons)]
+    pub data: DiffData,
+    /// Training time in seconds (default 60 for 2-D data, 1500 for digits).
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    #[arg(long, value_enum, default_value_t = ScheduleKind::Linear)]
+    pub schedule: ScheduleKind,
+    /// Diffusion steps T (default 200 for 2-D data, 1000 for digits).
+    #[arg(long = "timesteps")]
+    pub timesteps: Option<usize>,
+    /// Batch size (default 256 for 2-D data, 32 for digits).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate (cosine decay to a tenth over the run; default 2e-3 for 2-D, 1e-3 for digits).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Digits: U-Net channels at 28, 14 and 7 pixels (multiples of 8).
+    #[arg(long, value_delimiter = ',', default_value = "8,16,32")]
+    pub channels: Vec<usize>,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The model file (FILE.json; for digits FILE.bpk beside it).
+    pub model: PathBuf,
+    /// Reverse steps: DDIM with this many steps (with --ddpm, all T ancestral steps are used instead).
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    #[arg(long)]
+    pub ddpm: bool,
+    /// Number of samples (digits: a square grid).
+    #[arg(long, default_value_t = 64)]
+    pub count: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value = "grid.png")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, value_enum, default_value_t = DiffData::Moons)]
+    pub data: DiffData,
+    /// 2-D training time.
+    #[arg(long, default_value_t = 60.0)]
+    pub seconds: f64,
+    /// Digits: the checkpoint to judge (default: the shipped one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Whether the arguments name a diffusion command (`train ddpm`, `sample`, `bench diffusion`), possibly after
+/// `--device X`.
+pub fn is_diffusion_command(args: &[OsString]) -> bool {
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
+    let words = match words.first() {
+        Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
+        _ => &words[..],
+    };
+    matches!(words, ["train", "ddpm", ..] | ["sample", ..] | ["bench", "diffusion", ..])
+}
+
+/// Parses and runs a diffusion command (clap prints help and usage errors and exits).
+pub fn run_args(args: &[OsString]) -> anyhow::Result<()> {
+    let cli = match DiffusionCli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    run(cli)
+}
+
+fn run(cli: DiffusionCli) -> anyhow::Result<()> {
+    match cli.command {
+        DiffusionCommand::Train { model: TrainModel::Ddpm(args) } => train(&args, cli.device),
+        DiffusionCommand::Sample(args) => sample(&args, cli.device),
+        DiffusionCommand::Bench { what: BenchDiffusion::Diffusion(args) } => bench(&args, cli.device),
+    }
+}
+
+fn progress_bar(seconds: f64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new((seconds * 10.0) as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{percent:>3}}% of {seconds} s  {{msg}}"))
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Cosine decay from `peak` to `peak / 10` as `fraction` goes from 0 to 1.
+fn decayed(peak: f64, fraction: f64) -> f64 {
+    let f = fraction.clamp(0.0, 1.0);
+    peak * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * f).cos()))
+}
+
+/// What `train ddpm` reports.
+#[derive(Debug, Serialize)]
+pub struct DdpmReport {
+    pub data: String,
+    pub steps: usize,
+    pub seconds: f64,
+    pub ms_per_step: f64,
+    pub final_loss: f64,
+    pub saved_to: Option<String>,
+}
+
+/// Trains a 2-D model for `seconds` (cosine learning-rate decay over the time budget); returns the trainer.
+pub fn train_toy(
+    data: Vec<[f32; 2]>,
+    config: &ToyConfig,
+    seconds: f64,
+    mut progress: impl FnMut(usize, f32, f64),
+) -> anyhow::Result<(ToyTrainer, f64)> {
+    let mut trainer = ToyTrainer::new(data, config)?;
+    let start = Instant::now();
+    let mut smooth = f64::NAN;
+    flush_subnormals(|| -> anyhow::Result<()> {
+        loop {
+            let elapsed = start.elapsed().as_secs_f64();
+            if elapsed >= seconds {
+                return Ok(());
+            }
+            trainer.set_learning_rate(decayed(f64::from(config.learning_rate), elapsed / seconds) as f32);
+            for _ in 0..20 {
+                let loss = trainer.step()?;
+                smooth = if smooth.is_nan() { f64::from(loss) } else { 0.98 * smooth + 0.02 * f64::from(loss) };
+            }
+            progress(trainer.steps_done, smooth as f32, elapsed);
+        }
+    })?;
+    Ok((trainer, smooth))
+}
+
+fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
+    if let Some(toy) = args.data.toy() {
+        let seconds = positive(args.seconds.unwrap_or(60.0), "--seconds")?;
+        let config = ToyConfig {
+            schedule: args.schedule,
+            steps: args.timesteps.unwrap_or(200),
+            batch: args.batch_size.unwrap_or(256),
+            learning_rate: args.lr.unwrap_or(2e-3) as f32,
+            seed: args.seed,
+            ..ToyConfig::default()
+        };
+        let bar = progress_bar(seconds);
+        let (trainer, loss) =
+            train_toy(toy.sample_standardised(10_000, args.seed), &config, seconds, |step, loss, t| {
+                bar.set_position((t * 10.0) as u64);
+                bar.set_message(format!("step {step}  loss {loss:.4}"));
+            })?;
+        bar.finish_and_clear();
+        let saved_to = match &args.out {
+            Some(path) => {
+                let path = path.with_extension("json");
+                std::fs::write(&path, serde_json::to_string(&trainer.ema)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Some(path.display().to_string())
+            }
+            None => None,
+        };
+        let report = DdpmReport {
+            data: toy.label().into(),
+            steps: trainer.steps_done,
+            seconds,
+            ms_per_step: seconds * 1000.0 / trainer.steps_done.max(1) as f64,
+            final_loss: loss,
+            saved_to,
+        };
+        return print_report(&report, args.json);
+    }
+    let seconds = positive(args.seconds.unwrap_or(1500.0), "--seconds")?;
+    let dataset = Dataset::builtin_mnist()?;
+    let (device, info) = device::select(pref);
+    let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
+        bail!("--channels needs three widths, e.g. 8,16,32");
+    };
+    let config = UNetConfig {
+        schedule: args.schedule,
+        steps: args.timesteps.unwrap_or(1000),
+        channels,
+        ..UNetConfig::default()
+    };
+    let mut trainer = DigitsTrainer::new(&dataset, config, &device, args.batch_size.unwrap_or(32), args.seed)
+        .map_err(anyhow::Error::msg)?;
+    let peak = args.lr.unwrap_or(1e-3);
+    eprintln!("training the digits U-Net on {} for {seconds} s ({})", dataset.name, info.label);
+    let bar = progress_bar(seconds);
+    let start = Instant::now();
+    let mut last_save = Instant::now();
+    let mut smooth = f64::NAN;
+    let save = |trainer: &DigitsTrainer, path: &Path, elapsed: f64| -> anyhow::Result<String> {
+        let model = trainer.model().context("no model")?;
+        let config =
+            UNetConfig { trained_steps: trainer.steps_done, trained_seconds: elapsed, ..trainer.config.clone() };
+        Ok(digits::save(&model, &config, path)?.display().to_string())
+    };
+    flush_subnormals(|| -> anyhow::Result<()> {
+        loop {
+            let elapsed = start.elapsed().as_secs_f64();
+            if elapsed >= seconds {
+                return Ok(());
+            }
+            trainer.learning_rate = decayed(peak, elapsed / seconds);
+            let loss = trainer.step().map_err(anyhow::Error::msg)?;
+            smooth = if smooth.is_nan() { f64::from(loss) } else { 0.99 * smooth + 0.01 * f64::from(loss) };
+            bar.set_position((elapsed * 10.0) as u64);
+            bar.set_message(format!("step {}  loss {smooth:.4}", trainer.steps_done));
+            if let Some(path) = &args.out
+                && last_save.elapsed() > Duration::from_mins(2)
+            {
+                save(&trainer, path, elapsed)?;
+                last_save = Instant::now();
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    let taken = start.elapsed().as_secs_f64();
+    let saved_to = match &args.out {
+        Some(path) => Some(save(&trainer, path, taken)?),
+        None => None,
+    };
+    let report = DdpmReport {
+        data: dataset.name.clone(),
+        steps: trainer.steps_done,
+        seconds: taken,
+        ms_per_step: taken * 1000.0 / trainer.steps_done.max(1) as f64,
+        final_loss: smooth,
+        saved_to,
+    };
+    print_report(&report, args.json)
+}
+
+fn positive(v: f64, name: &str) -> anyhow::Result<f64> {
+    if v.is_finite() && v > 0.0 { Ok(v) } else { bail!("{name} must be positive, got {v}") }
+}
+
+fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(r)?);
+    } else {
+        println!(
+            "{}: {} steps in {:.1} s ({:.2} ms/step), final loss {:.4}",
+            r.data, r.steps, r.seconds, r.ms_per_step, r.final_loss
+        );
+        if let Some(p) = &r.saved_to {
+            println!("saved to {p}");
+        }
+    }
+    Ok(())
+}
+
+/// Writes a grid of grey images (pixels in [0, 1], `size`² each) as a PNG.
+pub fn write_grid(pixels: &[f32], count: usize, size: usize, out: &Path) -> anyhow::Result<()> {
+    let cols = (count as f64).sqrt().ceil().max(1.0) as usize;
+    let rows = count.div_ceil(cols);
+    let (w, h) = (cols * (size + 2), rows * (size + 2));
+    let mut img = image::GrayImage::new(w as u32, h as u32);
+    for i in 0..count {
+        let (r, c) = (i / cols, i % cols);
+        for y in 0..size {
+            for x in 0..size {
+                let v = pixels.get(i * size * size + y * size + x).copied().unwrap_or(0.0);
+                img.put_pixel(
+                    (c * (size + 2) + 1 + x) as u32,
+                    (r * (size + 2) + 1 + y) as u32,
+                    image::Luma([(v * 255.0) as u8]),
+                );
+            }
+        }
+    }
+    img.save(out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+fn write_scatter(points: &[[f32; 2]], out: &Path) -> anyhow::Result<()> {
+    let n = 512_u32;
+    let mut img = image::RgbImage::from_pixel(n, n, image::Rgb([255, 255, 255]));
+    for p in points {
+        let x = ((p[0] + 3.0) / 6.0 * n as f32) as i64;
+        let y = ((3.0 - p[1]) / 6.0 * n as f32) as i64;
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            if (0..i64::from(n)).contains(&(x + dx)) && (0..i64::from(n)).contains(&(y + dy)) {
+                img.put_pixel((x + dx) as u32, (y + dy) as u32, image::Rgb([31, 119, 180]));
+            }
+        }
+    }
+    img.save(out).with_context(|| format!("cannot write {}", out.display()))
+}
+
+fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
+    let json_path = args.model.with_extension("json");
+    let text = std::fs::read_to_string(&json_path).with_context(|| format!("cannot read {}", json_path.display()))?;
+    let sampler = if args.ddpm { Sampler::Ddpm } else { Sampler::Ddim { steps: args.steps.max(1) } };
+    let start = Instant::now();
+    if text.contains(super::toy::TOY_ARCHITECTURE) {
+        let model = read_toy_model(&text).map_err(|e| anyhow::anyhow!("{}: {e}", json_path.display()))?;
+        let (points, _) = model.sample(sampler, args.count, args.seed, false)?;
+        write_scatter(&points, &args.out)?;
+    } else {
+        let config = digits::parse_config(&text, &json_path)?;
+        let (device, _) = device::select(pref);
+        let (model, config) = digits::load(&args.model, &device, config.image_size, (config.schedule, config.steps))?;
+        let pixels = digits::sample_digits(&model, &config, sampler, args.count, args.seed, &device, |_| {})
+            .map_err(anyhow::Error::msg)?;
+        write_grid(&pixels, args.count, config.image_size, &args.out)?;
+    }
+    println!(
+        "{} samples ({}) in {:.2} s → {}",
+        args.count,
+        sampler.describe(),
+        start.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `bench diffusion --data moons`'s numbers.
+#[derive(Debug, Serialize)]
+pub struct ToyBench {
+    pub energy_distance_samples: f64,
+    pub energy_distance_noise: f64,
+    pub ratio: f64,
+    pub steps: usize,
+    pub ms_per_step: f64,
+    pub sampling_seconds: f64,
+}
+
+/// Trains on 10,000 standardised points for `seconds`, samples 1,000 points (DDPM, T steps) and compares them
+/// and 1,000 N(0, I) points with 1,000 held-out points by the energy distance.
+pub fn bench_toy(toy: Toy2d, seconds: f64, seed: u64) -> anyhow::Result<ToyBench> {
+    let config = ToyConfig { seed, ..ToyConfig::default() };
+    let (trainer, _) = train_toy(toy.sample_standardised(10_000, seed), &config, seconds, |_, _, _| {})?;
+    let heldout = toy.sample_standardised(1000, seed + 1000);
+    let start = Instant::now();
+    let (samples, _) = trainer.ema.sample(Sampler::Ddpm, 1000, seed + 7, false)?;
+    let sampling_seconds = start.elapsed().as_secs_f64();
+    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(seed + 99);
+    let noise: Vec<[f32; 2]> = (0..1000).map(|_| [normal(&mut rng), normal(&mut rng)]).collect();
+    let d_samples = energy_distance(&samples, &heldout);
+    let d_noise = energy_distance(&noise, &heldout);
+    Ok(ToyBench {
+        energy_distance_samples: d_samples,
+        energy_distance_noise: d_noise,
+        ratio: d_samples / d_noise,
+        steps: trainer.steps_done,
+        ms_per_step: seconds * 1000.0 / trainer.steps_done.max(1) as f64,
+        sampling_seconds,
+    })
+}
+
+/// `bench diffusion --data digits`'s numbers.
+#[derive(Debug, Serialize)]
+pub struct DigitsBench {
+    pub classifier_heldout_accuracy: f64,
+    pub samples: usize,
+    pub confident_fraction: f64,
+    pub class_counts: Vec<usize>,
+    pub sample64_ddim50_seconds: f64,
+    pub sample16_ddim50_seconds: f64,
+}
+
+fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
+    if let Some(toy) = args.data.toy() {
+        let seconds = positive(args.seconds, "--seconds")?;
+        let r = bench_toy(toy, seconds, args.seed)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!(
+                "{}: D²(samples, data) = {:.4}, D²(N(0, I), data) = {:.4}, ratio {:.3} (target ≤ 0.15); {} steps, {:.2} ms/step; 1,000 DDPM samples in {:.2} s",
+                toy.label(),
+                r.energy_distance_samples,
+                r.energy_distance_noise,
+                r.ratio,
+                r.steps,
+                r.ms_per_step,
+                r.sampling_seconds
+            );
+        }
+        return Ok(());
+    }
+    let dataset = Dataset::builtin_mnist()?;
+    let device = device::select(pref).0;
+    let (model, config) = match &args.model {
+        Some(path) => digits::load(path, &device, 28, (ScheduleKind::Linear, 1000))?,
+        None => digits::load_shipped(&device)?,
+    };
+    let classifier = Classifier::train(&dataset, 4, 7);
+    let sampler = Sampler::Ddim { steps: 50 };
+    let start = Instant::now();
+    let pixels =
+        digits::sample_digits(&model, &config, sampler, 64, args.seed, &device, |_| {}).map_err(anyhow::Error::msg)?;
+    let t64 = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    digits::sample_digits(&model, &config, sampler, 16, args.seed + 1, &device, |_| {}).map_err(anyhow::Error::msg)?;
+    let t16 = start.elapsed().as_secs_f64();
+    let predictions = classifier.predict(&pixels);
+    let mut counts = vec![0; classifier.classes];
+    for (c, _) in &predictions {
+        counts[*c] += 1;
+    }
+    let confident = predictions.iter().filter(|(_, p)| *p >= 0.9).count();
+    let r = DigitsBench {
+        classifier_heldout_accuracy: classifier.heldout_accuracy,
+        samples: 64,
+        confident_fraction: confident as f64 / 64.0,
+        class_counts: counts,
+        sample64_ddim50_seconds: t64,
+        sample16_ddim50_seconds: t16,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "classifier: {:.1} % on the held-out digits; {:.0} % of 64 samples labelled with confidence ≥ 0.9 (target ≥ 80 %); classes {:?}",
+            100.0 * r.classifier_heldout_accuracy,
+            100.0 * r.confident_fraction,
+            r.class_counts
+        );
+        println!("sampling with 50 DDIM steps: 16 digits in {t16:.2} s (target < 10 s), 64 in {t64:.2} s");
+    }
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! Diffusion on 28×28 digits: training the U-Net (one Adam step per call), sampling with a scheduler, and
+//! validated checkpoints (`FILE.bpk` weights + `FILE.json` description). No egui, no threads.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use super::sampler::{self, Sampler};
+use super::schedule::{Schedule, ScheduleKind};
+use super::unet::{UNet, UNetConfig, time_features};
+use crate::data::Dataset;
+use crate::data::toy2d::normal;
+
+/// The checkpoint that ships with the app (trained by `latent-lab train ddpm --data digits`).
+pub const SHIPPED_CHECKPOINT: &str = "assets/ddpm-digits";
+/// The shipped checkpoint, embedded so the lesson loads it at once wherever the binary runs.
+pub const SHIPPED_JSON: &str = include_str!("../../assets/ddpm-digits.json");
+pub const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../assets/ddpm-digits.bpk");
+
+/// Everything that can be wrong with a diffusion checkpoint, naming the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffusionFileError {
+    #[error("{path}: cannot read the model description: {message}")]
+    ReadConfig { path: PathBuf, message: String },
+    #[error("{path}: not a diffusion U-Net description: {message}")]
+    BadConfig { path: PathBuf, message: String },
+    #[error(
+        "{path}: the weights do not fit the U-Net in its description (corrupt, truncated or another architecture): {message}"
+    )]
+    BadWeights { path: PathBuf, message: String },
+    #[error("{path}: the model was trained on {found}×{found} images, but these are {expected}×{expected}")]
+    WrongImageSize { path: PathBuf, expected: usize, found: usize },
+    #[error(
+        "{path}: the model was trained with the {found} schedule, but this lesson samples with the {expected} schedule"
+    )]
+    WrongSchedule { path: PathBuf, expected: String, found: String },
+    #[error("{path}: could not save: {message}")]
+    Save { path: PathBuf, message: String },
+}
+
+/// The two files of a checkpoint given either of them (or the name without extension).
+pub fn files(path: &Path) -> (PathBuf, PathBuf) {
+    (path.with_extension("bpk"), path.with_extension("json"))
+}
+
+fn schedule_name(kind: ScheduleKind, steps: usize) -> String {
+    format!("{} (T = {steps})", kind.label())
+}
+
+/// Saves a U-Net and its description; returns the weights file.
+pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, DiffusionFileError> {
+    let (weights, description) = files(path);
+    let err = |path: &Path, message: String| DiffusionFileError::Save { path: path.to_owned(), message };
+    let json = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
+    std::fs::write(&description, json).map_err(|e| err(&description, e.to_string()))?;
+    model.valid().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
+    Ok(weights)
+}
+
+/// Parses and checks a description.
+pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFileError> {
+    let bad = |message: String| DiffusionFileError::BadConfig { path: path.to_owned(), message };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if let Some(arch) = value.get("architecture").and_then(|a| a.as_str())
+        && arch != super::unet::UNET_ARCHITECTURE
+    {
+        return Err(bad(format!("its architecture is \"{arch}\", not a digits U-Net")));
+    }
+    let config: UNetConfig = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    config.validate().map_err(bad)?;
+    Ok(config)
+}
+
+/// Loads a checkpoint onto `device` for inference, checking it fits `image_size`² images and the expected
+/// schedule. On any error nothing is returned, so the caller keeps its current model.
+pub fn load(
+    path: &Path,
+    device: &Device,
+    image_size: usize,
+    schedule: (ScheduleKind, usize),
+) -> Result<(UNet, UNetConfig), DiffusionFileError> {
+    let (weights, description) = files(path);
+    let text = std::fs::read_to_string(&description)
+        .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
+    let config = parse_config(&text, &description)?;
+    check_fit(&config, &description, image_size, schedule)?;
+    let bytes = std::fs::read(&weights)
+        .map_err(|e| DiffusionFileError::BadWeights { path: weights.clone(), message: e.to_string() })?;
+    let model = weights_from_bytes(&config, device, bytes)
+        .map_err(|message| DiffusionFileError::BadWeights { path: weights, message })?;
+    Ok((model, config))
+}
+
+/// Builds the U-Net of `config` with the weights in `bytes` (a burnpack file read into memory, so nothing is read
+/// lazily from a file that may change later).
+fn weights_from_bytes(config: &UNetConfig, device: &Device, bytes: Vec<u8>) -> Result<UNet, String> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| e.to_string())?;
+        config.init(device).try_load_record(record).map_err(|e| e.to_string())
+    }));
+    loaded.unwrap_or_else(|_| Err("the data is malformed".into()))
+}
+
+fn check_fit(
+    config: &UNetConfig,
+    description: &Path,
+    image_size: usize,
+    (kind, steps): (ScheduleKind, usize),
+) -> Result<(), DiffusionFileError> {
+    if config.image_size != image_size {
+        return Err(DiffusionFileError::WrongImageSize {
+            path: description.to_owned(),
+            expected: image_size,
+            found: config.image_size,
+        });
+    }
+    if (config.schedule, config.steps) != (kind, steps) {
+        return Err(DiffusionFileError::WrongSchedule {
+            path: description.to_owned(),
+            expected: schedule_name(kind, steps),
+            found: schedule_name(config.schedule, config.steps),
+        });
+    }
+    Ok(())
+}
+
+/// The shipped checkpoint (embedded in the binary), loaded onto `device`.
+pub fn load_shipped(device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
+    let path = Path::new(SHIPPED_CHECKPOINT);
+    let config = parse_config(SHIPPED_JSON, &path.with_extension("json"))?;
+    let model = weights_from_bytes(&config, device, SHIPPED_WEIGHTS.to_vec())
+        .map_err(|message| DiffusionFileError::BadWeights { path: path.with_extension("bpk"), message })?;
+    Ok((model, config))
+}
+
+/// The images of a dataset's training split scaled to [−1, 1], if they are square with a side that fits the U-Net.
+pub fn training_images(dataset: &Dataset, image_size: usize) -> Result<Vec<f32>, String> {
+    if dataset.rows != image_size || dataset.cols != image_size {
+        return Err(format!(
+            "the digits U-Net needs {image_size}×{image_size} images; {} has {}×{}",
+            dataset.name, dataset.rows, dataset.cols
+        ));
+    }
+    Ok(dataset.pixels[..dataset.train_len * dataset.dim()].iter().map(|p| 2.0 * p - 1.0).collect())
+}
+
+/// One training run of the U-Net: mini-batches of the training digits, random t and ε, MSE on ε, Adam.
+pub struct DigitsTrainer {
+    pub config: UNetConfig,
+    model: Option<UNet>,
+    optim: ModuleOptimizer,
+    device: Device,
+    schedule: Schedule,
+    images: Vec<f32>,
+    rng: SmallRng,
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub steps_done: usize,
+}
+
+impl DigitsTrainer {
+    /// A fresh U-Net on `device` (a plain device; autodiff is added here).
+    pub fn new(
+        dataset: &Dataset,
+        config: UNetConfig,
+        device: &Device,
+        batch: usize,
+        seed: u64,
+    ) -> Result<Self, String> {
+        config.validate()?;
+        let images = training_images(dataset, config.image_size)?;
+        let schedule = Schedule::new(config.schedule, config.steps).map_err(|e| e.to_string())?;
+        let device = device.clone().autodiff();
+        device.seed(seed);
+        let model = config.init(&device);
+        Ok(Self {
+            config,
+            model: Some(model),
+            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            device,
+            schedule,
+            images,
+            rng: SmallRng::seed_from_u64(seed),
+            batch: batch.max(1),
+            learning_rate: 1e-3,
+            steps_done: 0,
+        })
+    }
+
+    /// One Adam step; returns the mean squared error of the noise prediction. A non-finite loss leaves the
+    /// weights as they were and returns an error.
+    pub fn step(&mut self) -> Result<f32, String> {
+        let Some(model) = self.model.take() else { return Err("the model was lost in an earlier step".into()) };
+        let size = self.config.image_size;
+        let dim = size * size;
+        let count = self.images.len() / dim;
+        let b = self.batch;
+        let mut xt = Vec::with_capacity(b * dim);
+        let mut eps = Vec::with_capacity(b * dim);
+        let mut ts = Vec::with_capacity(b);
+        for _ in 0..b {
+            let i = self.rng.random_range(0..count);
+            let t = self.rng.random_range(1..=self.schedule.steps());
+            let ab = self.schedule.alpha_bar(t);
+            let (a, s) = (ab.sqrt() as f32, (1.0 - ab).sqrt() as f32);
+            for &x in &self.images[i * dim..(i + 1) * dim] {
+                let e = normal(&mut self.rng);
+                eps.push(e);
+                xt.push(a * x + s * e);
+            }
+            ts.push(t);
+        }
+        let x = Tensor::<4>::from_data(TensorData::new(xt, [b, 1, size, size]), &self.device);
+        let target = Tensor::<4>::from_data(TensorData::new(eps, [b, 1, size, size]), &self.device);
+        let pred = model.forward(x, time_features(&ts, self.schedule.steps(), &self.device));
+        let diff = pred - target;
+        let loss = (diff.clone() * diff).mean();
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            self.model = Some(model);
+            return Err(format!(
+                "the loss became {value} at step {}: training stopped, the last good weights are kept",
+                self.steps_done + 1
+            ));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.learning_rate, model, grads));
+        self.steps_done += 1;
+        Ok(value)
+    }
+
+    /// An inference copy of the current weights.
+    #[allow(clippy::redundant_closure_for_method_calls)]
+    pub fn model(&self) -> Option<UNet> {
+        self.model.as_ref().map(|m| m.valid())
+    }
+}
+
+/// Samples `count` images with `sampler`; `keep` sees x_T and every later state (flat, values in about [−1, 1]).
+/// Returns the final images as pixels in [0, 1].
+pub fn sample_digits(
+    model: &UNet,
+    config: &UNetConfig,
+    sampler: Sampler,
+    count: usize,
+    seed: u64,
+    device: &Device,
+    keep: impl FnMut(&[f32]),
+) -> Result<Vec<f32>, String> {
+    let schedule = Schedule::new(config.schedule, config.steps).map_err(|e| e.to_string())?;
+    let size = config.image_size;
+    let x = sampler::sample(
+        &schedule,
+        sampler,
+        count,
+        size * size,
+        seed,
+        Some(1.0),
+        |x, t| {
+            let input = Tensor::<4>::from_data(TensorData::new(x.to_vec(), [count, 1, size, size]), device);
+            let eps = model.forward(input, time_features(&vec![t; count], schedule.steps(), device));
+            eps.into_data().try_to_vec::<f32>().unwrap_or_else(|_| vec![0.0; x.len()])
+        },
+        keep,
+    );
+    Ok(to_pixels(&x))
+}
+
+/// Model space [−1, 1] to pixels [0, 1].
+#[must_use]
+pub fn to_pixels(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|v| ((v + 1.0) / 2.0).clamp(0.0, 1.0)).collect()
+}
+
+/// A digits model ready to sample, on the CPU, behind plain-data methods (so callers never touch tensors).
+pub struct DigitsEngine {
+    device: Device,
+    model: UNet,
+    pub config: UNetConfig,
+    /// Where the weights came from, for the UI.
+    pub source: String,
+}
+
+/// The schedule the lesson samples digits with (the shipped checkpoint's).
+pub const LESSON_SCHEDULE: (ScheduleKind, usize) = (ScheduleKind::Linear, 1000);
+
+impl DigitsEngine {
+    /// The checkpoint that ships with the app.
+    pub fn shipped() -> Result<Self, DiffusionFileError> {
+        let device = Device::flex();
+        let (model, config) = load_shipped(&device)?;
+        let source = format!(
+            "shipped checkpoint ({} training steps, {:.0} min on 2 CPU cores)",
+            config.trained_steps,
+            config.trained_seconds / 60.0
+        );
+        Ok(Self { device, model, config, source })
+    }
+
+    /// A checkpoint file for `image_size`² images and the lesson's schedule.
+    pub fn load(path: &Path, image_size: usize) -> Result<Self, DiffusionFileError> {
+        let device = Device::flex();
+        let (model, config) = load(path, &device, image_size, LESSON_SCHEDULE)?;
+        Ok(Self { device, model, config, source: path.display().to_string() })
+    }
+
+    /// The trainer's current weights.
+    pub fn from_trainer(trainer: &DigitsTrainer, source: String) -> Option<Self> {
+        Some(Self { device: Device::flex(), model: trainer.model()?, config: trainer.config.clone(), source })
+    }
+
+    /// Samples `count` images; `keep` sees every state (model space, about [−1, 1]). Returns pixels in [0, 1].
+    pub fn sample(
+        &self,
+        sampler: Sampler,
+        count: usize,
+        seed: u64,
+        keep: impl FnMut(&[f32]),
+    ) -> Result<Vec<f32>, String> {
+        sample_digits(&self.model, &self.config, sampler, count, seed, &self.device, keep)
+    }
+}
+
+/// A fresh trainer for the lesson's "train live from scratch" (CPU, batch 32).
+pub fn live_trainer(dataset: &Dataset, seed: u64) -> Result<DigitsTrainer, String> {
+    let (kind, steps) = LESSON_SCHEDULE;
+    let config = UNetConfig { schedule: kind, steps, ..UNetConfig::default() };
+    let mut trainer = DigitsTrainer::new(dataset, config, &Device::flex(), 32, seed)?;
+    trainer.learning_rate = 2e-3;
+    Ok(trainer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_checked() {
+        let path = Path::new("m.json");
+        let good = serde_json::to_string(&UNetConfig::default()).unwrap();
+        assert!(parse_config(&good, path).is_ok());
+        let err = parse_config(&good.replace("ddpm-unet", "ddpm-mlp-2d"), path).unwrap_err();
+        assert!(err.to_string().contains("architecture is \"ddpm-mlp-2d\""), "{err}");
+        let err = parse_config(&good.replace("\"steps\":1000", "\"steps\":0"), path).unwrap_err();
+        assert!(err.to_string().contains("T = 0"), "{err}");
+        assert!(parse_config("{}", path).is_err());
+        let config = UNetConfig::default();
+        assert!(matches!(
+            check_fit(&config, path, 32, (ScheduleKind::Linear, 1000)),
+            Err(DiffusionFileError::WrongImageSize { expected: 32, found: 28, .. })
+        ));
+        let err = check_fit(&config, path, 28, (ScheduleKind::Cosine, 1000)).unwrap_err();
+        assert!(err.to_string().contains("trained with the linear (T = 1000) schedule"), "{err}");
+    }
+
+    #[test]
+    fn the_unet_keeps_the_image_shape_and_trains_one_step() {
+        let device = Device::flex();
+        let config = UNetConfig { channels: [8, 16, 16], time_dim: 16, ..UNetConfig::default() };
+        let model = config.init(&device);
+        let x = Tensor::<4>::zeros([3, 1, 28, 28], &device);
+        let y = model.forward(x, time_features(&[1, 500, 1000], 1000, &device));
+        assert_eq!(y.dims(), [3, 1, 28, 28]);
+        let mut seen = 0;
+        let out = sample_digits(&model, &config, Sampler::Ddim { steps: 3 }, 2, 1, &device, |x| {
+            assert_eq!(x.len(), 2 * 784);
+            seen += 1;
+        })
+        .unwrap();
+        assert_eq!(out.len(), 2 * 784);
+        assert_eq!(seen, 4);
+        assert!(out.iter().all(|p| (0.0..=1.0).contains(p)));
+        let dataset = Dataset::builtin_mnist().unwrap();
+        let mut trainer = DigitsTrainer::new(&dataset, config, &device, 4, 1).unwrap();
+        assert!(trainer.step().unwrap().is_finite());
+        assert_eq!(trainer.steps_done, 1);
+    }
+
+    #[test]
+    fn the_shipped_checkpoint_loads() {
+        let (model, config) = load_shipped(&Device::flex()).unwrap();
+        assert_eq!(config.image_size, 28);
+        let out = sample_digits(&model, &config, Sampler::Ddim { steps: 2 }, 1, 1, &Device::flex(), |_| {}).unwrap();
+        assert_eq!(out.len(), 784);
+    }
+}

@@ -1,0 +1,186 @@
+//! Page 3: digits with the U-Net: the shipped checkpoint (loaded at once), a 4×4 grid at any denoising step, the
+//! strip x_T → … → x_0, "Load checkpoint…" and "train live from scratch".
+
+use std::sync::mpsc;
+
+use eframe::egui::{self, Color32, ColorImage, RichText};
+use egui_plot::{Line, Plot};
+
+use super::DiffusionLesson;
+use super::worker::Job;
+use crate::lessons::LessonContext;
+use crate::viz::widgets::CachedImage;
+
+const SIZE: usize = 28;
+/// Snapshots in the strip.
+const STRIP: usize = 9;
+/// Samples (rows) in the strip.
+const STRIP_ROWS: usize = 4;
+
+#[derive(Default)]
+pub struct Textures {
+    grid: CachedImage<(u64, usize)>,
+    strip: CachedImage<u64>,
+}
+
+/// Tiles `images` (each 28×28, values in [0, 1]) `cols` per row with 2-pixel gaps.
+fn tiles(images: &[&[f32]], cols: usize) -> ColorImage {
+    let rows = images.len().div_ceil(cols.max(1)).max(1);
+    let (w, h) = (cols * (SIZE + 2), rows * (SIZE + 2));
+    let mut pixels = vec![Color32::from_gray(40); w * h];
+    for (i, img) in images.iter().enumerate() {
+        let (r, c) = (i / cols, i % cols);
+        for y in 0..SIZE {
+            for x in 0..SIZE {
+                let v = (img.get(y * SIZE + x).copied().unwrap_or(0.0).clamp(0.0, 1.0) * 255.0) as u8;
+                pixels[(r * (SIZE + 2) + 1 + y) * w + c * (SIZE + 2) + 1 + x] = Color32::from_gray(v);
+            }
+        }
+    }
+    ColorImage::new([w, h], pixels)
+}
+
+pub fn poll_dialog(lesson: &mut DiffusionLesson) {
+    let Some(rx) = &lesson.digits.dialog else { return };
+    match rx.try_recv() {
+        Ok(Some(path)) => {
+            lesson.digits.dialog = None;
+            lesson.digits.busy = Some(format!("loading {}…", path.display()));
+            lesson.send(Job::LoadDigits(path));
+        }
+        Ok(None) | Err(mpsc::TryRecvError::Disconnected) => lesson.digits.dialog = None,
+        Err(mpsc::TryRecvError::Empty) => {}
+    }
+}
+
+pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
+    ui.label(RichText::new("Digits: a small U-Net").strong());
+    ui.small(
+        "ε_θ(x_t, t) for 28×28 images: 8 → 16 → 32 channels (28 → 14 → 7 pixels) and back up, with skip \
+         connections, residual blocks (GroupNorm, SiLU, 3×3 convolutions) and the time embedding added in every \
+         block. Linear schedule, T = 1000; sampled with DDIM and x̂_0 clipped to the pixel range.",
+    );
+    ui.horizontal(|ui| {
+        if ui.add_enabled(lesson.digits.dialog.is_none(), egui::Button::new("Load checkpoint…")).clicked() {
+            let (tx, rx) = mpsc::channel();
+            let ctx = ui.ctx().clone();
+            std::thread::spawn(move || {
+                let picked = rfd::FileDialog::new().add_filter("diffusion U-Net", &["bpk", "json"]).pick_file();
+                let _ = tx.send(picked);
+                ctx.request_repaint();
+            });
+            lesson.digits.dialog = Some(rx);
+        }
+        if ui.button("Load the shipped checkpoint").clicked() {
+            lesson.digits.busy = Some("loading the shipped checkpoint…".into());
+            lesson.send(Job::LoadShipped);
+        }
+    });
+    ui.add(egui::Slider::new(&mut lesson.digits.ddim_steps, 5..=200).text("DDIM sampling steps"));
+    if ui
+        .add_enabled(lesson.digits.source.is_some() && !lesson.digits.training, egui::Button::new("New digits"))
+        .clicked()
+    {
+        lesson.digits.seed += 1;
+        lesson.request_digits();
+    }
+    ui.separator();
+    ui.label(RichText::new("Train live from scratch").strong());
+    ui.small(
+        "The shipped checkpoint had 25 minutes on 2 shared CPU cores: strokes and some recognisable digits, \
+         not yet clean ones. A few minutes of live training give blobs; watch what the first minutes learn.",
+    );
+    if lesson.digits.training {
+        if ui.button("Stop live training").clicked() {
+            lesson.send(Job::Stop);
+        }
+    } else if ui.button("Train live from scratch (3 min)").clicked() {
+        lesson.digits.training = true;
+        lesson.digits.losses.clear();
+        lesson.digits.error = None;
+        lesson.digits.busy = Some("starting live training…".into());
+        lesson.send(Job::TrainDigits { dataset: cx.dataset.clone(), seconds: 180.0 });
+    }
+    if let Some(b) = &lesson.digits.busy {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(b);
+        });
+    }
+    if let Some(e) = &lesson.digits.error {
+        ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
+    }
+}
+
+fn model_label(lesson: &DiffusionLesson, ui: &mut egui::Ui) {
+    match &lesson.digits.source {
+        Some(s) => {
+            let (head, detail) = s.split_once(" (").map_or((s.as_str(), ""), |(h, d)| (h, d.trim_end_matches(')')));
+            ui.label(format!("Model: {head}"));
+            if !detail.is_empty() {
+                ui.small(detail);
+            }
+        }
+        None => {
+            ui.label("Model: none loaded");
+        }
+    }
+}
+
+pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
+    model_label(lesson, ui);
+    let d = &mut lesson.digits;
+    let n = d.states.len();
+    if n == 0 {
+        ui.label(d.busy.clone().unwrap_or_else(|| "No samples yet.".into()));
+        return;
+    }
+    let max = n - 1;
+    d.step = d.step.min(max);
+    ui.add(egui::Slider::new(&mut d.step, 0..=max).text("denoising step (0 = x_T, last = x_0)"));
+    let t_label = d.timesteps.get(d.step).map_or_else(|| "x_0".to_owned(), |t| format!("x_t at t = {t}"));
+    ui.label(
+        RichText::new(format!(
+            "16 samples at {t_label} — {} DDIM steps took {:.1} s on the CPU",
+            d.timesteps.len(),
+            d.sample_seconds
+        ))
+        .strong(),
+    );
+    let avail = ui.available_size();
+    let grid_side = (avail.y * 0.5).min(avail.x * 0.45).max(120.0);
+    let (generation, step) = (d.generation, d.step);
+    let states = &d.states;
+    ui.horizontal_top(|ui| {
+        let grid = lesson.digit_textures.grid.get(ui.ctx(), "diffusion-grid", (generation, step), || {
+            let imgs: Vec<&[f32]> = (0..16).map(|i| &states[step][i * SIZE * SIZE..(i + 1) * SIZE * SIZE]).collect();
+            tiles(&imgs, 4)
+        });
+        ui.image(egui::load::SizedTexture::new(grid, egui::vec2(grid_side, grid_side)));
+        ui.vertical(|ui| {
+            ui.label(RichText::new("The denoising strip x_T → … → x_0 (4 samples, evenly spaced steps)").strong());
+            let strip = lesson.digit_textures.strip.get(ui.ctx(), "diffusion-strip", generation, || {
+                let mut imgs: Vec<&[f32]> = Vec::new();
+                for row in 0..STRIP_ROWS {
+                    for k in 0..STRIP {
+                        let s = k * max / (STRIP - 1);
+                        imgs.push(&states[s][row * SIZE * SIZE..(row + 1) * SIZE * SIZE]);
+                    }
+                }
+                tiles(&imgs, STRIP)
+            });
+            let w = ui.available_width().min(grid_side * 2.2);
+            ui.image(egui::load::SizedTexture::new(strip, egui::vec2(w, w * STRIP_ROWS as f32 / STRIP as f32)));
+            ui.small(
+                "Each column is a later step of the same reverse pass. Coarse shapes (where the stroke is) are \
+                 decided at high noise; edges and thickness only in the last steps.",
+            );
+        });
+    });
+    if !lesson.digits.losses.is_empty() {
+        ui.label(RichText::new("Live training loss ‖ε − ε_θ‖² per pixel").strong());
+        Plot::new("diffusion-digits-loss").height(140.0).x_axis_label("step").y_axis_label("loss").show(ui, |p| {
+            p.line(Line::new("loss", lesson.digits.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
+        });
+    }
+}

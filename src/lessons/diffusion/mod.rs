@@ -1,0 +1,388 @@
+//! "Diffusion": the forward process on 2-D data (scrub t, ᾱ_t and SNR per schedule), the learned reverse process
+//! (an ε-prediction MLP trained on this lesson's thread, animated reverse pass with trajectories), digits with a
+//! small U-Net (shipped checkpoint, denoising strip, train live), and diffusion as a hierarchical VAE (DAG, L_t).
+
+// Maths notation: one-letter names (t, T, x) as in the lecture.
+#![allow(clippy::many_single_char_names)]
+
+mod digits;
+mod elbo;
+mod forward;
+mod reverse;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use eframe::egui::{self, RichText};
+
+use super::{Lesson, LessonContext};
+use crate::data::toy2d::{Toy2d, normal};
+use crate::diffusion::toy::{ToyConfig, ToyModel};
+use crate::diffusion::{Sampler, Schedule, ScheduleKind};
+use crate::train::TrainEvent;
+use crate::viz::widgets::CachedImage;
+use worker::{Job, Report, Worker};
+
+/// Points shown and trained on.
+pub const POINTS: usize = 1000;
+/// Points whose reverse trajectories are drawn.
+pub const TRAJECTORIES: usize = 24;
+
+/// The four parts of the lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Forward,
+    Reverse,
+    Digits,
+    Elbo,
+}
+
+impl Page {
+    const ALL: [Self; 4] = [Self::Forward, Self::Reverse, Self::Digits, Self::Elbo];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Forward => "1 · Forward: noise the data",
+            Self::Reverse => "2 · Learn the reverse",
+            Self::Digits => "3 · Digits (U-Net)",
+            Self::Elbo => "4 · As a hierarchical VAE",
+        }
+    }
+}
+
+/// Where the 2-D points come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataChoice {
+    Toy(Toy2d),
+    Painted,
+}
+
+/// The 2-D model's training state.
+#[derive(Default)]
+pub struct ToyState {
+    pub training: bool,
+    pub status: String,
+    pub error: Option<String>,
+    /// (step, smoothed loss).
+    pub losses: Vec<[f64; 2]>,
+    pub model: Option<ToyModel>,
+    /// The animated reverse pass: states x_T … x_0 of every sampled point, and the timesteps between them.
+    pub states: Vec<Vec<[f32; 2]>>,
+    pub timesteps: Vec<usize>,
+    pub sampler_used: Option<Sampler>,
+    /// Index into `states` (fractional while playing).
+    pub frame: f64,
+    pub playing: bool,
+    pub sample_seed: u64,
+    pub elbo: Option<(Vec<(usize, f64)>, f64)>,
+    pub generation: u64,
+}
+
+/// The digits part's state.
+#[derive(Default)]
+pub struct DigitsState {
+    pub source: Option<String>,
+    pub error: Option<String>,
+    pub busy: Option<String>,
+    pub training: bool,
+    pub losses: Vec<[f64; 2]>,
+    pub states: Vec<Vec<f32>>,
+    pub timesteps: Vec<usize>,
+    pub sample_seconds: f64,
+    pub step: usize,
+    pub seed: u64,
+    pub ddim_steps: usize,
+    pub generation: u64,
+    pub dialog: Option<Receiver<Option<PathBuf>>>,
+}
+
+/// The "Diffusion" tab.
+pub struct DiffusionLesson {
+    page: Page,
+    data_choice: DataChoice,
+    painted: Vec<[f32; 2]>,
+    data: Vec<[f32; 2]>,
+    /// One fixed ε per point, so scrubbing t moves every point smoothly.
+    noise: Vec<[f32; 2]>,
+    schedule_kind: ScheduleKind,
+    steps: usize,
+    t: usize,
+    data_generation: u64,
+    sampler_ddim: bool,
+    ddim_steps: usize,
+    train_iterations: usize,
+    worker: Option<Worker>,
+    started: bool,
+    toy: ToyState,
+    digits: DigitsState,
+    cloud: CachedImage<(u64, usize, usize, [usize; 2])>,
+    reverse_cloud: CachedImage<(u64, usize, [usize; 2])>,
+    digit_textures: digits::Textures,
+}
+
+impl Default for DiffusionLesson {
+    fn default() -> Self {
+        let mut me = Self {
+            page: Page::Forward,
+            data_choice: DataChoice::Toy(Toy2d::Moons),
+            painted: Vec::new(),
+            data: Vec::new(),
+            noise: Vec::new(),
+            schedule_kind: ScheduleKind::Linear,
+            steps: 200,
+            t: 0,
+            data_generation: 0,
+            sampler_ddim: false,
+            ddim_steps: 20,
+            train_iterations: 4000,
+            worker: None,
+            started: false,
+            toy: ToyState { sample_seed: 1, ..ToyState::default() },
+            digits: DigitsState { seed: 1, ddim_steps: 50, ..DigitsState::default() },
+            cloud: CachedImage::default(),
+            reverse_cloud: CachedImage::default(),
+            digit_textures: digits::Textures::default(),
+        };
+        me.refresh_data();
+        me
+    }
+}
+
+impl DiffusionLesson {
+    /// Redraws the 2-D data for the current choice (and fresh fixed noise).
+    fn refresh_data(&mut self) {
+        self.data = match self.data_choice {
+            DataChoice::Toy(toy) => toy.sample_standardised(POINTS, 7),
+            DataChoice::Painted => self.painted.clone(),
+        };
+        let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(self.data_generation ^ 0xace);
+        self.noise = (0..self.data.len()).map(|_| [normal(&mut rng), normal(&mut rng)]).collect();
+        self.data_generation += 1;
+    }
+
+    /// The schedule the controls ask for, or why it is refused.
+    fn schedule(&self) -> Result<Schedule, String> {
+        Schedule::new(self.schedule_kind, self.steps).map_err(|e| e.to_string())
+    }
+
+    fn sampler(&self) -> Sampler {
+        if self.sampler_ddim { Sampler::Ddim { steps: self.ddim_steps } } else { Sampler::Ddpm }
+    }
+
+    fn send(&mut self, job: Job) {
+        if let Some(w) = &self.worker
+            && w.tx.send(job).is_err()
+        {
+            self.toy.error = Some("the lesson's compute thread stopped".into());
+        }
+    }
+
+    /// Starts training the 2-D model on the current points.
+    pub fn start_training(&mut self) {
+        if self.data.len() < 2 {
+            self.toy.error = Some("paint at least a few points first (click or drag in the plot)".into());
+            return;
+        }
+        if let Err(e) = self.schedule() {
+            self.toy.error = Some(e);
+            return;
+        }
+        let config = ToyConfig { schedule: self.schedule_kind, steps: self.steps, ..ToyConfig::default() };
+        self.toy.training = true;
+        self.toy.error = None;
+        self.toy.losses.clear();
+        self.toy.status = "starting…".into();
+        self.toy.elbo = None;
+        self.send(Job::TrainToy { data: self.data.clone(), config, iterations: self.train_iterations });
+    }
+
+    fn request_samples(&mut self) {
+        if let Some(model) = &self.toy.model {
+            let job = Job::SampleToy {
+                model: Box::new(model.clone()),
+                sampler: self.sampler(),
+                count: POINTS,
+                seed: self.toy.sample_seed,
+            };
+            self.send(job);
+        }
+    }
+
+    fn drain(&mut self) {
+        let Some(w) = &self.worker else { return };
+        let reports: Vec<Report> = w.rx.try_iter().collect();
+        for r in reports {
+            self.on_report(r);
+        }
+    }
+
+    fn on_report(&mut self, r: Report) {
+        match r {
+            Report::ToyProgress { step, loss, ms_per_step } => {
+                self.toy.losses.push([step as f64, f64::from(loss)]);
+                self.toy.status = format!(
+                    "training: step {step} of {}, loss {loss:.3}, {ms_per_step:.1} ms/step",
+                    self.train_iterations
+                );
+            }
+            Report::ToyTrained { model, steps } => {
+                self.toy.training = false;
+                self.toy.status =
+                    format!("trained: {steps} steps (T = {}, {} schedule)", model.steps, model.schedule.label());
+                let data = self.data.clone();
+                self.toy.model = Some(*model.clone());
+                self.toy.generation += 1;
+                self.request_samples();
+                self.send(Job::Elbo { model, data });
+            }
+            Report::ToyFailed(e) => {
+                self.toy.training = false;
+                self.toy.error = Some(e);
+            }
+            Report::ToySamples { states, timesteps, sampler } => {
+                self.toy.states = states;
+                self.toy.timesteps = timesteps;
+                self.toy.sampler_used = Some(sampler);
+                self.toy.frame = 0.0;
+                self.toy.playing = true;
+                self.toy.generation += 1;
+            }
+            Report::Elbo { terms, prior } => self.toy.elbo = Some((terms, prior)),
+            Report::DigitsReady { source } => {
+                self.digits.source = Some(source);
+                self.digits.training = false;
+                self.digits.error = None;
+                self.request_digits();
+            }
+            Report::DigitsFailed(e) => {
+                self.digits.busy = None;
+                self.digits.training = false;
+                self.digits.error = Some(e);
+            }
+            Report::DigitsStrip { states, timesteps, seconds } => {
+                self.digits.step = states.len().saturating_sub(1);
+                self.digits.states = states;
+                self.digits.timesteps = timesteps;
+                self.digits.sample_seconds = seconds;
+                self.digits.busy = None;
+                self.digits.generation += 1;
+            }
+            Report::DigitsProgress { step, loss, elapsed } => {
+                self.digits.losses.push([step as f64, f64::from(loss)]);
+                self.digits.busy = Some(format!("training live: step {step}, loss {loss:.3}, {elapsed:.0} s"));
+            }
+        }
+    }
+
+    fn request_digits(&mut self) {
+        self.digits.busy = Some(format!("sampling 16 digits with {} DDIM steps…", self.digits.ddim_steps));
+        let job = Job::SampleDigits {
+            sampler: Sampler::Ddim { steps: self.digits.ddim_steps },
+            count: 16,
+            seed: self.digits.seed,
+        };
+        self.send(job);
+    }
+
+    fn data_controls(&mut self, ui: &mut egui::Ui) {
+        ui.label(RichText::new("2-D data").strong());
+        let before = self.data_choice;
+        for toy in [Toy2d::Moons, Toy2d::SwissRoll, Toy2d::Gaussians, Toy2d::Rings] {
+            ui.radio_value(&mut self.data_choice, DataChoice::Toy(toy), toy.label());
+        }
+        ui.radio_value(&mut self.data_choice, DataChoice::Painted, "Paint your own points");
+        if self.data_choice == DataChoice::Painted {
+            ui.horizontal(|ui| {
+                ui.small("Click or drag in the data plot (page 1, t = 0) to add points.");
+                if ui.button("Clear points").clicked() {
+                    self.painted.clear();
+                    self.refresh_data();
+                }
+            });
+        }
+        if self.data_choice != before {
+            self.refresh_data();
+        }
+    }
+
+    fn schedule_controls(&mut self, ui: &mut egui::Ui) {
+        ui.label(RichText::new("Noise schedule").strong());
+        ui.horizontal(|ui| {
+            for kind in ScheduleKind::ALL {
+                ui.radio_value(&mut self.schedule_kind, kind, format!("{} schedule", kind.label()));
+            }
+        });
+        ui.add(egui::Slider::new(&mut self.steps, 0..=1000).text("T (diffusion steps)"));
+        if let Err(e) = self.schedule() {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
+        }
+        self.t = self.t.min(self.steps);
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
+        ui.heading("Diffusion");
+        ui.label(
+            "Forward: q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I) adds a little noise per step, so \
+             q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) with ᾱ_t = Π_{s≤t} (1 − β_s), and x_T ≈ N(0, I). \
+             Reverse: a network learns the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time.",
+        );
+        ui.separator();
+        match self.page {
+            Page::Forward | Page::Reverse | Page::Elbo => {
+                self.data_controls(ui);
+                ui.separator();
+                self.schedule_controls(ui);
+                ui.separator();
+                reverse::training_controls(self, ui);
+            }
+            Page::Digits => digits::controls(self, ui, cx),
+        }
+        ui.separator();
+        ui.label(RichText::new("Things to try").strong());
+        for tip in [
+            "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
+            "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
+            "Train, then watch the reverse pass: points drift to the data only in the last steps.",
+            "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",
+            "Paint a smiley and train on it.",
+        ] {
+            ui.small(format!("• {tip}"));
+        }
+    }
+}
+
+impl Lesson for DiffusionLesson {
+    fn name(&self) -> &'static str {
+        "Diffusion"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        if self.worker.is_none() && !self.started {
+            self.started = true;
+            self.worker = Worker::spawn(ui.ctx().clone());
+            self.digits.busy = Some("loading the shipped checkpoint…".into());
+            self.send(Job::LoadShipped);
+        }
+        self.drain();
+        digits::poll_dialog(self);
+        egui::Panel::left("diffusion-controls").resizable(true).default_size(380.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for page in Page::ALL {
+                    ui.selectable_value(&mut self.page, page, page.label());
+                }
+            });
+            ui.separator();
+            match self.page {
+                Page::Forward => forward::show(self, ui),
+                Page::Reverse => reverse::show(self, ui),
+                Page::Digits => digits::show(self, ui),
+                Page::Elbo => elbo::show(self, ui),
+            }
+        });
+    }
+
+    fn on_event(&mut self, _event: &TrainEvent) {}
+}

@@ -1,0 +1,247 @@
+//! The Diffusion lesson's compute thread: trains and samples the 2-D model, computes the ELBO terms, and owns the
+//! digits U-Net (load, sample, train live). It receives [`Job`]s and sends back plain-data [`Report`]s, waking
+//! the UI after each. It runs at the lowest priority with subnormals flushed, and ends when the lesson drops.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::data::Dataset;
+use crate::diffusion::Sampler;
+use crate::diffusion::digits::{DigitsEngine, live_trainer};
+use crate::diffusion::toy::{ToyConfig, ToyModel, ToyTrainer};
+use crate::models::float_env::flush_subnormals;
+
+/// Work for the thread.
+pub enum Job {
+    TrainToy {
+        data: Vec<[f32; 2]>,
+        config: ToyConfig,
+        iterations: usize,
+    },
+    /// Stops any training (2-D or digits); the weights so far are kept.
+    Stop,
+    SampleToy {
+        model: Box<ToyModel>,
+        sampler: Sampler,
+        count: usize,
+        seed: u64,
+    },
+    Elbo {
+        model: Box<ToyModel>,
+        data: Vec<[f32; 2]>,
+    },
+    LoadShipped,
+    LoadDigits(PathBuf),
+    SampleDigits {
+        sampler: Sampler,
+        count: usize,
+        seed: u64,
+    },
+    TrainDigits {
+        dataset: Arc<Dataset>,
+        seconds: f64,
+    },
+}
+
+/// What comes back.
+pub enum Report {
+    ToyProgress { step: usize, loss: f32, ms_per_step: f64 },
+    ToyTrained { model: Box<ToyModel>, steps: usize },
+    ToyFailed(String),
+    ToySamples { states: Vec<Vec<[f32; 2]>>, timesteps: Vec<usize>, sampler: Sampler },
+    Elbo { terms: Vec<(usize, f64)>, prior: f64 },
+    DigitsReady { source: String },
+    DigitsFailed(String),
+    DigitsStrip { states: Vec<Vec<f32>>, timesteps: Vec<usize>, seconds: f64 },
+    DigitsProgress { step: usize, loss: f32, elapsed: f64 },
+}
+
+pub struct Worker {
+    pub tx: Sender<Job>,
+    pub rx: Receiver<Report>,
+}
+
+impl Worker {
+    pub fn spawn(ctx: egui::Context) -> Option<Self> {
+        let (tx, jobs) = mpsc::channel::<Job>();
+        let (reports, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("diffusion-lab".into())
+            .spawn(move || {
+                let _ = thread_priority::ThreadPriority::Min.set_for_current();
+                let mut state = State { jobs, reports, ctx, pending: VecDeque::new(), digits: None };
+                flush_subnormals(|| state.run());
+            })
+            .ok()?;
+        Some(Self { tx, rx })
+    }
+}
+
+struct State {
+    jobs: Receiver<Job>,
+    reports: Sender<Report>,
+    ctx: egui::Context,
+    pending: VecDeque<Job>,
+    digits: Option<DigitsEngine>,
+}
+
+impl State {
+    fn send(&self, r: Report) -> bool {
+        let ok = self.reports.send(r).is_ok();
+        self.ctx.request_repaint();
+        ok
+    }
+
+    fn next(&mut self) -> Option<Job> {
+        if let Some(j) = self.pending.pop_front() {
+            return Some(j);
+        }
+        self.jobs.recv().ok()
+    }
+
+    /// While training: true if a Stop arrived (other jobs wait in `pending`).
+    fn stop_requested(&mut self) -> bool {
+        let mut stop = false;
+        while let Ok(job) = self.jobs.try_recv() {
+            match job {
+                Job::Stop => stop = true,
+                // A new training run replaces this one.
+                Job::TrainToy { .. } | Job::TrainDigits { .. } => {
+                    stop = true;
+                    self.pending.push_back(job);
+                }
+                other => self.pending.push_back(other),
+            }
+        }
+        stop
+    }
+
+    fn run(&mut self) {
+        while let Some(job) = self.next() {
+            let alive = match job {
+                Job::TrainToy { data, config, iterations } => self.train_toy(data, &config, iterations),
+                Job::Stop => true,
+                Job::SampleToy { model, sampler, count, seed } => {
+                    let mut timesteps = Vec::new();
+                    if let Ok(s) = model.schedule() {
+                        timesteps = sampler.timesteps(&s);
+                    }
+                    match model.sample(sampler, count, seed, true) {
+                        Ok((_, states)) => self.send(Report::ToySamples { states, timesteps, sampler }),
+                        Err(e) => self.send(Report::ToyFailed(e.to_string())),
+                    }
+                }
+                Job::Elbo { model, data } => match model.elbo_terms(&data, 11) {
+                    Ok((terms, prior)) => self.send(Report::Elbo { terms, prior }),
+                    Err(e) => self.send(Report::ToyFailed(e.to_string())),
+                },
+                Job::LoadShipped => match DigitsEngine::shipped() {
+                    Ok(engine) => self.ready(engine),
+                    Err(e) => self.send(Report::DigitsFailed(e.to_string())),
+                },
+                Job::LoadDigits(path) => match DigitsEngine::load(&path, 28) {
+                    Ok(engine) => self.ready(engine),
+                    Err(e) => self.send(Report::DigitsFailed(format!("{e} — the current model is kept"))),
+                },
+                Job::SampleDigits { sampler, count, seed } => self.sample_digits(sampler, count, seed),
+                Job::TrainDigits { dataset, seconds } => self.train_digits(&dataset, seconds),
+            };
+            if !alive {
+                return;
+            }
+        }
+    }
+
+    fn ready(&mut self, engine: DigitsEngine) -> bool {
+        let source = engine.source.clone();
+        self.digits = Some(engine);
+        self.send(Report::DigitsReady { source })
+    }
+
+    fn sample_digits(&mut self, sampler: Sampler, count: usize, seed: u64) -> bool {
+        let Some(engine) = &self.digits else { return self.send(Report::DigitsFailed("no digits model yet".into())) };
+        let start = Instant::now();
+        let mut states = Vec::new();
+        let result = engine.sample(sampler, count, seed, |x| states.push(crate::diffusion::digits::to_pixels(x)));
+        let timesteps = crate::diffusion::Schedule::new(engine.config.schedule, engine.config.steps)
+            .map(|s| sampler.timesteps(&s))
+            .unwrap_or_default();
+        match result {
+            Ok(_) => self.send(Report::DigitsStrip { states, timesteps, seconds: start.elapsed().as_secs_f64() }),
+            Err(e) => self.send(Report::DigitsFailed(e)),
+        }
+    }
+
+    fn train_toy(&mut self, data: Vec<[f32; 2]>, config: &ToyConfig, iterations: usize) -> bool {
+        let mut trainer = match ToyTrainer::new(data, config) {
+            Ok(t) => t,
+            Err(e) => return self.send(Report::ToyFailed(e.to_string())),
+        };
+        let start = Instant::now();
+        let mut last = Instant::now();
+        let mut smooth = f32::NAN;
+        loop {
+            if trainer.steps_done >= iterations || self.stop_requested() {
+                break;
+            }
+            let fraction = trainer.steps_done as f64 / iterations.max(1) as f64;
+            let lr = config.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * fraction).cos()) as f32);
+            trainer.set_learning_rate(lr);
+            for _ in 0..10 {
+                match trainer.step() {
+                    Ok(l) => smooth = if smooth.is_nan() { l } else { 0.97 * smooth + 0.03 * l },
+                    Err(e) => {
+                        self.send(Report::ToyTrained {
+                            model: Box::new(trainer.ema.clone()),
+                            steps: trainer.steps_done,
+                        });
+                        return self.send(Report::ToyFailed(e.to_string()));
+                    }
+                }
+            }
+            if last.elapsed().as_secs_f64() > 0.1 {
+                last = Instant::now();
+                let ms = start.elapsed().as_secs_f64() * 1000.0 / trainer.steps_done.max(1) as f64;
+                if !self.send(Report::ToyProgress { step: trainer.steps_done, loss: smooth, ms_per_step: ms }) {
+                    return false;
+                }
+            }
+        }
+        self.send(Report::ToyTrained { model: Box::new(trainer.ema), steps: trainer.steps_done })
+    }
+
+    fn train_digits(&mut self, dataset: &Dataset, seconds: f64) -> bool {
+        let mut trainer = match live_trainer(dataset, 1) {
+            Ok(t) => t,
+            Err(e) => return self.send(Report::DigitsFailed(e)),
+        };
+        let start = Instant::now();
+        loop {
+            let elapsed = start.elapsed().as_secs_f64();
+            if elapsed >= seconds || self.stop_requested() {
+                break;
+            }
+            match trainer.step() {
+                Ok(loss) => {
+                    if !self.send(Report::DigitsProgress { step: trainer.steps_done, loss, elapsed }) {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    self.send(Report::DigitsFailed(e));
+                    break;
+                }
+            }
+        }
+        let source = format!("trained live: {} steps in {:.0} s", trainer.steps_done, start.elapsed().as_secs_f64());
+        match DigitsEngine::from_trainer(&trainer, source) {
+            Some(engine) => self.ready(engine),
+            None => self.send(Report::DigitsFailed("training lost the model".into())),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The Diffusion tab through `egui_kittest`, its compute thread's checkpoint handling, and its commands.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use latent_lab::diffusion::digits::{DiffusionFileError, DigitsEngine};
+use latent_lab::diffusion::unet::UNetConfig;
+use latent_lab::diffusion::{Sampler, ScheduleKind};
+use latent_lab::lessons::diffusion::worker::{Job, Report, Worker};
+
+use crate::app_harness::{app as harness, step_until};
+
+#[test]
+fn the_diffusion_tab_scrubs_t_trains_and_samples() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Diffusion").click();
+    step_until(&mut h, 10, "the forward page", |h| h.query_by_label_contains("t = 0 of 200").is_some());
+    // Scrubbing t redraws the cloud and the title in the same frame.
+    h.get_by_role_and_label(Role::Slider, "t (scrub the forward process)").set_value_accesskit(100.0);
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("at t = 100 of 200").is_some(), "the title follows the slider");
+    // T = 10 with the linear schedule needs β > 1: refused with a message.
+    h.get_by_role_and_label(Role::Slider, "T (diffusion steps)").set_value_accesskit(10.0);
+    step_until(&mut h, 10, "the refusal", |h| h.query_by_label_contains("outside (0, 1)").is_some());
+    h.get_by_role_and_label(Role::Slider, "T (diffusion steps)").set_value_accesskit(100.0);
+    h.get_by_role_and_label(Role::Slider, "training steps").set_value_accesskit(300.0);
+    step_until(&mut h, 10, "the refusal to go", |h| h.query_by_label_contains("outside (0, 1)").is_none());
+    h.get_by_label("Train").click();
+    step_until(&mut h, 120, "training to finish", |h| h.query_by_label_contains("trained:").is_some());
+    h.get_by_label("2 · Learn the reverse").click();
+    step_until(&mut h, 60, "the reverse pass", |h| h.query_by_label_contains("Reverse pass (DDPM").is_some());
+    h.get_by_label("Step").click();
+    h.get_by_label("4 · As a hierarchical VAE").click();
+    step_until(&mut h, 60, "the ELBO terms", |h| h.query_by_label_contains("Σ L_t =").is_some());
+    h.get_by_label("3 · Digits (U-Net)").click();
+    step_until(&mut h, 180, "the digits from the shipped checkpoint", |h| {
+        h.query_by_label_contains("16 samples at x_0").is_some()
+    });
+    assert!(h.query_by_label("Model: shipped checkpoint").is_some());
+}
+
+fn wait_for(worker: &Worker, secs: u64, pred: impl Fn(&Report) -> bool) -> Report {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let r = worker.rx.recv_timeout(left).expect("the worker answers in time");
+        if pred(&r) {
+            return r;
+        }
+    }
+}
+
+fn write_config(dir: &Path, name: &str, config: &UNetConfig) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(path.with_extension("json"), serde_json::to_string(config).unwrap()).unwrap();
+    std::fs::write(path.with_extension("bpk"), b"not weights").unwrap();
+    path
+}
+
+#[test]
+fn a_bad_checkpoint_is_refused_and_the_current_model_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker::spawn(eframe::egui::Context::default()).unwrap();
+    worker.tx.send(Job::LoadShipped).unwrap();
+    let ready = wait_for(&worker, 60, |r| matches!(r, Report::DigitsReady { .. } | Report::DigitsFailed(_)));
+    assert!(matches!(ready, Report::DigitsReady { .. }), "the shipped checkpoint loads");
+
+    let other_size = write_config(dir.path(), "size", &UNetConfig { image_size: 32, ..UNetConfig::default() });
+    worker.tx.send(Job::LoadDigits(other_size)).unwrap();
+    let Report::DigitsFailed(msg) = wait_for(&worker, 30, |r| matches!(r, Report::DigitsFailed(_))) else { panic!() };
+    assert!(msg.contains("trained on 32×32 images") && msg.contains("current model is kept"), "{msg}");
+
+    let cosine =
+        write_config(dir.path(), "cos", &UNetConfig { schedule: ScheduleKind::Cosine, ..UNetConfig::default() });
+    worker.tx.send(Job::LoadDigits(cosine)).unwrap();
+    let Report::DigitsFailed(msg) = wait_for(&worker, 30, |r| matches!(r, Report::DigitsFailed(_))) else { panic!() };
+    assert!(msg.contains("cosine (T = 1000) schedule"), "{msg}");
+
+    let corrupt = write_config(dir.path(), "corrupt", &UNetConfig::default());
+    worker.tx.send(Job::LoadDigits(corrupt)).unwrap();
+    let Report::DigitsFailed(msg) = wait_for(&worker, 30, |r| matches!(r, Report::DigitsFailed(_))) else { panic!() };
+    assert!(msg.contains("weights do not fit"), "{msg}");
+
+    // A 2-D model's file is another architecture.
+    let toy = dir.path().join("toy");
+    let model = latent_lab::diffusion::toy::ToyModel::new(&latent_lab::diffusion::toy::ToyConfig::default()).unwrap();
+    std::fs::write(toy.with_extension("json"), serde_json::to_string(&model).unwrap()).unwrap();
+    match DigitsEngine::load(&toy, 28) {
+        Err(DiffusionFileError::BadConfig { message, .. }) => assert!(message.contains("ddpm-mlp-2d"), "{message}"),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a 2-D model loaded as a U-Net"),
+    }
+
+    // The shipped model is still there and samples.
+    worker.tx.send(Job::SampleDigits { sampler: Sampler::Ddim { steps: 3 }, count: 16, seed: 1 }).unwrap();
+    let strip = wait_for(&worker, 60, |r| matches!(r, Report::DigitsStrip { .. } | Report::DigitsFailed(_)));
+    let Report::DigitsStrip { states, .. } = strip else { panic!("sampling failed after the refused loads") };
+    assert_eq!(states.len(), 4);
+    assert_eq!(states[3].len(), 16 * 784);
+}
+
+#[test]
+fn train_ddpm_and_sample_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("moons");
+    let output = Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+        .args(["train", "ddpm", "--data", "moons", "--seconds", "2", "--json", "--out"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert!(report["steps"].as_u64().unwrap() > 0);
+    let png = dir.path().join("grid.png");
+    let output = Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+        .args(["sample"])
+        .arg(model.with_extension("json"))
+        .args(["--steps", "10", "--count", "100", "--out"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(image::open(&png).is_ok());
+    // T = 0 is refused with a message.
+    let output = Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+        .args(["train", "ddpm", "--data", "rings", "--seconds", "1", "--timesteps", "0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("T = 0"), "{}", String::from_utf8_lossy(&output.stderr));
+}
