@@ -2,8 +2,8 @@
 
 pub mod colormap;
 pub mod fonts;
-pub mod heatmap;
 pub mod gpu_heatmap;
+pub mod heatmap;
 pub mod palette;
 pub mod scatter;
 pub mod widgets;
