@@ -741,6 +741,23 @@ mod tests {
         }
     }
 
+    /// A random DAG on `n` nodes whose edges go from node a to one of the `window` nodes after it, drawn `tries`
+    /// times (duplicates skipped): the editor's `Dag`, its node ids, and the same edges by index.
+    fn windowed_graph(rng: &mut Lcg, n: usize, window: usize, tries: usize) -> (Dag, Vec<NodeId>, Vec<(u32, u32)>) {
+        let mut dag = Dag::new();
+        let ids: Vec<NodeId> = (0..n).map(|i| dag.add_node(&format!("v{i}")).expect("name")).collect();
+        let mut edges = Vec::new();
+        for _ in 0..tries {
+            let a = rng.below(n);
+            let b = a + 1 + rng.below(window);
+            if b < n && !dag.has_edge(ids[a], ids[b]) {
+                dag.add_edge(ids[a], ids[b]).expect("forward edges are acyclic");
+                edges.push((a as u32, b as u32));
+            }
+        }
+        (dag, ids, edges)
+    }
+
     #[test]
     fn agrees_with_the_editor_dag_on_random_graphs() {
         let mut rng = Lcg(7);
@@ -780,18 +797,7 @@ mod tests {
         let mut rng = Lcg(11);
         for graph in 0..60 {
             let n = 20 + rng.below(200);
-            let mut dag = Dag::new();
-            let ids: Vec<NodeId> = (0..n).map(|i| dag.add_node(&format!("v{i}")).expect("name")).collect();
-            let mut edges = Vec::new();
-            let window = [3, 10, n][graph % 3];
-            for _ in 0..2 * n {
-                let a = rng.below(n);
-                let b = a + 1 + rng.below(window);
-                if b < n && !dag.has_edge(ids[a], ids[b]) {
-                    dag.add_edge(ids[a], ids[b]).expect("forward edges are acyclic");
-                    edges.push((a as u32, b as u32));
-                }
-            }
+            let (dag, ids, edges) = windowed_graph(&mut rng, n, [3, 10, n][graph % 3], 2 * n);
             let compact = CompactDag::new(n, &edges).expect("acyclic");
             let mut sep = Separator::new(&compact);
             for round in 0..60 {
@@ -820,18 +826,7 @@ mod tests {
         let mut probe_steps = 0;
         for graph in 0..12 {
             let n = 300 + rng.below(900);
-            let mut dag = Dag::new();
-            let ids: Vec<NodeId> = (0..n).map(|i| dag.add_node(&format!("v{i}")).expect("name")).collect();
-            let mut edges = Vec::new();
-            let window = [4, 12, 30][graph % 3];
-            for _ in 0..3 * n {
-                let a = rng.below(n);
-                let b = a + 1 + rng.below(window);
-                if b < n && !dag.has_edge(ids[a], ids[b]) {
-                    dag.add_edge(ids[a], ids[b]).expect("forward edges are acyclic");
-                    edges.push((a as u32, b as u32));
-                }
-            }
+            let (dag, ids, edges) = windowed_graph(&mut rng, n, [4, 12, 30][graph % 3], 3 * n);
             let compact = CompactDag::new(n, &edges).expect("acyclic");
             let mut sep = Separator::new(&compact);
             sep.ancestral_budget = 0;

@@ -259,18 +259,7 @@ mod tests {
         let f = random_flow(3);
         for x in points(20, 4) {
             let (_, ld) = f.forward(&[x]);
-            let h = 1e-6;
-            let mut jac = [[0.0; 2]; 2];
-            for j in 0..2 {
-                let (mut a, mut b) = (x, x);
-                a[j] += h;
-                b[j] -= h;
-                let (za, _) = f.forward(&[a]);
-                let (zb, _) = f.forward(&[b]);
-                for i in 0..2 {
-                    jac[i][j] = (za[0][i] - zb[0][i]) / (2.0 * h);
-                }
-            }
+            let jac = crate::flows::fd_jacobian(|p| f.forward(&[p]).0[0], x);
             let det = jac[0][0] * jac[1][1] - jac[0][1] * jac[1][0];
             assert!((det.abs().ln() - ld[0]).abs() < 1e-5, "{x:?}: fd {} vs {}", det.abs().ln(), ld[0]);
         }

@@ -22,3 +22,20 @@ pub type P2 = [f64; 2];
 
 /// log(2π): the normaliser of the 2-D standard normal, log N(z; 0, I) = −|z|²/2 − log(2π).
 pub const LOG_2PI: f64 = 1.837_877_066_409_345_3;
+
+/// Central finite-difference Jacobian of a map of the plane at `x` (for the log-determinant tests).
+#[cfg(test)]
+pub(crate) fn fd_jacobian(map: impl Fn(P2) -> P2, at: P2) -> [[f64; 2]; 2] {
+    let step = 1e-6;
+    let mut jac = [[0.0; 2]; 2];
+    for col in 0..2 {
+        let (mut ahead, mut behind) = (at, at);
+        ahead[col] += step;
+        behind[col] -= step;
+        let (up, down) = (map(ahead), map(behind));
+        for row in 0..2 {
+            jac[row][col] = (up[row] - down[row]) / (2.0 * step);
+        }
+    }
+    jac
+}

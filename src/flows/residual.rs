@@ -568,18 +568,7 @@ mod tests {
         let f = strong_flow(0.9);
         for x in points(20, 5) {
             let (_, ld) = f.forward(&[x]);
-            let h = 1e-6;
-            let mut jac = [[0.0; 2]; 2];
-            for j in 0..2 {
-                let (mut a, mut b) = (x, x);
-                a[j] += h;
-                b[j] -= h;
-                let (za, _) = f.forward(&[a]);
-                let (zb, _) = f.forward(&[b]);
-                for i in 0..2 {
-                    jac[i][j] = (za[0][i] - zb[0][i]) / (2.0 * h);
-                }
-            }
+            let jac = crate::flows::fd_jacobian(|p| f.forward(&[p]).0[0], x);
             assert!((det(jac).ln() - ld[0]).abs() < 1e-5, "fd {} vs {}", det(jac).ln(), ld[0]);
         }
         // With ‖J‖ ≤ 0.9 the series converges; 200 terms agree with the exact value closely.

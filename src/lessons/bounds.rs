@@ -315,8 +315,14 @@ impl Lesson for BoundsLesson {
             self.plot(ui, height);
             ui.separator();
             self.gap_summary(ui, cx);
-            let has_model = self.current.is_some() && !matches!(self.phase, Phase::Evaluating { .. });
-            self.posterior.ui(ui, cx, has_model);
+            let blocked = if matches!(self.phase, Phase::Evaluating { .. }) {
+                Some("Available when the evaluation has finished.")
+            } else if self.current.is_none() {
+                Some("Train or load a 2-D VAE first.")
+            } else {
+                None
+            };
+            self.posterior.ui(ui, cx, blocked);
         });
     }
 

@@ -9,7 +9,7 @@ use super::LessonContext;
 use super::samples::tile;
 use crate::models::posterior::PosteriorView;
 use crate::train::{ModelKind, TrainCommand, TrainEvent};
-use crate::viz::heatmap::{field_image, top_range};
+use crate::viz::colormap::{field_image, scale};
 use crate::viz::widgets::{CachedImage, fixed_square_plot};
 
 /// Nats of log density shown by the colour maps (below that: the darkest colour).
@@ -69,14 +69,14 @@ impl PosteriorPanel {
         }
     }
 
-    /// Draws the panel; `has_model` enables the button.
-    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>, has_model: bool) {
+    /// Draws the panel; `blocked` says why the button is disabled (no model yet, an evaluation running).
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>, blocked: Option<&str>) {
         ui.label(RichText::new("The true posterior p(z|x) of one held-out digit, beside q(z|x)").strong());
         let count = cx.dataset.heldout_range().len().max(1);
         ui.horizontal(|ui| {
             let label = ui.label("Held-out digit");
             ui.add(egui::DragValue::new(&mut self.item).range(0..=count - 1)).labelled_by(label.id);
-            ui.add_enabled_ui(has_model && !self.pending, |ui| {
+            ui.add_enabled_ui(blocked.is_none() && !self.pending, |ui| {
                 if ui.button("Show posterior").clicked() {
                     self.request(self.item, cx);
                 }
@@ -84,8 +84,8 @@ impl PosteriorPanel {
             if self.pending {
                 ui.spinner();
                 ui.label("integrating p(x|z) p(z) over a 120² and a 160² grid of z…");
-            } else if !has_model {
-                ui.label("Train or load a 2-D VAE first.");
+            } else if let Some(reason) = blocked {
+                ui.label(reason);
             }
         });
         let Some(shown) = &self.shown else {
@@ -115,10 +115,10 @@ impl PosteriorPanel {
                 ui.image((digit, egui::vec2(100.0, 100.0)));
             });
             let post = self.posterior.get(&ctx, "posterior-p", version, || {
-                field_image(&view.log_density, view.grid, top_range(&view.log_density, SPAN_NATS))
+                field_image(&view.log_density, view.grid, scale(&view.log_density, SPAN_NATS))
             });
             let q = self.q.get(&ctx, "posterior-q", version, || {
-                field_image(&view.log_q, view.grid, top_range(&view.log_q, SPAN_NATS))
+                field_image(&view.log_q, view.grid, scale(&view.log_q, SPAN_NATS))
             });
             density_plot(ui, "true-posterior", "log p(z|x), with q(z|x) at 1σ and 2σ", post, view, true, side);
             density_plot(ui, "encoder-posterior", "log q(z|x)", q, view, false, side);

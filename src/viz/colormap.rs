@@ -51,6 +51,16 @@ pub fn colourise(values: &[f32], n: usize, (lo, hi): (f32, f32)) -> ColorImage {
     ColorImage::new([n, n], pixels)
 }
 
+/// A `grid × grid` field stored as in a plot (row 0 is the *bottom* row) as an image, coloured over `range`.
+pub fn field_image(values: &[f32], grid: usize, range: (f32, f32)) -> ColorImage {
+    let mut flipped = Vec::with_capacity(grid * grid);
+    for row in values.chunks(grid).take(grid).rev() {
+        flipped.extend_from_slice(row);
+    }
+    flipped.resize(grid * grid, f32::NAN);
+    colourise(&flipped, grid, range)
+}
+
 /// A horizontal colour bar, `width` pixels wide and `height` tall (lowest value on the left).
 pub fn colour_bar(width: usize, height: usize) -> ColorImage {
     let row: Vec<Color32> = (0..width).map(|x| viridis(x as f32 / (width.max(2) - 1) as f32)).collect();
@@ -60,6 +70,13 @@ pub fn colour_bar(width: usize, height: usize) -> ColorImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_are_flipped_so_the_first_row_is_at_the_bottom() {
+        let img = field_image(&[0.0, 0.0, 1.0, 1.0], 2, (0.0, 1.0));
+        assert_eq!(img.pixels[0], viridis(1.0), "top-left is the last row");
+        assert_eq!(img.pixels[3], viridis(0.0));
+    }
 
     #[test]
     fn constant_input_gives_a_sane_scale_and_one_middle_colour() {

@@ -3,7 +3,6 @@
 pub mod colormap;
 pub mod fonts;
 pub mod gpu_heatmap;
-pub mod heatmap;
 pub mod palette;
 pub mod scatter;
 pub mod widgets;
