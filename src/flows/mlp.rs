@@ -85,20 +85,8 @@ impl MlpShape {
         cache.acts[0].clear();
         cache.acts[0].extend_from_slice(input);
         for (l, (o, n_in, n_out)) in self.offsets().enumerate() {
-            let (w, b) = (&params[o..o + n_in * n_out], &params[o + n_in * n_out..o + n_in * n_out + n_out]);
             let (before, after) = cache.acts.split_at_mut(l + 1);
-            let (x, y) = (&before[l], &mut after[0]);
-            y.clear();
-            y.resize(batch * n_out, 0.0);
-            for yr in y.chunks_exact_mut(n_out) {
-                yr.copy_from_slice(b);
-            }
-            matmul_acc(x, w, n_in, n_out, y);
-            if l + 1 < layers {
-                for v in y.iter_mut() {
-                    *v = v.max(0.0);
-                }
-            }
+            dense_layer(&params[o..o + n_in * n_out + n_out], (n_in, n_out), &before[l], l + 1 < layers, &mut after[0]);
         }
     }
 
@@ -175,26 +163,35 @@ pub fn infer_f32(
     batch: usize,
     scratch: &mut [Vec<f32>; 2],
 ) -> Vec<f32> {
+    debug_assert_eq!(input.len(), batch * shape.input());
     let layers = shape.sizes.len() - 1;
     let [x, y] = scratch;
     x.clear();
     x.extend_from_slice(input);
     for (l, (o, n_in, n_out)) in shape.offsets().enumerate() {
-        let (w, b) = (&params[o..o + n_in * n_out], &params[o + n_in * n_out..o + n_in * n_out + n_out]);
-        y.clear();
-        y.resize(batch * n_out, 0.0);
-        for yr in y.chunks_exact_mut(n_out) {
-            yr.copy_from_slice(b);
-        }
-        matmul_acc(x, w, n_in, n_out, y);
-        if l + 1 < layers {
-            for v in y.iter_mut() {
-                *v = v.max(0.0);
-            }
-        }
+        dense_layer(&params[o..o + n_in * n_out + n_out], (n_in, n_out), x, l + 1 < layers, y);
         std::mem::swap(x, y);
     }
     x.clone()
+}
+
+/// One layer for every row of `x` (`rows × n_in`): y = x W + b, then ReLU unless it is the last layer.
+/// `weights_and_bias` holds W (`n_in × n_out`, row-major) followed by b.
+fn dense_layer<T: Real>(weights_and_bias: &[T], (n_in, n_out): (usize, usize), x: &[T], relu: bool, y: &mut Vec<T>) {
+    let (w, b) = weights_and_bias.split_at(n_in * n_out);
+    y.clear();
+    y.resize(x.len() / n_in * n_out, T::default());
+    for row in y.chunks_exact_mut(n_out) {
+        row.copy_from_slice(b);
+    }
+    matmul_acc(x, w, n_in, n_out, y);
+    if relu {
+        for v in y.iter_mut() {
+            if *v < T::default() {
+                *v = T::default();
+            }
+        }
+    }
 }
 
 /// Columns per register block of the kernels below.
