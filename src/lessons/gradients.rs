@@ -321,44 +321,34 @@ impl GradientsLesson {
             };
             ui.label(RichText::new(title).strong());
             let generation = self.generation;
-            Plot::new("grad-cloud")
-                .legend(Legend::default().position(Corner::LeftTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .data_aspect(1.0)
-                .allow_drag(false)
-                .allow_zoom(false)
-                .allow_scroll(false)
-                .x_axis_label("∂/∂μ₁")
-                .y_axis_label("∂/∂μ₂")
-                .show(ui, |p| {
-                    let Some(r) = &self.result else { return };
-                    let bounds = cloud_bounds(r);
-                    p.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
-                    let rect = p.response().rect;
-                    let ppp = p.ctx().pixels_per_point();
-                    let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
-                    let texture = self.cloud.get(p.ctx(), "estimates", (generation, px), || {
-                        let pts: Vec<Vec<[f64; 2]>> =
-                            r.clouds.iter().map(|c| c.iter().map(|e| [e[0], e[1]]).collect()).collect();
-                        let series: Vec<(Color32, &[[f64; 2]])> =
-                            pts.iter().zip(COLORS).map(|(v, c)| (c.gamma_multiply(0.7), v.as_slice())).collect();
-                        rasterize(&series, bounds, px, 1.6 * ppp)
-                    });
-                    let [w, h] = bounds.size();
-                    let c = bounds.center();
-                    p.image(PlotImage::new("", texture, PlotPoint::new(c[0], c[1]), [w as f32, h as f32]));
-                    for (i, e) in Estimator::ALL.iter().enumerate() {
-                        // Invisible point: the legend entry of the cloud drawn in the image.
-                        p.points(Points::new(e.label(), vec![[c[0], c[1]]]).color(COLORS[i]).radius(0.0));
-                    }
-                    p.points(
-                        Points::new("true ∇_μ", vec![[r.truth[0], r.truth[1]]])
-                            .color(Color32::from_rgb(120, 230, 120))
-                            .shape(egui_plot::MarkerShape::Plus)
-                            .radius(7.0),
-                    );
+            fixed_square_plot("grad-cloud", size, Corner::LeftTop, ["∂/∂μ₁", "∂/∂μ₂"]).show(ui, |p| {
+                let Some(r) = &self.result else { return };
+                let bounds = cloud_bounds(r);
+                p.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                let rect = p.response().rect;
+                let ppp = p.ctx().pixels_per_point();
+                let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                let texture = self.cloud.get(p.ctx(), "estimates", (generation, px), || {
+                    let pts: Vec<Vec<[f64; 2]>> =
+                        r.clouds.iter().map(|c| c.iter().map(|e| [e[0], e[1]]).collect()).collect();
+                    let series: Vec<(Color32, &[[f64; 2]])> =
+                        pts.iter().zip(COLORS).map(|(v, c)| (c.gamma_multiply(0.7), v.as_slice())).collect();
+                    rasterize(&series, bounds, px, 1.6 * ppp)
                 });
+                let [w, h] = bounds.size();
+                let c = bounds.center();
+                p.image(PlotImage::new("", texture, PlotPoint::new(c[0], c[1]), [w as f32, h as f32]));
+                for (i, e) in Estimator::ALL.iter().enumerate() {
+                    // Invisible point: the legend entry of the cloud drawn in the image.
+                    p.points(Points::new(e.label(), vec![[c[0], c[1]]]).color(COLORS[i]).radius(0.0));
+                }
+                p.points(
+                    Points::new("true ∇_μ", vec![[r.truth[0], r.truth[1]]])
+                        .color(Color32::from_rgb(120, 230, 120))
+                        .shape(egui_plot::MarkerShape::Plus)
+                        .radius(7.0),
+                );
+            });
         });
     }
 
