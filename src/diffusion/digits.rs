@@ -1,7 +1,6 @@
 //! Diffusion on 28×28 digits: training the U-Net (one Adam step per call), sampling with a scheduler, and
 //! validated checkpoints (`FILE.bpk` weights + `FILE.json` description). No egui, no threads.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -98,12 +97,7 @@ pub fn load(
 /// Builds the U-Net of `config` with the weights in `bytes` (a burnpack file read into memory, so nothing is read
 /// lazily from a file that may change later).
 fn weights_from_bytes(config: &UNetConfig, device: &Device, bytes: Vec<u8>) -> Result<UNet, String> {
-    let loaded = catch_unwind(AssertUnwindSafe(|| {
-        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-            .map_err(|e| e.to_string())?;
-        config.init(device).try_load_record(record).map_err(|e| e.to_string())
-    }));
-    loaded.unwrap_or_else(|_| Err("the data is malformed".into()))
+    crate::models::checkpoint::load_weights(config.init(device), bytes)
 }
 
 fn check_fit(

@@ -62,16 +62,28 @@ pub fn load(path: &Path, device: &Device) -> Result<(Autoencoder, AutoencoderCon
     let config: AutoencoderConfig = serde_json::from_str(&text)
         .map_err(|e| CheckpointError::BadConfig { path: description.clone(), message: e.to_string() })?;
     validate(&config).map_err(|message| CheckpointError::BadConfig { path: description.clone(), message })?;
-    if !weights.is_file() {
-        return Err(CheckpointError::BadWeights { path: weights, message: "the file does not exist".into() });
-    }
-    let loaded = catch_unwind(AssertUnwindSafe(|| config.init(device).try_load_file(&weights)));
-    let model = match loaded {
-        Ok(Ok(model)) => model,
-        Ok(Err(e)) => return Err(CheckpointError::BadWeights { path: weights, message: e.to_string() }),
-        Err(_) => return Err(CheckpointError::BadWeights { path: weights, message: "the data is malformed".into() }),
+    let bytes = match std::fs::read(&weights) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CheckpointError::BadWeights { path: weights, message: "the file does not exist".into() });
+        }
+        Err(e) => return Err(CheckpointError::BadWeights { path: weights, message: e.to_string() }),
     };
+    let model = load_weights(config.init(device), bytes)
+        .map_err(|message| CheckpointError::BadWeights { path: weights, message })?;
     Ok((model, config))
+}
+
+/// `module` with the weights of a burnpack file held in `bytes`. burn's `try_load_file` keeps reading the file
+/// after it returns, so a model loaded that way breaks when its file is overwritten (e.g. saved again to the same
+/// path); loading from memory makes the model own its weights.
+pub fn load_weights<M: burn::module::Module>(module: M, bytes: Vec<u8>) -> Result<M, String> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| e.to_string())?;
+        module.try_load_record(record).map_err(|e| e.to_string())
+    }));
+    loaded.unwrap_or_else(|_| Err("the data is malformed".into()))
 }
 
 /// Loads a checkpoint and checks it fits images of `dim` pixels.

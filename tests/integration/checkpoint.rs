@@ -66,3 +66,18 @@ fn bad_model_files_are_refused_with_the_file_named() {
     assert!(matches!(err, CheckpointError::WrongImageSize { expected: 12, found: 784, .. }), "{err}");
     assert!(checkpoint::load_for(&base, 12, &device).is_ok());
 }
+
+/// A loaded model owns its weights: overwriting or deleting the file afterwards (e.g. "Save model…" to the same
+/// path) must not change or break it.
+#[test]
+fn a_loaded_model_does_not_depend_on_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let config = AutoencoderConfig::new(12, vec![10, 6], 2, true);
+    let model = config.init(&device);
+    checkpoint::save(&model, &config, &dir.path().join("vae")).unwrap();
+    let (loaded, _) = checkpoint::load(&dir.path().join("vae"), &device).unwrap();
+    std::fs::write(dir.path().join("vae.bpk"), b"overwritten").unwrap();
+    std::fs::remove_file(dir.path().join("vae.bpk")).unwrap();
+    assert_eq!(outputs(&loaded), outputs(&model));
+}
