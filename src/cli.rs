@@ -2,6 +2,7 @@
 //! `cli::flows`.
 
 pub mod flows;
+pub mod leaderboard;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -178,7 +179,14 @@ impl TrainArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The model file written by `train --out` (FILE.bpk, with FILE.json beside it).
-    pub model: PathBuf,
+    #[arg(required_unless_present = "leaderboard")]
+    pub model: Option<PathBuf>,
+    /// Instead of one model file: train every model family for the same time on the binarised digits and print
+    /// the held-out NLL leaderboard (see `cli::leaderboard`).
+    #[arg(long, conflicts_with = "model")]
+    pub leaderboard: bool,
+    #[command(flatten)]
+    pub board: leaderboard::BoardArgs,
     /// Importance samples per digit, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,5,50,5000")]
     pub k: Vec<usize>,
@@ -219,9 +227,10 @@ pub fn eval(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<EvalRepo
     let dataset = load_data(&args.data)?;
     let (device, info) = device::select(device_pref);
     let device = device.without_autodiff();
-    let (model, config) = checkpoint::load_for(&args.model, dataset.dim(), &device)?;
+    let path = args.model.as_ref().context("name a model file (or pass --leaderboard)")?;
+    let (model, config) = checkpoint::load_for(path, dataset.dim(), &device)?;
     if !config.variational {
-        bail!("{} is an autoencoder: the bounds need a VAE (q(z|x) to sample from)", args.model.display());
+        bail!("{} is an autoencoder: the bounds need a VAE (q(z|x) to sample from)", path.display());
     }
     let mut items: Vec<usize> = dataset.heldout_range().collect();
     if let Some(limit) = args.limit {
@@ -354,7 +363,7 @@ pub struct TrainReport {
     pub saved_to: Option<String>,
 }
 
-fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
+pub(crate) fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
     Ok(match (&args.data, &args.labels) {
         (Some(images), Some(labels)) => Dataset::load(images, labels)?,
         (Some(images), None) => bail!("--data {} needs --labels (the IDX labels file)", images.display()),

@@ -38,6 +38,7 @@ fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Eval(args)) if args.leaderboard => cli::leaderboard::run(&args, cli.device),
         Some(Command::Eval(args)) => {
             let report = cli::eval(&args, cli.device)?;
             if args.json {

@@ -41,3 +41,8 @@ pub struct Budget {
     /// Score at most this many held-out digits (the first ones of the held-out split).
     pub heldout_digits: usize,
 }
+
+pub mod run;
+pub mod vae;
+
+pub use run::{Entry, RunEvent, run_entries};

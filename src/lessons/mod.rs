@@ -8,6 +8,7 @@ pub mod encoder_gradients;
 pub mod flows;
 pub mod gradients;
 pub mod latent_space;
+pub mod leaderboard;
 pub mod observation;
 pub mod posterior_panel;
 pub mod samples;
@@ -50,5 +51,6 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(dsep::DsepLesson::default()),
         Box::new(flows::FlowsLesson::default()),
         Box::new(diffusion::DiffusionLesson::default()),
+        Box::new(leaderboard::LeaderboardLesson::default()),
     ]
 }

@@ -10,6 +10,7 @@ mod explore;
 mod flows;
 mod gradients;
 mod idx_files;
+mod leaderboard;
 mod samples;
 mod ui;
 mod worker;

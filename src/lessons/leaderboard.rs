@@ -1,0 +1,290 @@
+//! "Leaderboard": every model family trained for the same time on the same binarised digits and scored on the same
+//! held-out digits, in nats. A run happens on its own low-priority thread (`leaderboard::run_entries`), reporting
+//! progress over a channel; Cancel stops it between steps.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Bar, BarChart, Plot};
+
+use super::{Lesson, LessonContext};
+use crate::data::Dataset;
+use crate::leaderboard::{Budget, Entry, NllKind, Row, RunEvent, run_entries};
+use crate::models::float_env::flush_subnormals;
+use crate::train::TrainEvent;
+
+const EXACT: Color32 = Color32::from_rgb(60, 160, 90);
+const BOUND: Color32 = Color32::from_rgb(70, 130, 220);
+
+/// A run in progress.
+struct Running {
+    entries: Vec<Entry>,
+    progress: Vec<f32>,
+    events: Receiver<RunEvent>,
+    cancel: Arc<AtomicBool>,
+}
+
+/// The finished (or partial) board.
+#[derive(Default)]
+struct Board {
+    rows: Vec<Row>,
+    failed: Vec<(String, String)>,
+    seconds: f64,
+    digits: usize,
+    dataset: String,
+}
+
+/// The "Leaderboard" tab.
+pub struct LeaderboardLesson {
+    /// Training time per model, seconds.
+    pub seconds: f64,
+    /// Held-out digits scored.
+    pub heldout_digits: usize,
+    /// Entries ticked for the next run.
+    pub chosen: Vec<(Entry, bool)>,
+    running: Option<Running>,
+    board: Board,
+}
+
+impl Default for LeaderboardLesson {
+    fn default() -> Self {
+        Self {
+            seconds: 60.0,
+            heldout_digits: 1000,
+            chosen: Entry::ALL.iter().map(|&e| (e, true)).collect(),
+            running: None,
+            board: Board::default(),
+        }
+    }
+}
+
+impl Drop for LeaderboardLesson {
+    fn drop(&mut self) {
+        if let Some(run) = &self.running {
+            run.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl LeaderboardLesson {
+    fn start(&mut self, dataset: &Arc<Dataset>, ctx: &egui::Context) {
+        let entries: Vec<Entry> = self.chosen.iter().filter(|(_, on)| *on).map(|(e, _)| *e).collect();
+        if entries.is_empty() {
+            return;
+        }
+        let digits = self.heldout_digits.clamp(1, dataset.heldout_range().len().max(1));
+        let budget = Budget { train_time: Duration::from_secs_f64(self.seconds), seed: 42, heldout_digits: digits };
+        self.board = Board { seconds: self.seconds, digits, dataset: dataset.binarised().name, ..Board::default() };
+        let (tx, events) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (thread_cancel, thread_entries, data, ctx) =
+            (cancel.clone(), entries.clone(), dataset.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new().name("leaderboard".into()).spawn(move || {
+            let _ = thread_priority::ThreadPriority::Min.set_for_current();
+            let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            let device = burn::tensor::Device::flex();
+            let mut report = |event: RunEvent| {
+                let _ = tx.send(event);
+                ctx.request_repaint();
+            };
+            flush_subnormals(|| {
+                run_entries(&thread_entries, &data, &budget, &device, threads, &thread_cancel, &mut report)
+            });
+        });
+        match spawned {
+            Ok(_) => {
+                self.running = Some(Running { progress: vec![0.0; entries.len()], entries, events, cancel });
+            }
+            Err(e) => self.board.failed.push(("leaderboard".into(), format!("could not start a thread: {e}"))),
+        }
+    }
+
+    /// Applies the thread's events; ends the run when the thread has gone.
+    fn drain(&mut self) {
+        let Some(run) = &mut self.running else { return };
+        loop {
+            match run.events.try_recv() {
+                Ok(RunEvent::Progress { entry, fraction }) => {
+                    if let Some(p) = run.progress.get_mut(entry) {
+                        *p = fraction;
+                    }
+                }
+                Ok(RunEvent::Finished { entry, result }) => {
+                    if let Some(p) = run.progress.get_mut(entry) {
+                        *p = 1.0;
+                    }
+                    match result {
+                        Ok(row) => {
+                            self.board.rows.push(row);
+                            self.board.rows.sort_by(|a, b| a.nll_nats.total_cmp(&b.nll_nats));
+                        }
+                        Err(e) => {
+                            let name = run.entries.get(entry).map_or_else(String::new, |e| e.label());
+                            self.board.failed.push((name, e));
+                        }
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => return,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.running = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
+        let idle = self.running.is_none();
+        ui.add_enabled_ui(idle, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for (entry, on) in &mut self.chosen {
+                    ui.checkbox(on, entry.label());
+                }
+            });
+            ui.add(
+                egui::Slider::new(&mut self.seconds, 2.0..=600.0)
+                    .logarithmic(true)
+                    .suffix(" s")
+                    .text("Training time per model"),
+            );
+            let most = cx.dataset.heldout_range().len().max(1);
+            ui.add(egui::Slider::new(&mut self.heldout_digits, 1..=most).text("Held-out digits scored"));
+        });
+        let chosen = self.chosen.iter().filter(|(_, on)| *on).count();
+        ui.horizontal(|ui| {
+            if idle {
+                let button = ui.add_enabled(chosen > 0, egui::Button::new("Run the leaderboard"));
+                if button.clicked() {
+                    self.start(cx.dataset, ui.ctx());
+                }
+                ui.label(format!(
+                    "about {:.0} s of training, then scoring ({} model{})",
+                    self.seconds * chosen as f64,
+                    chosen,
+                    if chosen == 1 { "" } else { "s" }
+                ));
+            } else if ui.button("Cancel the run").clicked()
+                && let Some(run) = &self.running
+            {
+                run.cancel.store(true, Ordering::Relaxed);
+            }
+        });
+        if let Some(run) = &self.running {
+            for (entry, p) in run.entries.iter().zip(&run.progress) {
+                ui.horizontal(|ui| {
+                    ui.label(entry.label());
+                    let stage = if *p < 0.5 {
+                        "training"
+                    } else if *p < 1.0 {
+                        "scoring with L_5000"
+                    } else {
+                        "done"
+                    };
+                    ui.add(egui::ProgressBar::new(*p).text(format!("{stage} {:.0} %", p * 100.0)).desired_width(320.0));
+                });
+            }
+        }
+    }
+
+    fn table(&self, ui: &mut egui::Ui) {
+        let board = &self.board;
+        if board.rows.is_empty() && board.failed.is_empty() {
+            ui.label("No results yet: press \"Run the leaderboard\".");
+            return;
+        }
+        ui.label(format!(
+            "{} · {} held-out digits · {:.0} s of training per model · lower is better",
+            board.dataset, board.digits, board.seconds
+        ));
+        egui::Grid::new("leaderboard-table").striped(true).num_columns(6).show(ui, |ui| {
+            for head in ["#", "model", "NLL (nats)", "measured as", "steps", "training"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for (rank, row) in board.rows.iter().enumerate() {
+                ui.label(format!("{}", rank + 1));
+                ui.label(&row.model);
+                ui.label(format!("{:.2} ± {:.2}", row.nll_nats, row.std_error));
+                let (kind, colour) = match row.kind {
+                    NllKind::Exact => ("exact −log p(x)".to_owned(), EXACT),
+                    NllKind::IwaeBound { k } => (format!("−L_{k}, an upper bound"), BOUND),
+                };
+                ui.colored_label(colour, kind);
+                ui.label(row.steps.to_string());
+                ui.label(format!("{:.1} s", row.train_seconds));
+                ui.end_row();
+            }
+        });
+        for (model, why) in &board.failed {
+            ui.colored_label(Color32::from_rgb(220, 90, 60), format!("{model}: {why}"));
+        }
+    }
+
+    fn chart(&self, ui: &mut egui::Ui) {
+        let bars: Vec<Bar> = self
+            .board
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let colour = if row.kind == NllKind::Exact { EXACT } else { BOUND };
+                Bar::new(i as f64, row.nll_nats).width(0.6).fill(colour).name(&row.model)
+            })
+            .collect();
+        let names: Vec<String> = self.board.rows.iter().map(|r| r.model.clone()).collect();
+        Plot::new("leaderboard-bars")
+            .height(260.0)
+            .y_axis_label("held-out NLL (nats)")
+            .x_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .show(ui, |plot| plot.bar_chart(BarChart::new("NLL", bars)));
+    }
+}
+
+impl Lesson for LeaderboardLesson {
+    fn name(&self) -> &'static str {
+        "Leaderboard"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        self.drain();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("One likelihood leaderboard");
+            ui.label(
+                "Every model is trained for the same time on the same binarised digits (pixels ≥ 0.5 → 1) and \
+                 scored on the same held-out digits, in nats per digit: NLL = −log p(x). Autoregressive models \
+                 give p(x) = Πⱼ p(xⱼ | x<ⱼ) exactly. Latent-variable models only give a bound: −L_K ≥ −log p(x), \
+                 with L_K = E log (1/K) Σₖ p(x, zₖ)/q(zₖ|x); at K = 5000 the bound is within about a nat of the \
+                 truth for these models, so a VAE's true NLL is a little lower than its bar.",
+            );
+            ui.label(
+                RichText::new(
+                    "Things to try: train for 10 s and for 120 s and see which family gains most from time; \
+                 compare the VAE and the IWAE at equal time (the IWAE takes K times the decoder work per step).",
+                )
+                .italics(),
+            );
+            ui.separator();
+            self.controls(ui, cx);
+            ui.separator();
+            self.table(ui);
+            if !self.board.rows.is_empty() {
+                self.chart(ui);
+            }
+        });
+    }
+
+    fn on_event(&mut self, _event: &TrainEvent) {}
+}
