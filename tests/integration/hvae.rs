@@ -59,7 +59,9 @@ fn both_dags_open_in_the_dsep_editor_with_the_old_graph_one_undo_away() {
         assert!(h.query_by_label(node).is_some(), "missing {node}");
     }
     assert!(h.query_by_label_contains("Undo brings back your previous graph").is_some());
-    h.get_by_label("Hierarchical VAE").click();
+    // The d-separation tab has a preset of the same name: the tab is the one in the top bar.
+    let tab = h.query_all_by_label("Hierarchical VAE").min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()));
+    tab.expect("the tab").click();
     h.step();
     h.get_by_label("Open the generative DAG in the d-separation editor").click();
     step_until(&mut h, 10, "the editor again", |h| h.query_by_label("node z2").is_some());

@@ -146,8 +146,8 @@ impl HvaeLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
-        ui.heading("Hierarchical VAE");
-        ui.label("A VAE within a VAE: two layers of latent variables, z₂ → z₁ → x.");
+        ui.heading("A VAE within a VAE");
+        ui.label("Two layers of latent variables, z₂ → z₁ → x, each with its own KL term.");
         ui.separator();
         ui.label(RichText::new("Model").strong());
         let before = (self.z1_dim, self.inference);

@@ -133,7 +133,8 @@ pub fn curves(ui: &mut egui::Ui, elbo: &[[f64; 2]], kl1: &[[f64; 2]], kl2: &[[f6
 
 /// A placeholder box with a message.
 pub fn placeholder(ui: &mut egui::Ui, size: egui::Vec2, text: &str) {
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, text));
     let painter = ui.painter_at(rect);
     painter.rect_stroke(
         Rect::from_min_size(rect.min, rect.size()),
