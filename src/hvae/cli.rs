@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::eval::{bounds_on_threads, mean_terms, sample_means};
 use super::leaderboard::mean_and_std_error;
 use super::train::{HvaeTrainer, StepTerms, TrainSettings};
-use super::{HvaeConfig, HvaeError, Inference, checkpoint};
+use super::{HvaeConfig, Inference, checkpoint};
 use crate::data::Dataset;
 use crate::models::device::DevicePref;
 
@@ -158,10 +158,7 @@ pub fn train(args: &HvaeArgs) -> anyhow::Result<HvaeReport> {
                     }
                     recent.push_back(t);
                 }
-                Err(e @ HvaeError::Diverged { .. }) => {
-                    diverged = Some(e.to_string());
-                    break;
-                }
+                // Diverged (the last good weights are kept) or refused: report it with what was trained.
                 Err(e) => {
                     diverged = Some(e.to_string());
                     break;
@@ -183,13 +180,13 @@ pub fn train(args: &HvaeArgs) -> anyhow::Result<HvaeReport> {
     let device = Device::flex();
     let dim = data.dim();
     let heldout: Vec<usize> = data.heldout_range().collect();
-    let [recon, kl1, kl2] = mean_terms(&model, &data.pixels, dim, &heldout, args.seed ^ 7, &device);
+    let [recon, kl1, kl2] = mean_terms(&model, &data.pixels, dim, &heldout, args.seed ^ 0x7, &device);
     let digits = args.eval_digits.min(heldout.len());
     let (mut iwae_nll, mut iwae_se, mut elbo_same) = (None, None, None);
     if args.iwae_k > 0 && digits > 0 {
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let range = data.train_len..data.train_len + digits;
-        let b = bounds_on_threads(&model, &data.pixels, dim, range, args.iwae_k, args.seed ^ 11, threads, &device);
+        let b = bounds_on_threads(&model, &data.pixels, dim, range, (args.iwae_k, args.seed ^ 0xB), threads, &device);
         let nll: Vec<f64> = b.iter().map(|b| -b.iwae).collect();
         let (m, se) = mean_and_std_error(&nll);
         iwae_nll = Some(m);

@@ -1,6 +1,8 @@
 //! The hierarchical VAE's DAGs: the generative model z₂ → z₁ → x and the two inference networks. Pure data, with
 //! fixed positions so the lesson's drawing and the d-separation editor show the same picture.
 
+use std::fmt::Write as _;
+
 use crate::causal::{CausalError, Dag};
 
 use super::Inference;
@@ -52,10 +54,10 @@ impl Which {
     pub fn dagitty(self) -> String {
         let mut s = String::from("dag {\n");
         for (name, [x, y]) in POSITIONS {
-            s.push_str(&format!("  {name} [pos=\"{x:.1},{y:.1}\"]\n"));
+            let _ = writeln!(s, "  {name} [pos=\"{x:.1},{y:.1}\"]");
         }
         for (from, to) in self.edges() {
-            s.push_str(&format!("  {from} -> {to}\n"));
+            let _ = writeln!(s, "  {from} -> {to}");
         }
         s.push_str("}\n");
         s

@@ -74,15 +74,14 @@ pub fn digit_bound(
     DigitBound { iwae: log_mean_exp(&log_w), elbo: log_w.iter().sum::<f64>() / log_w.len().max(1) as f64 }
 }
 
-/// Bounds for images `range` of `pixels`, split over `threads` scoped threads (the CPU backend gives each thread
+/// Bounds for images `range` of `pixels` with `k` samples each (seeded by `seed`), split over `threads` scoped threads (the CPU backend gives each thread
 /// one core), in order. Results do not depend on the split.
 pub fn bounds_on_threads(
     model: &Hvae,
     pixels: &[f32],
     dim: usize,
     range: std::ops::Range<usize>,
-    k: usize,
-    seed: u64,
+    (k, seed): (usize, u64),
     threads: usize,
     device: &Device,
 ) -> Vec<DigitBound> {

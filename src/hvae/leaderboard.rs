@@ -70,7 +70,7 @@ pub fn leaderboard_row(
         let to = (from + DIGITS_PER_REPORT * threads).min(first + digits);
         let seed = budget.seed.wrapping_add(1);
         nll.extend(
-            bounds_on_threads(&model, &data.pixels, data.dim(), from..to, K, seed, threads, &device)
+            bounds_on_threads(&model, &data.pixels, data.dim(), from..to, (K, seed), threads, &device)
                 .iter()
                 .map(|b| -b.iwae),
         );

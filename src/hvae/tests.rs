@@ -30,6 +30,7 @@ fn row(v: &[f32]) -> Tensor<2> {
 /// KL(q ‖ N(0, I)) in closed form agrees with a Monte Carlo average of log q(z) − log N(z; 0, I), and KL(q ‖ p)
 /// between two Gaussians with the average of log q − log p.
 #[test]
+#[allow(clippy::many_single_char_names)] // q, p, z, n as in the formulas
 fn kl_terms_match_monte_carlo() {
     let device = Device::flex();
     let q = Gauss { mean: row(&[0.5, -1.0]), log_var: row(&[(0.3f32).ln(), (2.0f32).ln()]) };

@@ -67,8 +67,8 @@ impl HvaeTrainer {
         if data.train_len == 0 {
             return Err(HvaeError::NoData("train on"));
         }
-        if !(1..=4096).contains(&settings.batch_size) || !(settings.learning_rate > 0.0 && settings.learning_rate < 1.0)
-        {
+        let lr_ok = settings.learning_rate > 0.0 && settings.learning_rate < 1.0;
+        if !(1..=4096).contains(&settings.batch_size) || !lr_ok {
             return Err(HvaeError::Invalid(format!(
                 "batch size {} must be in 1..=4096 and the learning rate {} in (0, 1)",
                 settings.batch_size, settings.learning_rate

@@ -120,11 +120,7 @@ impl HvaeLesson {
                         self.state = RunState::Paused;
                     }
                 }
-                Report::Diverged(m) => {
-                    self.state = RunState::Stopped;
-                    self.message = Some((m, true));
-                }
-                Report::Failed(m) => {
+                Report::Diverged(m) | Report::Failed(m) => {
                     self.state = RunState::Stopped;
                     self.message = Some((m, true));
                 }
