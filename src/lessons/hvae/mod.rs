@@ -230,7 +230,7 @@ impl HvaeLesson {
         ui.label(RichText::new("What you see").strong());
         ui.label("Generative model: p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁) with p(z₂) = N(0, I), p(z₁|z₂) = N(μ(z₂), diag σ²(z₂)) and Bernoulli pixels p(x|z₁).");
         ui.label("Training maximises the evidence lower bound, split into three terms:");
-        ui.label(RichText::new("ELBO = E_q[log p(x|z₁)] − KL_z₁ − KL_z₂ ≤ log p(x)").monospace());
+        ui.label(RichText::new("ELBO = E_q[log p(x|z₁)] − KL_z₁ − KL_z₂ ≤ log p(x)").strong());
         match self.inference {
             Inference::BottomUp => {
                 ui.label("Bottom-up, q(z₁, z₂|x) = q(z₁|x) q(z₂|z₁):");
