@@ -74,8 +74,9 @@ pub fn leaderboard_row(
                 .iter()
                 .map(|b| -b.iwae),
         );
-        progress(0.7 + 0.3 * nll.len() as f32 / digits as f32);
+        progress((0.7 + 0.3 * nll.len() as f32 / digits as f32).min(1.0));
     }
+    progress(1.0);
     let (mean, std_error) = mean_and_std_error(&nll);
     let steps = trainer.steps;
     Ok(Row {
