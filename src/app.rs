@@ -192,6 +192,14 @@ impl LatentLabApp {
         }
     }
 
+    /// Hands a lesson's request to the lesson that takes it and shows that lesson's tab.
+    fn route_requests(&mut self) {
+        let Some(request) = self.lessons.get_mut(self.selected).and_then(|l| l.take_request()) else { return };
+        if let Some(i) = self.lessons.iter_mut().position(|l| l.handle_request(&request)) {
+            self.selected = i;
+        }
+    }
+
     fn status_text(&self) -> String {
         match self.worker_state {
             WorkerState::Starting => "starting: choosing the compute device…".into(),
@@ -344,6 +352,7 @@ impl eframe::App for LatentLabApp {
                 LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut commands };
             lesson.ui(ui, &mut cx);
         }
+        self.route_requests();
         for command in commands {
             if !self.trainer.send(command) {
                 self.error = Some("the trainer thread has stopped; restart the app".into());

@@ -10,6 +10,7 @@ pub mod data;
 pub mod diffusion;
 pub mod estimators;
 pub mod flows;
+pub mod hvae;
 pub mod leaderboard;
 pub mod lessons;
 pub mod models;

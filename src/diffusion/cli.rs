@@ -390,6 +390,9 @@ fn write_scatter(points: &[[f32; 2]], out: &Path) -> anyhow::Result<()> {
 fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
     let json_path = args.model.with_extension("json");
     let text = std::fs::read_to_string(&json_path).with_context(|| format!("cannot read {}", json_path.display()))?;
+    if crate::hvae::cli::is_hvae_description(&text) {
+        return crate::hvae::cli::sample_png(&args.model, &args.out, args.count, args.seed);
+    }
     let sampler = if args.ddpm { Sampler::Ddpm } else { Sampler::Ddim { steps: args.steps.max(1) } };
     let start = Instant::now();
     if text.contains(super::toy::TOY_ARCHITECTURE) {

@@ -7,6 +7,7 @@ pub mod dsep;
 pub mod encoder_gradients;
 pub mod flows;
 pub mod gradients;
+pub mod hvae;
 pub mod latent_space;
 pub mod leaderboard;
 pub mod observation;
@@ -38,6 +39,21 @@ pub trait Lesson {
     fn on_event(&mut self, event: &TrainEvent);
     /// Called when the dataset changes: drop results that belong to the old one.
     fn on_dataset_changed(&mut self) {}
+    /// A request for another lesson (e.g. "open this DAG in the d-separation editor"), taken after each frame.
+    fn take_request(&mut self) -> Option<AppRequest> {
+        None
+    }
+    /// Handles a request from another lesson; `true` if this lesson took it (the app then shows its tab).
+    fn handle_request(&mut self, _request: &AppRequest) -> bool {
+        false
+    }
+}
+
+/// What one lesson asks of another, routed by the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppRequest {
+    /// Replace the d-separation editor's graph with this `DAGitty` text (the old graph stays one Undo away).
+    OpenInDsep { dagitty: String },
 }
 
 /// The lessons in tab order.
@@ -51,6 +67,7 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(dsep::DsepLesson::default()),
         Box::new(flows::FlowsLesson::default()),
         Box::new(diffusion::DiffusionLesson::default()),
+        Box::new(hvae::HvaeLesson::default()),
         Box::new(leaderboard::LeaderboardLesson::default()),
     ]
 }

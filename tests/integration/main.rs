@@ -9,6 +9,7 @@ mod encoder_gradients;
 mod explore;
 mod flows;
 mod gradients;
+mod hvae;
 mod idx_files;
 mod leaderboard;
 mod samples;

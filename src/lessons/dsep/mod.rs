@@ -19,7 +19,7 @@ use self::canvas::{CanvasState, Selection, Tool};
 use self::doc::{GraphDoc, History, SetKind};
 use self::files::FileDone;
 use self::gaussian::Check;
-use super::{Lesson, LessonContext};
+use super::{AppRequest, Lesson, LessonContext};
 use crate::causal::text::parse_graph;
 use crate::causal::{Independence, implied_independencies, to_dot};
 use crate::train::TrainEvent;
@@ -521,6 +521,21 @@ impl Lesson for DsepLesson {
     }
 
     fn on_event(&mut self, _event: &TrainEvent) {}
+
+    fn handle_request(&mut self, request: &AppRequest) -> bool {
+        match request {
+            AppRequest::OpenInDsep { dagitty } => {
+                self.load_text(dagitty, "another lesson");
+                if self.history.can_undo() {
+                    self.info(format!(
+                        "Opened a {}-node graph from another lesson; Undo brings back your previous graph.",
+                        self.doc.dag.len()
+                    ));
+                }
+                true
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,51 @@
+//! Hierarchical VAE model files: weights in burn's record format (`FILE.bpk`) beside the description (`FILE.json`,
+//! with `"architecture": "hierarchical-vae"`). Loading validates both and never panics; a file of another model
+//! (an autoencoder, a diffusion U-Net) is refused by name.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+
+use super::{ARCHITECTURE, Hvae, HvaeConfig, HvaeError};
+
+/// The two files of a model given either of them (or the name without extension).
+pub fn files(path: &Path) -> (PathBuf, PathBuf) {
+    (path.with_extension("bpk"), path.with_extension("json"))
+}
+
+/// Saves `model` and `config`; returns the weights file.
+pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, HvaeError> {
+    let (weights, description) = files(path);
+    let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
+    let text = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
+    std::fs::write(&description, text).map_err(|e| err(&description, e.to_string()))?;
+    model.clone().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
+    Ok(weights)
+}
+
+/// Parses and checks a description.
+pub fn parse_config(text: &str, path: &Path) -> Result<HvaeConfig, HvaeError> {
+    let bad = |message: String| HvaeError::BadConfig { path: path.to_owned(), message };
+    if !text.contains(ARCHITECTURE) {
+        return Err(bad(format!("it does not describe a {ARCHITECTURE} (another model's file?)")));
+    }
+    let config: HvaeConfig = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    config.validate().map_err(bad)?;
+    Ok(config)
+}
+
+/// Loads a model onto `device` for inference.
+pub fn load(path: &Path, device: &Device) -> Result<(Hvae, HvaeConfig), HvaeError> {
+    let (weights, description) = files(path);
+    let text = std::fs::read_to_string(&description)
+        .map_err(|e| HvaeError::ReadConfig { path: description.clone(), message: e.to_string() })?;
+    let config = parse_config(&text, &description)?;
+    let bytes = std::fs::read(&weights).map_err(|e| {
+        let message =
+            if e.kind() == std::io::ErrorKind::NotFound { "the file does not exist".into() } else { e.to_string() };
+        HvaeError::BadWeights { path: weights.clone(), message }
+    })?;
+    let model = crate::models::checkpoint::load_weights(config.init(device), bytes)
+        .map_err(|message| HvaeError::BadWeights { path: weights, message })?;
+    Ok((model, config))
+}

@@ -1,0 +1,373 @@
+//! The "Hierarchical VAE" tab: a VAE within a VAE. Two stochastic layers z₂ → z₁ → x, the generative and the chosen
+//! inference DAG (each opens in the d-separation editor), both latent spaces, ancestral samples, and the ELBO split
+//! into reconstruction, KL_z₁ and KL_z₂. Training runs on the lesson's own thread ([`worker`]).
+
+mod view;
+pub mod worker;
+
+use eframe::egui::{self, RichText};
+
+use self::worker::{Job, Report, Snapshot, Worker};
+use super::{AppRequest, Lesson, LessonContext};
+use crate::hvae::HvaeConfig;
+use crate::hvae::Inference;
+use crate::hvae::dags::Which;
+use crate::hvae::train::StepTerms;
+use crate::train::TrainEvent;
+use crate::viz::widgets::CachedImage;
+
+/// Points kept per curve (older points are thinned).
+const MAX_CURVE: usize = 4000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    NotStarted,
+    Training,
+    Paused,
+    Stopped,
+}
+
+/// The "Hierarchical VAE" tab.
+pub struct HvaeLesson {
+    z1_dim: usize,
+    inference: Inference,
+    worker: Option<Worker>,
+    started: bool,
+    state: RunState,
+    /// The configuration of the model on the thread (settings changed since then start a new one).
+    run_config: Option<HvaeConfig>,
+    step: usize,
+    last: Option<StepTerms>,
+    ms_per_step: f64,
+    elbo: Vec<[f64; 2]>,
+    kl1: Vec<[f64; 2]>,
+    kl2: Vec<[f64; 2]>,
+    snapshot: Option<Box<Snapshot>>,
+    generation: u64,
+    samples: CachedImage<u64>,
+    sample_seed: u64,
+    message: Option<(String, bool)>,
+    request: Option<AppRequest>,
+}
+
+impl Default for HvaeLesson {
+    fn default() -> Self {
+        Self {
+            z1_dim: 8,
+            inference: Inference::BottomUp,
+            worker: None,
+            started: false,
+            state: RunState::NotStarted,
+            run_config: None,
+            step: 0,
+            last: None,
+            ms_per_step: 0.0,
+            elbo: Vec::new(),
+            kl1: Vec::new(),
+            kl2: Vec::new(),
+            snapshot: None,
+            generation: 0,
+            samples: CachedImage::default(),
+            sample_seed: 1,
+            message: None,
+            request: None,
+        }
+    }
+}
+
+fn push_thinned(curve: &mut Vec<[f64; 2]>, p: [f64; 2]) {
+    if curve.len() >= MAX_CURVE {
+        // Keep every other point: the curve's shape stays, the memory stays bounded.
+        let kept: Vec<[f64; 2]> = curve.iter().step_by(2).copied().collect();
+        *curve = kept;
+    }
+    curve.push(p);
+}
+
+impl HvaeLesson {
+    fn send(&mut self, job: Job) {
+        let ok = self.worker.as_ref().is_some_and(|w| w.tx.send(job).is_ok());
+        if !ok {
+            self.message = Some(("the lesson's training thread is not running; restart the app".into(), true));
+        }
+    }
+
+    fn config(&self) -> HvaeConfig {
+        HvaeConfig::new(self.z1_dim, self.inference)
+    }
+
+    fn drain(&mut self) {
+        let Some(w) = &self.worker else { return };
+        let reports: Vec<Report> = w.rx.try_iter().collect();
+        for r in reports {
+            match r {
+                Report::Progress { step, terms, ms_per_step } => {
+                    self.step = step;
+                    self.ms_per_step = ms_per_step;
+                    self.last = Some(terms);
+                    let s = step as f64;
+                    push_thinned(&mut self.elbo, [s, terms.elbo()]);
+                    push_thinned(&mut self.kl1, [s, terms.kl_z1]);
+                    push_thinned(&mut self.kl2, [s, terms.kl_z2]);
+                }
+                Report::Snapshot(s) => {
+                    self.snapshot = Some(s);
+                    self.generation += 1;
+                }
+                Report::Paused { step } => {
+                    self.step = step;
+                    if self.state == RunState::Training {
+                        self.state = RunState::Paused;
+                    }
+                }
+                Report::Diverged(m) | Report::Failed(m) => {
+                    self.state = RunState::Stopped;
+                    self.message = Some((m, true));
+                }
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.send(Job::Reset);
+        self.state = RunState::NotStarted;
+        self.run_config = None;
+        self.step = 0;
+        self.last = None;
+        self.elbo.clear();
+        self.kl1.clear();
+        self.kl2.clear();
+        self.snapshot = None;
+        self.message = None;
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
+        ui.heading("A VAE within a VAE");
+        ui.label("Two layers of latent variables, z₂ → z₁ → x, each with its own KL term.");
+        ui.separator();
+        ui.label(RichText::new("Model").strong());
+        let before = (self.z1_dim, self.inference);
+        ui.horizontal(|ui| {
+            ui.label("Size of z₁:");
+            ui.radio_value(&mut self.z1_dim, 2, "z₁ 2-D");
+            ui.radio_value(&mut self.z1_dim, 8, "z₁ 8-D");
+        });
+        ui.label("Inference DAG:");
+        for inference in Inference::ALL {
+            let label = match inference {
+                Inference::BottomUp => "Bottom-up: x → z₁ → z₂",
+                Inference::FromX => "Both from x: x → z₁, x → z₂",
+            };
+            ui.radio_value(&mut self.inference, inference, label);
+        }
+        if before != (self.z1_dim, self.inference) && self.run_config.is_some() {
+            self.reset();
+            self.message = Some(("Model changed: press Train to train the new one from scratch.".into(), false));
+        }
+        ui.small("z₂ is 2-D. Layers: x (784) → 256 → z₁ → 128 → z₂; p(z₁|z₂) and p(x|z₁) mirror them.");
+        ui.separator();
+        ui.horizontal(|ui| {
+            let training = self.state == RunState::Training;
+            let label = if self.run_config.is_some() && !training { "Resume" } else { "Train" };
+            if ui
+                .add_enabled(!training, egui::Button::new(label))
+                .on_hover_text("Train on the binarised digits (Adam, batch 128)")
+                .clicked()
+            {
+                let config = self.config();
+                self.run_config = Some(config.clone());
+                self.message = None;
+                self.state = RunState::Training;
+                self.send(Job::Train { dataset: cx.dataset.clone(), config });
+            }
+            if ui.add_enabled(training, egui::Button::new("Pause")).clicked() {
+                self.send(Job::Pause);
+                self.state = RunState::Paused;
+            }
+            if ui
+                .add_enabled(self.run_config.is_some(), egui::Button::new("Reset"))
+                .on_hover_text("Forget the model")
+                .clicked()
+            {
+                self.reset();
+            }
+        });
+        if ui.add_enabled(self.snapshot.is_some(), egui::Button::new("New samples")).clicked() {
+            self.sample_seed += 1;
+            let seed = self.sample_seed;
+            self.send(Job::Sample { seed });
+        }
+        let status = match self.state {
+            RunState::NotStarted => "Press Train to start.".to_owned(),
+            RunState::Training => {
+                format!("Training: step {} ({:.1} ms per step of 128 digits)", self.step, self.ms_per_step)
+            }
+            RunState::Paused => format!("Paused at step {}.", self.step),
+            RunState::Stopped => format!("Stopped at step {}.", self.step),
+        };
+        ui.label(status);
+        if let Some((m, error)) = &self.message {
+            if *error {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {m}"));
+            } else {
+                ui.label(m);
+            }
+        }
+        ui.separator();
+        ui.label(RichText::new("The DAGs in the d-separation editor").strong());
+        if ui.button("Open the generative DAG in the d-separation editor").clicked() {
+            self.request = Some(AppRequest::OpenInDsep { dagitty: Which::Generative.dagitty() });
+        }
+        if ui.button("Open the inference DAG in the d-separation editor").clicked() {
+            self.request = Some(AppRequest::OpenInDsep { dagitty: Which::Inference(self.inference).dagitty() });
+        }
+        ui.small("Your graph in the editor stays one Undo away.");
+        ui.separator();
+        self.explanation(ui);
+    }
+
+    fn explanation(&self, ui: &mut egui::Ui) {
+        ui.label(RichText::new("What you see").strong());
+        ui.label("Generative model: p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁) with p(z₂) = N(0, I), p(z₁|z₂) = N(μ(z₂), diag σ²(z₂)) and Bernoulli pixels p(x|z₁).");
+        ui.label("Training maximises the evidence lower bound, split into three terms:");
+        ui.label(RichText::new("ELBO = E_q[log p(x|z₁)] − KL_z₁ − KL_z₂ ≤ log p(x)").strong());
+        match self.inference {
+            Inference::BottomUp => {
+                ui.label("Bottom-up, q(z₁, z₂|x) = q(z₁|x) q(z₂|z₁):");
+                ui.label("KL_z₂ = E_q(z₁|x)[KL(q(z₂|z₁) ‖ N(0, I))], in closed form for each sampled z₁.");
+                ui.label("KL_z₁ = E_q[log q(z₁|x) − log p(z₁|z₂)], a one-sample Monte Carlo estimate (z₂ was drawn from z₁).");
+            }
+            Inference::FromX => {
+                ui.label("Both from x, q(z₁, z₂|x) = q(z₁|x) q(z₂|x):");
+                ui.label("KL_z₂ = KL(q(z₂|x) ‖ N(0, I)), in closed form.");
+                ui.label("KL_z₁ = E_q(z₂|x)[KL(q(z₁|x) ‖ p(z₁|z₂))], in closed form for each sampled z₂.");
+            }
+        }
+        ui.label("The plots show the encoder means of the 1,000 held-out digits: z₂ directly (2-D), z₁ directly when 2-D, else its first two principal components. Samples: z₂ ~ N(0, I) → z₁ ~ p(z₁|z₂) → the mean of p(x|z₁).");
+        ui.separator();
+        ui.label(RichText::new("Things to try").strong());
+        for tip in [
+            "Train and watch KL_z₂: if it sinks towards 0 the top layer is unused (posterior collapse) and the z₂ plot becomes one round blob.",
+            "Switch to 'Both from x' and compare the ELBO and the two KL terms after the same number of steps.",
+            "Open the inference DAG in the d-separation editor: is z₂ ⊥⊥ x | z₁? Yes for bottom-up, no for both-from-x.",
+            "Open the generative DAG: which nodes are x's parents? Is x ⊥⊥ z₂ | z₁?",
+            "Set z₁ to 2-D: the z₁ plot then shows the codes themselves, and the ELBO drops.",
+            "Press New samples a few times: the digits come from the full model, top to bottom.",
+        ] {
+            ui.small(format!("• {tip}"));
+        }
+    }
+
+    fn numbers(&self, ui: &mut egui::Ui) {
+        let Some(t) = self.last else {
+            ui.label("ELBO terms appear once training starts.");
+            return;
+        };
+        egui::Grid::new("hvae-terms").num_columns(3).striped(true).show(ui, |ui| {
+            ui.label("");
+            ui.label(RichText::new("training batches").strong());
+            ui.label(RichText::new("held-out digits").strong());
+            ui.end_row();
+            let held = self.snapshot.as_ref().map(|s| s.heldout);
+            let rows: [(&str, f64, Option<f64>); 4] = [
+                ("ELBO", t.elbo(), held.map(|h| -(h[0] + h[1] + h[2]))),
+                ("reconstruction −E_q[log p(x|z₁)]", t.recon, held.map(|h| h[0])),
+                ("KL_z₁", t.kl_z1, held.map(|h| h[1])),
+                ("KL_z₂", t.kl_z2, held.map(|h| h[2])),
+            ];
+            for (name, train, held) in rows {
+                ui.label(name);
+                ui.label(format!("{train:.2} nats"));
+                ui.label(held.map_or_else(|| "…".to_owned(), |v| format!("{v:.2} nats")));
+                ui.end_row();
+            }
+        });
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        let avail = ui.available_size();
+        let gap = ui.spacing().item_spacing.x;
+        ui.horizontal_top(|ui| {
+            let dag_size = egui::vec2(150.0, 190.0);
+            view::dag(ui, "Generative DAG", Which::Generative, dag_size);
+            view::dag(ui, "Inference DAG", Which::Inference(self.inference), dag_size);
+            ui.vertical(|ui| {
+                ui.label(RichText::new("The ELBO in three terms (nats per digit)").strong());
+                self.numbers(ui);
+            });
+        });
+        ui.separator();
+        let plot_w = ((avail.x - 2.0 * gap) / 3.0).clamp(160.0, 330.0);
+        let plot = egui::vec2(plot_w, plot_w);
+        ui.horizontal_top(|ui| match &self.snapshot {
+            Some(s) => {
+                view::latent_plot(
+                    ui,
+                    "hvae-z2",
+                    &format!("z₂ of held-out digits (step {})", s.step),
+                    &s.z2,
+                    &s.labels,
+                    ["z₂,₁", "z₂,₂"],
+                    plot,
+                );
+                let (title, axes) = if s.z1_projected {
+                    ("z₁: first two principal components", ["PC 1", "PC 2"])
+                } else {
+                    ("z₁ of held-out digits", ["z₁,₁", "z₁,₂"])
+                };
+                view::latent_plot(ui, "hvae-z1", title, &s.z1, &s.labels, axes, plot);
+                ui.vertical(|ui| {
+                    ui.label(RichText::new("Samples from the full model").strong());
+                    let key = self.generation;
+                    let texture = self.samples.get(ui.ctx(), "hvae-samples", key, || view::samples_image(s));
+                    let side = plot_w - 24.0;
+                    ui.add(
+                        egui::Image::new(egui::load::SizedTexture::new(texture, egui::vec2(side, side)))
+                            .alt_text("Samples z₂ ~ N(0, I) → z₁ ~ p(z₁|z₂) → mean of p(x|z₁)"),
+                    );
+                });
+            }
+            None => {
+                for text in ["z₂ (2-D) appears here", "z₁ appears here", "samples appear here"] {
+                    view::placeholder(ui, plot, text);
+                }
+            }
+        });
+        ui.separator();
+        let h = (ui.available_height() - 40.0).max(120.0);
+        view::curves(ui, &self.elbo, &self.kl1, &self.kl2, egui::vec2(ui.available_width(), h));
+    }
+}
+
+impl Lesson for HvaeLesson {
+    fn name(&self) -> &'static str {
+        "Hierarchical VAE"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        if !self.started {
+            self.started = true;
+            self.worker = Worker::spawn(ui.ctx().clone());
+        }
+        self.drain();
+        egui::Panel::left("hvae-controls").resizable(true).default_size(360.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.central(ui));
+        });
+    }
+
+    fn on_event(&mut self, _event: &TrainEvent) {}
+
+    fn on_dataset_changed(&mut self) {
+        if self.run_config.is_some() {
+            self.reset();
+            self.message = Some(("New dataset: press Train to train on it.".into(), false));
+        }
+    }
+
+    fn take_request(&mut self) -> Option<AppRequest> {
+        self.request.take()
+    }
+}
