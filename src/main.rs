@@ -21,6 +21,10 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<()> {
     let launched = Instant::now();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if latent_lab::autoregressive::cli::is_ar_command(&args) {
+        latent_lab::models::device::configure_cpu_threads();
+        return latent_lab::autoregressive::cli::run_args(&args);
+    }
     if latent_lab::diffusion::cli::is_diffusion_command(&args) {
         latent_lab::models::device::configure_cpu_threads();
         return latent_lab::diffusion::cli::run_args(&args);
