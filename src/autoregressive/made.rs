@@ -384,10 +384,17 @@ impl Made {
     }
 }
 
-/// The `kind` of a model file, if it is JSON with one (reads the whole file).
+/// The `kind` of a model file, if it is JSON with one (reads the whole file). A damaged file that starts like a
+/// MADE file still counts as one, so that loading it reports what is wrong with it.
 pub fn file_kind(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice::<KindOnly>(&bytes).ok()?.kind
+    match serde_json::from_slice::<KindOnly>(&bytes) {
+        Ok(k) => k.kind,
+        Err(_) => {
+            let head = format!("{{\"kind\":\"{FILE_KIND}\"");
+            bytes.starts_with(head.as_bytes()).then(|| FILE_KIND.to_owned())
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -38,6 +38,12 @@ pub struct DigitsPage {
     /// The animated sample: the weights it started with and its state.
     pub sampler: Option<(Arc<Made>, Sampler)>,
     pub sample_seed: u64,
+    /// Start a new sample with the newest weights when one is finished.
+    pub auto_resample: bool,
+    /// Training steps behind `model`, and behind the sample being drawn.
+    pub model_steps: usize,
+    pub sampler_steps: usize,
+    finished_at: Option<f64>,
     /// Pixels drawn per second.
     pub speed: f32,
     carry: f64,
@@ -62,6 +68,10 @@ impl Default for DigitsPage {
             message: None,
             sampler: None,
             sample_seed: 1,
+            auto_resample: true,
+            model_steps: 0,
+            sampler_steps: 0,
+            finished_at: None,
             speed: 300.0,
             carry: 0.0,
             last_time: None,
@@ -96,6 +106,7 @@ impl DigitsPage {
         }
         if let Some(m) = &view.model {
             self.model = Some(m.clone());
+            self.model_steps = view.steps;
         }
         self.view = view;
         self.view.model = None;
@@ -116,7 +127,7 @@ impl DigitsPage {
         ui.separator();
         ui.horizontal_top(|ui| {
             self.nll_plot(ui);
-            ui.separator();
+            ui.add_space(24.0);
             self.sampling(ui);
         });
         ui.separator();
@@ -224,12 +235,27 @@ impl DigitsPage {
     fn sampling(&mut self, ui: &mut egui::Ui) {
         ui.vertical(|ui| {
             ui.label(RichText::new("Sampling, pixel by pixel").strong());
-            if self.sampler.is_none()
-                && let Some(m) = &self.model
-            {
-                self.sampler = Some((m.clone(), Sampler::new(m, self.sample_seed)));
-            }
             let now = ui.input(|i| i.time);
+            let done = self.sampler.as_ref().is_none_or(|(_, s)| s.done());
+            if done && self.sampler.is_some() && self.finished_at.is_none() {
+                self.finished_at = Some(now);
+            }
+            let restart = self.sampler.is_none()
+                || (self.auto_resample
+                    && self.model_steps > self.sampler_steps
+                    && self.finished_at.is_some_and(|t| now - t > 1.5));
+            if restart && let Some(m) = &self.model {
+                if self.sampler.is_some() {
+                    self.sample_seed += 1;
+                }
+                self.sampler = Some((m.clone(), Sampler::new(m, self.sample_seed)));
+                self.sampler_steps = self.model_steps;
+                self.finished_at = None;
+                self.carry = 0.0;
+            }
+            if self.auto_resample && self.view.training {
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+            }
             let dt = self.last_time.map_or(0.0, |t| (now - t).clamp(0.0, 0.25));
             self.last_time = Some(now);
             if let Some((m, s)) = &mut self.sampler
@@ -260,7 +286,7 @@ impl DigitsPage {
                         s.x.len(),
                         s.probs.get(j).copied().unwrap_or(0.0)
                     ));
-                    ui.label(format!("weights after step {} · seed {}", self.view.steps, self.sample_seed));
+                    ui.label(format!("weights after step {} · seed {}", self.sampler_steps, self.sample_seed));
                 }
                 None => {
                     paint_image(ui, "Sample being drawn", (28, 28), CELL, |_| UNDRAWN);
@@ -274,7 +300,10 @@ impl DigitsPage {
                 self.sample_seed += 1;
                 self.carry = 0.0;
                 self.sampler = Some((m.clone(), Sampler::new(m, self.sample_seed)));
+                self.sampler_steps = self.model_steps;
+                self.finished_at = None;
             }
+            ui.checkbox(&mut self.auto_resample, "Start a new sample with the newest weights when one is done");
             ui.small("Blue: not drawn yet · red: the pixel being drawn.");
         });
     }

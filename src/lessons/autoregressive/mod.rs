@@ -116,6 +116,21 @@ impl Lesson for AutoregressiveLesson {
             self.worker = ArWorker::spawn(ui.ctx().clone());
         }
         self.drain();
+        egui::Frame::new().inner_margin(8.0).show(ui, |ui| self.page_ui(ui, cx));
+    }
+
+    fn on_event(&mut self, _event: &TrainEvent) {}
+
+    fn on_dataset_changed(&mut self) {
+        self.digits.dataset_changed();
+        if let Some(w) = &self.worker {
+            let _ = w.tx.send(Request::ResetMade);
+        }
+    }
+}
+
+impl AutoregressiveLesson {
+    fn page_ui(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
         ui.horizontal(|ui| {
             for page in Page::ALL {
                 ui.selectable_value(&mut self.page, page, page.label());
@@ -132,14 +147,5 @@ impl Lesson for AutoregressiveLesson {
                 send(self.worker.as_ref(), requests, &mut self.wave.message);
             }
         });
-    }
-
-    fn on_event(&mut self, _event: &TrainEvent) {}
-
-    fn on_dataset_changed(&mut self) {
-        self.digits.dataset_changed();
-        if let Some(w) = &self.worker {
-            let _ = w.tx.send(Request::ResetMade);
-        }
     }
 }

@@ -72,23 +72,22 @@ impl WavePage {
              the dilation dₗ from layer to layer doubles the reach: receptive field R = 1 + Σₗ (kernel − 1)·dₗ. The \
              output is a softmax over 64 quantised levels of the next sample, as in WaveNet.",
         );
-        let dilations = PRESETS[self.preset.min(PRESETS.len() - 1)];
+        let old = (self.kind, self.preset);
         ui.horizontal(|ui| {
-            let old = (self.kind, self.preset);
-            egui::ComboBox::from_label("Signal kind").selected_text(self.kind.label()).show_ui(ui, |ui| {
-                for k in SignalKind::ALL {
-                    ui.selectable_value(&mut self.kind, k, k.label());
-                }
-            });
-            egui::ComboBox::from_label("Dilations").selected_text(preset_label(dilations)).show_ui(ui, |ui| {
-                for (i, d) in PRESETS.iter().enumerate() {
-                    ui.selectable_value(&mut self.preset, i, preset_label(d));
-                }
-            });
-            if old != (self.kind, self.preset) && self.view.steps > 0 {
-                requests.push(Request::ResetWaveNet);
+            ui.label("Signal:");
+            for k in SignalKind::ALL {
+                ui.selectable_value(&mut self.kind, k, k.label());
             }
         });
+        ui.horizontal(|ui| {
+            ui.label("Dilations:");
+            for (i, d) in PRESETS.iter().enumerate() {
+                ui.selectable_value(&mut self.preset, i, preset_label(d));
+            }
+        });
+        if old != (self.kind, self.preset) && self.view.steps > 0 {
+            requests.push(Request::ResetWaveNet);
+        }
         let dilations = PRESETS[self.preset.min(PRESETS.len() - 1)];
         ui.horizontal(|ui| {
             if self.view.training {
@@ -249,6 +248,14 @@ impl WavePage {
                     }
                     p.vline(VLine::new("", split as f64 - 0.5).color(Color32::from_gray(120)));
                 });
+            if split > 0 {
+                ui.small(format!(
+                    "Blue: the given {split} samples · grey: what really came next · orange: {} continuations sampled \
+                     at temperature {:.1}, one sample at a time, each fed back as input.",
+                    v.continuations.len(),
+                    v.temperature
+                ));
+            }
         });
     }
 }
