@@ -6,6 +6,9 @@
 //! feeds output j (degree j+1) iff j+1 > m(k). Masked weights start at zero and get zero gradients, so Adam never
 //! moves them. Inputs are binary, so a forward pass only adds the weight rows of the "on" pixels.
 
+// Maths notation: one-letter names (x, h, d, l) as in the lecture.
+#![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -388,12 +391,11 @@ impl Made {
 /// MADE file still counts as one, so that loading it reports what is wrong with it.
 pub fn file_kind(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
-    match serde_json::from_slice::<KindOnly>(&bytes) {
-        Ok(k) => k.kind,
-        Err(_) => {
-            let head = format!("{{\"kind\":\"{FILE_KIND}\"");
-            bytes.starts_with(head.as_bytes()).then(|| FILE_KIND.to_owned())
-        }
+    if let Ok(k) = serde_json::from_slice::<KindOnly>(&bytes) {
+        k.kind
+    } else {
+        let head = format!("{{\"kind\":\"{FILE_KIND}\"");
+        bytes.starts_with(head.as_bytes()).then(|| FILE_KIND.to_owned())
     }
 }
 
@@ -718,7 +720,7 @@ mod tests {
         for k in 0..h {
             assert!((1..d).contains(&masks.degree[k]));
             for i in 0..d {
-                assert_eq!(k >= masks.in_from[i], masks.degree[k] >= i + 1);
+                assert_eq!(k >= masks.in_from[i], masks.degree[k] > i);
                 assert_eq!(k < masks.out_to[i], masks.degree[k] <= i);
             }
         }

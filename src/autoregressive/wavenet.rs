@@ -2,6 +2,9 @@
 //! (residual from the second layer on), then a 1×1 layer giving a softmax over Q quantised levels of the next
 //! sample. Output t sees inputs t − R + 1 … t with the receptive field R = 1 + Σ_l (kernel − 1)·d_l.
 
+// Maths notation: one-letter names (x, h, d, l) as in the lecture.
+#![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
+
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};

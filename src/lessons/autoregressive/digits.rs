@@ -267,31 +267,24 @@ impl DigitsPage {
                 }
                 ui.ctx().request_repaint();
             }
-            match &self.sampler {
-                Some((m, s)) => {
-                    let next = s.next;
-                    paint_image(ui, "Sample being drawn", (m.rows, m.cols), CELL, |k| {
-                        if k < next {
-                            bit_colour(s.x[k])
-                        } else if k == next {
-                            CURSOR
-                        } else {
-                            UNDRAWN
-                        }
-                    });
-                    let j = next.min(s.x.len()).saturating_sub(1);
-                    ui.label(format!(
-                        "pixel {} of {} · p(x = 1 | pixels before) = {:.2}",
-                        next,
-                        s.x.len(),
-                        s.probs.get(j).copied().unwrap_or(0.0)
-                    ));
-                    ui.label(format!("weights after step {} · seed {}", self.sampler_steps, self.sample_seed));
-                }
-                None => {
-                    paint_image(ui, "Sample being drawn", (28, 28), CELL, |_| UNDRAWN);
-                    ui.label("Train MADE first: the sample appears here.");
-                }
+            if let Some((m, s)) = &self.sampler {
+                let next = s.next;
+                paint_image(ui, "Sample being drawn", (m.rows, m.cols), CELL, |k| match k.cmp(&next) {
+                    std::cmp::Ordering::Less => bit_colour(s.x[k]),
+                    std::cmp::Ordering::Equal => CURSOR,
+                    std::cmp::Ordering::Greater => UNDRAWN,
+                });
+                let j = next.min(s.x.len()).saturating_sub(1);
+                ui.label(format!(
+                    "pixel {} of {} · p(x = 1 | pixels before) = {:.2}",
+                    next,
+                    s.x.len(),
+                    s.probs.get(j).copied().unwrap_or(0.0)
+                ));
+                ui.label(format!("weights after step {} · seed {}", self.sampler_steps, self.sample_seed));
+            } else {
+                paint_image(ui, "Sample being drawn", (28, 28), CELL, |_| UNDRAWN);
+                ui.label("Train MADE first: the sample appears here.");
             }
             ui.add(egui::Slider::new(&mut self.speed, 20.0..=5000.0).logarithmic(true).text("Pixels per second"));
             if ui.button("Sample again").clicked()

@@ -122,7 +122,7 @@ impl WavePage {
             ui.colored_label(Color32::from_rgb(230, 120, 60), m);
         }
         ui.separator();
-        self.diagram(ui, dilations);
+        Self::diagram(ui, dilations);
         ui.separator();
         ui.horizontal_top(|ui| {
             self.loss_plot(ui);
@@ -142,7 +142,7 @@ impl WavePage {
         requests
     }
 
-    fn diagram(&self, ui: &mut egui::Ui, dilations: &[usize]) {
+    fn diagram(ui: &mut egui::Ui, dilations: &[usize]) {
         let r = receptive_field(dilations);
         let sum: Vec<String> = dilations.iter().map(ToString::to_string).collect();
         ui.label(
@@ -165,12 +165,9 @@ impl WavePage {
         let pos = |layer: usize, t: usize| {
             egui::pos2(rect.min.x + left + (t as f32 + 0.5) * dx, rect.max.y - 10.0 - layer as f32 * row_h)
         };
-        for l in 0..dilations.len() {
-            for t in 0..n {
-                if !sets[l + 1][t] {
-                    continue;
-                }
-                for src in [Some(t), t.checked_sub(dilations[l])].into_iter().flatten() {
+        for (l, &d) in dilations.iter().enumerate() {
+            for (t, _) in sets[l + 1].iter().enumerate().filter(|(_, on)| **on) {
+                for src in [Some(t), t.checked_sub(d)].into_iter().flatten() {
                     painter.line_segment([pos(l, src), pos(l + 1, t)], egui::Stroke::new(1.2, HIGHLIGHT));
                 }
             }
