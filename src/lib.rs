@@ -4,6 +4,7 @@
 //! no egui and no threads; `lessons` are pure egui and never import burn; `train::worker` is the only thread.
 
 pub mod app;
+pub mod autoregressive;
 pub mod causal;
 pub mod cli;
 pub mod data;

@@ -25,6 +25,10 @@ fn run() -> anyhow::Result<()> {
         latent_lab::models::device::configure_cpu_threads();
         return latent_lab::hvae::cli::run_args(&args);
     }
+    if latent_lab::autoregressive::cli::is_ar_command(&args) {
+        latent_lab::models::device::configure_cpu_threads();
+        return latent_lab::autoregressive::cli::run_args(&args);
+    }
     if latent_lab::diffusion::cli::is_diffusion_command(&args) {
         latent_lab::models::device::configure_cpu_threads();
         return latent_lab::diffusion::cli::run_args(&args);

@@ -21,17 +21,23 @@ pub enum Entry {
     Vae,
     /// A VAE trained on the IWAE bound L_5, scored with L_5000.
     Iwae,
+    /// The hierarchical VAE (two stochastic layers, bottom-up inference), scored with L_5000.
+    Hvae,
+    /// MADE, an autoregressive model: exact log-likelihood.
+    Made,
 }
 
 impl Entry {
     /// Every entry, in the order they run.
-    pub const ALL: [Entry; 2] = [Entry::Vae, Entry::Iwae];
+    pub const ALL: [Entry; 4] = [Entry::Vae, Entry::Iwae, Entry::Hvae, Entry::Made];
 
     /// Name shown before the row exists.
     pub fn label(self) -> String {
         match self {
             Self::Vae => Objective::Elbo.label(VAE_LATENT),
             Self::Iwae => Objective::Iwae { k: IWAE_TRAIN_K }.label(VAE_LATENT),
+            Self::Hvae => "Hierarchical VAE".into(),
+            Self::Made => "MADE (exact)".into(),
         }
     }
 }
@@ -81,6 +87,14 @@ fn run_one(
     let objective = match entry {
         Entry::Vae => Objective::Elbo,
         Entry::Iwae => Objective::Iwae { k: IWAE_TRAIN_K },
+        Entry::Hvae => {
+            return crate::hvae::leaderboard::leaderboard_row(data, budget, cancel, progress)
+                .map_err(|e| e.to_string());
+        }
+        Entry::Made => {
+            return crate::autoregressive::made::leaderboard_row(data, budget, cancel, progress)
+                .map_err(|e| e.to_string());
+        }
     };
     vae::leaderboard_row(data, objective, VAE_LATENT, budget, device, cpu_threads, cancel, progress)
         .map_err(|e| e.to_string())

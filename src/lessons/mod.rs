@@ -1,6 +1,7 @@
 //! Lessons: one tab each. A lesson is pure `egui`: it sends commands to the trainer and reacts to its plain-data
 //! events, so it can be tested with `egui_kittest` without training anything.
 
+pub mod autoregressive;
 pub mod bounds;
 pub mod diffusion;
 pub mod dsep;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(flows::FlowsLesson::default()),
         Box::new(diffusion::DiffusionLesson::default()),
         Box::new(hvae::HvaeLesson::default()),
+        Box::new(autoregressive::AutoregressiveLesson::default()),
         Box::new(leaderboard::LeaderboardLesson::default()),
     ]
 }

@@ -1,6 +1,7 @@
 //! The one integration-test crate (each file in tests/ would link burn and egui again).
 
 mod app_harness;
+mod autoregressive;
 mod checkpoint;
 mod cli;
 mod diffusion;

@@ -1,0 +1,274 @@
+//! The "Signals (WaveNet)" page: dilated causal convolutions on synthetic signals, the receptive field drawn layer
+//! by layer, the training loss, and sampled continuations of a fresh signal.
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Corner, Legend, Line, Plot, VLine};
+
+use super::worker::{Request, WaveView};
+use crate::autoregressive::signals::SignalKind;
+use crate::autoregressive::wavenet::receptive_field;
+
+/// Dilation stacks to choose from.
+pub const PRESETS: [&[usize]; 4] =
+    [&[1, 2, 4, 8, 16, 32], &[1, 2, 4, 8], &[1, 1, 1, 1, 1, 1], &[1, 2, 4, 8, 16, 32, 1, 2, 4, 8, 16, 32]];
+
+const HIGHLIGHT: Color32 = Color32::from_rgb(240, 150, 40);
+const CONTINUATION: Color32 = Color32::from_rgb(240, 120, 40);
+
+/// For layers 0 (the input) … L (the output), which of the last `n` positions feed the output at position n − 1:
+/// each layer l with dilation d_l reads positions t and t − d_l of the layer below (kernel 2).
+pub fn receptive_set(dilations: &[usize], n: usize) -> Vec<Vec<bool>> {
+    let layers = dilations.len();
+    let mut sets = vec![vec![false; n]; layers + 1];
+    if n == 0 {
+        return sets;
+    }
+    sets[layers][n - 1] = true;
+    for l in (0..layers).rev() {
+        let d = dilations[l];
+        for t in 0..n {
+            if sets[l + 1][t] {
+                sets[l][t] = true;
+                if t >= d {
+                    sets[l][t - d] = true;
+                }
+            }
+        }
+    }
+    sets
+}
+
+/// The page's state.
+pub struct WavePage {
+    pub kind: SignalKind,
+    pub preset: usize,
+    pub view: WaveView,
+    pub message: Option<String>,
+    pub temperature: f32,
+}
+
+impl Default for WavePage {
+    fn default() -> Self {
+        Self { kind: SignalKind::Sines, preset: 0, view: WaveView::default(), message: None, temperature: 1.0 }
+    }
+}
+
+fn preset_label(d: &[usize]) -> String {
+    let list: Vec<String> = d.iter().map(ToString::to_string).collect();
+    format!("{} (R = {})", list.join(", "), receptive_field(d))
+}
+
+impl WavePage {
+    pub fn on_view(&mut self, view: WaveView) {
+        self.view = view;
+    }
+
+    pub fn show(&mut self, ui: &mut egui::Ui) -> Vec<Request> {
+        let mut requests = Vec::new();
+        ui.label(RichText::new("WaveNet: dilated causal convolutions").strong());
+        ui.label(
+            "The same chain rule for a signal: p(x) = Πₜ p(xₜ | x<ₜ). Each layer is a causal convolution with kernel 2: \
+             hₗ[t] = hₗ₋₁[t] + ReLU(Aₗ hₗ₋₁[t − dₗ] + Bₗ hₗ₋₁[t] + bₗ), so output t never sees the future. Doubling \
+             the dilation dₗ from layer to layer doubles the reach: receptive field R = 1 + Σₗ (kernel − 1)·dₗ. The \
+             output is a softmax over 64 quantised levels of the next sample, as in WaveNet.",
+        );
+        let old = (self.kind, self.preset);
+        ui.horizontal(|ui| {
+            ui.label("Signal:");
+            for k in SignalKind::ALL {
+                ui.selectable_value(&mut self.kind, k, k.label());
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Dilations:");
+            for (i, d) in PRESETS.iter().enumerate() {
+                ui.selectable_value(&mut self.preset, i, preset_label(d));
+            }
+        });
+        if old != (self.kind, self.preset) && self.view.steps > 0 {
+            requests.push(Request::ResetWaveNet);
+        }
+        let dilations = PRESETS[self.preset.min(PRESETS.len() - 1)];
+        ui.horizontal(|ui| {
+            if self.view.training {
+                if ui.button("Pause WaveNet").clicked() {
+                    requests.push(Request::PauseWaveNet);
+                }
+            } else if ui.button("Train WaveNet").clicked() {
+                self.message = None;
+                requests.push(Request::TrainWaveNet { kind: self.kind, dilations: dilations.to_vec(), seed: 1 });
+            }
+            if ui.button("Reset WaveNet").clicked() {
+                requests.push(Request::ResetWaveNet);
+            }
+            ui.add(egui::Slider::new(&mut self.temperature, 0.0..=1.5).text("Sampling temperature"));
+            if ui.button("New continuations").clicked() {
+                requests.push(Request::Continue { temperature: self.temperature });
+            }
+        });
+        let status = if self.view.steps > 0 {
+            format!(
+                "step {} · cross-entropy ≈ {:.3} nats per sample (log 64 = {:.2} for a uniform guess)",
+                self.view.steps,
+                self.view.loss_curve.last().map_or(f64::NAN, |p| p[1]),
+                64f64.ln()
+            )
+        } else {
+            "Press Train WaveNet: it learns from fresh random signals of the chosen kind (a few seconds show the idea)."
+                .into()
+        };
+        ui.label(status);
+        if let Some(m) = &self.message {
+            ui.colored_label(Color32::from_rgb(230, 120, 60), m);
+        }
+        ui.separator();
+        Self::diagram(ui, dilations);
+        ui.separator();
+        ui.horizontal_top(|ui| {
+            self.loss_plot(ui);
+            self.signal_plot(ui);
+        });
+        ui.separator();
+        ui.label(RichText::new("Things to try").strong());
+        for tip in [
+            "Choose dilations 1, 1, 1, 1, 1, 1 (R = 7): a square wave's period is longer than the model can see, so \
+             its continuations lose the beat.",
+            "Set the temperature to 0: the most likely next level each time (smooth but can freeze); 1 samples the \
+             model's own uncertainty.",
+            "Switch to the sawtooth: the jumps are predictable only if the receptive field spans a whole period.",
+        ] {
+            ui.small(format!("• {tip}"));
+        }
+        requests
+    }
+
+    fn diagram(ui: &mut egui::Ui, dilations: &[usize]) {
+        let r = receptive_field(dilations);
+        let sum: Vec<String> = dilations.iter().map(ToString::to_string).collect();
+        ui.label(
+            RichText::new(format!("Receptive field R = 1 + Σ (2 − 1)·dₗ = 1 + ({}) = {r} samples", sum.join(" + ")))
+                .strong(),
+        );
+        let n = (r + 6).clamp(16, 140);
+        let sets = receptive_set(dilations, n);
+        let rows = sets.len();
+        let width = ui.available_width().clamp(400.0, 1300.0);
+        let row_h = if rows > 8 { 18.0 } else { 26.0 };
+        let left = 70.0;
+        let size = egui::vec2(width, rows as f32 * row_h + 10.0);
+        let (response, painter) = ui.allocate_painter(size, egui::Sense::hover());
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Receptive field diagram, R = {r}"))
+        });
+        let rect = response.rect;
+        let dx = (width - left - 10.0) / n as f32;
+        let pos = |layer: usize, t: usize| {
+            egui::pos2(rect.min.x + left + (t as f32 + 0.5) * dx, rect.max.y - 10.0 - layer as f32 * row_h)
+        };
+        for (l, &d) in dilations.iter().enumerate() {
+            for (t, _) in sets[l + 1].iter().enumerate().filter(|(_, on)| **on) {
+                for src in [Some(t), t.checked_sub(d)].into_iter().flatten() {
+                    painter.line_segment([pos(l, src), pos(l + 1, t)], egui::Stroke::new(1.2, HIGHLIGHT));
+                }
+            }
+        }
+        let font = egui::FontId::proportional(11.0);
+        for (l, set) in sets.iter().enumerate() {
+            let name = if l == 0 {
+                "input x".to_owned()
+            } else if l == rows - 1 {
+                format!("out, d={}", dilations[l - 1])
+            } else {
+                format!("d = {}", dilations[l - 1])
+            };
+            painter.text(
+                egui::pos2(rect.min.x, pos(l, 0).y),
+                egui::Align2::LEFT_CENTER,
+                name,
+                font.clone(),
+                ui.visuals().text_color(),
+            );
+            for (t, &on) in set.iter().enumerate() {
+                let (c, radius) = if on { (HIGHLIGHT, 3.0) } else { (Color32::from_gray(110), 1.8) };
+                painter.circle_filled(pos(l, t), radius, c);
+            }
+        }
+        ui.small(format!(
+            "Rows are layers (input at the bottom), dots are time steps (the last {n}); the orange edges are every \
+             path into the newest output: exactly {r} inputs reach it."
+        ));
+    }
+
+    fn loss_plot(&self, ui: &mut egui::Ui) {
+        ui.vertical(|ui| {
+            ui.label(RichText::new("WaveNet cross-entropy (nats per sample)").strong());
+            Plot::new("wavenet-loss")
+                .width(420.0)
+                .height(240.0)
+                .x_axis_label("step")
+                .y_axis_label("nats")
+                .include_y(0.0)
+                .show(ui, |p| {
+                    p.line(Line::new("training loss (smoothed)", self.view.loss_curve.clone()));
+                });
+        });
+    }
+
+    fn signal_plot(&self, ui: &mut egui::Ui) {
+        ui.vertical(|ui| {
+            ui.label(RichText::new("A fresh signal and the model's continuations").strong());
+            let v = &self.view;
+            let split = v.prefix.len();
+            Plot::new("wavenet-signal")
+                .legend(Legend::default().position(Corner::LeftBottom))
+                .width(ui.available_width().clamp(400.0, 820.0))
+                .height(240.0)
+                .x_axis_label("t")
+                .include_y(-1.0)
+                .include_y(1.0)
+                .show(ui, |p| {
+                    if split == 0 {
+                        return;
+                    }
+                    let pts = |start: usize, xs: &[f32]| -> Vec<[f64; 2]> {
+                        xs.iter().enumerate().map(|(i, &x)| [(start + i) as f64, f64::from(x)]).collect()
+                    };
+                    p.line(Line::new("given", pts(0, &v.prefix)).color(Color32::from_rgb(90, 160, 240)));
+                    p.line(Line::new("true continuation", pts(split, &v.truth)).color(Color32::GRAY));
+                    for (i, c) in v.continuations.iter().enumerate() {
+                        let name = if i == 0 { format!("sampled at T = {:.1}", v.temperature) } else { String::new() };
+                        let alpha = [255, 170, 110][i % 3];
+                        p.line(
+                            Line::new(name, pts(split, c))
+                                .color(CONTINUATION.gamma_multiply(f32::from(alpha as u8) / 255.0)),
+                        );
+                    }
+                    p.vline(VLine::new("", split as f64 - 0.5).color(Color32::from_gray(120)));
+                });
+            if split > 0 {
+                ui.small(format!(
+                    "Blue: the given {split} samples · grey: what really came next · orange: {} continuations sampled \
+                     at temperature {:.1}, one sample at a time, each fed back as input.",
+                    v.continuations.len(),
+                    v.temperature
+                ));
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highlighted_inputs_are_exactly_the_receptive_field() {
+        for d in PRESETS {
+            let r = receptive_field(d);
+            let sets = receptive_set(d, r + 10);
+            let inputs: Vec<usize> = (0..r + 10).filter(|&t| sets[0][t]).collect();
+            assert_eq!(inputs.len(), r, "{d:?}");
+            assert_eq!(inputs, (10..r + 10).collect::<Vec<_>>());
+        }
+    }
+}

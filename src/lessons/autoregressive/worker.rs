@@ -1,0 +1,361 @@
+//! The Autoregressive lesson's own thread ("autoregressive", lowest priority, subnormals flushed): trains MADE on
+//! the binarised digits and the WaveNet on synthetic signals (alternating steps when both run), and sends plain-data
+//! views (curves, numbers, a copy of the MADE weights, WaveNet continuations) a few times per second. It blocks
+//! while nothing trains and ends when the lesson drops its sender.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use crate::autoregressive::made::{self, Digits, Made, MadeTrainer};
+use crate::autoregressive::signals::{self, SignalKind};
+use crate::autoregressive::wavenet::{WaveNet, WaveNetConfig, WaveNetTrainer};
+use crate::data::Dataset;
+
+/// Time between views.
+const REFRESH: Duration = Duration::from_millis(250);
+/// Time between held-out scores, weight copies and new continuations.
+const FULL_REFRESH: Duration = Duration::from_secs(2);
+/// Held-out digits scored for the curve (the first ones of the held-out split).
+pub const HELDOUT_SCORED: usize = 300;
+/// Training stops by itself after this many steps.
+pub const MAX_STEPS: usize = 30_000;
+/// Continuations drawn, their length, and the prefix length beyond the receptive field.
+pub const CONTINUATIONS: usize = 3;
+pub const CONTINUE_LEN: usize = 96;
+pub const PREFIX_EXTRA: usize = 64;
+
+/// What the lesson asks for.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Train MADE on `data` (binarised); a new model if none, or the data or `hidden` changed.
+    TrainMade {
+        data: Arc<Dataset>,
+        hidden: usize,
+        seed: u64,
+    },
+    /// Go on training the current MADE.
+    ResumeMade,
+    PauseMade,
+    ResetMade,
+    /// Train the WaveNet; a new one if none, or the signal kind or dilations changed.
+    TrainWaveNet {
+        kind: SignalKind,
+        dilations: Vec<usize>,
+        seed: u64,
+    },
+    PauseWaveNet,
+    ResetWaveNet,
+    /// Draw new continuations at this temperature (and use it from now on).
+    Continue {
+        temperature: f32,
+    },
+}
+
+/// MADE as the lesson sees it.
+#[derive(Debug, Clone, Default)]
+pub struct MadeView {
+    pub steps: usize,
+    pub seconds: f64,
+    /// (step, smoothed minibatch NLL) and (step, held-out NLL), nats per digit.
+    pub train_curve: Vec<[f64; 2]>,
+    pub heldout_curve: Vec<[f64; 2]>,
+    pub heldout: Option<(f64, f64)>,
+    pub training: bool,
+    /// A copy of the weights (sent every couple of seconds and when training pauses).
+    pub model: Option<Arc<Made>>,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// The WaveNet as the lesson sees it.
+#[derive(Debug, Clone, Default)]
+pub struct WaveView {
+    pub kind: SignalKind,
+    pub dilations: Vec<usize>,
+    pub steps: usize,
+    /// (step, smoothed cross-entropy in nats per sample).
+    pub loss_curve: Vec<[f64; 2]>,
+    pub training: bool,
+    /// The given part of a fresh test signal, its true rest, and sampled continuations.
+    pub prefix: Vec<f32>,
+    pub truth: Vec<f32>,
+    pub continuations: Vec<Vec<f32>>,
+    pub temperature: f32,
+}
+
+/// What the thread sends back.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Made(Box<MadeView>),
+    Wave(Box<WaveView>),
+    /// A refusal or a stop (divergence), shown on the page it belongs to.
+    MadeMessage(String),
+    WaveMessage(String),
+}
+
+/// The lesson's handle on the thread.
+pub struct ArWorker {
+    pub tx: Sender<Request>,
+    pub rx: Receiver<Reply>,
+}
+
+impl ArWorker {
+    pub fn spawn(ctx: egui::Context) -> Option<Self> {
+        let (tx, requests) = mpsc::channel();
+        let (replies, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("autoregressive".into())
+            .spawn(move || {
+                let _ = thread_priority::ThreadPriority::Min.set_for_current();
+                crate::models::float_env::flush_subnormals(|| run(&requests, &replies, &ctx));
+            })
+            .ok()?;
+        Some(Self { tx, rx })
+    }
+}
+
+struct MadeState {
+    data: Arc<Dataset>,
+    hidden: usize,
+    train: Digits,
+    held: Digits,
+    trainer: MadeTrainer,
+    ema: Option<f64>,
+    view: MadeView,
+    started: Instant,
+    spent: f64,
+}
+
+struct WaveState {
+    trainer: WaveNetTrainer,
+    ema: Option<f64>,
+    view: WaveView,
+    test_seed: u64,
+}
+
+#[derive(Default)]
+struct State {
+    made: Option<MadeState>,
+    wave: Option<WaveState>,
+    temperature: f32,
+}
+
+fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Context) {
+    let mut st = State { temperature: 1.0, ..State::default() };
+    let (mut last_view, mut last_full) = (Instant::now(), Instant::now());
+    loop {
+        let training =
+            st.made.as_ref().is_some_and(|m| m.view.training) || st.wave.as_ref().is_some_and(|w| w.view.training);
+        if !training {
+            let Ok(r) = requests.recv() else { return };
+            handle(&mut st, r, replies, ctx);
+        }
+        loop {
+            match requests.try_recv() {
+                Ok(r) => handle(&mut st, r, replies, ctx),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
+        if let Some(m) = st.made.as_mut().filter(|m| m.view.training) {
+            step_made(m, replies);
+        }
+        if let Some(w) = st.wave.as_mut().filter(|w| w.view.training) {
+            step_wave(w, replies);
+        }
+        if last_view.elapsed() >= REFRESH {
+            let full = last_full.elapsed() >= FULL_REFRESH;
+            if full {
+                last_full = Instant::now();
+            }
+            if let Some(m) = st.made.as_mut().filter(|m| m.view.training) {
+                send_made(m, full, replies);
+            }
+            if let Some(w) = st.wave.as_mut().filter(|w| w.view.training) {
+                if full {
+                    refresh_continuations(w, st.temperature);
+                }
+                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            }
+            last_view = Instant::now();
+            ctx.request_repaint();
+        }
+    }
+}
+
+fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Context) {
+    match r {
+        Request::TrainMade { data, hidden, seed } => {
+            let fresh = st.made.as_ref().is_none_or(|m| !Arc::ptr_eq(&m.data, &data) || m.hidden != hidden);
+            if fresh {
+                match new_made(data, hidden, seed) {
+                    Ok(m) => st.made = Some(m),
+                    Err(e) => {
+                        let _ = replies.send(Reply::MadeMessage(e));
+                        ctx.request_repaint();
+                        return;
+                    }
+                }
+            }
+            if let Some(m) = st.made.as_mut() {
+                m.view.training = m.trainer.steps < MAX_STEPS;
+                m.started = Instant::now();
+                send_made(m, fresh, replies);
+            }
+        }
+        Request::ResumeMade => {
+            if let Some(m) = st.made.as_mut() {
+                m.view.training = m.trainer.steps < MAX_STEPS;
+                m.started = Instant::now();
+                send_made(m, false, replies);
+            }
+        }
+        Request::PauseMade => {
+            if let Some(m) = st.made.as_mut().filter(|m| m.view.training) {
+                m.view.training = false;
+                m.spent += m.started.elapsed().as_secs_f64();
+                send_made(m, true, replies);
+            }
+        }
+        Request::ResetMade => {
+            st.made = None;
+            let _ = replies.send(Reply::Made(Box::default()));
+        }
+        Request::TrainWaveNet { kind, dilations, seed } => {
+            let fresh = st.wave.as_ref().is_none_or(|w| w.view.kind != kind || w.view.dilations != dilations);
+            if fresh {
+                let config = WaveNetConfig { dilations: dilations.clone(), ..WaveNetConfig::default() };
+                match WaveNet::new(config, seed) {
+                    Ok(net) => {
+                        let trainer = WaveNetTrainer::new(net, kind, 3e-3, seed);
+                        let view = WaveView { kind, dilations, temperature: st.temperature, ..WaveView::default() };
+                        let mut w = WaveState { trainer, ema: None, view, test_seed: 7_000_000 + seed };
+                        refresh_continuations(&mut w, st.temperature);
+                        st.wave = Some(w);
+                    }
+                    Err(e) => {
+                        let _ = replies.send(Reply::WaveMessage(e.to_string()));
+                        ctx.request_repaint();
+                        return;
+                    }
+                }
+            }
+            if let Some(w) = st.wave.as_mut() {
+                w.view.training = w.trainer.steps < MAX_STEPS;
+                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            }
+        }
+        Request::PauseWaveNet => {
+            if let Some(w) = st.wave.as_mut() {
+                w.view.training = false;
+                refresh_continuations(w, st.temperature);
+                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            }
+        }
+        Request::ResetWaveNet => {
+            st.wave = None;
+            let _ = replies.send(Reply::Wave(Box::default()));
+        }
+        Request::Continue { temperature } => {
+            st.temperature = temperature.clamp(0.0, 2.0);
+            if let Some(w) = st.wave.as_mut() {
+                w.test_seed += 1;
+                refresh_continuations(w, st.temperature);
+                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            }
+        }
+    }
+    ctx.request_repaint();
+}
+
+fn new_made(data: Arc<Dataset>, hidden: usize, seed: u64) -> Result<MadeState, String> {
+    let train = Digits::from_dataset(&data, 0..data.train_len);
+    let held_range = data.heldout_range();
+    let held = Digits::from_dataset(&data, held_range.start..held_range.start + HELDOUT_SCORED);
+    let mut model = Made::new(data.rows, data.cols, hidden, seed).map_err(|e| e.to_string())?;
+    model.init_output_bias(&train);
+    let view = MadeView { rows: data.rows, cols: data.cols, ..MadeView::default() };
+    Ok(MadeState {
+        data,
+        hidden,
+        train,
+        held,
+        trainer: MadeTrainer::new(model, made::DEFAULT_LR, made::DEFAULT_BATCH, seed),
+        ema: None,
+        view,
+        started: Instant::now(),
+        spent: 0.0,
+    })
+}
+
+fn step_made(m: &mut MadeState, replies: &Sender<Reply>) {
+    match m.trainer.step(&m.train) {
+        Ok(loss) => {
+            let ema = m.ema.map_or(loss, |e| 0.95 * e + 0.05 * loss);
+            m.ema = Some(ema);
+            if m.trainer.steps.is_multiple_of(5) {
+                m.view.train_curve.push([m.trainer.steps as f64, ema]);
+            }
+            if m.trainer.steps >= MAX_STEPS {
+                m.view.training = false;
+                send_made(m, true, replies);
+            }
+        }
+        Err(e) => {
+            m.view.training = false;
+            let _ = replies.send(Reply::MadeMessage(e.to_string()));
+            send_made(m, true, replies);
+        }
+    }
+}
+
+fn send_made(m: &mut MadeState, full: bool, replies: &Sender<Reply>) {
+    m.view.steps = m.trainer.steps;
+    m.view.seconds = m.spent + if m.view.training { m.started.elapsed().as_secs_f64() } else { 0.0 };
+    if full {
+        if let Ok(stats) = m.trainer.model.nll_stats(&m.held, m.held.len()) {
+            m.view.heldout = Some(stats);
+            if m.view.heldout_curve.last().is_none_or(|p| p[0] < m.trainer.steps as f64) {
+                m.view.heldout_curve.push([m.trainer.steps as f64, stats.0]);
+            }
+        }
+        m.view.model = Some(Arc::new(m.trainer.model.clone()));
+    }
+    let _ = replies.send(Reply::Made(Box::new(m.view.clone())));
+    m.view.model = None;
+}
+
+fn step_wave(w: &mut WaveState, replies: &Sender<Reply>) {
+    match w.trainer.step() {
+        Ok(loss) => {
+            let ema = w.ema.map_or(loss, |e| 0.95 * e + 0.05 * loss);
+            w.ema = Some(ema);
+            w.view.steps = w.trainer.steps;
+            if w.trainer.steps.is_multiple_of(2) {
+                w.view.loss_curve.push([w.trainer.steps as f64, ema]);
+            }
+            if w.trainer.steps >= MAX_STEPS {
+                w.view.training = false;
+            }
+        }
+        Err(e) => {
+            w.view.training = false;
+            let _ = replies.send(Reply::WaveMessage(e.to_string()));
+        }
+    }
+}
+
+fn refresh_continuations(w: &mut WaveState, temperature: f32) {
+    let net = &w.trainer.net;
+    let split = net.receptive_field() + PREFIX_EXTRA;
+    let signal = signals::generate(w.view.kind, split + CONTINUE_LEN, w.test_seed);
+    w.view.prefix = signal[..split].to_vec();
+    w.view.truth = signal[split..].to_vec();
+    w.view.temperature = temperature;
+    w.view.continuations = (0..CONTINUATIONS as u64)
+        .map(|i| net.continue_signal(&w.view.prefix, CONTINUE_LEN, temperature, w.test_seed * 31 + i))
+        .collect();
+}
