@@ -56,7 +56,7 @@ fn the_tab_runs_a_short_board_and_shows_the_vae_row() {
         std::thread::sleep(Duration::from_millis(50));
         h.step();
     }
-    assert_eq!(h.query_all_by_label("VAE (ELBO, 2-D latent)").count(), 2, "its checkbox and its row");
+    assert_eq!(h.query_all_by_label("VAE (ELBO, 8-D latent)").count(), 2, "its checkbox and its row");
     assert!(h.query_by_label_contains("8 held-out digits").is_some());
     while h.query_by_label("Run the leaderboard").is_none() {
         assert!(Instant::now() < deadline, "the run never ended");
