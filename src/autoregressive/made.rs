@@ -830,15 +830,7 @@ mod tests {
             let row = rng.random_range(0..4);
             pixels.extend((0..16).map(|k| if k / 4 == row { 1.0 } else { 0.0 }));
         }
-        Dataset {
-            name: "bars".into(),
-            rows: 4,
-            cols: 4,
-            pixels,
-            labels: vec![0; 60],
-            classes: 1,
-            train_len: 54,
-        }
+        Dataset { name: "bars".into(), rows: 4, cols: 4, pixels, labels: vec![0; 60], classes: 1, train_len: 54 }
     }
 
     #[test]
