@@ -822,6 +822,34 @@ mod tests {
         }
     }
 
+    /// A small dataset: 4×4 images of a bar at a random row (binary), 60 items, the last 6 held out.
+    fn bars() -> Dataset {
+        let mut rng = SmallRng::seed_from_u64(3);
+        let mut pixels = Vec::new();
+        for _ in 0..60 {
+            let row = rng.random_range(0..4);
+            pixels.extend((0..16).map(|k| if k / 4 == row { 1.0 } else { 0.0 }));
+        }
+        Dataset { name: "bars".into(), rows: 4, cols: 4, pixels, labels: vec![0; 60], classes: 1, train_len: 54 }
+    }
+
+    #[test]
+    fn the_leaderboard_row_trains_and_scores_exactly() {
+        let budget = Budget { train_time: std::time::Duration::from_millis(300), seed: 1, heldout_digits: 4 };
+        let mut last = 0.0;
+        let row = leaderboard_row(&bars(), &budget, &AtomicBool::new(false), &mut |f| last = f).unwrap();
+        assert_eq!(row.model, "MADE (exact)");
+        assert_eq!(row.kind, NllKind::Exact);
+        assert_eq!(row.digits, 4);
+        assert!(row.steps > 0 && row.train_seconds >= 0.3);
+        assert_eq!(last, 1.0);
+        // Four equally likely bars: the best possible NLL is ln 4 ≈ 1.39 nats; 16 fair coins would be 11.1.
+        assert!(row.nll_nats > 1.0 && row.nll_nats < 4.0, "{row:?}");
+        assert!(row.std_error.is_finite());
+        let cancelled = leaderboard_row(&bars(), &budget, &AtomicBool::new(true), &mut |_| {});
+        assert!(matches!(cancelled, Err(ArError::Cancelled)));
+    }
+
     #[test]
     fn files_round_trip_and_bad_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();

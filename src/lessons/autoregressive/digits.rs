@@ -1,14 +1,16 @@
 //! The "Digits (MADE)" page: train MADE on the binarised digits, watch the exact NLL, sample pixel by pixel, and
 //! complete a digit whose bottom half is hidden.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
 
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot};
 
 use super::paint_image;
 use super::worker::{MadeView, Request};
-use crate::autoregressive::made::{self, Made, Sampler};
+use crate::autoregressive::made::{self, Made, MadeInfo, Sampler};
 use crate::lessons::LessonContext;
 use crate::lessons::latent_space::paint_brush;
 
@@ -29,8 +31,17 @@ pub enum Source {
     Drawn,
 }
 
+/// What a Save/Load dialog (run on a helper thread) ended with.
+pub enum FileOutcome {
+    Loaded(PathBuf, Box<Made>, MadeInfo),
+    Saved(PathBuf),
+    Failed(String),
+    Cancelled,
+}
+
 /// The page's state.
 pub struct DigitsPage {
+    file_job: Option<Receiver<FileOutcome>>,
     pub hidden_units: usize,
     pub view: MadeView,
     pub model: Option<Arc<Made>>,
@@ -62,6 +73,7 @@ pub struct DigitsPage {
 impl Default for DigitsPage {
     fn default() -> Self {
         Self {
+            file_job: None,
             hidden_units: made::DEFAULT_HIDDEN,
             view: MadeView::default(),
             model: None,
@@ -119,6 +131,7 @@ impl DigitsPage {
 
     pub fn show(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) -> Vec<Request> {
         let mut requests = Vec::new();
+        self.poll_file_job(cx, &mut requests);
         Self::explain(ui);
         self.controls(ui, cx, &mut requests);
         if let Some(m) = &self.message {
@@ -180,6 +193,22 @@ impl DigitsPage {
                 self.message = None;
                 requests.push(Request::ResetMade);
             }
+            let idle = self.file_job.is_none();
+            if ui.add_enabled(idle && !self.view.training, egui::Button::new("Load MADE…")).clicked() {
+                self.file_job = Some(file_dialog(ui.ctx(), None));
+            }
+            let save =
+                ui.add_enabled(idle && self.model.is_some() && !self.view.training, egui::Button::new("Save MADE…"));
+            if save.clicked()
+                && let Some(m) = &self.model
+            {
+                let info = MadeInfo {
+                    steps: self.model_steps,
+                    train_seconds: self.view.seconds,
+                    heldout_nll: self.view.heldout.map(|h| h.0),
+                };
+                self.file_job = Some(file_dialog(ui.ctx(), Some((m.clone(), info))));
+            }
             let enabled = self.view.steps == 0;
             ui.add_enabled(enabled, egui::Slider::new(&mut self.hidden_units, 50..=1000).text("Hidden units"))
                 .on_disabled_hover_text("Reset MADE to change the size");
@@ -202,6 +231,36 @@ impl DigitsPage {
             ),
         };
         ui.label(status);
+    }
+
+    fn poll_file_job(&mut self, cx: &LessonContext<'_>, requests: &mut Vec<Request>) {
+        let Some(rx) = &self.file_job else { return };
+        let Ok(outcome) = rx.try_recv() else { return };
+        self.file_job = None;
+        match outcome {
+            FileOutcome::Loaded(path, model, info) => match model.check_size(cx.dataset.rows, cx.dataset.cols) {
+                Ok(()) => {
+                    self.message = Some(format!(
+                        "Loaded {} ({} hidden units, {} steps); press Train MADE to go on training.",
+                        path.display(),
+                        model.hidden,
+                        info.steps
+                    ));
+                    self.hidden_units = model.hidden;
+                    self.sampler = None;
+                    self.completions.clear();
+                    requests.push(Request::UseMade {
+                        model,
+                        steps: info.steps,
+                        data: Arc::new(cx.dataset.binarised()),
+                    });
+                }
+                Err(e) => self.message = Some(format!("{}: {e}; the current model is kept.", path.display())),
+            },
+            FileOutcome::Saved(path) => self.message = Some(format!("Saved {}.", path.display())),
+            FileOutcome::Failed(e) => self.message = Some(format!("{e}; the current model is kept.")),
+            FileOutcome::Cancelled => {}
+        }
     }
 
     fn nll_plot(&self, ui: &mut egui::Ui) {
@@ -453,4 +512,32 @@ impl DigitsPage {
             self.complete(&bits, (rows / 2) * cols, rows, cols);
         }
     }
+}
+
+/// Runs a Load (no model) or Save dialog and the file work on a helper thread.
+fn file_dialog(ctx: &egui::Context, save: Option<(Arc<Made>, MadeInfo)>) -> Receiver<FileOutcome> {
+    let (tx, rx) = mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let dialog = rfd::FileDialog::new().add_filter("MADE model", &["json"]);
+        let outcome = match save {
+            Some((model, info)) => match dialog.set_title("Save MADE").set_file_name("made.json").save_file() {
+                Some(path) => match model.save(&path, &info) {
+                    Ok(()) => FileOutcome::Saved(path),
+                    Err(e) => FileOutcome::Failed(e.to_string()),
+                },
+                None => FileOutcome::Cancelled,
+            },
+            None => match dialog.set_title("Load MADE").pick_file() {
+                Some(path) => match Made::load(&path) {
+                    Ok((model, info)) => FileOutcome::Loaded(path, Box::new(model), info),
+                    Err(e) => FileOutcome::Failed(e.to_string()),
+                },
+                None => FileOutcome::Cancelled,
+            },
+        };
+        let _ = tx.send(outcome);
+        ctx.request_repaint();
+    });
+    rx
 }

@@ -38,6 +38,12 @@ pub enum Request {
     },
     /// Go on training the current MADE.
     ResumeMade,
+    /// Replace MADE by loaded weights (already checked against `data`'s image size); training paused.
+    UseMade {
+        model: Box<Made>,
+        steps: usize,
+        data: Arc<Dataset>,
+    },
     PauseMade,
     ResetMade,
     /// Train the WaveNet; a new one if none, or the signal kind or dilations changed.
@@ -189,7 +195,10 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
 fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Context) {
     match r {
         Request::TrainMade { data, hidden, seed } => {
-            let fresh = st.made.as_ref().is_none_or(|m| !Arc::ptr_eq(&m.data, &data) || m.hidden != hidden);
+            // A new model unless the current one fits (a changed dataset resets MADE before this).
+            let fresh = st.made.as_ref().is_none_or(|m| {
+                m.hidden != hidden || m.data.rows != data.rows || m.data.cols != data.cols || m.data.len() != data.len()
+            });
             if fresh {
                 match new_made(data, hidden, seed) {
                     Ok(m) => st.made = Some(m),
@@ -204,6 +213,21 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 m.view.training = m.trainer.steps < MAX_STEPS;
                 m.started = Instant::now();
                 send_made(m, fresh, replies);
+            }
+        }
+        Request::UseMade { model, steps, data } => {
+            let hidden = model.hidden;
+            match new_made(data, hidden, 1) {
+                Ok(mut m) => {
+                    m.trainer = MadeTrainer::new(*model, made::DEFAULT_LR, made::DEFAULT_BATCH, 1);
+                    m.trainer.steps = steps;
+                    m.view.training = false;
+                    send_made(&mut m, true, replies);
+                    st.made = Some(m);
+                }
+                Err(e) => {
+                    let _ = replies.send(Reply::MadeMessage(e));
+                }
             }
         }
         Request::ResumeMade => {
