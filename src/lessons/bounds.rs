@@ -91,12 +91,7 @@ impl BoundsLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("Importance-weighted bounds L_K");
-        ui.label(
-            "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)], z_k ~ q(z|x). L_1 is the ELBO, \
-             L_1 ≤ L_2 ≤ … ≤ L_K ≤ log p(x), and L_K → log p(x) as K grows. Train a VAE on the ELBO and an IWAE \
-             on L_K for the same time, then evaluate both on the 1,000 held-out digits.",
-        );
+        super::hall::intro(ui, "Importance-weighted bounds L_K", &EXPLANATION);
         ui.separator();
         let idle = self.phase == Phase::Idle;
         ui.add_enabled_ui(idle, |ui| {
@@ -301,15 +296,40 @@ fn spawn_dialog(ctx: &egui::Context, save: bool) -> Receiver<Option<PathBuf>> {
     rx
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Train a VAE on the ELBO and an IWAE on L_K for the same time, then evaluate both on the 1,000 held-out \
+           digits: the plot shows each model's L_K for growing K, the table the numbers, and below, the digit with \
+           the largest gap and its posterior.",
+    formula: "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)],  z_k ∼ q(z|x)\n\
+              L_1 = ELBO ≤ L_2 ≤ … ≤ L_K ≤ log p(x)\n\
+              L_K → log p(x) as K → ∞",
+    things_to_try: &[
+        "Set K = 1 and K = 50 for the IWAE and compare L_K.",
+        "Train a VAE and an IWAE for the same time: which has the higher bound at large K?",
+        "Show the digit with the largest gap between the ELBO and L_K, and its posterior.",
+    ],
+};
+
 impl Lesson for BoundsLesson {
     fn name(&self) -> &'static str {
         "Bounds"
     }
 
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    /// Space trains the VAE when nothing runs (the evaluation starts by itself when the time is up).
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        if self.phase == Phase::Idle {
+            self.start(0, cx);
+        }
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("bounds-controls").resizable(true).default_size(440.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "bounds-controls", 440.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             let height = (ui.available_height() * 0.4).max(160.0);
             self.plot(ui, height);

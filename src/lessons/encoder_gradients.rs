@@ -57,18 +57,35 @@ pub fn norm_spread(points: &[LossPoint]) -> Option<(f64, f64)> {
 }
 
 impl EncoderGradientsLesson {
+    /// Train both, Pause or Resume.
+    fn toggle_run(&mut self, cx: &mut LessonContext<'_>) {
+        match self.run {
+            Run::Stopped => {
+                let config = TrainConfig {
+                    learning_rate: self.learning_rate,
+                    batch_size: self.batch_size,
+                    models: ModelKind::ENCODER_PAIR.to_vec(),
+                    track_encoder_grad: true,
+                    ..TrainConfig::default()
+                };
+                self.curves = Default::default();
+                self.diverged = Default::default();
+                self.run = Run::Running;
+                cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+            }
+            Run::Running => {
+                self.run = Run::Paused;
+                cx.commands.push(TrainCommand::Pause);
+            }
+            Run::Paused => {
+                self.run = Run::Running;
+                cx.commands.push(TrainCommand::Resume);
+            }
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("REINFORCE vs reparametrisation on a VAE");
-        ui.label(
-            "Both runs train the same VAE (784-512-256-2) on the same batches. Only the encoder's gradient differs: \
-             the reparametrised one differentiates through z = μ + σ ⊙ ε; the score function uses \
-             (log p(x|z) − b) ∇ log q(z|x), with b the mean of the other images in the batch. The decoder and the \
-             KL term get the same exact gradients in both.",
-        );
-        ui.label(
-            "For a discrete latent (a categorical z) there is no reparametrisation: the score function, with \
-             baselines and control variates, is the only option.",
-        );
+        super::hall::intro(ui, "REINFORCE vs reparametrisation on a VAE", &EXPLANATION);
         ui.separator();
         ui.add_enabled_ui(self.run == Run::Stopped, |ui| {
             ui.add(egui::Slider::new(&mut self.learning_rate, 1e-5..=1e-2).logarithmic(true).text("Learning rate"));
@@ -77,28 +94,13 @@ impl EncoderGradientsLesson {
         ui.horizontal(|ui| match self.run {
             Run::Stopped => {
                 if ui.button("Train both").clicked() {
-                    let config = TrainConfig {
-                        learning_rate: self.learning_rate,
-                        batch_size: self.batch_size,
-                        models: ModelKind::ENCODER_PAIR.to_vec(),
-                        track_encoder_grad: true,
-                        ..TrainConfig::default()
-                    };
-                    self.curves = Default::default();
-                    self.diverged = Default::default();
-                    self.run = Run::Running;
-                    cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+                    self.toggle_run(cx);
                 }
             }
             Run::Running | Run::Paused => {
-                let (label, command, next) = if self.run == Run::Running {
-                    ("Pause", TrainCommand::Pause, Run::Paused)
-                } else {
-                    ("Resume", TrainCommand::Resume, Run::Running)
-                };
+                let label = if self.run == Run::Running { "Pause" } else { "Resume" };
                 if ui.button(label).clicked() {
-                    self.run = next;
-                    cx.commands.push(command);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.run = Run::Stopped;
@@ -178,15 +180,38 @@ impl EncoderGradientsLesson {
     }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Both runs train the same VAE (784-512-256-2) on the same batches; only the encoder's gradient differs. \
+           The plots show each run's ELBO and the size and spread of its encoder gradient. The decoder and the KL \
+           term get the same exact gradients in both. For a discrete latent there is no reparametrisation: the \
+           score function, with baselines and control variates, is the only option.",
+    formula: "Reparametrised: ∇_φ E_q[log p(x|z)] = E_ε[∇_φ log p(x | μ_φ(x) + σ_φ(x) ⊙ ε)]\n\
+              Score function: E_q[(log p(x|z) − b) ∇_φ log q_φ(z|x)]\n\
+              b = mean of log p(x|z) over the other images in the batch",
+    things_to_try: &[
+        "Train both and compare the two ELBO curves after a minute.",
+        "Compare the encoder-gradient spread: the score function's is far larger.",
+        "Lower the batch size to 8: the baseline b gets noisier.",
+    ],
+};
+
 impl Lesson for EncoderGradientsLesson {
     fn name(&self) -> &'static str {
         "Encoder gradients"
     }
 
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        self.toggle_run(cx);
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("encoder-grad-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "encoder-grad-controls", 380.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| self.plots(ui));
     }
 

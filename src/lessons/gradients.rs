@@ -170,14 +170,7 @@ fn fmt_num(x: f64) -> String {
 
 impl GradientsLesson {
     fn controls(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Gradient estimators");
-        ui.label(
-            "We want ∇ of E[g(w)] over w ∼ π = N(μ, C Cᵀ). The score function (REINFORCE) only needs g(w): \
-             (1/K) Σ g(w_k) ∇ log π(w_k). Reparametrising w = μ + C ε, ε ∼ N(0, I), uses ∇g and is far less noisy. \
-             For a discrete latent there is no reparametrisation: the score function (with a baseline) is all we have. \
-             In the optimiser, watch the score function near a maximum: as C shrinks, ∇ log π grows like 1/C and one \
-             unlucky draw throws μ far away.",
-        );
+        super::hall::intro(ui, "Gradient estimators", &EXPLANATION);
         ui.separator();
         ui.label(RichText::new("Objective g").strong());
         for g in Objective::ALL {
@@ -459,9 +452,31 @@ fn pow10_label(x: f64) -> String {
     if (0.01..1e5).contains(&v) { format!("{}", (v * 100.0).round() / 100.0) } else { format!("{v:.0e}") }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "We want ∇ of E[g(w)] over w ∼ π = N(μ, C Cᵀ). Left: g and π; middle: 1000 estimates of ∇_μ from each \
+           estimator; right: gradient ascent with each. The score function (REINFORCE) only needs g(w); \
+           reparametrising uses ∇g and is far less noisy. For a discrete latent there is no reparametrisation: the \
+           score function (with a baseline) is all we have.",
+    formula: "∇_μ E_π[g(w)],  π = N(μ, C Cᵀ)\n\
+              Score function: (1/K) Σ_k (g(w_k) − b) ∇_μ log π(w_k),  w_k ∼ π\n\
+              Reparametrisation: w = μ + C ε, ε ∼ N(0, I):  (1/K) Σ_k ∇g(μ + C ε_k)\n\
+              Both unbiased; variance falls like 1/K",
+    things_to_try: &[
+        "Set K = 1 and K = 50 and compare the clouds of estimates.",
+        "Shrink C₁₁ and C₂₂ near a maximum of g: ∇ log π grows like 1/C and the score function's ascent jumps.",
+        "Switch the objective g: which estimator suffers most?",
+        "Press Redraw: new random draws for every estimate.",
+    ],
+};
+
 impl Lesson for GradientsLesson {
     fn name(&self) -> &'static str {
         "Gradient estimators"
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
@@ -475,9 +490,7 @@ impl Lesson for GradientsLesson {
                 self.generation += 1;
             }
         }
-        egui::Panel::left("grad-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+        super::hall::controls_panel(ui, "grad-controls", 380.0, |ui| self.controls(ui));
         let (req, _) = self.settings.request();
         if self.sent != Some(req) {
             match &self.worker {

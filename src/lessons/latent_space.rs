@@ -6,6 +6,7 @@ use egui_plot::{
     PlotPoints, Points,
 };
 
+use super::hall::Explanation;
 use super::observation::ObservationChoice;
 use super::samples::tile;
 use super::{Lesson, LessonContext};
@@ -295,11 +296,7 @@ pub fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
 
 impl LatentSpaceLesson {
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("Autoencoder vs VAE");
-        ui.label(
-            "Both models squeeze each digit into a 2-D code and decode it again. The VAE also pays a KL price \
-                  for straying from N(0, I), so its codes form a round blob with digit clusters.",
-        );
+        super::hall::intro(ui, "Autoencoder vs VAE", &EXPLANATION);
         ui.separator();
         let editable = self.run == RunState::NotStarted;
         ui.add_enabled_ui(editable, |ui| {
@@ -336,20 +333,13 @@ impl LatentSpaceLesson {
         let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
         ui.horizontal(|ui| match self.run {
             RunState::NotStarted => {
-                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked()
-                    && let Ok(h) = hidden
-                {
-                    self.config.hidden = h;
-                    self.config.observation = self.observation.observation();
-                    self.views = Default::default();
-                    self.run = RunState::Running;
-                    cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
+                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked() {
+                    self.toggle_run(cx);
                 }
             }
             RunState::Running => {
                 if ui.button("Pause").clicked() {
-                    self.run = RunState::Paused;
-                    cx.commands.push(TrainCommand::Pause);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
@@ -357,8 +347,7 @@ impl LatentSpaceLesson {
             }
             RunState::Paused => {
                 if ui.button("Resume").clicked() {
-                    self.run = RunState::Running;
-                    cx.commands.push(TrainCommand::Resume);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
@@ -401,6 +390,30 @@ impl LatentSpaceLesson {
         self.draw_panel(ui, cx);
         ui.separator();
         self.explore_panel(ui);
+    }
+
+    /// Train (with the current settings, when they are valid and the device is ready), Pause or Resume.
+    fn toggle_run(&mut self, cx: &mut LessonContext<'_>) {
+        match self.run {
+            RunState::NotStarted => {
+                let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
+                if let (Ok(h), false) = (parse_hidden(&self.hidden_text), busy) {
+                    self.config.hidden = h;
+                    self.config.observation = self.observation.observation();
+                    self.views = Default::default();
+                    self.run = RunState::Running;
+                    cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
+                }
+            }
+            RunState::Running => {
+                self.run = RunState::Paused;
+                cx.commands.push(TrainCommand::Pause);
+            }
+            RunState::Paused => {
+                self.run = RunState::Running;
+                cx.commands.push(TrainCommand::Resume);
+            }
+        }
     }
 
     fn reset(&mut self, cx: &mut LessonContext<'_>) {
@@ -715,15 +728,40 @@ impl LatentSpaceLesson {
     }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: Explanation = Explanation {
+    what: "Both models squeeze each digit into a 2-D code and decode it again. Top: each held-out digit's code, \
+           coloured by class; bottom: the losses. The VAE also pays a KL price for straying from N(0, I), so its \
+           codes form a round blob with digit clusters.",
+    formula: "Autoencoder: minimise −log p(x | z = f(x))\n\
+              VAE: ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z))\n\
+              q(z|x) = N(μ(x), diag σ²(x)),  p(z) = N(0, I)\n\
+              KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²)",
+    things_to_try: &[
+        "Train both: the autoencoder's codes spread anywhere, the VAE's fill a round blob.",
+        "Drag in a code plot: the decoder draws the digit at the marker. Where are the gaps?",
+        "Shift-click two digits: the decoded path between their codes.",
+        "Draw a digit on the canvas and see where each encoder puts it.",
+        "Set the latent size to 16: the plots then show the first two principal components.",
+    ],
+};
+
 impl Lesson for LatentSpaceLesson {
     fn name(&self) -> &'static str {
         "Latent space"
     }
 
+    fn explanation(&self) -> Option<Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        self.toggle_run(cx);
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("latent-controls").resizable(true).default_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "latent-controls", 300.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
             let gap = ui.spacing().item_spacing;

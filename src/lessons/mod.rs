@@ -7,6 +7,7 @@ pub mod dsep;
 pub mod encoder_gradients;
 pub mod flows;
 pub mod gradients;
+pub mod hall;
 pub mod latent_space;
 pub mod observation;
 pub mod posterior_panel;
@@ -37,6 +38,16 @@ pub trait Lesson {
     fn on_event(&mut self, event: &TrainEvent);
     /// Called when the dataset changes: drop results that belong to the old one.
     fn on_dataset_changed(&mut self) {}
+    /// What the student sees, the lecture's formula and things to try (drawn by the app's explanation panel, F1).
+    fn explanation(&self) -> Option<hall::Explanation> {
+        None
+    }
+    /// Space / "Train or pause": starts, pauses or resumes this lesson's training. Returns `false` when the lesson
+    /// has nothing to train (the default).
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        let _ = cx;
+        false
+    }
 }
 
 /// The lessons in tab order.

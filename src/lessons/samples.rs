@@ -228,9 +228,29 @@ impl SamplesLesson {
     }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "A VAE's decoder turns any z from the prior N(0, I) into a digit: left, a grid of samples; right, the \
+           decoder over an evenly spaced grid of the latent space. Lower the temperature τ to sample z closer to \
+           the centre.",
+    formula: "z ∼ N(0, τ² I),  x ∼ p_θ(x | z)\n\
+              Manifold: z = (Φ⁻¹(u_j), Φ⁻¹(u_i)), u evenly spaced in (0, 1)\n\
+              (Φ⁻¹: the standard normal's quantile function)",
+    things_to_try: &[
+        "Set τ = 0: every sample is the decoder's digit at z = 0.",
+        "Raise τ to 2: samples from the prior's tails look less like digits.",
+        "Tick Binary samples: each pixel drawn from its Bernoulli mean.",
+        "Raise the manifold grid n: digits morph smoothly into one another.",
+    ],
+};
+
 impl Lesson for SamplesLesson {
     fn name(&self) -> &'static str {
         "Samples"
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
@@ -246,12 +266,8 @@ impl Lesson for SamplesLesson {
             ui.ctx().request_repaint_after(REFRESH);
         }
 
-        egui::Panel::left("samples-controls").resizable(true).default_size(280.0).show(ui, |ui| {
-            ui.heading("Standard Gaussian samples");
-            ui.label(
-                "A VAE's decoder turns any z from the prior N(0, I) into a digit. Lower the temperature τ to sample \
-                 z ~ N(0, τ²I) closer to the centre.",
-            );
+        super::hall::controls_panel(ui, "samples-controls", 280.0, |ui| {
+            super::hall::intro(ui, "Standard Gaussian samples", &EXPLANATION);
             ui.separator();
             if ui.add(egui::Slider::new(&mut self.side, 2..=16).text("Grid side")).changed() {
                 self.resample();

@@ -9,6 +9,7 @@ mod encoder_gradients;
 mod explore;
 mod flows;
 mod gradients;
+mod hall;
 mod idx_files;
 mod samples;
 mod ui;

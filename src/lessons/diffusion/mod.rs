@@ -320,12 +320,7 @@ impl DiffusionLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
-        ui.heading("Diffusion");
-        ui.label(
-            "Forward: q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I) adds a little noise per step, so \
-             q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) with ᾱ_t = Π_{s≤t} (1 − β_s), and x_T ≈ N(0, I). \
-             Reverse: a network learns the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time.",
-        );
+        super::hall::intro(ui, "Diffusion", &EXPLANATION);
         ui.separator();
         match self.page {
             Page::Forward | Page::Reverse | Page::Elbo => {
@@ -337,23 +332,48 @@ impl DiffusionLesson {
             }
             Page::Digits => digits::controls(self, ui, cx),
         }
-        ui.separator();
-        ui.label(RichText::new("Things to try").strong());
-        for tip in [
-            "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
-            "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
-            "Train, then watch the reverse pass: points drift to the data only in the last steps.",
-            "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",
-            "Paint a smiley and train on it.",
-        ] {
-            ui.small(format!("• {tip}"));
-        }
     }
 }
+
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Forward: a little Gaussian noise per step turns the data into x_T ≈ N(0, I). Reverse: a network learns \
+           the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time. The pages show the forward \
+           process, the reverse pass with trajectories, digits from a trained U-Net and the ELBO's terms.",
+    formula: "q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I)\n\
+              q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I),  ᾱ_t = Π_{s≤t} (1 − β_s)\n\
+              Loss: ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖²,  ε ∼ N(0, I)\n\
+              p_θ(x_{t−1} | x_t) = N((x_t − β_t ε_θ(x_t, t) / √(1 − ᾱ_t)) / √(1 − β_t), σ_t² I)",
+    things_to_try: &[
+        "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
+        "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
+        "Train, then watch the reverse pass: points drift to the data only in the last steps.",
+        "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",
+        "Paint a smiley and train on it.",
+    ],
+};
 
 impl Lesson for DiffusionLesson {
     fn name(&self) -> &'static str {
         "Diffusion"
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    /// Space trains the 2-D model (or stops its training) on the 2-D pages; on the digits page there is nothing to
+    /// toggle.
+    fn toggle_training(&mut self, _cx: &mut LessonContext<'_>) -> bool {
+        if self.page == Page::Digits {
+            return false;
+        }
+        if self.toy.training {
+            self.send(worker::Job::Stop);
+        } else {
+            self.start_training();
+        }
+        true
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
@@ -365,9 +385,7 @@ impl Lesson for DiffusionLesson {
         }
         self.drain();
         digits::poll_dialog(self);
-        egui::Panel::left("diffusion-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "diffusion-controls", 380.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 for page in Page::ALL {

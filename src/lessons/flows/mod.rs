@@ -197,15 +197,15 @@ impl FlowsLesson {
         }
     }
 
+    fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if let Some(w) = &self.worker {
+            let _ = w.tx.send(if paused { Request::Pause } else { Request::Resume });
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Normalising flows");
-        ui.label(
-            "An invertible f maps data x to z ∼ N(0, I), so log p(x) = log N(f(x)) + log |det ∂f/∂x| exactly, and \
-             training maximises it. RealNVP's coupling layers keep one coordinate and scale-and-shift the other by \
-             networks of the first: the Jacobian is triangular, its log-det the sum of the log-scales. A residual flow \
-             x ↦ x + h(x) is invertible when h is c-Lipschitz with c < 1 (spectral normalisation); its inverse needs a \
-             fixed-point iteration and its log-det a power series — in 2-D we can also compute it exactly.",
-        );
+        super::hall::intro(ui, "Normalising flows", &EXPLANATION);
         ui.separator();
         ui.label(RichText::new("Data").strong());
         for kind in Toy2d::ALL {
@@ -234,16 +234,10 @@ impl FlowsLesson {
             }
             let training = self.snapshot.as_ref().is_some_and(|s| s.training);
             if training && !self.paused && ui.button("Pause").clicked() {
-                self.paused = true;
-                if let Some(w) = &self.worker {
-                    let _ = w.tx.send(Request::Pause);
-                }
+                self.set_paused(true);
             }
             if self.paused && ui.button("Resume").clicked() {
-                self.paused = false;
-                if let Some(w) = &self.worker {
-                    let _ = w.tx.send(Request::Resume);
-                }
+                self.set_paused(false);
             }
         });
         if let Some(m) = &self.message {
@@ -509,9 +503,43 @@ fn plot_pixels(p: &egui_plot::PlotUi<'_>) -> [usize; 2] {
     [(rect.width() * ppp).round().max(1.0) as usize, (rect.height() * ppp).round().max(1.0) as usize]
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "An invertible f maps data x to z ∼ N(0, I), and training maximises the exact log-likelihood. Top: the \
+           data and the density each flow learnt (RealNVP, residual flow); bottom: the training NLL and the data \
+           pushed through each flow's stages. A residual flow is invertible when h is c-Lipschitz with c < 1; its \
+           inverse needs a fixed-point iteration and its log-det a power series (in 2-D also exact).",
+    formula: "log p(x) = log N(f(x); 0, I) + log |det ∂f/∂x|\n\
+              Coupling: y₁ = x₁,  y₂ = x₂ · exp(s(x₁)) + t(x₁),  log |det| = s(x₁)\n\
+              Residual: f(x) = x + h(x),  Lip(h) ≤ c < 1\n\
+              log |det(I + J_h)| = Σ_{k≥1} (−1)^(k+1) tr(J_h^k) / k",
+    things_to_try: &[
+        "Train on two moons and watch both densities sharpen.",
+        "Set c = 1.2: the residual flow is no longer guaranteed to be invertible.",
+        "Paint your own density and train on it.",
+        "Raise the learning rate to 1: training stops with a message and keeps the last good weights.",
+    ],
+};
+
 impl Lesson for FlowsLesson {
     fn name(&self) -> &'static str {
         "Flows"
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, _cx: &mut LessonContext<'_>) -> bool {
+        let training = self.snapshot.as_ref().is_some_and(|s| s.training);
+        if self.paused {
+            self.set_paused(false);
+        } else if training {
+            self.set_paused(true);
+        } else {
+            self.train();
+        }
+        true
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
@@ -519,9 +547,7 @@ impl Lesson for FlowsLesson {
             self.worker = FlowWorker::spawn(ui.ctx().clone());
         }
         self.receive(ui.ctx());
-        egui::Panel::left("flow-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+        super::hall::controls_panel(ui, "flow-controls", 380.0, |ui| self.controls(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
             let gap = ui.spacing().item_spacing;
