@@ -462,6 +462,12 @@ impl eframe::App for LatentLabApp {
             hall::explanation_panel(ui, lesson.name(), lesson.explanation());
         }
         hall::help_window(&ctx, &mut self.hall.help);
+        for done in crate::viz::export::take_finished(&ctx) {
+            match done {
+                crate::viz::export::Done::Saved(msg) => self.notice = Some(msg),
+                crate::viz::export::Done::Failed(msg) => self.error = Some(msg),
+            }
+        }
         let mut commands = std::mem::take(&mut self.commands);
         if let Some(lesson) = self.lessons.get_mut(self.selected) {
             let mut cx =

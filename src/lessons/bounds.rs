@@ -255,27 +255,31 @@ impl BoundsLesson {
 
     fn plot(&self, ui: &mut egui::Ui, height: f32) {
         ui.label(RichText::new("L_K against log₁₀ K, with log p(x) as the ceiling (dashed)").strong());
-        Plot::new("bounds-vs-k")
-            .height(height)
-            .legend(Legend::default().position(Corner::RightBottom))
-            .x_axis_label("log₁₀ K")
-            .y_axis_label("nats per digit")
-            .show(ui, |plot_ui| {
-                for (slot, r) in self.results.iter().enumerate() {
-                    let Some((label, res)) = r else { continue };
-                    let pts: Vec<[f64; 2]> =
-                        res.bounds.iter().map(|b| [(b.k as f64).log10(), b.estimate.mean]).collect();
-                    plot_ui.line(Line::new(label.clone(), pts.clone()).color(COLORS[slot]));
-                    plot_ui.points(Points::new(label.clone(), pts).radius(3.0).color(COLORS[slot]));
-                    if let Some(e) = res.log_px {
-                        plot_ui.hline(
-                            HLine::new(format!("{label}: log p(x)"), e.mean)
-                                .color(COLORS[slot])
-                                .style(egui_plot::LineStyle::dashed_loose()),
-                        );
+        crate::viz::export::plot(
+            Plot::new("bounds-vs-k")
+                .height(height)
+                .legend(Legend::default().position(Corner::RightBottom))
+                .x_axis_label("log₁₀ K")
+                .y_axis_label("nats per digit")
+                .show(ui, |plot_ui| {
+                    for (slot, r) in self.results.iter().enumerate() {
+                        let Some((label, res)) = r else { continue };
+                        let pts: Vec<[f64; 2]> =
+                            res.bounds.iter().map(|b| [(b.k as f64).log10(), b.estimate.mean]).collect();
+                        plot_ui.line(Line::new(label.clone(), pts.clone()).color(COLORS[slot]));
+                        plot_ui.points(Points::new(label.clone(), pts).radius(3.0).color(COLORS[slot]));
+                        if let Some(e) = res.log_px {
+                            plot_ui.hline(
+                                HLine::new(format!("{label}: log p(x)"), e.mean)
+                                    .color(COLORS[slot])
+                                    .style(egui_plot::LineStyle::dashed_loose()),
+                            );
+                        }
                     }
-                }
-            });
+                }),
+            "bounds-vs-k",
+            None,
+        );
     }
 }
 

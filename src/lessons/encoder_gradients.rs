@@ -57,6 +57,13 @@ pub fn norm_spread(points: &[LossPoint]) -> Option<(f64, f64)> {
 }
 
 impl EncoderGradientsLesson {
+    /// Both runs' training curves as CSV (the plots' "Export CSV…").
+    fn curves_csv(&self) -> String {
+        let series: Vec<(String, &[LossPoint])> =
+            ModelKind::ENCODER_PAIR.iter().map(|k| (k.short().to_owned(), self.curves[k.index()].as_slice())).collect();
+        super::hall::loss_points_csv(&series)
+    }
+
     /// Train both, Pause or Resume.
     fn toggle_run(&mut self, cx: &mut LessonContext<'_>) {
         match self.run {
@@ -153,30 +160,40 @@ impl EncoderGradientsLesson {
             self.curves[kind.index()].iter().map(|p| [p.step as f64, f(p)]).collect()
         };
         ui.label(RichText::new("−ELBO per image on the training batches (nats)").strong());
-        Plot::new("encoder-elbo")
-            .legend(Legend::default().position(Corner::RightTop))
-            .height(h)
-            .x_axis_label("step")
-            .show(ui, |plot_ui| {
-                for kind in ModelKind::ENCODER_PAIR {
-                    plot_ui.line(Line::new(kind.short(), series(|p| p.recon + p.kl, kind)).color(COLORS[kind.index()]));
-                }
-            });
+        crate::viz::export::plot(
+            Plot::new("encoder-elbo")
+                .legend(Legend::default().position(Corner::RightTop))
+                .height(h)
+                .x_axis_label("step")
+                .show(ui, |plot_ui| {
+                    for kind in ModelKind::ENCODER_PAIR {
+                        plot_ui.line(
+                            Line::new(kind.short(), series(|p| p.recon + p.kl, kind)).color(COLORS[kind.index()]),
+                        );
+                    }
+                }),
+            "encoder-elbo",
+            Some(&|| self.curves_csv()),
+        );
         ui.label(RichText::new("Encoder gradient norm ‖∇_φ‖ (log₁₀)").strong());
-        Plot::new("encoder-grad-norm")
-            .legend(Legend::default().position(Corner::RightTop))
-            .height(h)
-            .x_axis_label("step")
-            .y_axis_formatter(|mark, _| {
-                let v = 10f64.powf(mark.value);
-                if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
-            })
-            .show(ui, |plot_ui| {
-                for kind in ModelKind::ENCODER_PAIR {
-                    let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
-                    plot_ui.line(Line::new(kind.short(), pts).color(COLORS[kind.index()]));
-                }
-            });
+        crate::viz::export::plot(
+            Plot::new("encoder-grad-norm")
+                .legend(Legend::default().position(Corner::RightTop))
+                .height(h)
+                .x_axis_label("step")
+                .y_axis_formatter(|mark, _| {
+                    let v = 10f64.powf(mark.value);
+                    if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
+                })
+                .show(ui, |plot_ui| {
+                    for kind in ModelKind::ENCODER_PAIR {
+                        let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
+                        plot_ui.line(Line::new(kind.short(), pts).color(COLORS[kind.index()]));
+                    }
+                }),
+            "encoder-gradient-norm",
+            Some(&|| self.curves_csv()),
+        );
     }
 }
 

@@ -4,6 +4,8 @@
 
 use eframe::egui::{self, RichText};
 
+use crate::train::LossPoint;
+
 /// What a lesson shows, the lecture's formula behind it (Unicode maths), and things to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Explanation {
@@ -63,6 +65,24 @@ pub fn intro(ui: &mut egui::Ui, title: &str, explanation: &Explanation) {
         ui.label(explanation.what);
         ui.small("F1: the formula and things to try.");
     }
+}
+
+/// Loss curves as CSV: one row per point, `series,step,epoch,recon,kl,neg_elbo,grad_norm`.
+pub fn loss_points_csv(series: &[(String, &[LossPoint])]) -> String {
+    let rows = series.iter().flat_map(|(name, points)| {
+        points.iter().map(move |p| {
+            vec![
+                name.clone(),
+                p.step.to_string(),
+                p.epoch.to_string(),
+                p.recon.to_string(),
+                p.kl.to_string(),
+                (p.recon + p.kl).to_string(),
+                p.grad_norm.to_string(),
+            ]
+        })
+    });
+    crate::viz::export::csv(&["series", "step", "epoch", "recon", "kl", "neg_elbo", "grad_norm"], rows)
 }
 
 /// Draws an explanation (the app's explanation panel).

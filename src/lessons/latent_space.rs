@@ -140,7 +140,12 @@ impl ImageRow {
             let [w, h] = t.size();
             let scale = height / h.max(1) as f32;
             let size = egui::vec2(w as f32 * scale, height);
-            ui.add(egui::Image::new(egui::load::SizedTexture::new(t.id(), size)).alt_text(self.alt.clone()));
+            let shown = ui.add(
+                egui::Image::new(egui::load::SizedTexture::new(t.id(), size))
+                    .alt_text(self.alt.clone())
+                    .sense(egui::Sense::click()),
+            );
+            crate::viz::export::context_menu(&shown, name, None);
         }
     }
 }
@@ -440,72 +445,82 @@ impl LatentSpaceLesson {
             let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
             let drawn = view.explore.drawn;
             let ends = view.explore.strip_ends;
-            let shown = plot.show(ui, |plot_ui| {
-                let pointer = plot_ui.pointer_coordinate();
-                let Some(codes) = view.codes.as_mut() else { return pointer };
-                let hidden: Vec<bool> =
-                    (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
-                let bounds = codes.bounds;
-                plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
-                // Rasterise at the size the codes' box has on screen (the plot widens one axis to keep the aspect
-                // ratio), so markers stay round; capped by the plot's own size.
-                let rect = plot_ui.response().rect;
-                let ppp = plot_ui.ctx().pixels_per_point();
-                let corner_a = plot_ui.screen_from_plot(PlotPoint::new(bounds.min[0], bounds.min[1]));
-                let corner_b = plot_ui.screen_from_plot(PlotPoint::new(bounds.max[0], bounds.max[1]));
-                let on_screen = (corner_b - corner_a).abs().min(rect.size()).max(egui::vec2(8.0, 8.0));
-                let pixels = [(on_screen.x * ppp).round() as usize, (on_screen.y * ppp).round() as usize];
-                let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
-                let [w, h] = bounds.size();
-                let center = bounds.center();
-                plot_ui.image(PlotImage::new("", texture, PlotPoint::new(center[0], center[1]), [w as f32, h as f32]));
-                for (class, pts) in codes.by_class.iter().enumerate() {
-                    if let Some(&first) = pts.first() {
-                        // One invisible point per class: it gives the legend its entry (and its show/hide toggle).
+            let shown = crate::viz::export::plot(
+                plot.show(ui, |plot_ui| {
+                    let pointer = plot_ui.pointer_coordinate();
+                    let Some(codes) = view.codes.as_mut() else { return pointer };
+                    let hidden: Vec<bool> =
+                        (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
+                    let bounds = codes.bounds;
+                    plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                    // Rasterise at the size the codes' box has on screen (the plot widens one axis to keep the aspect
+                    // ratio), so markers stay round; capped by the plot's own size.
+                    let rect = plot_ui.response().rect;
+                    let ppp = plot_ui.ctx().pixels_per_point();
+                    let corner_a = plot_ui.screen_from_plot(PlotPoint::new(bounds.min[0], bounds.min[1]));
+                    let corner_b = plot_ui.screen_from_plot(PlotPoint::new(bounds.max[0], bounds.max[1]));
+                    let on_screen = (corner_b - corner_a).abs().min(rect.size()).max(egui::vec2(8.0, 8.0));
+                    let pixels = [(on_screen.x * ppp).round() as usize, (on_screen.y * ppp).round() as usize];
+                    let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
+                    let [w, h] = bounds.size();
+                    let center = bounds.center();
+                    plot_ui.image(PlotImage::new(
+                        "",
+                        texture,
+                        PlotPoint::new(center[0], center[1]),
+                        [w as f32, h as f32],
+                    ));
+                    for (class, pts) in codes.by_class.iter().enumerate() {
+                        if let Some(&first) = pts.first() {
+                            // One invisible point per class: it gives the legend its entry (and its show/hide toggle).
+                            plot_ui.points(
+                                Points::new(class.to_string(), PlotPoints::from(vec![first]))
+                                    .id(("class", class))
+                                    .color(class_color(class))
+                                    .radius(0.0),
+                            );
+                        }
+                    }
+                    if let Some((a, b)) = ends {
+                        plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
+                    }
+                    if let Some((mean, cov)) = drawn {
+                        if let Some(cov) = cov {
+                            plot_ui.line(
+                                Line::new("", ellipse_points_cov(mean, cov, 64)).color(Color32::YELLOW).width(1.5),
+                            );
+                        }
                         plot_ui.points(
-                            Points::new(class.to_string(), PlotPoints::from(vec![first]))
-                                .id(("class", class))
-                                .color(class_color(class))
-                                .radius(0.0),
+                            Points::new("", vec![mean])
+                                .shape(MarkerShape::Diamond)
+                                .filled(true)
+                                .radius(6.0)
+                                .color(Color32::YELLOW),
                         );
                     }
-                }
-                if let Some((a, b)) = ends {
-                    plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
-                }
-                if let Some((mean, cov)) = drawn {
-                    if let Some(cov) = cov {
-                        plot_ui
-                            .line(Line::new("", ellipse_points_cov(mean, cov, 64)).color(Color32::YELLOW).width(1.5));
+                    if let Some(c) = chosen {
+                        plot_ui.points(
+                            Points::new("", vec![c])
+                                .shape(MarkerShape::Square)
+                                .filled(false)
+                                .radius(6.0)
+                                .color(Color32::WHITE),
+                        );
                     }
-                    plot_ui.points(
-                        Points::new("", vec![mean])
-                            .shape(MarkerShape::Diamond)
-                            .filled(true)
-                            .radius(6.0)
-                            .color(Color32::YELLOW),
-                    );
-                }
-                if let Some(c) = chosen {
-                    plot_ui.points(
-                        Points::new("", vec![c])
-                            .shape(MarkerShape::Square)
-                            .filled(false)
-                            .radius(6.0)
-                            .color(Color32::WHITE),
-                    );
-                }
-                if let Some(m) = marker {
-                    plot_ui.points(
-                        Points::new("", vec![m])
-                            .shape(MarkerShape::Circle)
-                            .filled(false)
-                            .radius(7.0)
-                            .color(Color32::WHITE),
-                    );
-                }
-                pointer
-            });
+                    if let Some(m) = marker {
+                        plot_ui.points(
+                            Points::new("", vec![m])
+                                .shape(MarkerShape::Circle)
+                                .filled(false)
+                                .radius(7.0)
+                                .color(Color32::WHITE),
+                        );
+                    }
+                    pointer
+                }),
+                &format!("{}-codes", kind.short()),
+                None,
+            );
             let Some(codes) = view.codes.as_ref() else { return };
             let response = &shown.response;
             let Some(at) = shown.inner.map(|p| [p.x, p.y]) else { return };
@@ -676,6 +691,21 @@ impl LatentSpaceLesson {
         }
     }
 
+    /// Both models' training and held-out curves as CSV (the loss plots' "Export CSV…").
+    fn curves_csv(&self) -> String {
+        let series: Vec<(String, &[LossPoint])> = ModelKind::ALL
+            .iter()
+            .flat_map(|k| {
+                let v = &self.views[k.index()];
+                [
+                    (format!("{} train", k.short()), v.train_curve.as_slice()),
+                    (format!("{} held-out", k.short()), v.heldout_curve.as_slice()),
+                ]
+            })
+            .collect();
+        super::hall::loss_points_csv(&series)
+    }
+
     fn loss_plots(&self, ui: &mut egui::Ui, size: egui::Vec2) {
         let curve = |points: &[LossPoint], f: fn(&LossPoint) -> f64| -> Vec<[f64; 2]> {
             points.iter().map(|p| [p.epoch, f(p)]).collect()
@@ -684,45 +714,56 @@ impl LatentSpaceLesson {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new("Reconstruction error  −log p(x|z)  (nats per image)").strong());
-                Plot::new("recon-curves")
-                    .legend(Legend::default().position(Corner::RightTop))
-                    .width(size.x)
-                    .height(size.y - 24.0)
-                    .x_axis_label("epoch")
-                    .show(ui, |plot_ui| {
-                        for kind in ModelKind::ALL {
-                            let v = &self.views[kind.index()];
-                            let c = colors[kind.index()];
-                            plot_ui.line(
-                                Line::new(format!("{} train", kind.short()), curve(&v.train_curve, |p| p.recon))
-                                    .color(c),
-                            );
-                            plot_ui.line(
-                                Line::new(format!("{} held-out", kind.short()), curve(&v.heldout_curve, |p| p.recon))
+                crate::viz::export::plot(
+                    Plot::new("recon-curves")
+                        .legend(Legend::default().position(Corner::RightTop))
+                        .width(size.x)
+                        .height(size.y - 24.0)
+                        .x_axis_label("epoch")
+                        .show(ui, |plot_ui| {
+                            for kind in ModelKind::ALL {
+                                let v = &self.views[kind.index()];
+                                let c = colors[kind.index()];
+                                plot_ui.line(
+                                    Line::new(format!("{} train", kind.short()), curve(&v.train_curve, |p| p.recon))
+                                        .color(c),
+                                );
+                                plot_ui.line(
+                                    Line::new(
+                                        format!("{} held-out", kind.short()),
+                                        curve(&v.heldout_curve, |p| p.recon),
+                                    )
                                     .color(c)
                                     .style(LineStyle::dashed_loose())
                                     .width(2.0),
-                            );
-                        }
-                    });
+                                );
+                            }
+                        }),
+                    "reconstruction-curves",
+                    Some(&|| self.curves_csv()),
+                );
             });
             ui.vertical(|ui| {
                 ui.label(RichText::new("VAE KL regulariser  KL(q(z|x) ‖ N(0, I))  (nats per image)").strong());
                 let v = &self.views[ModelKind::Vae.index()];
-                Plot::new("kl-curves")
-                    .legend(Legend::default().position(Corner::RightTop))
-                    .width(size.x)
-                    .height(size.y - 24.0)
-                    .x_axis_label("epoch")
-                    .show(ui, |plot_ui| {
-                        plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
-                        plot_ui.line(
-                            Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))
-                                .color(colors[1])
-                                .style(LineStyle::dashed_loose())
-                                .width(2.0),
-                        );
-                    });
+                crate::viz::export::plot(
+                    Plot::new("kl-curves")
+                        .legend(Legend::default().position(Corner::RightTop))
+                        .width(size.x)
+                        .height(size.y - 24.0)
+                        .x_axis_label("epoch")
+                        .show(ui, |plot_ui| {
+                            plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
+                            plot_ui.line(
+                                Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))
+                                    .color(colors[1])
+                                    .style(LineStyle::dashed_loose())
+                                    .width(2.0),
+                            );
+                        }),
+                    "kl-curves",
+                    Some(&|| self.curves_csv()),
+                );
             });
         });
     }

@@ -158,10 +158,12 @@ impl Grid {
         if let Some(t) = &self.texture {
             let [w, h] = t.size();
             let scale = side / w.max(h) as f32;
-            ui.add(
+            let shown = ui.add(
                 egui::Image::new(egui::load::SizedTexture::new(t.id(), egui::vec2(w as f32 * scale, h as f32 * scale)))
-                    .alt_text(format!("{name}: {} images decoded at step {}", self.images.len(), self.step)),
+                    .alt_text(format!("{name}: {} images decoded at step {}", self.images.len(), self.step))
+                    .sense(egui::Sense::click()),
             );
+            crate::viz::export::context_menu(&shown, name, None);
         }
     }
 }

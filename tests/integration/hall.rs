@@ -256,3 +256,33 @@ fn snapshots_of_every_lesson() {
     }
     results.unwrap();
 }
+
+fn right_click(h: &mut AppHarness, pos: egui::Pos2) {
+    h.event(egui::Event::PointerMoved(pos));
+    h.step();
+    for pressed in [true, false] {
+        let button = egui::PointerButton::Secondary;
+        h.event(egui::Event::PointerButton { pos, button, pressed, modifiers: Modifiers::NONE });
+        h.step();
+    }
+    steps(h, 2);
+}
+
+/// Right-clicking a loss plot offers PNG and CSV; a square plot offers PNG only.
+#[test]
+fn plots_have_an_export_menu() {
+    let mut h = harness();
+    h.step();
+    h.get_by_label("Flows").click();
+    steps(&mut h, 2);
+    let title = h.get_by_label("Negative log-likelihood (nats per point)").rect();
+    right_click(&mut h, egui::pos2(title.left() + 120.0, title.bottom() + 120.0));
+    assert!(h.query_by_label("Export PNG…").is_some(), "the context menu of the NLL plot");
+    assert!(h.query_by_label("Export CSV…").is_some(), "loss curves also as CSV");
+    h.key_press(Key::Escape);
+    steps(&mut h, 2);
+    let title = h.get_by_label("Data (standardised)").rect();
+    right_click(&mut h, egui::pos2(title.left() + 120.0, title.bottom() + 120.0));
+    assert!(h.query_by_label("Export PNG…").is_some(), "the context menu of the data plot");
+    assert!(h.query_by_label("Export CSV…").is_none());
+}

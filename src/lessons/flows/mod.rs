@@ -197,6 +197,22 @@ impl FlowsLesson {
         }
     }
 
+    /// Both flows' NLL curves as CSV (the NLL plot's "Export CSV…").
+    fn nll_csv(&self) -> String {
+        let Some(s) = &self.snapshot else { return crate::viz::export::xy_csv("step", "nll", &[]) };
+        let series: Vec<(String, &[[f64; 2]])> = s
+            .models
+            .iter()
+            .flat_map(|m| {
+                [
+                    (format!("{} train (smoothed)", m.kind.label()), m.train_curve.as_slice()),
+                    (format!("{} held-out", m.kind.label()), m.heldout_curve.as_slice()),
+                ]
+            })
+            .collect();
+        crate::viz::export::xy_csv("step", "nll", &series)
+    }
+
     fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
         if let Some(w) = &self.worker {
@@ -343,24 +359,28 @@ impl FlowsLesson {
                 Source::Paint => 99,
             };
             let mut new_points = Vec::new();
-            fixed_square_plot("flow-data", size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                let px = plot_pixels(p);
-                let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
-                let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px), || {
-                    rasterize(&[(Color32::from_gray(220), &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
-                });
-                let side = (2.0 * VIEW) as f32;
-                p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
-                if painting {
-                    let r = p.response();
-                    if (r.dragged() || r.clicked() || r.is_pointer_button_down_on())
-                        && let Some(c) = p.pointer_coordinate()
-                    {
-                        new_points.push([c.x, c.y]);
+            crate::viz::export::plot(
+                fixed_square_plot("flow-data", size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                    let px = plot_pixels(p);
+                    let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
+                    let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px), || {
+                        rasterize(&[(Color32::from_gray(220), &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
+                    });
+                    let side = (2.0 * VIEW) as f32;
+                    p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
+                    if painting {
+                        let r = p.response();
+                        if (r.dragged() || r.clicked() || r.is_pointer_button_down_on())
+                            && let Some(c) = p.pointer_coordinate()
+                        {
+                            new_points.push([c.x, c.y]);
+                        }
                     }
-                }
-            });
+                }),
+                "flow-data",
+                None,
+            );
             for c in new_points {
                 self.painted.extend(brush_points(c, self.brush, BRUSH_POINTS, &mut self.rng));
             }
@@ -378,35 +398,39 @@ impl FlowsLesson {
                 }
             });
             let plot_size = egui::vec2(size.x, size.y - 22.0);
-            fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                let side = (2.0 * VIEW) as f32;
-                if let Some((generation, values)) = &self.grids[i] {
-                    let callback = HeatmapCallback {
-                        slot: i,
-                        generation: *generation,
-                        n: GRID,
-                        values: Arc::clone(values),
-                        range: self.ranges[i],
-                    };
-                    p.add(GpuHeatmap::new("log p(x) (GPU shader)", callback, VIEW));
-                } else if let Some(t) = &self.heat[i] {
-                    p.image(PlotImage::new("log p(x)", t.id(), PlotPoint::new(0.0, 0.0), [side, side]));
-                }
-                let Some(s) = &self.snapshot else { return };
-                let Some(m) = s.models.get(i) else { return };
-                let px = plot_pixels(p);
-                let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
-                let tex = self.samples[i].get(p.ctx(), "flow-samples", (s.generation, px), || {
-                    rasterize(
-                        &[(Color32::WHITE.gamma_multiply(0.8), &m.samples)],
-                        bounds,
-                        px,
-                        1.3 * p.ctx().pixels_per_point(),
-                    )
-                });
-                p.image(PlotImage::new("samples f⁻¹(z)", tex, PlotPoint::new(0.0, 0.0), [side, side]));
-            });
+            crate::viz::export::plot(
+                fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                    let side = (2.0 * VIEW) as f32;
+                    if let Some((generation, values)) = &self.grids[i] {
+                        let callback = HeatmapCallback {
+                            slot: i,
+                            generation: *generation,
+                            n: GRID,
+                            values: Arc::clone(values),
+                            range: self.ranges[i],
+                        };
+                        p.add(GpuHeatmap::new("log p(x) (GPU shader)", callback, VIEW));
+                    } else if let Some(t) = &self.heat[i] {
+                        p.image(PlotImage::new("log p(x)", t.id(), PlotPoint::new(0.0, 0.0), [side, side]));
+                    }
+                    let Some(s) = &self.snapshot else { return };
+                    let Some(m) = s.models.get(i) else { return };
+                    let px = plot_pixels(p);
+                    let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
+                    let tex = self.samples[i].get(p.ctx(), "flow-samples", (s.generation, px), || {
+                        rasterize(
+                            &[(Color32::WHITE.gamma_multiply(0.8), &m.samples)],
+                            bounds,
+                            px,
+                            1.3 * p.ctx().pixels_per_point(),
+                        )
+                    });
+                    p.image(PlotImage::new("samples f⁻¹(z)", tex, PlotPoint::new(0.0, 0.0), [side, side]));
+                }),
+                "flow-density",
+                None,
+            );
             if self.heat[i].is_some() || self.grids[i].is_some() {
                 let bar = upload(&mut self.bar, ui.ctx(), "flow-bar", colour_bar(128, 1), TextureOptions::LINEAR);
                 let (lo, hi) = self.ranges[i];
@@ -423,25 +447,30 @@ impl FlowsLesson {
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
             ui.label(RichText::new("Negative log-likelihood (nats per point)").strong());
-            Plot::new("flow-nll")
-                .legend(Legend::default().position(Corner::RightTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .x_axis_label("step")
-                .y_axis_label("NLL")
-                .show(ui, |p| {
-                    let Some(s) = &self.snapshot else { return };
-                    for (m, c) in s.models.iter().zip(COLORS) {
-                        p.line(
-                            Line::new(format!("{} (train, smoothed)", m.kind.label()), m.train_curve.clone()).color(c),
-                        );
-                        p.line(
-                            Line::new(format!("{} (held-out)", m.kind.label()), m.heldout_curve.clone())
-                                .color(c)
-                                .style(LineStyle::dashed_loose()),
-                        );
-                    }
-                });
+            crate::viz::export::plot(
+                Plot::new("flow-nll")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("step")
+                    .y_axis_label("NLL")
+                    .show(ui, |p| {
+                        let Some(s) = &self.snapshot else { return };
+                        for (m, c) in s.models.iter().zip(COLORS) {
+                            p.line(
+                                Line::new(format!("{} (train, smoothed)", m.kind.label()), m.train_curve.clone())
+                                    .color(c),
+                            );
+                            p.line(
+                                Line::new(format!("{} (held-out)", m.kind.label()), m.heldout_curve.clone())
+                                    .color(c)
+                                    .style(LineStyle::dashed_loose()),
+                            );
+                        }
+                    }),
+                "flow-nll",
+                Some(&|| self.nll_csv()),
+            );
         });
     }
 
@@ -470,17 +499,21 @@ impl FlowsLesson {
             };
             ui.small(what);
             let plot_size = egui::vec2(size.x, size.y - 22.0);
-            fixed_square_plot(("flow-stage", i), plot_size, Corner::LeftTop, ["", ""]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-STAGE_VIEW, -STAGE_VIEW], [STAGE_VIEW, STAGE_VIEW]));
-                if let Some(lines) = m.grid_stages.get(k) {
-                    for line in lines {
-                        p.line(Line::new("", line.clone()).color(Color32::from_gray(110)).width(0.8));
+            crate::viz::export::plot(
+                fixed_square_plot(("flow-stage", i), plot_size, Corner::LeftTop, ["", ""]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-STAGE_VIEW, -STAGE_VIEW], [STAGE_VIEW, STAGE_VIEW]));
+                    if let Some(lines) = m.grid_stages.get(k) {
+                        for line in lines {
+                            p.line(Line::new("", line.clone()).color(Color32::from_gray(110)).width(0.8));
+                        }
                     }
-                }
-                if let Some(pts) = m.stages.get(k) {
-                    p.points(Points::new("training points", pts.clone()).color(COLORS[i]).radius(1.6));
-                }
-            });
+                    if let Some(pts) = m.stages.get(k) {
+                        p.points(Points::new("training points", pts.clone()).color(COLORS[i]).radius(1.6));
+                    }
+                }),
+                "flow-stages",
+                None,
+            );
         });
     }
 }
