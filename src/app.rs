@@ -1,6 +1,7 @@
 //! The eframe app: tab bar, status bar, dataset loading, and the hand-off of worker events to the lessons.
 
 pub mod hall;
+pub mod scene;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub struct LatentLabApp {
     first_frame_reported: bool,
     commands: Vec<TrainCommand>,
     hall: hall::Hall,
+    scene_job: scene::SceneDialog,
 }
 
 impl LatentLabApp {
@@ -124,6 +126,7 @@ impl LatentLabApp {
             first_frame_reported: false,
             commands: Vec::new(),
             hall: hall::Hall::default(),
+            scene_job: None,
         };
         if let Some(storage) = cc.storage
             && let Some(remembered) = eframe::get_value::<hall::Remembered>(storage, hall::STORAGE_KEY)
@@ -198,6 +201,8 @@ impl LatentLabApp {
                         }
                     }
                 }
+                hall::Action::SaveScene => self.start_scene_dialog(ctx, true),
+                hall::Action::OpenScene => self.start_scene_dialog(ctx, false),
                 other => self.hall.apply(ctx, other),
             }
         }
@@ -312,6 +317,7 @@ impl LatentLabApp {
             }
             ui.label(format!("Data: {}", self.dataset.name));
             ui.separator();
+            hall::file_menu(ui, self.scene_job.is_some(), actions);
             hall::view_menu(ui, &self.hall, actions);
         });
     }
@@ -419,7 +425,8 @@ impl eframe::App for LatentLabApp {
         eframe::set_value(storage, hall::STORAGE_KEY, &self.remembered());
     }
 
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_scene_job(ctx);
         for event in self.trainer.drain() {
             self.handle_event(&event);
         }

@@ -36,6 +36,8 @@ pub enum Action {
     ToggleExplanation,
     ToggleControls,
     ToggleHelp,
+    SaveScene,
+    OpenScene,
 }
 
 /// The shortcuts, as shown in the Help window.
@@ -72,7 +74,11 @@ impl Hall {
             Action::ToggleExplanation => self.explain = !self.explain,
             Action::ToggleControls => self.show_controls = !self.show_controls,
             Action::ToggleHelp => self.help = !self.help,
-            Action::NextLesson | Action::PreviousLesson | Action::ToggleTraining => {}
+            Action::NextLesson
+            | Action::PreviousLesson
+            | Action::ToggleTraining
+            | Action::SaveScene
+            | Action::OpenScene => {}
         }
     }
 
@@ -170,6 +176,18 @@ pub fn presentation_bar(
         }
         if ui.button("Exit presentation").on_hover_text("Esc or F5").clicked() {
             actions.push(Action::ExitPresentation);
+        }
+    });
+}
+
+/// The "File" menu: scenes.
+pub fn file_menu(ui: &mut egui::Ui, busy: bool, actions: &mut Vec<Action>) {
+    ui.menu_button("File", |ui| {
+        if ui.add_enabled(!busy, egui::Button::new("Save scene…")).clicked() {
+            actions.push(Action::SaveScene);
+        }
+        if ui.add_enabled(!busy, egui::Button::new("Open scene…")).clicked() {
+            actions.push(Action::OpenScene);
         }
     });
 }

@@ -50,6 +50,9 @@ pub struct BoundsLesson {
     info: Option<String>,
     /// The label of a model file asked for, until the worker answers.
     pending_load: Option<String>,
+    /// The file of the model shown (saved or loaded), which a scene refers to; and the one asked for.
+    model_file: Option<PathBuf>,
+    pending_file: Option<PathBuf>,
     posterior: PosteriorPanel,
 }
 
@@ -66,6 +69,8 @@ impl Default for BoundsLesson {
             dialog: None,
             info: None,
             pending_load: None,
+            model_file: None,
+            pending_file: None,
             posterior: PosteriorPanel::default(),
         }
     }
@@ -185,6 +190,7 @@ impl BoundsLesson {
     pub fn load_file(&mut self, path: PathBuf, cx: &mut LessonContext<'_>) {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         self.pending_load = Some(format!("loaded: {name}"));
+        self.pending_file = Some(path.clone());
         cx.commands.push(TrainCommand::Load { path, dataset: cx.dataset.clone() });
     }
 
@@ -315,9 +321,52 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Bounds tab in a scene file: the settings and the model file shown (saved or loaded), if any.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct BoundsScene {
+    seconds: f64,
+    iwae_k: usize,
+    observation: ObservationChoice,
+    model: Option<String>,
+}
+
 impl Lesson for BoundsLesson {
     fn name(&self) -> &'static str {
         "Bounds"
+    }
+
+    fn save_scene(&self, dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&BoundsScene {
+            seconds: self.seconds,
+            iwae_k: self.iwae_k,
+            observation: self.observation,
+            model: self.model_file.as_deref().map(|p| super::scene::reference(p, dir)),
+        })
+    }
+
+    /// A referenced model file must exist; the worker then loads it (a bad file is refused there, with a message,
+    /// and the current model stays).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: BoundsScene = super::scene::parse(scene)?;
+        let model = s.model.as_deref().map(|m| super::scene::resolve_model(m, dir)).transpose()?;
+        if !s.seconds.is_finite() {
+            return Err("its training time is not a number".into());
+        }
+        if self.phase != Phase::Idle {
+            return Err("the Bounds tab is busy training or evaluating: cancel it first".into());
+        }
+        self.seconds = s.seconds.clamp(5.0, 120.0);
+        self.iwae_k = s.iwae_k.clamp(2, 50);
+        self.observation = s.observation;
+        if let Some(path) = model {
+            self.load_file(path, cx);
+        }
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {
@@ -358,6 +407,7 @@ impl Lesson for BoundsLesson {
         match event {
             TrainEvent::Loaded { description, .. } => {
                 let label = self.pending_load.take().unwrap_or_else(|| "loaded model".into());
+                self.model_file = self.pending_file.take();
                 self.info = Some(format!("{label} ({description}). Evaluate it, or train a new one."));
                 self.message = None;
                 self.current = Some((0, label));
@@ -366,10 +416,12 @@ impl Lesson for BoundsLesson {
             }
             TrainEvent::Saved { path, .. } => {
                 self.info = Some(format!("Saved to {path}"));
+                self.model_file = Some(PathBuf::from(path));
                 return;
             }
             TrainEvent::Failed(message) if self.phase == Phase::Idle => {
                 self.pending_load = None;
+                self.pending_file = None;
                 self.message = Some(message.clone());
                 return;
             }

@@ -213,9 +213,40 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Encoder gradients tab in a scene file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct EncoderScene {
+    learning_rate: f64,
+    batch_size: usize,
+}
+
 impl Lesson for EncoderGradientsLesson {
     fn name(&self) -> &'static str {
         "Encoder gradients"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&EncoderScene { learning_rate: self.learning_rate, batch_size: self.batch_size })
+    }
+
+    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: EncoderScene = super::scene::parse(scene)?;
+        if !s.learning_rate.is_finite() {
+            return Err("its learning rate is not a number".into());
+        }
+        if self.run != Run::Stopped {
+            self.run = Run::Stopped;
+            cx.commands.push(TrainCommand::Stop);
+        }
+        self.learning_rate = s.learning_rate.clamp(1e-5, 1e-2);
+        self.batch_size = s.batch_size.clamp(8, 1024);
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {

@@ -495,9 +495,48 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Gradient estimators tab in a scene file (the objective by its label).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct GradientsScene {
+    objective: String,
+    mu: [f64; 2],
+    c: [f64; 3],
+    k: usize,
+    lr: f64,
+    seed: u64,
+}
+
 impl Lesson for GradientsLesson {
     fn name(&self) -> &'static str {
         "Gradient estimators"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let s = &self.settings;
+        super::scene::to_value(&GradientsScene {
+            objective: s.g.label().to_owned(),
+            mu: s.mu,
+            c: s.c,
+            k: s.k,
+            lr: s.lr,
+            seed: s.seed,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: GradientsScene = super::scene::parse(scene)?;
+        let g = Objective::ALL
+            .into_iter()
+            .find(|g| g.label() == s.objective)
+            .ok_or_else(|| format!("unknown objective \"{}\"", s.objective))?;
+        // `Settings::request` clamps whatever is out of range, with a note on screen.
+        self.settings = Settings { g, mu: s.mu, c: s.c, k: s.k, lr: s.lr, seed: s.seed };
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {

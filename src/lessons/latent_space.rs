@@ -787,9 +787,47 @@ pub const EXPLANATION: Explanation = Explanation {
     ],
 };
 
+/// The Latent space tab in a scene file: the settings of the next run.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct LatentScene {
+    config: TrainConfig,
+    hidden: String,
+    show_all_codes: bool,
+    observation: ObservationChoice,
+}
+
 impl Lesson for LatentSpaceLesson {
     fn name(&self) -> &'static str {
         "Latent space"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&LatentScene {
+            config: self.config.clone(),
+            hidden: self.hidden_text.clone(),
+            show_all_codes: self.show_all_codes,
+            observation: self.observation,
+        })
+    }
+
+    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: LatentScene = super::scene::parse(scene)?;
+        parse_hidden(&s.hidden).map_err(|e| format!("its hidden sizes are invalid ({e})"))?;
+        if self.run != RunState::NotStarted {
+            self.reset(cx);
+        }
+        self.config = s.config;
+        self.config.codes_for_all = s.show_all_codes;
+        self.hidden_text = s.hidden;
+        self.show_all_codes = s.show_all_codes;
+        self.observation = s.observation;
+        Ok(())
     }
 
     fn explanation(&self) -> Option<Explanation> {

@@ -12,6 +12,7 @@ pub mod latent_space;
 pub mod observation;
 pub mod posterior_panel;
 pub mod samples;
+pub mod scene;
 
 use std::sync::Arc;
 
@@ -47,6 +48,24 @@ pub trait Lesson {
     fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
         let _ = cx;
         false
+    }
+    /// Scene files: this lesson's state (settings, data, graph, …) as JSON. Model files are referenced by path,
+    /// relative to `dir` (the scene's folder) when inside it. `None` (the default): nothing to save.
+    fn save_scene(&self, dir: &std::path::Path) -> Option<serde_json::Value> {
+        let _ = dir;
+        None
+    }
+    /// Restores what [`Lesson::save_scene`] wrote. Checks everything before changing anything: on `Err` (a
+    /// reason, shown to the user) the lesson is as it was. Commands go through `cx` (sent only if the whole scene
+    /// loads).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let _ = (scene, dir, cx);
+        Err("this lesson does not read scenes".into())
     }
 }
 

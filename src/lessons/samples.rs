@@ -246,9 +246,49 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Samples tab in a scene file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SamplesScene {
+    side: usize,
+    tau: f32,
+    binary: bool,
+    manifold_n: usize,
+}
+
 impl Lesson for SamplesLesson {
     fn name(&self) -> &'static str {
         "Samples"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&SamplesScene {
+            side: self.side,
+            tau: self.tau,
+            binary: self.binary,
+            manifold_n: self.manifold_n,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: SamplesScene = super::scene::parse(scene)?;
+        if !s.tau.is_finite() {
+            return Err("its temperature is not a number".into());
+        }
+        self.side = s.side.clamp(2, 16);
+        self.tau = s.tau.clamp(0.0, 2.0);
+        self.binary = s.binary;
+        self.manifold_n = s.manifold_n.clamp(2, 30);
+        self.resample();
+        self.manifold.wanted = true;
+        self.manifold.last_sent = None;
+        self.samples.stale = true;
+        self.manifold.stale = true;
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {

@@ -2,6 +2,7 @@
 //! cropped to the widget) and, for loss curves, a CSV. The file dialog and the write run on a helper thread; the
 //! app collects the outcome with [`take_finished`] and shows it.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -80,6 +81,21 @@ fn save_bytes(file_name: &str, filter: (&'static str, &'static str), bytes: Vec<
         Ok(()) => Done::Saved(format!("Exported {}", path.display())),
         Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
     }
+}
+
+/// Writes `bytes` to `path` on a helper thread (the outcome is collected like an export's).
+pub fn write_file(ctx: &egui::Context, path: PathBuf, bytes: Vec<u8>) {
+    let (tx, rx) = mpsc::channel();
+    let repaint = ctx.clone();
+    std::thread::spawn(move || {
+        let done = match std::fs::write(&path, bytes) {
+            Ok(()) => Done::Saved(format!("Saved {}", path.display())),
+            Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
+        };
+        let _ = tx.send(done);
+        repaint.request_repaint();
+    });
+    track(ctx, rx);
 }
 
 /// Takes a screenshot of the next frame, crops it to `rect` (points) and asks where to save it as PNG.

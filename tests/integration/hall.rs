@@ -216,7 +216,7 @@ fn rendering_harness(width: f32, height: f32) -> AppHarness {
 
 /// Tolerant comparison: the status bar's frame time and anti-aliasing on another adapter change a few pixels.
 fn snapshot_options() -> SnapshotOptions {
-    SnapshotOptions::new().threshold(2.0).max_failed_pixels(2500)
+    SnapshotOptions::new().threshold(2.0).max_failed_pixels(800)
 }
 
 /// Waits for what a tab computes on its own threads before its picture is taken (nothing here trains).

@@ -12,5 +12,6 @@ mod gradients;
 mod hall;
 mod idx_files;
 mod samples;
+mod scene;
 mod ui;
 mod worker;

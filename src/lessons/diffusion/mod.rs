@@ -353,9 +353,70 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Diffusion tab in a scene file: the page, the data, the schedule and sampler settings.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct DiffusionScene {
+    page: usize,
+    data: String,
+    painted: Vec<[f32; 2]>,
+    schedule: ScheduleKind,
+    steps: usize,
+    train_iterations: usize,
+    sampler_ddim: bool,
+    ddim_steps: usize,
+}
+
+const PAINTED: &str = "painted";
+
 impl Lesson for DiffusionLesson {
     fn name(&self) -> &'static str {
         "Diffusion"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let data = match self.data_choice {
+            DataChoice::Toy(t) => t.label().to_owned(),
+            DataChoice::Painted => PAINTED.to_owned(),
+        };
+        super::scene::to_value(&DiffusionScene {
+            page: Page::ALL.iter().position(|&p| p == self.page).unwrap_or(0),
+            data,
+            painted: self.painted.clone(),
+            schedule: self.schedule_kind,
+            steps: self.steps,
+            train_iterations: self.train_iterations,
+            sampler_ddim: self.sampler_ddim,
+            ddim_steps: self.ddim_steps,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: DiffusionScene = super::scene::parse(scene)?;
+        let page = *Page::ALL.get(s.page).ok_or_else(|| format!("it names page {} of 4", s.page + 1))?;
+        let data_choice = if s.data == PAINTED {
+            DataChoice::Painted
+        } else {
+            DataChoice::Toy(super::scene::toy_from_label(&s.data)?)
+        };
+        if s.painted.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("its painted points are not all finite numbers".into());
+        }
+        self.page = page;
+        self.data_choice = data_choice;
+        self.painted = s.painted;
+        self.schedule_kind = s.schedule;
+        self.steps = s.steps;
+        self.train_iterations = s.train_iterations.clamp(200, 20_000);
+        self.sampler_ddim = s.sampler_ddim;
+        self.ddim_steps = s.ddim_steps.clamp(2, 100);
+        self.t = self.t.min(self.steps);
+        self.refresh_data();
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {

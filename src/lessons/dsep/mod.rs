@@ -477,9 +477,49 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The d-separation tab in a scene file: the graph as `DAGitty` text (with positions) and the marked sets by name.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct DsepScene {
+    graph: String,
+    a: Vec<String>,
+    b: Vec<String>,
+    c: Vec<String>,
+}
+
 impl Lesson for DsepLesson {
     fn name(&self) -> &'static str {
         "d-separation"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let names = |kind: SetKind| -> Vec<String> {
+            self.doc.set(kind).iter().filter_map(|&id| self.doc.dag.name(id)).map(str::to_owned).collect()
+        };
+        super::scene::to_value(&DsepScene {
+            graph: self.doc.to_dagitty(),
+            a: names(SetKind::A),
+            b: names(SetKind::B),
+            c: names(SetKind::C),
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: DsepScene = super::scene::parse(scene)?;
+        let mut doc = parse_graph(&s.graph)
+            .and_then(|g| GraphDoc::from_loaded(&g))
+            .map_err(|e| format!("its graph is unreadable ({e})"))?;
+        for (kind, names) in [(SetKind::A, &s.a), (SetKind::B, &s.b), (SetKind::C, &s.c)] {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            doc.mark(kind, &names);
+        }
+        self.replace(doc);
+        self.info("Graph loaded from the scene.");
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {

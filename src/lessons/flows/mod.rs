@@ -554,9 +554,57 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     ],
 };
 
+/// The Flows tab in a scene file: the data (a toy dataset's label or "paint"), the painted points, the settings.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FlowsScene {
+    data: String,
+    painted: Vec<P2>,
+    brush: f64,
+    lipschitz: f64,
+    lr: f64,
+    seed: u64,
+}
+
+const PAINT: &str = "paint";
+
 impl Lesson for FlowsLesson {
     fn name(&self) -> &'static str {
         "Flows"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let data = match self.source {
+            Source::Toy(t) => t.label().to_owned(),
+            Source::Paint => PAINT.to_owned(),
+        };
+        super::scene::to_value(&FlowsScene {
+            data,
+            painted: self.painted.clone(),
+            brush: self.brush,
+            lipschitz: self.lipschitz,
+            lr: self.lr,
+            seed: self.seed,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: FlowsScene = super::scene::parse(scene)?;
+        let source = if s.data == PAINT { Source::Paint } else { Source::Toy(super::scene::toy_from_label(&s.data)?) };
+        if s.painted.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("its painted points are not all finite numbers".into());
+        }
+        self.source = source;
+        self.painted = s.painted;
+        self.brush = s.brush.clamp(0.03, 0.6);
+        self.lipschitz = s.lipschitz.clamp(0.5, 1.2);
+        self.lr = s.lr.clamp(1e-4, 1.0);
+        self.seed = s.seed;
+        Ok(())
     }
 
     fn explanation(&self) -> Option<super::hall::Explanation> {
