@@ -221,6 +221,9 @@ fn snapshot_options() -> SnapshotOptions {
 
 /// Waits for what a tab computes on its own threads before its picture is taken (nothing here trains).
 fn settle(h: &mut AppHarness, name: &str) {
+    if name == "Samples" {
+        step_until(h, 30, "the worker's answer", |h| h.query_by_label_contains("No VAE yet").is_some());
+    }
     if name == "Gradient estimators" {
         step_until(h, 30, "the estimates", |h| h.query_by_label_contains("estimates of ∇_μ per estimator").is_some());
     }
