@@ -289,3 +289,25 @@ fn plots_have_an_export_menu() {
     assert!(h.query_by_label("Export PNG…").is_some(), "the context menu of the data plot");
     assert!(h.query_by_label("Export CSV…").is_none());
 }
+
+/// The README's presentation-mode screenshot: the Latent space tab after a few seconds of training, at 1280×720,
+/// written to `$PRESENTATION_PNG` (`cargo test --release --test integration presentation_screenshot -- --ignored`).
+#[test]
+#[ignore = "writes the README screenshot; run by hand"]
+fn presentation_screenshot() {
+    let mut h = rendering_harness(1280.0, 720.0);
+    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Device: CPU (flex").is_some());
+    h.key_press(Key::Space);
+    step_until(&mut h, 60, "codes", |h| h.query_by_label_contains("VAE codes: encoder means (1000 digits").is_some());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < until {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    h.key_press(Key::Space);
+    h.key_press(Key::F5);
+    h.event(egui::Event::PointerGone);
+    steps(&mut h, 6);
+    let path = std::env::var("PRESENTATION_PNG").unwrap_or_else(|_| "docs/screenshots/presentation.png".into());
+    h.render().expect("a wgpu adapter").save(path).unwrap();
+}
