@@ -311,3 +311,36 @@ fn presentation_screenshot() {
     let path = std::env::var("PRESENTATION_PNG").unwrap_or_else(|_| "docs/screenshots/presentation.png".into());
     h.render().expect("a wgpu adapter").save(path).unwrap();
 }
+
+/// What eframe stores between runs: the tab, the explanation panel, and the zoom to undo when the app closed while
+/// presenting.
+#[test]
+fn the_tab_and_the_explanation_are_remembered() {
+    let mut h = harness();
+    steps(&mut h, 2);
+    h.get_by_label("Flows").click();
+    h.key_press(Key::F1);
+    steps(&mut h, 2);
+    let remembered = h.state().remembered();
+    assert_eq!((remembered.lesson.as_str(), remembered.explain), ("Flows", true));
+    assert_eq!(remembered.zoom_before_presentation, None);
+    let stored: latent_lab::app::hall::Remembered =
+        serde_json::from_str(&serde_json::to_string(&remembered).unwrap()).unwrap();
+    let mut fresh = harness();
+    steps(&mut fresh, 2);
+    let ctx = fresh.ctx.clone();
+    fresh.state_mut().restore(&ctx, &stored);
+    steps(&mut fresh, 2);
+    assert_eq!(fresh.state().selected_lesson(), "Flows");
+    assert!(fresh.query_by_label("Flows: what you see").is_some());
+    h.key_press(Key::F5);
+    steps(&mut h, 2);
+    let presenting = h.state().remembered();
+    assert_eq!(presenting.zoom_before_presentation, Some(1.0));
+    fresh.ctx.set_zoom_factor(2.0);
+    steps(&mut fresh, 2);
+    assert_eq!(fresh.ctx.zoom_factor(), 2.0);
+    fresh.state_mut().restore(&ctx, &presenting);
+    steps(&mut fresh, 2);
+    assert_eq!(fresh.ctx.zoom_factor(), 1.0, "the doubled zoom egui remembered is undone");
+}
