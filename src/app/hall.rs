@@ -155,15 +155,20 @@ pub fn presentation_bar(
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Lesson");
         if ui.button("◀").on_hover_text("Previous lesson (Ctrl+← or Page Up)").clicked() {
             actions.push(Action::PreviousLesson);
         }
         let current = lessons.get(*selected).map_or("", |l| l.name());
-        egui::ComboBox::from_id_salt("presentation-lesson").selected_text(current).show_ui(ui, |ui| {
-            for (i, lesson) in lessons.iter().enumerate() {
-                ui.selectable_value(selected, i, lesson.name());
-            }
-        });
+        egui::ComboBox::from_id_salt("presentation-lesson")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (i, lesson) in lessons.iter().enumerate() {
+                    ui.selectable_value(selected, i, lesson.name());
+                }
+            })
+            .response
+            .labelled_by(label.id);
         if ui.button("▶").on_hover_text("Next lesson (Ctrl+→ or Page Down)").clicked() {
             actions.push(Action::NextLesson);
         }
