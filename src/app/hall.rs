@@ -110,10 +110,11 @@ impl Hall {
     }
 }
 
-/// Reads this frame's shortcuts. Keys a text field or a focused widget needs (Space, Ctrl+arrows) are left to it.
+/// Reads this frame's shortcuts, before any widget runs (the keys are consumed). Keys a text field needs (Space,
+/// Ctrl+arrows, Esc) are left to it. Space means Train / Pause even when a button has the focus after a click (a
+/// focused button is pressed with Enter).
 pub fn read_shortcuts(ctx: &egui::Context, presenting: bool) -> Vec<Action> {
     let typing = ctx.egui_wants_keyboard_input();
-    let focused = ctx.memory(|m| m.focused().is_some());
     let mut actions = Vec::new();
     ctx.input_mut(|i| {
         let mut take = |key: Key, mods: Modifiers| i.consume_shortcut(&KeyboardShortcut::new(mods, key));
@@ -138,7 +139,7 @@ pub fn read_shortcuts(ctx: &egui::Context, presenting: bool) -> Vec<Action> {
         if take(Key::PageUp, Modifiers::NONE) || (!typing && take(Key::ArrowLeft, Modifiers::COMMAND)) {
             actions.push(Action::PreviousLesson);
         }
-        if !typing && !focused && take(Key::Space, Modifiers::NONE) {
+        if !typing && take(Key::Space, Modifiers::NONE) {
             actions.push(Action::ToggleTraining);
         }
     });

@@ -344,3 +344,20 @@ fn the_tab_and_the_explanation_are_remembered() {
     steps(&mut fresh, 2);
     assert_eq!(fresh.ctx.zoom_factor(), 1.0, "the doubled zoom egui remembered is undone");
 }
+
+/// After clicking a tab or Present, Space still trains (the clicked widget does not keep it).
+#[test]
+fn space_after_a_click_trains_instead_of_pressing_the_button() {
+    let mut h = harness();
+    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Device: CPU (flex").is_some());
+    h.get_by_label("Flows").click();
+    steps(&mut h, 2);
+    h.get_by_label("Present").click();
+    steps(&mut h, 2);
+    assert!(h.state().presenting());
+    h.key_press(Key::Space);
+    steps(&mut h, 2);
+    assert!(h.state().presenting(), "Space did not press a button");
+    h.key_press(Key::F6);
+    step_until(&mut h, 60, "the flows training", |h| h.query_by_label("Pause").is_some());
+}
