@@ -112,7 +112,8 @@ impl PosteriorPanel {
                 .get(&ctx, "posterior-digit", version, || tile(std::slice::from_ref(&shown.pixels), rows, cols, 1, 0));
             ui.vertical(|ui| {
                 ui.label("x");
-                ui.image((digit, egui::vec2(100.0, 100.0)));
+                let shown = ui.add(egui::Image::new((digit, egui::vec2(100.0, 100.0))).sense(egui::Sense::click()));
+                crate::viz::export::context_menu(&shown, "posterior-digit", None);
             });
             let post = self.posterior.get(&ctx, "posterior-p", version, || {
                 field_image(&view.log_density, view.grid, scale(&view.log_density, SPAN_NATS))
