@@ -1,5 +1,8 @@
 //! The eframe app: tab bar, status bar, dataset loading, and the hand-off of worker events to the lessons.
 
+pub mod hall;
+pub mod scene;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
@@ -52,7 +55,11 @@ struct UiBench {
     /// Time from one frame's start to the next, rendering included (ms).
     intervals: Vec<f64>,
     started: bool,
+    /// After the first tab: each further tab in turn, its training started (Space), `frames` frames each.
+    tour: bench_tour::Tour,
 }
+
+mod bench_tour;
 
 /// Percentile of sorted samples (nearest rank).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -79,6 +86,8 @@ pub struct LatentLabApp {
     launched: Option<Instant>,
     first_frame_reported: bool,
     commands: Vec<TrainCommand>,
+    hall: hall::Hall,
+    scene_job: scene::SceneDialog,
 }
 
 impl LatentLabApp {
@@ -111,16 +120,92 @@ impl LatentLabApp {
                 times: Vec::with_capacity(frames),
                 intervals: Vec::with_capacity(frames),
                 started: false,
+                tour: bench_tour::Tour::default(),
             }),
             launched: options.launched,
             first_frame_reported: false,
             commands: Vec::new(),
+            hall: hall::Hall::default(),
+            scene_job: None,
         };
+        if let Some(storage) = cc.storage
+            && let Some(remembered) = eframe::get_value::<hall::Remembered>(storage, hall::STORAGE_KEY)
+        {
+            app.restore(&cc.egui_ctx, &remembered);
+        }
         if app.bench.is_some() {
             let config = TrainConfig { codes_for_all: true, ..TrainConfig::default() };
             app.commands.push(TrainCommand::Start { config, dataset: app.dataset.clone() });
         }
         app
+    }
+
+    /// Whether presentation mode is on.
+    pub fn presenting(&self) -> bool {
+        self.hall.presenting
+    }
+
+    /// Whether the explanation panel is open.
+    pub fn explanation_open(&self) -> bool {
+        self.hall.explain
+    }
+
+    /// The tab shown now.
+    pub fn selected_lesson(&self) -> &str {
+        self.lessons.get(self.selected).map_or("", |l| l.name())
+    }
+
+    /// Shows the tab with this name (no effect for an unknown name).
+    pub fn select_lesson(&mut self, name: &str) {
+        if let Some(i) = self.lessons.iter().position(|l| l.name() == name) {
+            self.selected = i;
+        }
+    }
+
+    /// What is remembered between runs.
+    pub fn remembered(&self) -> hall::Remembered {
+        hall::Remembered {
+            lesson: self.selected_lesson().to_owned(),
+            explain: self.hall.explain,
+            zoom_before_presentation: if self.hall.presenting { self.hall.zoom_before() } else { None },
+        }
+    }
+
+    /// Restores what was remembered (an unknown tab name is ignored; a zoom left by presentation mode is undone).
+    pub fn restore(&mut self, ctx: &egui::Context, remembered: &hall::Remembered) {
+        self.select_lesson(&remembered.lesson);
+        self.hall.explain = remembered.explain;
+        if let Some(zoom) = remembered.zoom_before_presentation {
+            ctx.set_zoom_factor(zoom);
+        }
+    }
+
+    /// Carries out shortcuts, menu items and buttons of the lecture-hall controls.
+    fn apply_actions(&mut self, ctx: &egui::Context, actions: &[hall::Action]) {
+        for &action in actions {
+            match action {
+                hall::Action::NextLesson => self.selected = hall::step_lesson(self.selected, self.lessons.len(), 1),
+                hall::Action::PreviousLesson => {
+                    self.selected = hall::step_lesson(self.selected, self.lessons.len(), -1);
+                }
+                hall::Action::ToggleTraining => {
+                    if let Some(lesson) = self.lessons.get_mut(self.selected) {
+                        let mut cx = LessonContext {
+                            dataset: &self.dataset,
+                            worker_state: &self.worker_state,
+                            commands: &mut self.commands,
+                        };
+                        if !lesson.toggle_training(&mut cx) {
+                            self.notice =
+                                Some(format!("{}: nothing to train here (Space = Train / Pause)", lesson.name()));
+                        }
+                    }
+                }
+                hall::Action::SaveScene => self.start_scene_dialog(ctx, true),
+                hall::Action::OpenScene => self.start_scene_dialog(ctx, false),
+                other => self.hall.apply(ctx, other),
+            }
+        }
     }
 
     /// The dataset the lessons use now.
@@ -210,42 +295,57 @@ impl LatentLabApp {
         }
     }
 
-    fn top_bar(&mut self, ui: &mut egui::Ui) {
+    fn top_bar(&mut self, ui: &mut egui::Ui, actions: &mut Vec<hall::Action>) {
         egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("latent-lab").strong().size(18.0));
-                ui.separator();
-                for (i, lesson) in self.lessons.iter().enumerate() {
-                    ui.selectable_value(&mut self.selected, i, lesson.name());
-                }
-                ui.separator();
-                let loading = self.dataset_job.is_some();
-                let label = if loading { "Opening…" } else { "Open dataset…" };
-                if ui
-                    .add_enabled(!loading, egui::Button::new(label))
-                    .on_hover_text("Load a pair of IDX files (images, then labels), e.g. Fashion-MNIST")
-                    .clicked()
-                {
-                    self.start_dataset_dialog(ui.ctx());
-                }
-                ui.label(format!("Data: {}", self.dataset.name));
-            });
-            if let Some(err) = self.error.clone() {
-                ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {err}"));
-                    if ui.small_button("Dismiss").clicked() {
-                        self.error = None;
-                    }
-                });
-            } else if let Some(notice) = self.notice.clone() {
-                ui.horizontal(|ui| {
-                    ui.label(notice);
-                    if ui.small_button("OK").clicked() {
-                        self.notice = None;
-                    }
-                });
+            if self.hall.presenting {
+                hall::presentation_bar(ui, &self.hall, &self.lessons, &mut self.selected, actions);
+            } else {
+                self.tab_row(ui, actions);
             }
+            self.messages(ui);
         });
+    }
+
+    fn tab_row(&mut self, ui: &mut egui::Ui, actions: &mut Vec<hall::Action>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("latent-lab").strong().size(18.0));
+            ui.separator();
+            for (i, lesson) in self.lessons.iter().enumerate() {
+                ui.selectable_value(&mut self.selected, i, lesson.name());
+            }
+            ui.separator();
+            let loading = self.dataset_job.is_some();
+            let label = if loading { "Opening…" } else { "Open dataset…" };
+            if ui
+                .add_enabled(!loading, egui::Button::new(label))
+                .on_hover_text("Load a pair of IDX files (images, then labels), e.g. Fashion-MNIST")
+                .clicked()
+            {
+                self.start_dataset_dialog(ui.ctx());
+            }
+            ui.label(format!("Data: {}", self.dataset.name));
+            ui.separator();
+            hall::file_menu(ui, self.scene_job.is_some(), actions);
+            hall::view_menu(ui, &self.hall, actions);
+        });
+    }
+
+    fn messages(&mut self, ui: &mut egui::Ui) {
+        if let Some(err) = self.error.clone() {
+            ui.horizontal(|ui| {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {err}"));
+                if ui.small_button("Dismiss").clicked() {
+                    self.error = None;
+                }
+            });
+        } else if let Some(notice) = self.notice.clone() {
+            ui.horizontal(|ui| {
+                ui.label(notice);
+                if ui.small_button("OK").clicked() {
+                    self.notice = None;
+                }
+            });
+        }
     }
 
     fn status_bar(&self, ui: &mut egui::Ui) {
@@ -267,12 +367,16 @@ impl LatentLabApp {
         if !bench.started {
             bench.started = self.worker_state == WorkerState::Training;
         }
-        if bench.started {
+        let interval = f64::from(ui.input(|i| i.unstable_dt)) * 1000.0;
+        if bench.started && bench.times.len() < bench.frames {
             bench.times.push(ms);
-            bench.intervals.push(f64::from(ui.input(|i| i.unstable_dt)) * 1000.0);
+            bench.intervals.push(interval);
+        } else if bench.started {
+            let name = self.lessons.get(self.selected).map_or("", |l| l.name());
+            bench.tour.record(name, bench.frames, ms, interval);
         }
         ui.ctx().request_repaint();
-        if bench.times.len() >= bench.frames {
+        if bench.tour.finished {
             let summary = |samples: &[f64]| {
                 let mut sorted = samples.to_vec();
                 sorted.sort_by(f64::total_cmp);
@@ -286,6 +390,7 @@ impl LatentLabApp {
             println!("{} frames while training, {} codes per plot:", bench.times.len(), self.dataset.len());
             println!("  UI thread time per frame:     {}", summary(&bench.times));
             println!("  frame to frame (with render): {}", summary(&bench.intervals));
+            print!("{}", bench.tour.report());
             self.bench = None;
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -324,7 +429,12 @@ fn fallback_dataset() -> Dataset {
 }
 
 impl eframe::App for LatentLabApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, hall::STORAGE_KEY, &self.remembered());
+    }
+
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_scene_job(ctx);
         for event in self.trainer.drain() {
             self.handle_event(&event);
         }
@@ -344,8 +454,35 @@ impl eframe::App for LatentLabApp {
                 println!("first frame after {:.0} ms", t0.elapsed().as_secs_f64() * 1000.0);
             }
         }
-        self.top_bar(ui);
-        self.status_bar(ui);
+        let ctx = ui.ctx().clone();
+        let mut actions = hall::read_shortcuts(&ctx, self.hall.presenting);
+        if let Some(bench) = &mut self.bench
+            && bench.started
+            && bench.times.len() >= bench.frames
+            && let Some(action) = bench.tour.advance(bench.frames, self.lessons.len(), &mut self.selected)
+        {
+            actions.push(action);
+        }
+        self.apply_actions(&ctx, &actions);
+        let mut clicked = Vec::new();
+        self.top_bar(ui, &mut clicked);
+        self.apply_actions(&ctx, &clicked);
+        self.hall.publish(&ctx);
+        if !self.hall.presenting {
+            self.status_bar(ui);
+        }
+        if self.hall.explain
+            && let Some(lesson) = self.lessons.get(self.selected)
+        {
+            hall::explanation_panel(ui, lesson.name(), lesson.explanation());
+        }
+        hall::help_window(&ctx, &mut self.hall.help);
+        for done in crate::viz::export::take_finished(&ctx) {
+            match done {
+                crate::viz::export::Done::Saved(msg) => self.notice = Some(msg),
+                crate::viz::export::Done::Failed(msg) => self.error = Some(msg),
+            }
+        }
         let mut commands = std::mem::take(&mut self.commands);
         if let Some(lesson) = self.lessons.get_mut(self.selected) {
             let mut cx =

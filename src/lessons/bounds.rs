@@ -50,6 +50,9 @@ pub struct BoundsLesson {
     info: Option<String>,
     /// The label of a model file asked for, until the worker answers.
     pending_load: Option<String>,
+    /// The file of the model shown (saved or loaded), which a scene refers to; and the one asked for.
+    model_file: Option<PathBuf>,
+    pending_file: Option<PathBuf>,
     posterior: PosteriorPanel,
 }
 
@@ -66,6 +69,8 @@ impl Default for BoundsLesson {
             dialog: None,
             info: None,
             pending_load: None,
+            model_file: None,
+            pending_file: None,
             posterior: PosteriorPanel::default(),
         }
     }
@@ -91,12 +96,7 @@ impl BoundsLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("Importance-weighted bounds L_K");
-        ui.label(
-            "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)], z_k ~ q(z|x). L_1 is the ELBO, \
-             L_1 ≤ L_2 ≤ … ≤ L_K ≤ log p(x), and L_K → log p(x) as K grows. Train a VAE on the ELBO and an IWAE \
-             on L_K for the same time, then evaluate both on the 1,000 held-out digits.",
-        );
+        super::hall::intro(ui, "Importance-weighted bounds L_K", &EXPLANATION);
         ui.separator();
         let idle = self.phase == Phase::Idle;
         ui.add_enabled_ui(idle, |ui| {
@@ -190,6 +190,7 @@ impl BoundsLesson {
     pub fn load_file(&mut self, path: PathBuf, cx: &mut LessonContext<'_>) {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         self.pending_load = Some(format!("loaded: {name}"));
+        self.pending_file = Some(path.clone());
         cx.commands.push(TrainCommand::Load { path, dataset: cx.dataset.clone() });
     }
 
@@ -260,27 +261,31 @@ impl BoundsLesson {
 
     fn plot(&self, ui: &mut egui::Ui, height: f32) {
         ui.label(RichText::new("L_K against log₁₀ K, with log p(x) as the ceiling (dashed)").strong());
-        Plot::new("bounds-vs-k")
-            .height(height)
-            .legend(Legend::default().position(Corner::RightBottom))
-            .x_axis_label("log₁₀ K")
-            .y_axis_label("nats per digit")
-            .show(ui, |plot_ui| {
-                for (slot, r) in self.results.iter().enumerate() {
-                    let Some((label, res)) = r else { continue };
-                    let pts: Vec<[f64; 2]> =
-                        res.bounds.iter().map(|b| [(b.k as f64).log10(), b.estimate.mean]).collect();
-                    plot_ui.line(Line::new(label.clone(), pts.clone()).color(COLORS[slot]));
-                    plot_ui.points(Points::new(label.clone(), pts).radius(3.0).color(COLORS[slot]));
-                    if let Some(e) = res.log_px {
-                        plot_ui.hline(
-                            HLine::new(format!("{label}: log p(x)"), e.mean)
-                                .color(COLORS[slot])
-                                .style(egui_plot::LineStyle::dashed_loose()),
-                        );
+        crate::viz::export::plot(
+            Plot::new("bounds-vs-k")
+                .height(height)
+                .legend(Legend::default().position(Corner::RightBottom))
+                .x_axis_label("log₁₀ K")
+                .y_axis_label("nats per digit")
+                .show(ui, |plot_ui| {
+                    for (slot, r) in self.results.iter().enumerate() {
+                        let Some((label, res)) = r else { continue };
+                        let pts: Vec<[f64; 2]> =
+                            res.bounds.iter().map(|b| [(b.k as f64).log10(), b.estimate.mean]).collect();
+                        plot_ui.line(Line::new(label.clone(), pts.clone()).color(COLORS[slot]));
+                        plot_ui.points(Points::new(label.clone(), pts).radius(3.0).color(COLORS[slot]));
+                        if let Some(e) = res.log_px {
+                            plot_ui.hline(
+                                HLine::new(format!("{label}: log p(x)"), e.mean)
+                                    .color(COLORS[slot])
+                                    .style(egui_plot::LineStyle::dashed_loose()),
+                            );
+                        }
                     }
-                }
-            });
+                }),
+            "bounds-vs-k",
+            None,
+        );
     }
 }
 
@@ -301,15 +306,83 @@ fn spawn_dialog(ctx: &egui::Context, save: bool) -> Receiver<Option<PathBuf>> {
     rx
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Train a VAE on the ELBO and an IWAE on L_K for the same time, then evaluate both on the 1,000 held-out \
+           digits: the plot shows each model's L_K for growing K, the table the numbers, and below, the digit with \
+           the largest gap and its posterior.",
+    formula: "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)],  z_k ∼ q(z|x)\n\
+              L_1 = ELBO ≤ L_2 ≤ … ≤ L_K ≤ log p(x)\n\
+              L_K → log p(x) as K → ∞",
+    things_to_try: &[
+        "Set K = 1 and K = 50 for the IWAE and compare L_K.",
+        "Train a VAE and an IWAE for the same time: which has the higher bound at large K?",
+        "Show the digit with the largest gap between the ELBO and L_K, and its posterior.",
+    ],
+};
+
+/// The Bounds tab in a scene file: the settings and the model file shown (saved or loaded), if any.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct BoundsScene {
+    seconds: f64,
+    iwae_k: usize,
+    observation: ObservationChoice,
+    model: Option<String>,
+}
+
 impl Lesson for BoundsLesson {
     fn name(&self) -> &'static str {
         "Bounds"
     }
 
+    fn save_scene(&self, dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&BoundsScene {
+            seconds: self.seconds,
+            iwae_k: self.iwae_k,
+            observation: self.observation,
+            model: self.model_file.as_deref().map(|p| super::scene::reference(p, dir)),
+        })
+    }
+
+    /// A referenced model file must exist; the worker then loads it (a bad file is refused there, with a message,
+    /// and the current model stays).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: BoundsScene = super::scene::parse(scene)?;
+        let model = s.model.as_deref().map(|m| super::scene::resolve_model(m, dir)).transpose()?;
+        if !s.seconds.is_finite() {
+            return Err("its training time is not a number".into());
+        }
+        if self.phase != Phase::Idle {
+            return Err("the Bounds tab is busy training or evaluating: cancel it first".into());
+        }
+        self.seconds = s.seconds.clamp(5.0, 120.0);
+        self.iwae_k = s.iwae_k.clamp(2, 50);
+        self.observation = s.observation;
+        if let Some(path) = model {
+            self.load_file(path, cx);
+        }
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    /// Space trains the VAE when nothing runs (the evaluation starts by itself when the time is up).
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        if self.phase == Phase::Idle {
+            self.start(0, cx);
+        }
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("bounds-controls").resizable(true).default_size(440.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "bounds-controls", 440.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             let height = (ui.available_height() * 0.4).max(160.0);
             self.plot(ui, height);
@@ -334,6 +407,7 @@ impl Lesson for BoundsLesson {
         match event {
             TrainEvent::Loaded { description, .. } => {
                 let label = self.pending_load.take().unwrap_or_else(|| "loaded model".into());
+                self.model_file = self.pending_file.take();
                 self.info = Some(format!("{label} ({description}). Evaluate it, or train a new one."));
                 self.message = None;
                 self.current = Some((0, label));
@@ -342,10 +416,12 @@ impl Lesson for BoundsLesson {
             }
             TrainEvent::Saved { path, .. } => {
                 self.info = Some(format!("Saved to {path}"));
+                self.model_file = Some(PathBuf::from(path));
                 return;
             }
             TrainEvent::Failed(message) if self.phase == Phase::Idle => {
                 self.pending_load = None;
+                self.pending_file = None;
                 self.message = Some(message.clone());
                 return;
             }

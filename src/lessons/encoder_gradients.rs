@@ -57,18 +57,42 @@ pub fn norm_spread(points: &[LossPoint]) -> Option<(f64, f64)> {
 }
 
 impl EncoderGradientsLesson {
+    /// Both runs' training curves as CSV (the plots' "Export CSV…").
+    fn curves_csv(&self) -> String {
+        let series: Vec<(String, &[LossPoint])> =
+            ModelKind::ENCODER_PAIR.iter().map(|k| (k.short().to_owned(), self.curves[k.index()].as_slice())).collect();
+        super::hall::loss_points_csv(&series)
+    }
+
+    /// Train both, Pause or Resume.
+    fn toggle_run(&mut self, cx: &mut LessonContext<'_>) {
+        match self.run {
+            Run::Stopped => {
+                let config = TrainConfig {
+                    learning_rate: self.learning_rate,
+                    batch_size: self.batch_size,
+                    models: ModelKind::ENCODER_PAIR.to_vec(),
+                    track_encoder_grad: true,
+                    ..TrainConfig::default()
+                };
+                self.curves = Default::default();
+                self.diverged = Default::default();
+                self.run = Run::Running;
+                cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+            }
+            Run::Running => {
+                self.run = Run::Paused;
+                cx.commands.push(TrainCommand::Pause);
+            }
+            Run::Paused => {
+                self.run = Run::Running;
+                cx.commands.push(TrainCommand::Resume);
+            }
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("REINFORCE vs reparametrisation on a VAE");
-        ui.label(
-            "Both runs train the same VAE (784-512-256-2) on the same batches. Only the encoder's gradient differs: \
-             the reparametrised one differentiates through z = μ + σ ⊙ ε; the score function uses \
-             (log p(x|z) − b) ∇ log q(z|x), with b the mean of the other images in the batch. The decoder and the \
-             KL term get the same exact gradients in both.",
-        );
-        ui.label(
-            "For a discrete latent (a categorical z) there is no reparametrisation: the score function, with \
-             baselines and control variates, is the only option.",
-        );
+        super::hall::intro(ui, "REINFORCE vs reparametrisation on a VAE", &EXPLANATION);
         ui.separator();
         ui.add_enabled_ui(self.run == Run::Stopped, |ui| {
             ui.add(egui::Slider::new(&mut self.learning_rate, 1e-5..=1e-2).logarithmic(true).text("Learning rate"));
@@ -77,28 +101,13 @@ impl EncoderGradientsLesson {
         ui.horizontal(|ui| match self.run {
             Run::Stopped => {
                 if ui.button("Train both").clicked() {
-                    let config = TrainConfig {
-                        learning_rate: self.learning_rate,
-                        batch_size: self.batch_size,
-                        models: ModelKind::ENCODER_PAIR.to_vec(),
-                        track_encoder_grad: true,
-                        ..TrainConfig::default()
-                    };
-                    self.curves = Default::default();
-                    self.diverged = Default::default();
-                    self.run = Run::Running;
-                    cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+                    self.toggle_run(cx);
                 }
             }
             Run::Running | Run::Paused => {
-                let (label, command, next) = if self.run == Run::Running {
-                    ("Pause", TrainCommand::Pause, Run::Paused)
-                } else {
-                    ("Resume", TrainCommand::Resume, Run::Running)
-                };
+                let label = if self.run == Run::Running { "Pause" } else { "Resume" };
                 if ui.button(label).clicked() {
-                    self.run = next;
-                    cx.commands.push(command);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.run = Run::Stopped;
@@ -151,31 +160,64 @@ impl EncoderGradientsLesson {
             self.curves[kind.index()].iter().map(|p| [p.step as f64, f(p)]).collect()
         };
         ui.label(RichText::new("−ELBO per image on the training batches (nats)").strong());
-        Plot::new("encoder-elbo")
-            .legend(Legend::default().position(Corner::RightTop))
-            .height(h)
-            .x_axis_label("step")
-            .show(ui, |plot_ui| {
-                for kind in ModelKind::ENCODER_PAIR {
-                    plot_ui.line(Line::new(kind.short(), series(|p| p.recon + p.kl, kind)).color(COLORS[kind.index()]));
-                }
-            });
+        crate::viz::export::plot(
+            Plot::new("encoder-elbo")
+                .legend(Legend::default().position(Corner::RightTop))
+                .height(h)
+                .x_axis_label("step")
+                .show(ui, |plot_ui| {
+                    for kind in ModelKind::ENCODER_PAIR {
+                        plot_ui.line(
+                            Line::new(kind.short(), series(|p| p.recon + p.kl, kind)).color(COLORS[kind.index()]),
+                        );
+                    }
+                }),
+            "encoder-elbo",
+            Some(&|| self.curves_csv()),
+        );
         ui.label(RichText::new("Encoder gradient norm ‖∇_φ‖ (log₁₀)").strong());
-        Plot::new("encoder-grad-norm")
-            .legend(Legend::default().position(Corner::RightTop))
-            .height(h)
-            .x_axis_label("step")
-            .y_axis_formatter(|mark, _| {
-                let v = 10f64.powf(mark.value);
-                if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
-            })
-            .show(ui, |plot_ui| {
-                for kind in ModelKind::ENCODER_PAIR {
-                    let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
-                    plot_ui.line(Line::new(kind.short(), pts).color(COLORS[kind.index()]));
-                }
-            });
+        crate::viz::export::plot(
+            Plot::new("encoder-grad-norm")
+                .legend(Legend::default().position(Corner::RightTop))
+                .height(h)
+                .x_axis_label("step")
+                .y_axis_formatter(|mark, _| {
+                    let v = 10f64.powf(mark.value);
+                    if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
+                })
+                .show(ui, |plot_ui| {
+                    for kind in ModelKind::ENCODER_PAIR {
+                        let pts = series(|p| p.grad_norm.max(1e-12).log10(), kind);
+                        plot_ui.line(Line::new(kind.short(), pts).color(COLORS[kind.index()]));
+                    }
+                }),
+            "encoder-gradient-norm",
+            Some(&|| self.curves_csv()),
+        );
     }
+}
+
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Both runs train the same VAE (784-512-256-2) on the same batches; only the encoder's gradient differs. \
+           The plots show each run's ELBO and the size and spread of its encoder gradient. The decoder and the KL \
+           term get the same exact gradients in both. For a discrete latent there is no reparametrisation: the \
+           score function, with baselines and control variates, is the only option.",
+    formula: "Reparametrised: ∇_φ E_q[log p(x|z)] = E_ε[∇_φ log p(x | μ_φ(x) + σ_φ(x) ⊙ ε)]\n\
+              Score function: E_q[(log p(x|z) − b) ∇_φ log q_φ(z|x)]\n\
+              b = mean of log p(x|z) over the other images in the batch",
+    things_to_try: &[
+        "Train both and compare the two ELBO curves after a minute.",
+        "Compare the encoder-gradient spread: the score function's is far larger.",
+        "Lower the batch size to 8: the baseline b gets noisier.",
+    ],
+};
+
+/// The Encoder gradients tab in a scene file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct EncoderScene {
+    learning_rate: f64,
+    batch_size: usize,
 }
 
 impl Lesson for EncoderGradientsLesson {
@@ -183,10 +225,41 @@ impl Lesson for EncoderGradientsLesson {
         "Encoder gradients"
     }
 
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&EncoderScene { learning_rate: self.learning_rate, batch_size: self.batch_size })
+    }
+
+    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: EncoderScene = super::scene::parse(scene)?;
+        if !s.learning_rate.is_finite() {
+            return Err("its learning rate is not a number".into());
+        }
+        if self.run != Run::Stopped {
+            self.run = Run::Stopped;
+            cx.commands.push(TrainCommand::Stop);
+        }
+        self.learning_rate = s.learning_rate.clamp(1e-5, 1e-2);
+        self.batch_size = s.batch_size.clamp(8, 1024);
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        self.toggle_run(cx);
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("encoder-grad-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "encoder-grad-controls", 380.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| self.plots(ui));
     }
 

@@ -170,14 +170,7 @@ fn fmt_num(x: f64) -> String {
 
 impl GradientsLesson {
     fn controls(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Gradient estimators");
-        ui.label(
-            "We want ∇ of E[g(w)] over w ∼ π = N(μ, C Cᵀ). The score function (REINFORCE) only needs g(w): \
-             (1/K) Σ g(w_k) ∇ log π(w_k). Reparametrising w = μ + C ε, ε ∼ N(0, I), uses ∇g and is far less noisy. \
-             For a discrete latent there is no reparametrisation: the score function (with a baseline) is all we have. \
-             In the optimiser, watch the score function near a maximum: as C shrinks, ∇ log π grows like 1/C and one \
-             unlucky draw throws μ far away.",
-        );
+        super::hall::intro(ui, "Gradient estimators", &EXPLANATION);
         ui.separator();
         ui.label(RichText::new("Objective g").strong());
         for g in Objective::ALL {
@@ -283,32 +276,41 @@ impl GradientsLesson {
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
             ui.label(RichText::new("π with its K samples; arrow: true ∇_μ E[g]").strong());
-            fixed_square_plot("grad-density", size, Corner::LeftTop, ["w₁", "w₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
-                let side = (2.0 * MU_BOX) as f32;
-                p.image(PlotImage::new("g (brighter = higher)", heat, PlotPoint::new(0.0, 0.0), [side, side]));
-                let Some(r) = &self.result else { return };
-                let pi = r.request.pi;
-                let grey = Color32::from_gray(200);
-                p.line(Line::new("1σ, 2σ contours of π", ellipse(&pi, 1.0)).color(grey));
-                p.line(
-                    Line::new("1σ, 2σ contours of π", ellipse(&pi, 2.0)).color(grey).style(LineStyle::dashed_loose()),
-                );
-                p.points(
-                    Points::new(format!("samples w_k (K = {})", r.request.k), r.samples.clone())
-                        .radius(2.0)
-                        .color(Color32::WHITE),
-                );
-                let g = [r.truth[0], r.truth[1]];
-                let norm = g[0].hypot(g[1]);
-                let scale = if norm > 1.5 { 1.5 / norm } else { 1.0 };
-                let name =
-                    if scale < 1.0 { format!("true ∇_μ (scaled ×{scale:.2})") } else { "true ∇_μ".to_owned() };
-                p.arrows(
-                    Arrows::new(name, vec![pi.mu], vec![[pi.mu[0] + scale * g[0], pi.mu[1] + scale * g[1]]])
-                        .color(Color32::from_rgb(120, 230, 120)),
-                );
-            });
+            crate::viz::export::plot(
+                fixed_square_plot("grad-density", size, Corner::LeftTop, ["w₁", "w₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
+                    let side = (2.0 * MU_BOX) as f32;
+                    p.image(PlotImage::new("g (brighter = higher)", heat, PlotPoint::new(0.0, 0.0), [side, side]));
+                    let Some(r) = &self.result else { return };
+                    let pi = r.request.pi;
+                    let grey = Color32::from_gray(200);
+                    p.line(Line::new("1σ, 2σ contours of π", ellipse(&pi, 1.0)).color(grey));
+                    p.line(
+                        Line::new("1σ, 2σ contours of π", ellipse(&pi, 2.0))
+                            .color(grey)
+                            .style(LineStyle::dashed_loose()),
+                    );
+                    p.points(
+                        Points::new(format!("samples w_k (K = {})", r.request.k), r.samples.clone())
+                            .radius(2.0)
+                            .color(Color32::WHITE),
+                    );
+                    let g = [r.truth[0], r.truth[1]];
+                    let norm = g[0].hypot(g[1]);
+                    let scale = if norm > 1.5 { 1.5 / norm } else { 1.0 };
+                    let name = if scale < 1.0 {
+                        format!("true ∇_μ (scaled ×{scale:.2})")
+                    } else {
+                        "true ∇_μ".to_owned()
+                    };
+                    p.arrows(
+                        Arrows::new(name, vec![pi.mu], vec![[pi.mu[0] + scale * g[0], pi.mu[1] + scale * g[1]]])
+                            .color(Color32::from_rgb(120, 230, 120)),
+                    );
+                }),
+                "gradient-density",
+                None,
+            );
         });
     }
 
@@ -321,34 +323,38 @@ impl GradientsLesson {
             };
             ui.label(RichText::new(title).strong());
             let generation = self.generation;
-            fixed_square_plot("grad-cloud", size, Corner::LeftTop, ["∂/∂μ₁", "∂/∂μ₂"]).show(ui, |p| {
-                let Some(r) = &self.result else { return };
-                let bounds = cloud_bounds(r);
-                p.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
-                let rect = p.response().rect;
-                let ppp = p.ctx().pixels_per_point();
-                let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
-                let texture = self.cloud.get(p.ctx(), "estimates", (generation, px), || {
-                    let pts: Vec<Vec<[f64; 2]>> =
-                        r.clouds.iter().map(|c| c.iter().map(|e| [e[0], e[1]]).collect()).collect();
-                    let series: Vec<(Color32, &[[f64; 2]])> =
-                        pts.iter().zip(COLORS).map(|(v, c)| (c.gamma_multiply(0.7), v.as_slice())).collect();
-                    rasterize(&series, bounds, px, 1.6 * ppp)
-                });
-                let [w, h] = bounds.size();
-                let c = bounds.center();
-                p.image(PlotImage::new("", texture, PlotPoint::new(c[0], c[1]), [w as f32, h as f32]));
-                for (i, e) in Estimator::ALL.iter().enumerate() {
-                    // Invisible point: the legend entry of the cloud drawn in the image.
-                    p.points(Points::new(e.label(), vec![[c[0], c[1]]]).color(COLORS[i]).radius(0.0));
-                }
-                p.points(
-                    Points::new("true ∇_μ", vec![[r.truth[0], r.truth[1]]])
-                        .color(Color32::from_rgb(120, 230, 120))
-                        .shape(egui_plot::MarkerShape::Plus)
-                        .radius(7.0),
-                );
-            });
+            crate::viz::export::plot(
+                fixed_square_plot("grad-cloud", size, Corner::LeftTop, ["∂/∂μ₁", "∂/∂μ₂"]).show(ui, |p| {
+                    let Some(r) = &self.result else { return };
+                    let bounds = cloud_bounds(r);
+                    p.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                    let rect = p.response().rect;
+                    let ppp = p.ctx().pixels_per_point();
+                    let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                    let texture = self.cloud.get(p.ctx(), "estimates", (generation, px), || {
+                        let pts: Vec<Vec<[f64; 2]>> =
+                            r.clouds.iter().map(|c| c.iter().map(|e| [e[0], e[1]]).collect()).collect();
+                        let series: Vec<(Color32, &[[f64; 2]])> =
+                            pts.iter().zip(COLORS).map(|(v, c)| (c.gamma_multiply(0.7), v.as_slice())).collect();
+                        rasterize(&series, bounds, px, 1.6 * ppp)
+                    });
+                    let [w, h] = bounds.size();
+                    let c = bounds.center();
+                    p.image(PlotImage::new("", texture, PlotPoint::new(c[0], c[1]), [w as f32, h as f32]));
+                    for (i, e) in Estimator::ALL.iter().enumerate() {
+                        // Invisible point: the legend entry of the cloud drawn in the image.
+                        p.points(Points::new(e.label(), vec![[c[0], c[1]]]).color(COLORS[i]).radius(0.0));
+                    }
+                    p.points(
+                        Points::new("true ∇_μ", vec![[r.truth[0], r.truth[1]]])
+                            .color(Color32::from_rgb(120, 230, 120))
+                            .shape(egui_plot::MarkerShape::Plus)
+                            .radius(7.0),
+                    );
+                }),
+                "gradient-estimates",
+                None,
+            );
         });
     }
 
@@ -362,38 +368,42 @@ impl GradientsLesson {
                 ))
                 .strong(),
             );
-            Plot::new("grad-variance")
-                .legend(Legend::default().position(Corner::RightTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .x_axis_label("K")
-                .y_axis_label("variance")
-                .x_axis_formatter(|mark, _| pow10_label(mark.value))
-                .y_axis_formatter(|mark, _| pow10_label(mark.value))
-                .show(ui, |p| {
-                    let Some(r) = &self.result else { return };
-                    for (i, e) in Estimator::ALL.iter().enumerate() {
-                        let pts: Vec<[f64; 2]> = r.var_vs_k[i]
-                            .iter()
-                            .filter(|(_, v)| *v > 0.0 && v.is_finite())
-                            .map(|&(k, v)| [(k as f64).log10(), v.log10()])
-                            .collect();
-                        p.line(Line::new(e.label(), pts.clone()).color(COLORS[i]).width(2.0));
-                        p.points(Points::new(e.label(), pts).color(COLORS[i]).radius(3.0));
-                    }
-                    // The 1/K slope, through the score function's K = 1 point.
-                    if let Some(&(_, v1)) = r.var_vs_k[0].first().filter(|(_, v)| *v > 0.0) {
-                        let kmax = VAR_KS[VAR_KS.len() - 1] as f64;
-                        p.line(
-                            Line::new(
-                                "slope 1/K",
-                                vec![[0.0, v1.log10() + 0.3], [kmax.log10(), v1.log10() + 0.3 - kmax.log10()]],
-                            )
-                            .color(Color32::GRAY)
-                            .style(LineStyle::dashed_loose()),
-                        );
-                    }
-                });
+            crate::viz::export::plot(
+                Plot::new("grad-variance")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("K")
+                    .y_axis_label("variance")
+                    .x_axis_formatter(|mark, _| pow10_label(mark.value))
+                    .y_axis_formatter(|mark, _| pow10_label(mark.value))
+                    .show(ui, |p| {
+                        let Some(r) = &self.result else { return };
+                        for (i, e) in Estimator::ALL.iter().enumerate() {
+                            let pts: Vec<[f64; 2]> = r.var_vs_k[i]
+                                .iter()
+                                .filter(|(_, v)| *v > 0.0 && v.is_finite())
+                                .map(|&(k, v)| [(k as f64).log10(), v.log10()])
+                                .collect();
+                            p.line(Line::new(e.label(), pts.clone()).color(COLORS[i]).width(2.0));
+                            p.points(Points::new(e.label(), pts).color(COLORS[i]).radius(3.0));
+                        }
+                        // The 1/K slope, through the score function's K = 1 point.
+                        if let Some(&(_, v1)) = r.var_vs_k[0].first().filter(|(_, v)| *v > 0.0) {
+                            let kmax = VAR_KS[VAR_KS.len() - 1] as f64;
+                            p.line(
+                                Line::new(
+                                    "slope 1/K",
+                                    vec![[0.0, v1.log10() + 0.3], [kmax.log10(), v1.log10() + 0.3 - kmax.log10()]],
+                                )
+                                .color(Color32::GRAY)
+                                .style(LineStyle::dashed_loose()),
+                            );
+                        }
+                    }),
+                "gradient-variance",
+                None,
+            );
         });
     }
 
@@ -412,21 +422,25 @@ impl GradientsLesson {
                 None => "Gradient ascent on E[g]".to_owned(),
             };
             ui.label(RichText::new(title).strong());
-            fixed_square_plot("grad-paths", size, Corner::LeftTop, ["μ₁", "μ₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
-                let side = (2.0 * MU_BOX) as f32;
-                p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
-                let Some(r) = &self.result else { return };
-                p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
-                for (i, e) in Estimator::ALL.iter().enumerate() {
-                    let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
-                    let end = pts.last().copied();
-                    p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
-                    if let Some(end) = end {
-                        p.points(Points::new(e.label(), vec![end]).color(COLORS[i]).radius(3.5));
+            crate::viz::export::plot(
+                fixed_square_plot("grad-paths", size, Corner::LeftTop, ["μ₁", "μ₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-MU_BOX, -MU_BOX], [MU_BOX, MU_BOX]));
+                    let side = (2.0 * MU_BOX) as f32;
+                    p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
+                    let Some(r) = &self.result else { return };
+                    p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
+                    for (i, e) in Estimator::ALL.iter().enumerate() {
+                        let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
+                        let end = pts.last().copied();
+                        p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
+                        if let Some(end) = end {
+                            p.points(Points::new(e.label(), vec![end]).color(COLORS[i]).radius(3.5));
+                        }
                     }
-                }
-            });
+                }),
+                "gradient-ascent-paths",
+                None,
+            );
         });
     }
 
@@ -435,20 +449,24 @@ impl GradientsLesson {
             ui.set_max_width(size.x);
             let climbing = self.result.as_ref().is_none_or(|r| r.request.g.maximise());
             ui.label(RichText::new("E[g] over the optimiser steps (exact, or 400-sample Monte Carlo)").strong());
-            Plot::new("grad-objective")
-                .legend(Legend::default().position(if climbing { Corner::RightBottom } else { Corner::RightTop }))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .x_axis_label("step")
-                .y_axis_label("E[g]")
-                .show(ui, |p| {
-                    let Some(r) = &self.result else { return };
-                    for (i, e) in Estimator::ALL.iter().enumerate() {
-                        let pts: Vec<[f64; 2]> =
-                            r.path_values[i].iter().enumerate().map(|(s, v)| [s as f64, *v]).collect();
-                        p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
-                    }
-                });
+            crate::viz::export::plot(
+                Plot::new("grad-objective")
+                    .legend(Legend::default().position(if climbing { Corner::RightBottom } else { Corner::RightTop }))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("step")
+                    .y_axis_label("E[g]")
+                    .show(ui, |p| {
+                        let Some(r) = &self.result else { return };
+                        for (i, e) in Estimator::ALL.iter().enumerate() {
+                            let pts: Vec<[f64; 2]> =
+                                r.path_values[i].iter().enumerate().map(|(s, v)| [s as f64, *v]).collect();
+                            p.line(Line::new(e.label(), pts).color(COLORS[i]).width(1.5));
+                        }
+                    }),
+                "gradient-objective",
+                None,
+            );
         });
     }
 }
@@ -459,9 +477,70 @@ fn pow10_label(x: f64) -> String {
     if (0.01..1e5).contains(&v) { format!("{}", (v * 100.0).round() / 100.0) } else { format!("{v:.0e}") }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "We want ∇ of E[g(w)] over w ∼ π = N(μ, C Cᵀ). Left: g and π; middle: 1000 estimates of ∇_μ from each \
+           estimator; right: gradient ascent with each. The score function (REINFORCE) only needs g(w); \
+           reparametrising uses ∇g and is far less noisy. For a discrete latent there is no reparametrisation: the \
+           score function (with a baseline) is all we have.",
+    formula: "∇_μ E_π[g(w)],  π = N(μ, C Cᵀ)\n\
+              Score function: (1/K) Σ_k (g(w_k) − b) ∇_μ log π(w_k),  w_k ∼ π\n\
+              Reparametrisation: w = μ + C ε, ε ∼ N(0, I):  (1/K) Σ_k ∇g(μ + C ε_k)\n\
+              Both unbiased; variance falls like 1/K",
+    things_to_try: &[
+        "Set K = 1 and K = 50 and compare the clouds of estimates.",
+        "Shrink C₁₁ and C₂₂ near a maximum of g: ∇ log π grows like 1/C and the score function's ascent jumps.",
+        "Switch the objective g: which estimator suffers most?",
+        "Press Redraw: new random draws for every estimate.",
+    ],
+};
+
+/// The Gradient estimators tab in a scene file (the objective by its label).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct GradientsScene {
+    objective: String,
+    mu: [f64; 2],
+    c: [f64; 3],
+    k: usize,
+    lr: f64,
+    seed: u64,
+}
+
 impl Lesson for GradientsLesson {
     fn name(&self) -> &'static str {
         "Gradient estimators"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let s = &self.settings;
+        super::scene::to_value(&GradientsScene {
+            objective: s.g.label().to_owned(),
+            mu: s.mu,
+            c: s.c,
+            k: s.k,
+            lr: s.lr,
+            seed: s.seed,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: GradientsScene = super::scene::parse(scene)?;
+        let g = Objective::ALL
+            .into_iter()
+            .find(|g| g.label() == s.objective)
+            .ok_or_else(|| format!("unknown objective \"{}\"", s.objective))?;
+        // `Settings::request` clamps whatever is out of range, with a note on screen.
+        self.settings = Settings { g, mu: s.mu, c: s.c, k: s.k, lr: s.lr, seed: s.seed };
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
@@ -475,9 +554,7 @@ impl Lesson for GradientsLesson {
                 self.generation += 1;
             }
         }
-        egui::Panel::left("grad-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+        super::hall::controls_panel(ui, "grad-controls", 380.0, |ui| self.controls(ui));
         let (req, _) = self.settings.request();
         if self.sent != Some(req) {
             match &self.worker {

@@ -6,6 +6,7 @@ use egui_plot::{
     PlotPoints, Points,
 };
 
+use super::hall::Explanation;
 use super::observation::ObservationChoice;
 use super::samples::tile;
 use super::{Lesson, LessonContext};
@@ -139,7 +140,12 @@ impl ImageRow {
             let [w, h] = t.size();
             let scale = height / h.max(1) as f32;
             let size = egui::vec2(w as f32 * scale, height);
-            ui.add(egui::Image::new(egui::load::SizedTexture::new(t.id(), size)).alt_text(self.alt.clone()));
+            let shown = ui.add(
+                egui::Image::new(egui::load::SizedTexture::new(t.id(), size))
+                    .alt_text(self.alt.clone())
+                    .sense(egui::Sense::click()),
+            );
+            crate::viz::export::context_menu(&shown, name, None);
         }
     }
 }
@@ -295,11 +301,7 @@ pub fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
 
 impl LatentSpaceLesson {
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        ui.heading("Autoencoder vs VAE");
-        ui.label(
-            "Both models squeeze each digit into a 2-D code and decode it again. The VAE also pays a KL price \
-                  for straying from N(0, I), so its codes form a round blob with digit clusters.",
-        );
+        super::hall::intro(ui, "Autoencoder vs VAE", &EXPLANATION);
         ui.separator();
         let editable = self.run == RunState::NotStarted;
         ui.add_enabled_ui(editable, |ui| {
@@ -336,20 +338,13 @@ impl LatentSpaceLesson {
         let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
         ui.horizontal(|ui| match self.run {
             RunState::NotStarted => {
-                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked()
-                    && let Ok(h) = hidden
-                {
-                    self.config.hidden = h;
-                    self.config.observation = self.observation.observation();
-                    self.views = Default::default();
-                    self.run = RunState::Running;
-                    cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
+                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked() {
+                    self.toggle_run(cx);
                 }
             }
             RunState::Running => {
                 if ui.button("Pause").clicked() {
-                    self.run = RunState::Paused;
-                    cx.commands.push(TrainCommand::Pause);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
@@ -357,8 +352,7 @@ impl LatentSpaceLesson {
             }
             RunState::Paused => {
                 if ui.button("Resume").clicked() {
-                    self.run = RunState::Running;
-                    cx.commands.push(TrainCommand::Resume);
+                    self.toggle_run(cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
@@ -403,6 +397,30 @@ impl LatentSpaceLesson {
         self.explore_panel(ui);
     }
 
+    /// Train (with the current settings, when they are valid and the device is ready), Pause or Resume.
+    fn toggle_run(&mut self, cx: &mut LessonContext<'_>) {
+        match self.run {
+            RunState::NotStarted => {
+                let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
+                if let (Ok(h), false) = (parse_hidden(&self.hidden_text), busy) {
+                    self.config.hidden = h;
+                    self.config.observation = self.observation.observation();
+                    self.views = Default::default();
+                    self.run = RunState::Running;
+                    cx.commands.push(TrainCommand::Start { config: self.config.clone(), dataset: cx.dataset.clone() });
+                }
+            }
+            RunState::Running => {
+                self.run = RunState::Paused;
+                cx.commands.push(TrainCommand::Pause);
+            }
+            RunState::Paused => {
+                self.run = RunState::Running;
+                cx.commands.push(TrainCommand::Resume);
+            }
+        }
+    }
+
     fn reset(&mut self, cx: &mut LessonContext<'_>) {
         cx.commands.push(TrainCommand::Stop);
         self.run = RunState::NotStarted;
@@ -427,72 +445,82 @@ impl LatentSpaceLesson {
             let chosen = view.explore.clicked.as_ref().map(|(_, code, _)| *code);
             let drawn = view.explore.drawn;
             let ends = view.explore.strip_ends;
-            let shown = plot.show(ui, |plot_ui| {
-                let pointer = plot_ui.pointer_coordinate();
-                let Some(codes) = view.codes.as_mut() else { return pointer };
-                let hidden: Vec<bool> =
-                    (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
-                let bounds = codes.bounds;
-                plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
-                // Rasterise at the size the codes' box has on screen (the plot widens one axis to keep the aspect
-                // ratio), so markers stay round; capped by the plot's own size.
-                let rect = plot_ui.response().rect;
-                let ppp = plot_ui.ctx().pixels_per_point();
-                let corner_a = plot_ui.screen_from_plot(PlotPoint::new(bounds.min[0], bounds.min[1]));
-                let corner_b = plot_ui.screen_from_plot(PlotPoint::new(bounds.max[0], bounds.max[1]));
-                let on_screen = (corner_b - corner_a).abs().min(rect.size()).max(egui::vec2(8.0, 8.0));
-                let pixels = [(on_screen.x * ppp).round() as usize, (on_screen.y * ppp).round() as usize];
-                let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
-                let [w, h] = bounds.size();
-                let center = bounds.center();
-                plot_ui.image(PlotImage::new("", texture, PlotPoint::new(center[0], center[1]), [w as f32, h as f32]));
-                for (class, pts) in codes.by_class.iter().enumerate() {
-                    if let Some(&first) = pts.first() {
-                        // One invisible point per class: it gives the legend its entry (and its show/hide toggle).
+            let shown = crate::viz::export::plot(
+                plot.show(ui, |plot_ui| {
+                    let pointer = plot_ui.pointer_coordinate();
+                    let Some(codes) = view.codes.as_mut() else { return pointer };
+                    let hidden: Vec<bool> =
+                        (0..codes.by_class.len()).map(|c| hidden_items.contains(&ItemId::new(("class", c)))).collect();
+                    let bounds = codes.bounds;
+                    plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
+                    // Rasterise at the size the codes' box has on screen (the plot widens one axis to keep the aspect
+                    // ratio), so markers stay round; capped by the plot's own size.
+                    let rect = plot_ui.response().rect;
+                    let ppp = plot_ui.ctx().pixels_per_point();
+                    let corner_a = plot_ui.screen_from_plot(PlotPoint::new(bounds.min[0], bounds.min[1]));
+                    let corner_b = plot_ui.screen_from_plot(PlotPoint::new(bounds.max[0], bounds.max[1]));
+                    let on_screen = (corner_b - corner_a).abs().min(rect.size()).max(egui::vec2(8.0, 8.0));
+                    let pixels = [(on_screen.x * ppp).round() as usize, (on_screen.y * ppp).round() as usize];
+                    let texture = codes.texture(plot_ui.ctx(), pixels, hidden);
+                    let [w, h] = bounds.size();
+                    let center = bounds.center();
+                    plot_ui.image(PlotImage::new(
+                        "",
+                        texture,
+                        PlotPoint::new(center[0], center[1]),
+                        [w as f32, h as f32],
+                    ));
+                    for (class, pts) in codes.by_class.iter().enumerate() {
+                        if let Some(&first) = pts.first() {
+                            // One invisible point per class: it gives the legend its entry (and its show/hide toggle).
+                            plot_ui.points(
+                                Points::new(class.to_string(), PlotPoints::from(vec![first]))
+                                    .id(("class", class))
+                                    .color(class_color(class))
+                                    .radius(0.0),
+                            );
+                        }
+                    }
+                    if let Some((a, b)) = ends {
+                        plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
+                    }
+                    if let Some((mean, cov)) = drawn {
+                        if let Some(cov) = cov {
+                            plot_ui.line(
+                                Line::new("", ellipse_points_cov(mean, cov, 64)).color(Color32::YELLOW).width(1.5),
+                            );
+                        }
                         plot_ui.points(
-                            Points::new(class.to_string(), PlotPoints::from(vec![first]))
-                                .id(("class", class))
-                                .color(class_color(class))
-                                .radius(0.0),
+                            Points::new("", vec![mean])
+                                .shape(MarkerShape::Diamond)
+                                .filled(true)
+                                .radius(6.0)
+                                .color(Color32::YELLOW),
                         );
                     }
-                }
-                if let Some((a, b)) = ends {
-                    plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
-                }
-                if let Some((mean, cov)) = drawn {
-                    if let Some(cov) = cov {
-                        plot_ui
-                            .line(Line::new("", ellipse_points_cov(mean, cov, 64)).color(Color32::YELLOW).width(1.5));
+                    if let Some(c) = chosen {
+                        plot_ui.points(
+                            Points::new("", vec![c])
+                                .shape(MarkerShape::Square)
+                                .filled(false)
+                                .radius(6.0)
+                                .color(Color32::WHITE),
+                        );
                     }
-                    plot_ui.points(
-                        Points::new("", vec![mean])
-                            .shape(MarkerShape::Diamond)
-                            .filled(true)
-                            .radius(6.0)
-                            .color(Color32::YELLOW),
-                    );
-                }
-                if let Some(c) = chosen {
-                    plot_ui.points(
-                        Points::new("", vec![c])
-                            .shape(MarkerShape::Square)
-                            .filled(false)
-                            .radius(6.0)
-                            .color(Color32::WHITE),
-                    );
-                }
-                if let Some(m) = marker {
-                    plot_ui.points(
-                        Points::new("", vec![m])
-                            .shape(MarkerShape::Circle)
-                            .filled(false)
-                            .radius(7.0)
-                            .color(Color32::WHITE),
-                    );
-                }
-                pointer
-            });
+                    if let Some(m) = marker {
+                        plot_ui.points(
+                            Points::new("", vec![m])
+                                .shape(MarkerShape::Circle)
+                                .filled(false)
+                                .radius(7.0)
+                                .color(Color32::WHITE),
+                        );
+                    }
+                    pointer
+                }),
+                &format!("{}-codes", kind.short()),
+                None,
+            );
             let Some(codes) = view.codes.as_ref() else { return };
             let response = &shown.response;
             let Some(at) = shown.inner.map(|p| [p.x, p.y]) else { return };
@@ -663,6 +691,21 @@ impl LatentSpaceLesson {
         }
     }
 
+    /// Both models' training and held-out curves as CSV (the loss plots' "Export CSV…").
+    fn curves_csv(&self) -> String {
+        let series: Vec<(String, &[LossPoint])> = ModelKind::ALL
+            .iter()
+            .flat_map(|k| {
+                let v = &self.views[k.index()];
+                [
+                    (format!("{} train", k.short()), v.train_curve.as_slice()),
+                    (format!("{} held-out", k.short()), v.heldout_curve.as_slice()),
+                ]
+            })
+            .collect();
+        super::hall::loss_points_csv(&series)
+    }
+
     fn loss_plots(&self, ui: &mut egui::Ui, size: egui::Vec2) {
         let curve = |points: &[LossPoint], f: fn(&LossPoint) -> f64| -> Vec<[f64; 2]> {
             points.iter().map(|p| [p.epoch, f(p)]).collect()
@@ -671,48 +714,86 @@ impl LatentSpaceLesson {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new("Reconstruction error  −log p(x|z)  (nats per image)").strong());
-                Plot::new("recon-curves")
-                    .legend(Legend::default().position(Corner::RightTop))
-                    .width(size.x)
-                    .height(size.y - 24.0)
-                    .x_axis_label("epoch")
-                    .show(ui, |plot_ui| {
-                        for kind in ModelKind::ALL {
-                            let v = &self.views[kind.index()];
-                            let c = colors[kind.index()];
-                            plot_ui.line(
-                                Line::new(format!("{} train", kind.short()), curve(&v.train_curve, |p| p.recon))
-                                    .color(c),
-                            );
-                            plot_ui.line(
-                                Line::new(format!("{} held-out", kind.short()), curve(&v.heldout_curve, |p| p.recon))
+                crate::viz::export::plot(
+                    Plot::new("recon-curves")
+                        .legend(Legend::default().position(Corner::RightTop))
+                        .width(size.x)
+                        .height(size.y - 24.0)
+                        .x_axis_label("epoch")
+                        .show(ui, |plot_ui| {
+                            for kind in ModelKind::ALL {
+                                let v = &self.views[kind.index()];
+                                let c = colors[kind.index()];
+                                plot_ui.line(
+                                    Line::new(format!("{} train", kind.short()), curve(&v.train_curve, |p| p.recon))
+                                        .color(c),
+                                );
+                                plot_ui.line(
+                                    Line::new(
+                                        format!("{} held-out", kind.short()),
+                                        curve(&v.heldout_curve, |p| p.recon),
+                                    )
                                     .color(c)
                                     .style(LineStyle::dashed_loose())
                                     .width(2.0),
-                            );
-                        }
-                    });
+                                );
+                            }
+                        }),
+                    "reconstruction-curves",
+                    Some(&|| self.curves_csv()),
+                );
             });
             ui.vertical(|ui| {
                 ui.label(RichText::new("VAE KL regulariser  KL(q(z|x) ‖ N(0, I))  (nats per image)").strong());
                 let v = &self.views[ModelKind::Vae.index()];
-                Plot::new("kl-curves")
-                    .legend(Legend::default().position(Corner::RightTop))
-                    .width(size.x)
-                    .height(size.y - 24.0)
-                    .x_axis_label("epoch")
-                    .show(ui, |plot_ui| {
-                        plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
-                        plot_ui.line(
-                            Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))
-                                .color(colors[1])
-                                .style(LineStyle::dashed_loose())
-                                .width(2.0),
-                        );
-                    });
+                crate::viz::export::plot(
+                    Plot::new("kl-curves")
+                        .legend(Legend::default().position(Corner::RightTop))
+                        .width(size.x)
+                        .height(size.y - 24.0)
+                        .x_axis_label("epoch")
+                        .show(ui, |plot_ui| {
+                            plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
+                            plot_ui.line(
+                                Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))
+                                    .color(colors[1])
+                                    .style(LineStyle::dashed_loose())
+                                    .width(2.0),
+                            );
+                        }),
+                    "kl-curves",
+                    Some(&|| self.curves_csv()),
+                );
             });
         });
     }
+}
+
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: Explanation = Explanation {
+    what: "Both models squeeze each digit into a 2-D code and decode it again. Top: each held-out digit's code, \
+           coloured by class; bottom: the losses. The VAE also pays a KL price for straying from N(0, I), so its \
+           codes form a round blob with digit clusters.",
+    formula: "Autoencoder: minimise −log p(x | z = f(x))\n\
+              VAE: ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z))\n\
+              q(z|x) = N(μ(x), diag σ²(x)),  p(z) = N(0, I)\n\
+              KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²)",
+    things_to_try: &[
+        "Train both: the autoencoder's codes spread anywhere, the VAE's fill a round blob.",
+        "Drag in a code plot: the decoder draws the digit at the marker. Where are the gaps?",
+        "Shift-click two digits: the decoded path between their codes.",
+        "Draw a digit on the canvas and see where each encoder puts it.",
+        "Set the latent size to 16: the plots then show the first two principal components.",
+    ],
+};
+
+/// The Latent space tab in a scene file: the settings of the next run.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct LatentScene {
+    config: TrainConfig,
+    hidden: String,
+    show_all_codes: bool,
+    observation: ObservationChoice,
 }
 
 impl Lesson for LatentSpaceLesson {
@@ -720,10 +801,46 @@ impl Lesson for LatentSpaceLesson {
         "Latent space"
     }
 
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&LatentScene {
+            config: self.config.clone(),
+            hidden: self.hidden_text.clone(),
+            show_all_codes: self.show_all_codes,
+            observation: self.observation,
+        })
+    }
+
+    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: LatentScene = super::scene::parse(scene)?;
+        parse_hidden(&s.hidden).map_err(|e| format!("its hidden sizes are invalid ({e})"))?;
+        if self.run != RunState::NotStarted {
+            self.reset(cx);
+        }
+        self.config = s.config;
+        self.config.codes_for_all = s.show_all_codes;
+        self.hidden_text = s.hidden;
+        self.show_all_codes = s.show_all_codes;
+        self.observation = s.observation;
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        self.toggle_run(cx);
+        true
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        egui::Panel::left("latent-controls").resizable(true).default_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "latent-controls", 300.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
             let gap = ui.spacing().item_spacing;

@@ -8,12 +8,14 @@ pub mod dsep;
 pub mod encoder_gradients;
 pub mod flows;
 pub mod gradients;
+pub mod hall;
 pub mod hvae;
 pub mod latent_space;
 pub mod leaderboard;
 pub mod observation;
 pub mod posterior_panel;
 pub mod samples;
+pub mod scene;
 
 use std::sync::Arc;
 
@@ -47,6 +49,34 @@ pub trait Lesson {
     /// Handles a request from another lesson; `true` if this lesson took it (the app then shows its tab).
     fn handle_request(&mut self, _request: &AppRequest) -> bool {
         false
+    }
+    /// What the student sees, the lecture's formula and things to try (drawn by the app's explanation panel, F1).
+    fn explanation(&self) -> Option<hall::Explanation> {
+        None
+    }
+    /// Space / "Train or pause": starts, pauses or resumes this lesson's training. Returns `false` when the lesson
+    /// has nothing to train (the default).
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        let _ = cx;
+        false
+    }
+    /// Scene files: this lesson's state (settings, data, graph, …) as JSON. Model files are referenced by path,
+    /// relative to `dir` (the scene's folder) when inside it. `None` (the default): nothing to save.
+    fn save_scene(&self, dir: &std::path::Path) -> Option<serde_json::Value> {
+        let _ = dir;
+        None
+    }
+    /// Restores what [`Lesson::save_scene`] wrote. Checks everything before changing anything: on `Err` (a
+    /// reason, shown to the user) the lesson is as it was. Commands go through `cx` (sent only if the whole scene
+    /// loads).
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let _ = (scene, dir, cx);
+        Err("this lesson does not read scenes".into())
     }
 }
 

@@ -6,7 +6,7 @@ use eframe::egui;
 use crate::models::Observation;
 
 /// What the user picked for the next run.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObservationChoice {
     pub gaussian: bool,
     pub sigma2: f64,

@@ -112,7 +112,8 @@ impl PosteriorPanel {
                 .get(&ctx, "posterior-digit", version, || tile(std::slice::from_ref(&shown.pixels), rows, cols, 1, 0));
             ui.vertical(|ui| {
                 ui.label("x");
-                ui.image((digit, egui::vec2(100.0, 100.0)));
+                let shown = ui.add(egui::Image::new((digit, egui::vec2(100.0, 100.0))).sense(egui::Sense::click()));
+                crate::viz::export::context_menu(&shown, "posterior-digit", None);
             });
             let post = self.posterior.get(&ctx, "posterior-p", version, || {
                 field_image(&view.log_density, view.grid, scale(&view.log_density, SPAN_NATS))
@@ -140,21 +141,25 @@ fn density_plot(
     let [x0, x1, y0, y1] = view.extent;
     ui.vertical(|ui| {
         ui.label(title);
-        fixed_square_plot(id, egui::vec2(side, side), Corner::RightTop, ["z₁", "z₂"])
-            .include_x(x0)
-            .include_x(x1)
-            .include_y(y0)
-            .include_y(y1)
-            .show(ui, |p| {
-                let centre = PlotPoint::new(0.5 * (x0 + x1), 0.5 * (y0 + y1));
-                p.image(PlotImage::new("", texture, centre, [(x1 - x0) as f32, (y1 - y0) as f32]));
-                if with_q {
-                    for r in [1.0, 2.0] {
-                        p.line(Line::new(format!("q(z|x) ±{r:.0}σ"), ellipse(view, r)).color(Q_COLOUR).width(1.5));
+        crate::viz::export::plot(
+            fixed_square_plot(id, egui::vec2(side, side), Corner::RightTop, ["z₁", "z₂"])
+                .include_x(x0)
+                .include_x(x1)
+                .include_y(y0)
+                .include_y(y1)
+                .show(ui, |p| {
+                    let centre = PlotPoint::new(0.5 * (x0 + x1), 0.5 * (y0 + y1));
+                    p.image(PlotImage::new("", texture, centre, [(x1 - x0) as f32, (y1 - y0) as f32]));
+                    if with_q {
+                        for r in [1.0, 2.0] {
+                            p.line(Line::new(format!("q(z|x) ±{r:.0}σ"), ellipse(view, r)).color(Q_COLOUR).width(1.5));
+                        }
+                        p.points(Points::new("q mean", vec![view.q_mean]).radius(3.0).color(Q_COLOUR));
                     }
-                    p.points(Points::new("q mean", vec![view.q_mean]).radius(3.0).color(Q_COLOUR));
-                }
-            });
+                }),
+            "posterior",
+            None,
+        );
     });
 }
 

@@ -158,10 +158,12 @@ impl Grid {
         if let Some(t) = &self.texture {
             let [w, h] = t.size();
             let scale = side / w.max(h) as f32;
-            ui.add(
+            let shown = ui.add(
                 egui::Image::new(egui::load::SizedTexture::new(t.id(), egui::vec2(w as f32 * scale, h as f32 * scale)))
-                    .alt_text(format!("{name}: {} images decoded at step {}", self.images.len(), self.step)),
+                    .alt_text(format!("{name}: {} images decoded at step {}", self.images.len(), self.step))
+                    .sense(egui::Sense::click()),
             );
+            crate::viz::export::context_menu(&shown, name, None);
         }
     }
 }
@@ -228,9 +230,69 @@ impl SamplesLesson {
     }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "A VAE's decoder turns any z from the prior N(0, I) into a digit: left, a grid of samples; right, the \
+           decoder over an evenly spaced grid of the latent space. Lower the temperature τ to sample z closer to \
+           the centre.",
+    formula: "z ∼ N(0, τ² I),  x ∼ p_θ(x | z)\n\
+              Manifold: z = (Φ⁻¹(u_j), Φ⁻¹(u_i)), u evenly spaced in (0, 1)\n\
+              (Φ⁻¹: the standard normal's quantile function)",
+    things_to_try: &[
+        "Set τ = 0: every sample is the decoder's digit at z = 0.",
+        "Raise τ to 2: samples from the prior's tails look less like digits.",
+        "Tick Binary samples: each pixel drawn from its Bernoulli mean.",
+        "Raise the manifold grid n: digits morph smoothly into one another.",
+    ],
+};
+
+/// The Samples tab in a scene file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SamplesScene {
+    side: usize,
+    tau: f32,
+    binary: bool,
+    manifold_n: usize,
+}
+
 impl Lesson for SamplesLesson {
     fn name(&self) -> &'static str {
         "Samples"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&SamplesScene {
+            side: self.side,
+            tau: self.tau,
+            binary: self.binary,
+            manifold_n: self.manifold_n,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: SamplesScene = super::scene::parse(scene)?;
+        if !s.tau.is_finite() {
+            return Err("its temperature is not a number".into());
+        }
+        self.side = s.side.clamp(2, 16);
+        self.tau = s.tau.clamp(0.0, 2.0);
+        self.binary = s.binary;
+        self.manifold_n = s.manifold_n.clamp(2, 30);
+        self.resample();
+        self.manifold.wanted = true;
+        self.manifold.last_sent = None;
+        self.samples.stale = true;
+        self.manifold.stale = true;
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
@@ -246,12 +308,8 @@ impl Lesson for SamplesLesson {
             ui.ctx().request_repaint_after(REFRESH);
         }
 
-        egui::Panel::left("samples-controls").resizable(true).default_size(280.0).show(ui, |ui| {
-            ui.heading("Standard Gaussian samples");
-            ui.label(
-                "A VAE's decoder turns any z from the prior N(0, I) into a digit. Lower the temperature τ to sample \
-                 z ~ N(0, τ²I) closer to the centre.",
-            );
+        super::hall::controls_panel(ui, "samples-controls", 280.0, |ui| {
+            super::hall::intro(ui, "Standard Gaussian samples", &EXPLANATION);
             ui.separator();
             if ui.add(egui::Slider::new(&mut self.side, 2..=16).text("Grid side")).changed() {
                 self.resample();

@@ -156,7 +156,11 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
             let imgs: Vec<&[f32]> = (0..16).map(|i| &states[step][i * SIZE * SIZE..(i + 1) * SIZE * SIZE]).collect();
             tiles(&imgs, 4)
         });
-        ui.image(egui::load::SizedTexture::new(grid, egui::vec2(grid_side, grid_side)));
+        let shown = ui.add(
+            egui::Image::new(egui::load::SizedTexture::new(grid, egui::vec2(grid_side, grid_side)))
+                .sense(egui::Sense::click()),
+        );
+        crate::viz::export::context_menu(&shown, "diffusion-digits", None);
         ui.vertical(|ui| {
             ui.label(RichText::new("The denoising strip x_T → … → x_0 (4 samples, evenly spaced steps)").strong());
             let strip = lesson.digit_textures.strip.get(ui.ctx(), "diffusion-strip", generation, || {
@@ -170,7 +174,14 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                 tiles(&imgs, STRIP)
             });
             let w = ui.available_width().min(grid_side * 2.2);
-            ui.image(egui::load::SizedTexture::new(strip, egui::vec2(w, w * STRIP_ROWS as f32 / STRIP as f32)));
+            let shown = ui.add(
+                egui::Image::new(egui::load::SizedTexture::new(
+                    strip,
+                    egui::vec2(w, w * STRIP_ROWS as f32 / STRIP as f32),
+                ))
+                .sense(egui::Sense::click()),
+            );
+            crate::viz::export::context_menu(&shown, "diffusion-strip", None);
             ui.small(
                 "Each column is a later step of the same reverse pass. Coarse shapes (where the stroke is) are \
                  decided at high noise; edges and thickness only in the last steps.",
@@ -179,8 +190,12 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     });
     if !lesson.digits.losses.is_empty() {
         ui.label(RichText::new("Live training loss ‖ε − ε_θ‖² per pixel").strong());
-        Plot::new("diffusion-digits-loss").height(140.0).x_axis_label("step").y_axis_label("loss").show(ui, |p| {
-            p.line(Line::new("loss", lesson.digits.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
-        });
+        crate::viz::export::plot(
+            Plot::new("diffusion-digits-loss").height(140.0).x_axis_label("step").y_axis_label("loss").show(ui, |p| {
+                p.line(Line::new("loss", lesson.digits.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
+            }),
+            "diffusion-digits-loss",
+            None,
+        );
     }
 }

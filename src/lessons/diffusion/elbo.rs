@@ -85,15 +85,19 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         .strong(),
     );
     let h = (ui.available_height() - 10.0).max(160.0);
-    Plot::new("diffusion-elbo-terms")
-        .legend(Legend::default().position(Corner::RightTop))
-        .height(h)
-        .x_axis_label("t")
-        .y_axis_label("log₁₀ L_t (nats)")
-        .show(ui, |p| {
-            let pts: Vec<[f64; 2]> =
-                terms.iter().filter(|(_, l)| *l > 0.0).map(|&(t, l)| [t as f64, l.log10()]).collect();
-            p.line(Line::new("L_t (trained model)", pts.clone()).color(Color32::from_rgb(80, 150, 240)).width(1.5));
-            p.points(Points::new("L_t (trained model)", pts).color(Color32::from_rgb(80, 150, 240)).radius(1.5));
-        });
+    crate::viz::export::plot(
+        Plot::new("diffusion-elbo-terms")
+            .legend(Legend::default().position(Corner::RightTop))
+            .height(h)
+            .x_axis_label("t")
+            .y_axis_label("log₁₀ L_t (nats)")
+            .show(ui, |p| {
+                let pts: Vec<[f64; 2]> =
+                    terms.iter().filter(|(_, l)| *l > 0.0).map(|&(t, l)| [t as f64, l.log10()]).collect();
+                p.line(Line::new("L_t (trained model)", pts.clone()).color(Color32::from_rgb(80, 150, 240)).width(1.5));
+                p.points(Points::new("L_t (trained model)", pts).color(Color32::from_rgb(80, 150, 240)).radius(1.5));
+            }),
+        "diffusion-elbo-terms",
+        None,
+    );
 }

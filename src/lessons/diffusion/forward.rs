@@ -53,43 +53,51 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                 Err(_) => "x_t (the schedule is refused; see the left panel)".into(),
             };
             ui.label(RichText::new(title).strong());
-            let shown = fixed_square_plot("diffusion-forward", egui::vec2(side, side), Corner::LeftTop, ["x₁", "x₂"])
-                .show(ui, |p| {
-                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                    if let Ok(s) = &schedule {
-                        let rect = p.response().rect;
-                        let ppp = p.ctx().pixels_per_point();
-                        let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
-                        let key = (
-                            lesson.data_generation,
-                            lesson.t,
-                            s.steps() * 2 + usize::from(s.kind() == Some(ScheduleKind::Cosine)),
-                            px,
+            let shown = crate::viz::export::plot(
+                fixed_square_plot("diffusion-forward", egui::vec2(side, side), Corner::LeftTop, ["x₁", "x₂"]).show(
+                    ui,
+                    |p| {
+                        p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                        if let Ok(s) = &schedule {
+                            let rect = p.response().rect;
+                            let ppp = p.ctx().pixels_per_point();
+                            let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                            let key = (
+                                lesson.data_generation,
+                                lesson.t,
+                                s.steps() * 2 + usize::from(s.kind() == Some(ScheduleKind::Cosine)),
+                                px,
+                            );
+                            let bounds = Bounds { min: [-VIEW, -VIEW], max: [VIEW, VIEW] };
+                            let texture = lesson.cloud.get(p.ctx(), "diffusion-forward", key, || {
+                                let pts = noised(&lesson.data, &lesson.noise, s, lesson.t);
+                                rasterize(&[(DATA_COLOR, &pts)], bounds, px, 1.8 * ppp)
+                            });
+                            let side = (2.0 * VIEW) as f32;
+                            p.image(PlotImage::new(
+                                format!("{} points", lesson.data.len()),
+                                texture,
+                                PlotPoint::new(0.0, 0.0),
+                                [side, side],
+                            ));
+                        }
+                        let circle: Vec<[f64; 2]> = (0..=72)
+                            .map(|i| {
+                                let a = std::f64::consts::TAU * f64::from(i) / 72.0;
+                                [2.0 * a.cos(), 2.0 * a.sin()]
+                            })
+                            .collect();
+                        p.line(
+                            Line::new("N(0, I): 2σ circle", circle)
+                                .color(Color32::GRAY)
+                                .style(LineStyle::dashed_loose()),
                         );
-                        let bounds = Bounds { min: [-VIEW, -VIEW], max: [VIEW, VIEW] };
-                        let texture = lesson.cloud.get(p.ctx(), "diffusion-forward", key, || {
-                            let pts = noised(&lesson.data, &lesson.noise, s, lesson.t);
-                            rasterize(&[(DATA_COLOR, &pts)], bounds, px, 1.8 * ppp)
-                        });
-                        let side = (2.0 * VIEW) as f32;
-                        p.image(PlotImage::new(
-                            format!("{} points", lesson.data.len()),
-                            texture,
-                            PlotPoint::new(0.0, 0.0),
-                            [side, side],
-                        ));
-                    }
-                    let circle: Vec<[f64; 2]> = (0..=72)
-                        .map(|i| {
-                            let a = std::f64::consts::TAU * f64::from(i) / 72.0;
-                            [2.0 * a.cos(), 2.0 * a.sin()]
-                        })
-                        .collect();
-                    p.line(
-                        Line::new("N(0, I): 2σ circle", circle).color(Color32::GRAY).style(LineStyle::dashed_loose()),
-                    );
-                    p.pointer_coordinate()
-                });
+                        p.pointer_coordinate()
+                    },
+                ),
+                "diffusion-forward",
+                None,
+            );
             // Painting: click or drag at t = 0 adds points.
             if lesson.data_choice == DataChoice::Painted && lesson.t == 0 {
                 let r = &shown.response;
@@ -117,37 +125,51 @@ fn schedule_plots(lesson: &DiffusionLesson, ui: &mut egui::Ui, w: f32, h: f32) {
     let steps = lesson.steps.max(1);
     let x_now = lesson.t as f64 / steps as f64;
     ui.label(RichText::new("ᾱ_t: how much of x_0 is left (both schedules, same T; t/T on the axis)").strong());
-    Plot::new("diffusion-alpha-bar")
-        .legend(Legend::default().position(Corner::RightTop))
-        .width(w)
-        .height(h - 24.0)
-        .x_axis_label("t / T")
-        .y_axis_label("ᾱ_t")
-        .show(ui, |p| {
-            for kind in ScheduleKind::ALL {
-                if let Ok(s) = Schedule::new(kind, steps) {
-                    let pts: Vec<[f64; 2]> = (0..=steps).map(|t| [t as f64 / steps as f64, s.alpha_bar(t)]).collect();
-                    let width = if kind == lesson.schedule_kind { 2.5 } else { 1.2 };
-                    p.line(Line::new(format!("{} ᾱ_t", kind.label()), pts).color(schedule_color(kind)).width(width));
+    crate::viz::export::plot(
+        Plot::new("diffusion-alpha-bar")
+            .legend(Legend::default().position(Corner::RightTop))
+            .width(w)
+            .height(h - 24.0)
+            .x_axis_label("t / T")
+            .y_axis_label("ᾱ_t")
+            .show(ui, |p| {
+                for kind in ScheduleKind::ALL {
+                    if let Ok(s) = Schedule::new(kind, steps) {
+                        let pts: Vec<[f64; 2]> =
+                            (0..=steps).map(|t| [t as f64 / steps as f64, s.alpha_bar(t)]).collect();
+                        let width = if kind == lesson.schedule_kind { 2.5 } else { 1.2 };
+                        p.line(
+                            Line::new(format!("{} ᾱ_t", kind.label()), pts).color(schedule_color(kind)).width(width),
+                        );
+                    }
                 }
-            }
-            p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
-        });
+                p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
+            }),
+        "diffusion-alpha-bar",
+        None,
+    );
     ui.label(RichText::new("Signal-to-noise ratio SNR(t) = ᾱ_t / (1 − ᾱ_t), log₁₀").strong());
-    Plot::new("diffusion-snr")
-        .legend(Legend::default().position(Corner::RightTop))
-        .width(w)
-        .height(h - 24.0)
-        .x_axis_label("t / T")
-        .y_axis_label("log₁₀ SNR")
-        .show(ui, |p| {
-            for kind in ScheduleKind::ALL {
-                if let Ok(s) = Schedule::new(kind, steps) {
-                    let pts: Vec<[f64; 2]> = (1..=steps).map(|t| [t as f64 / steps as f64, s.snr(t).log10()]).collect();
-                    let width = if kind == lesson.schedule_kind { 2.5 } else { 1.2 };
-                    p.line(Line::new(format!("{} SNR", kind.label()), pts).color(schedule_color(kind)).width(width));
+    crate::viz::export::plot(
+        Plot::new("diffusion-snr")
+            .legend(Legend::default().position(Corner::RightTop))
+            .width(w)
+            .height(h - 24.0)
+            .x_axis_label("t / T")
+            .y_axis_label("log₁₀ SNR")
+            .show(ui, |p| {
+                for kind in ScheduleKind::ALL {
+                    if let Ok(s) = Schedule::new(kind, steps) {
+                        let pts: Vec<[f64; 2]> =
+                            (1..=steps).map(|t| [t as f64 / steps as f64, s.snr(t).log10()]).collect();
+                        let width = if kind == lesson.schedule_kind { 2.5 } else { 1.2 };
+                        p.line(
+                            Line::new(format!("{} SNR", kind.label()), pts).color(schedule_color(kind)).width(width),
+                        );
+                    }
                 }
-            }
-            p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
-        });
+                p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
+            }),
+        "diffusion-snr",
+        None,
+    );
 }

@@ -320,12 +320,7 @@ impl DiffusionLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
-        ui.heading("Diffusion");
-        ui.label(
-            "Forward: q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I) adds a little noise per step, so \
-             q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) with ᾱ_t = Π_{s≤t} (1 − β_s), and x_T ≈ N(0, I). \
-             Reverse: a network learns the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time.",
-        );
+        super::hall::intro(ui, "Diffusion", &EXPLANATION);
         ui.separator();
         match self.page {
             Page::Forward | Page::Reverse | Page::Elbo => {
@@ -337,23 +332,109 @@ impl DiffusionLesson {
             }
             Page::Digits => digits::controls(self, ui, cx),
         }
-        ui.separator();
-        ui.label(RichText::new("Things to try").strong());
-        for tip in [
-            "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
-            "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
-            "Train, then watch the reverse pass: points drift to the data only in the last steps.",
-            "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",
-            "Paint a smiley and train on it.",
-        ] {
-            ui.small(format!("• {tip}"));
-        }
     }
 }
+
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Forward: a little Gaussian noise per step turns the data into x_T ≈ N(0, I). Reverse: a network learns \
+           the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time. The pages show the forward \
+           process, the reverse pass with trajectories, digits from a trained U-Net and the ELBO's terms.",
+    formula: "q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I)\n\
+              q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I),  ᾱ_t = Π_{s≤t} (1 − β_s)\n\
+              Loss: ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖²,  ε ∼ N(0, I)\n\
+              p_θ(x_{t−1} | x_t) = N((x_t − β_t ε_θ(x_t, t) / √(1 − ᾱ_t)) / √(1 − β_t), σ_t² I)",
+    things_to_try: &[
+        "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
+        "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",
+        "Train, then watch the reverse pass: points drift to the data only in the last steps.",
+        "Compare DDPM (all T steps, fresh noise) with DDIM (20 steps, deterministic).",
+        "Paint a smiley and train on it.",
+    ],
+};
+
+/// The Diffusion tab in a scene file: the page, the data, the schedule and sampler settings.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct DiffusionScene {
+    page: usize,
+    data: String,
+    painted: Vec<[f32; 2]>,
+    schedule: ScheduleKind,
+    steps: usize,
+    train_iterations: usize,
+    sampler_ddim: bool,
+    ddim_steps: usize,
+}
+
+const PAINTED: &str = "painted";
 
 impl Lesson for DiffusionLesson {
     fn name(&self) -> &'static str {
         "Diffusion"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let data = match self.data_choice {
+            DataChoice::Toy(t) => t.label().to_owned(),
+            DataChoice::Painted => PAINTED.to_owned(),
+        };
+        super::scene::to_value(&DiffusionScene {
+            page: Page::ALL.iter().position(|&p| p == self.page).unwrap_or(0),
+            data,
+            painted: self.painted.clone(),
+            schedule: self.schedule_kind,
+            steps: self.steps,
+            train_iterations: self.train_iterations,
+            sampler_ddim: self.sampler_ddim,
+            ddim_steps: self.ddim_steps,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: DiffusionScene = super::scene::parse(scene)?;
+        let page = *Page::ALL.get(s.page).ok_or_else(|| format!("it names page {} of 4", s.page + 1))?;
+        let data_choice = if s.data == PAINTED {
+            DataChoice::Painted
+        } else {
+            DataChoice::Toy(super::scene::toy_from_label(&s.data)?)
+        };
+        if s.painted.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("its painted points are not all finite numbers".into());
+        }
+        self.page = page;
+        self.data_choice = data_choice;
+        self.painted = s.painted;
+        self.schedule_kind = s.schedule;
+        self.steps = s.steps;
+        self.train_iterations = s.train_iterations.clamp(200, 20_000);
+        self.sampler_ddim = s.sampler_ddim;
+        self.ddim_steps = s.ddim_steps.clamp(2, 100);
+        self.t = self.t.min(self.steps);
+        self.refresh_data();
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    /// Space trains the 2-D model (or stops its training) on the 2-D pages; on the digits page there is nothing to
+    /// toggle.
+    fn toggle_training(&mut self, _cx: &mut LessonContext<'_>) -> bool {
+        if self.page == Page::Digits {
+            return false;
+        }
+        if self.toy.training {
+            self.send(worker::Job::Stop);
+        } else {
+            self.start_training();
+        }
+        true
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
@@ -365,9 +446,7 @@ impl Lesson for DiffusionLesson {
         }
         self.drain();
         digits::poll_dialog(self);
-        egui::Panel::left("diffusion-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "diffusion-controls", 380.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 for page in Page::ALL {

@@ -107,68 +107,77 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                 _ => "Reverse pass: press Train (left) first".to_owned(),
             };
             ui.label(RichText::new(title).strong());
-            fixed_square_plot("diffusion-reverse", egui::vec2(side, side), Corner::LeftTop, ["x₁", "x₂"]).show(
-                ui,
-                |p| {
-                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                    let rect = p.response().rect;
-                    let ppp = p.ctx().pixels_per_point();
-                    let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
-                    let bounds = Bounds { min: [-VIEW, -VIEW], max: [VIEW, VIEW] };
-                    let key = (lesson.toy.generation ^ (lesson.data_generation << 32), frame, px);
-                    let states = &lesson.toy.states;
-                    let data = &lesson.data;
-                    let texture = lesson.reverse_cloud.get(p.ctx(), "diffusion-reverse", key, || {
-                        let faint: Vec<[f64; 2]> = data.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect();
-                        let now: Vec<[f64; 2]> = states
-                            .get(frame)
-                            .map(|s| s.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect())
-                            .unwrap_or_default();
-                        rasterize(
-                            &[(DATA_COLOR.gamma_multiply(0.45), &faint), (Color32::from_rgb(240, 240, 240), &now)],
-                            bounds,
-                            px,
-                            1.7 * ppp,
-                        )
-                    });
-                    let side = (2.0 * VIEW) as f32;
-                    p.image(PlotImage::new(
-                        "data (faint) and samples",
-                        texture,
-                        PlotPoint::new(0.0, 0.0),
-                        [side, side],
-                    ));
-                    if !states.is_empty() {
-                        for k in 0..TRAJECTORIES.min(states[0].len()) {
-                            // The last TAIL states of the point: a comet tail showing where it is heading.
-                            let first = frame.saturating_sub(TAIL);
-                            let path: Vec<[f64; 2]> = states[first..=frame]
-                                .iter()
-                                .map(|s| [f64::from(s[k][0]), f64::from(s[k][1])])
-                                .collect();
-                            let c = class_color(k % 10).gamma_multiply(0.7);
-                            let end = path.last().copied();
-                            p.line(Line::new("", path).color(c).width(1.0));
-                            if let Some(end) = end {
-                                p.points(Points::new("", vec![end]).color(c).radius(2.5));
+            crate::viz::export::plot(
+                fixed_square_plot("diffusion-reverse", egui::vec2(side, side), Corner::LeftTop, ["x₁", "x₂"]).show(
+                    ui,
+                    |p| {
+                        p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                        let rect = p.response().rect;
+                        let ppp = p.ctx().pixels_per_point();
+                        let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
+                        let bounds = Bounds { min: [-VIEW, -VIEW], max: [VIEW, VIEW] };
+                        let key = (lesson.toy.generation ^ (lesson.data_generation << 32), frame, px);
+                        let states = &lesson.toy.states;
+                        let data = &lesson.data;
+                        let texture = lesson.reverse_cloud.get(p.ctx(), "diffusion-reverse", key, || {
+                            let faint: Vec<[f64; 2]> =
+                                data.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect();
+                            let now: Vec<[f64; 2]> = states
+                                .get(frame)
+                                .map(|s| s.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect())
+                                .unwrap_or_default();
+                            rasterize(
+                                &[(DATA_COLOR.gamma_multiply(0.45), &faint), (Color32::from_rgb(240, 240, 240), &now)],
+                                bounds,
+                                px,
+                                1.7 * ppp,
+                            )
+                        });
+                        let side = (2.0 * VIEW) as f32;
+                        p.image(PlotImage::new(
+                            "data (faint) and samples",
+                            texture,
+                            PlotPoint::new(0.0, 0.0),
+                            [side, side],
+                        ));
+                        if !states.is_empty() {
+                            for k in 0..TRAJECTORIES.min(states[0].len()) {
+                                // The last TAIL states of the point: a comet tail showing where it is heading.
+                                let first = frame.saturating_sub(TAIL);
+                                let path: Vec<[f64; 2]> = states[first..=frame]
+                                    .iter()
+                                    .map(|s| [f64::from(s[k][0]), f64::from(s[k][1])])
+                                    .collect();
+                                let c = class_color(k % 10).gamma_multiply(0.7);
+                                let end = path.last().copied();
+                                p.line(Line::new("", path).color(c).width(1.0));
+                                if let Some(end) = end {
+                                    p.points(Points::new("", vec![end]).color(c).radius(2.5));
+                                }
                             }
                         }
-                    }
-                },
+                    },
+                ),
+                "diffusion-reverse",
+                None,
             );
         });
         ui.vertical(|ui| {
             let w = ui.available_width().max(200.0);
             ui.label(RichText::new("Training loss ‖ε − ε_θ‖² per coordinate (smoothed)").strong());
-            Plot::new("diffusion-loss")
-                .legend(Legend::default().position(Corner::RightTop))
-                .width(w)
-                .height(((avail.y - 60.0) / 2.0).max(150.0))
-                .x_axis_label("step")
-                .y_axis_label("loss")
-                .show(ui, |p| {
-                    p.line(Line::new("loss", lesson.toy.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
-                });
+            crate::viz::export::plot(
+                Plot::new("diffusion-loss")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(w)
+                    .height(((avail.y - 60.0) / 2.0).max(150.0))
+                    .x_axis_label("step")
+                    .y_axis_label("loss")
+                    .show(ui, |p| {
+                        p.line(Line::new("loss", lesson.toy.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
+                    }),
+                "diffusion-loss",
+                None,
+            );
             ui.add_space(6.0);
             ui.label(
                 "DDPM step: x_{t−1} = (x_t − β_t/√(1 − ᾱ_t) · ε_θ(x_t, t)) / √α_t + √β̃_t z, z ~ N(0, I), \

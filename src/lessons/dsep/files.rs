@@ -63,15 +63,7 @@ fn spawn(ctx: &egui::Context, job: impl FnOnce() -> FileDone + Send + 'static) -
     rx
 }
 
-/// PNG bytes of an egui image.
-pub fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
-    let [w, h] = image.size;
-    let bytes: Vec<u8> = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
-    let rgba = image::RgbaImage::from_raw(w as u32, h as u32, bytes).ok_or("the screenshot has the wrong size")?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    rgba.write_to(&mut out, image::ImageFormat::Png).map_err(|e| format!("could not encode the PNG: {e}"))?;
-    Ok(out.into_inner())
-}
+pub use crate::viz::export::encode_png;
 
 /// Takes a screenshot of the next frame, crops it to `rect` (in points), and asks where to save it as PNG.
 pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
@@ -103,20 +95,4 @@ pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
         });
     });
     rx
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn png_encoding_round_trips() {
-        let mut img = egui::ColorImage::filled([3, 2], egui::Color32::from_rgb(10, 20, 30));
-        img.pixels[1] = egui::Color32::WHITE;
-        let png = encode_png(&img).expect("encodes");
-        let back = image::load_from_memory(&png).expect("decodes").to_rgba8();
-        assert_eq!(back.dimensions(), (3, 2));
-        assert_eq!(back.get_pixel(1, 0).0, [255, 255, 255, 255]);
-        assert_eq!(back.get_pixel(0, 1).0, [10, 20, 30, 255]);
-    }
 }

@@ -183,12 +183,7 @@ impl DsepLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
-        ui.heading("d-separation");
-        ui.label(
-            "A chain between A and B is blocked by C at a node where the arrows meet head-to-head and neither the \
-             node nor a descendant is in C, or where they meet head-to-tail or tail-to-tail and the node is in C. \
-             A ⊥⊥ B | C when every chain is blocked.",
-        );
+        super::hall::intro(ui, "d-separation", &EXPLANATION);
         ui.separator();
         ui.label(RichText::new("Presets").strong());
         ui.horizontal_wrapped(|ui| {
@@ -464,9 +459,71 @@ impl DsepLesson {
     }
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "A directed acyclic graph: mark the sets A, B and C and the panel below says whether A ⊥⊥ B | C, \
+           highlighting a chain that is still open. A chain between A and B is blocked by C at a node where the \
+           arrows meet head-to-head and neither the node nor a descendant is in C, or where they meet head-to-tail \
+           or tail-to-tail and the node is in C.",
+    formula: "A ⊥⊥ B | C  when every chain between A and B is blocked by C\n\
+              → v →  or  ← v → :  blocked when v is in C\n\
+              → v ← :  blocked when neither v nor a descendant of v is in C\n\
+              p(x₁, …, x_n) = Π_i p(x_i | parents(x_i))",
+    things_to_try: &[
+        "Collider preset: put the collider in C and watch A and B become dependent.",
+        "Chain and Fork presets: conditioning on the middle node blocks the chain.",
+        "Ask for a quiz question and answer it before looking.",
+        "Select a node to see its Markov blanket.",
+    ],
+};
+
+/// The d-separation tab in a scene file: the graph as `DAGitty` text (with positions) and the marked sets by name.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct DsepScene {
+    graph: String,
+    a: Vec<String>,
+    b: Vec<String>,
+    c: Vec<String>,
+}
+
 impl Lesson for DsepLesson {
     fn name(&self) -> &'static str {
         "d-separation"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let names = |kind: SetKind| -> Vec<String> {
+            self.doc.set(kind).iter().filter_map(|&id| self.doc.dag.name(id)).map(str::to_owned).collect()
+        };
+        super::scene::to_value(&DsepScene {
+            graph: self.doc.to_dagitty(),
+            a: names(SetKind::A),
+            b: names(SetKind::B),
+            c: names(SetKind::C),
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: DsepScene = super::scene::parse(scene)?;
+        let mut doc = parse_graph(&s.graph)
+            .and_then(|g| GraphDoc::from_loaded(&g))
+            .map_err(|e| format!("its graph is unreadable ({e})"))?;
+        for (kind, names) in [(SetKind::A, &s.a), (SetKind::B, &s.b), (SetKind::C, &s.c)] {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            doc.mark(kind, &names);
+        }
+        self.replace(doc);
+        self.info("Graph loaded from the scene.");
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
@@ -492,9 +549,7 @@ impl Lesson for DsepLesson {
             Some(Selection::Node(v)) if self.show_blanket => self.doc.dag.markov_blanket(v).into_iter().collect(),
             _ => Vec::new(),
         };
-        egui::Panel::left("dsep-controls").resizable(true).default_size(330.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+        super::hall::controls_panel(ui, "dsep-controls", 330.0, |ui| self.controls(ui));
         egui::Panel::bottom("dsep-answer")
             .resizable(true)
             .min_size(150.0)

@@ -197,15 +197,31 @@ impl FlowsLesson {
         }
     }
 
+    /// Both flows' NLL curves as CSV (the NLL plot's "Export CSV…").
+    fn nll_csv(&self) -> String {
+        let Some(s) = &self.snapshot else { return crate::viz::export::xy_csv("step", "nll", &[]) };
+        let series: Vec<(String, &[[f64; 2]])> = s
+            .models
+            .iter()
+            .flat_map(|m| {
+                [
+                    (format!("{} train (smoothed)", m.kind.label()), m.train_curve.as_slice()),
+                    (format!("{} held-out", m.kind.label()), m.heldout_curve.as_slice()),
+                ]
+            })
+            .collect();
+        crate::viz::export::xy_csv("step", "nll", &series)
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if let Some(w) = &self.worker {
+            let _ = w.tx.send(if paused { Request::Pause } else { Request::Resume });
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Normalising flows");
-        ui.label(
-            "An invertible f maps data x to z ∼ N(0, I), so log p(x) = log N(f(x)) + log |det ∂f/∂x| exactly, and \
-             training maximises it. RealNVP's coupling layers keep one coordinate and scale-and-shift the other by \
-             networks of the first: the Jacobian is triangular, its log-det the sum of the log-scales. A residual flow \
-             x ↦ x + h(x) is invertible when h is c-Lipschitz with c < 1 (spectral normalisation); its inverse needs a \
-             fixed-point iteration and its log-det a power series — in 2-D we can also compute it exactly.",
-        );
+        super::hall::intro(ui, "Normalising flows", &EXPLANATION);
         ui.separator();
         ui.label(RichText::new("Data").strong());
         for kind in Toy2d::ALL {
@@ -234,16 +250,10 @@ impl FlowsLesson {
             }
             let training = self.snapshot.as_ref().is_some_and(|s| s.training);
             if training && !self.paused && ui.button("Pause").clicked() {
-                self.paused = true;
-                if let Some(w) = &self.worker {
-                    let _ = w.tx.send(Request::Pause);
-                }
+                self.set_paused(true);
             }
             if self.paused && ui.button("Resume").clicked() {
-                self.paused = false;
-                if let Some(w) = &self.worker {
-                    let _ = w.tx.send(Request::Resume);
-                }
+                self.set_paused(false);
             }
         });
         if let Some(m) = &self.message {
@@ -349,24 +359,28 @@ impl FlowsLesson {
                 Source::Paint => 99,
             };
             let mut new_points = Vec::new();
-            fixed_square_plot("flow-data", size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                let px = plot_pixels(p);
-                let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
-                let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px), || {
-                    rasterize(&[(Color32::from_gray(220), &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
-                });
-                let side = (2.0 * VIEW) as f32;
-                p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
-                if painting {
-                    let r = p.response();
-                    if (r.dragged() || r.clicked() || r.is_pointer_button_down_on())
-                        && let Some(c) = p.pointer_coordinate()
-                    {
-                        new_points.push([c.x, c.y]);
+            crate::viz::export::plot(
+                fixed_square_plot("flow-data", size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                    let px = plot_pixels(p);
+                    let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
+                    let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px), || {
+                        rasterize(&[(Color32::from_gray(220), &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
+                    });
+                    let side = (2.0 * VIEW) as f32;
+                    p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
+                    if painting {
+                        let r = p.response();
+                        if (r.dragged() || r.clicked() || r.is_pointer_button_down_on())
+                            && let Some(c) = p.pointer_coordinate()
+                        {
+                            new_points.push([c.x, c.y]);
+                        }
                     }
-                }
-            });
+                }),
+                "flow-data",
+                None,
+            );
             for c in new_points {
                 self.painted.extend(brush_points(c, self.brush, BRUSH_POINTS, &mut self.rng));
             }
@@ -384,35 +398,39 @@ impl FlowsLesson {
                 }
             });
             let plot_size = egui::vec2(size.x, size.y - 22.0);
-            fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
-                let side = (2.0 * VIEW) as f32;
-                if let Some((generation, values)) = &self.grids[i] {
-                    let callback = HeatmapCallback {
-                        slot: i,
-                        generation: *generation,
-                        n: GRID,
-                        values: Arc::clone(values),
-                        range: self.ranges[i],
-                    };
-                    p.add(GpuHeatmap::new("log p(x) (GPU shader)", callback, VIEW));
-                } else if let Some(t) = &self.heat[i] {
-                    p.image(PlotImage::new("log p(x)", t.id(), PlotPoint::new(0.0, 0.0), [side, side]));
-                }
-                let Some(s) = &self.snapshot else { return };
-                let Some(m) = s.models.get(i) else { return };
-                let px = plot_pixels(p);
-                let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
-                let tex = self.samples[i].get(p.ctx(), "flow-samples", (s.generation, px), || {
-                    rasterize(
-                        &[(Color32::WHITE.gamma_multiply(0.8), &m.samples)],
-                        bounds,
-                        px,
-                        1.3 * p.ctx().pixels_per_point(),
-                    )
-                });
-                p.image(PlotImage::new("samples f⁻¹(z)", tex, PlotPoint::new(0.0, 0.0), [side, side]));
-            });
+            crate::viz::export::plot(
+                fixed_square_plot(("flow-density", i), plot_size, Corner::LeftTop, ["x₁", "x₂"]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
+                    let side = (2.0 * VIEW) as f32;
+                    if let Some((generation, values)) = &self.grids[i] {
+                        let callback = HeatmapCallback {
+                            slot: i,
+                            generation: *generation,
+                            n: GRID,
+                            values: Arc::clone(values),
+                            range: self.ranges[i],
+                        };
+                        p.add(GpuHeatmap::new("log p(x) (GPU shader)", callback, VIEW));
+                    } else if let Some(t) = &self.heat[i] {
+                        p.image(PlotImage::new("log p(x)", t.id(), PlotPoint::new(0.0, 0.0), [side, side]));
+                    }
+                    let Some(s) = &self.snapshot else { return };
+                    let Some(m) = s.models.get(i) else { return };
+                    let px = plot_pixels(p);
+                    let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
+                    let tex = self.samples[i].get(p.ctx(), "flow-samples", (s.generation, px), || {
+                        rasterize(
+                            &[(Color32::WHITE.gamma_multiply(0.8), &m.samples)],
+                            bounds,
+                            px,
+                            1.3 * p.ctx().pixels_per_point(),
+                        )
+                    });
+                    p.image(PlotImage::new("samples f⁻¹(z)", tex, PlotPoint::new(0.0, 0.0), [side, side]));
+                }),
+                "flow-density",
+                None,
+            );
             if self.heat[i].is_some() || self.grids[i].is_some() {
                 let bar = upload(&mut self.bar, ui.ctx(), "flow-bar", colour_bar(128, 1), TextureOptions::LINEAR);
                 let (lo, hi) = self.ranges[i];
@@ -429,25 +447,30 @@ impl FlowsLesson {
         ui.vertical(|ui| {
             ui.set_max_width(size.x);
             ui.label(RichText::new("Negative log-likelihood (nats per point)").strong());
-            Plot::new("flow-nll")
-                .legend(Legend::default().position(Corner::RightTop))
-                .width(size.x)
-                .height(size.y - 24.0)
-                .x_axis_label("step")
-                .y_axis_label("NLL")
-                .show(ui, |p| {
-                    let Some(s) = &self.snapshot else { return };
-                    for (m, c) in s.models.iter().zip(COLORS) {
-                        p.line(
-                            Line::new(format!("{} (train, smoothed)", m.kind.label()), m.train_curve.clone()).color(c),
-                        );
-                        p.line(
-                            Line::new(format!("{} (held-out)", m.kind.label()), m.heldout_curve.clone())
-                                .color(c)
-                                .style(LineStyle::dashed_loose()),
-                        );
-                    }
-                });
+            crate::viz::export::plot(
+                Plot::new("flow-nll")
+                    .legend(Legend::default().position(Corner::RightTop))
+                    .width(size.x)
+                    .height(size.y - 24.0)
+                    .x_axis_label("step")
+                    .y_axis_label("NLL")
+                    .show(ui, |p| {
+                        let Some(s) = &self.snapshot else { return };
+                        for (m, c) in s.models.iter().zip(COLORS) {
+                            p.line(
+                                Line::new(format!("{} (train, smoothed)", m.kind.label()), m.train_curve.clone())
+                                    .color(c),
+                            );
+                            p.line(
+                                Line::new(format!("{} (held-out)", m.kind.label()), m.heldout_curve.clone())
+                                    .color(c)
+                                    .style(LineStyle::dashed_loose()),
+                            );
+                        }
+                    }),
+                "flow-nll",
+                Some(&|| self.nll_csv()),
+            );
         });
     }
 
@@ -476,17 +499,21 @@ impl FlowsLesson {
             };
             ui.small(what);
             let plot_size = egui::vec2(size.x, size.y - 22.0);
-            fixed_square_plot(("flow-stage", i), plot_size, Corner::LeftTop, ["", ""]).show(ui, |p| {
-                p.set_plot_bounds(PlotBounds::from_min_max([-STAGE_VIEW, -STAGE_VIEW], [STAGE_VIEW, STAGE_VIEW]));
-                if let Some(lines) = m.grid_stages.get(k) {
-                    for line in lines {
-                        p.line(Line::new("", line.clone()).color(Color32::from_gray(110)).width(0.8));
+            crate::viz::export::plot(
+                fixed_square_plot(("flow-stage", i), plot_size, Corner::LeftTop, ["", ""]).show(ui, |p| {
+                    p.set_plot_bounds(PlotBounds::from_min_max([-STAGE_VIEW, -STAGE_VIEW], [STAGE_VIEW, STAGE_VIEW]));
+                    if let Some(lines) = m.grid_stages.get(k) {
+                        for line in lines {
+                            p.line(Line::new("", line.clone()).color(Color32::from_gray(110)).width(0.8));
+                        }
                     }
-                }
-                if let Some(pts) = m.stages.get(k) {
-                    p.points(Points::new("training points", pts.clone()).color(COLORS[i]).radius(1.6));
-                }
-            });
+                    if let Some(pts) = m.stages.get(k) {
+                        p.points(Points::new("training points", pts.clone()).color(COLORS[i]).radius(1.6));
+                    }
+                }),
+                "flow-stages",
+                None,
+            );
         });
     }
 }
@@ -509,9 +536,91 @@ fn plot_pixels(p: &egui_plot::PlotUi<'_>) -> [usize; 2] {
     [(rect.width() * ppp).round().max(1.0) as usize, (rect.height() * ppp).round().max(1.0) as usize]
 }
 
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "An invertible f maps data x to z ∼ N(0, I), and training maximises the exact log-likelihood. Top: the \
+           data and the density each flow learnt (RealNVP, residual flow); bottom: the training NLL and the data \
+           pushed through each flow's stages. A residual flow is invertible when h is c-Lipschitz with c < 1; its \
+           inverse needs a fixed-point iteration and its log-det a power series (in 2-D also exact).",
+    formula: "log p(x) = log N(f(x); 0, I) + log |det ∂f/∂x|\n\
+              Coupling: y₁ = x₁,  y₂ = x₂ · exp(s(x₁)) + t(x₁),  log |det| = s(x₁)\n\
+              Residual: f(x) = x + h(x),  Lip(h) ≤ c < 1\n\
+              log |det(I + J_h)| = Σ_{k≥1} (−1)^(k+1) tr(J_h^k) / k",
+    things_to_try: &[
+        "Train on two moons and watch both densities sharpen.",
+        "Set c = 1.2: the residual flow is no longer guaranteed to be invertible.",
+        "Paint your own density and train on it.",
+        "Raise the learning rate to 1: training stops with a message and keeps the last good weights.",
+    ],
+};
+
+/// The Flows tab in a scene file: the data (a toy dataset's label or "paint"), the painted points, the settings.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FlowsScene {
+    data: String,
+    painted: Vec<P2>,
+    brush: f64,
+    lipschitz: f64,
+    lr: f64,
+    seed: u64,
+}
+
+const PAINT: &str = "paint";
+
 impl Lesson for FlowsLesson {
     fn name(&self) -> &'static str {
         "Flows"
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        let data = match self.source {
+            Source::Toy(t) => t.label().to_owned(),
+            Source::Paint => PAINT.to_owned(),
+        };
+        super::scene::to_value(&FlowsScene {
+            data,
+            painted: self.painted.clone(),
+            brush: self.brush,
+            lipschitz: self.lipschitz,
+            lr: self.lr,
+            seed: self.seed,
+        })
+    }
+
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: FlowsScene = super::scene::parse(scene)?;
+        let source = if s.data == PAINT { Source::Paint } else { Source::Toy(super::scene::toy_from_label(&s.data)?) };
+        if s.painted.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("its painted points are not all finite numbers".into());
+        }
+        self.source = source;
+        self.painted = s.painted;
+        self.brush = s.brush.clamp(0.03, 0.6);
+        self.lipschitz = s.lipschitz.clamp(0.5, 1.2);
+        self.lr = s.lr.clamp(1e-4, 1.0);
+        self.seed = s.seed;
+        Ok(())
+    }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    fn toggle_training(&mut self, _cx: &mut LessonContext<'_>) -> bool {
+        let training = self.snapshot.as_ref().is_some_and(|s| s.training);
+        if self.paused {
+            self.set_paused(false);
+        } else if training {
+            self.set_paused(true);
+        } else {
+            self.train();
+        }
+        true
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
@@ -519,9 +628,7 @@ impl Lesson for FlowsLesson {
             self.worker = FlowWorker::spawn(ui.ctx().clone());
         }
         self.receive(ui.ctx());
-        egui::Panel::left("flow-controls").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+        super::hall::controls_panel(ui, "flow-controls", 380.0, |ui| self.controls(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
             let gap = ui.spacing().item_spacing;

@@ -1,0 +1,211 @@
+//! Scene files: the state of every lesson (settings, data, graph, model file references) and the tab shown, as
+//! JSON with a format version, so a lecturer prepares the demos in advance. Opening one checks it first; if any
+//! lesson refuses its part, the lessons already restored are put back and nothing is sent to the trainer: a bad
+//! file changes nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
+
+use eframe::egui;
+use serde::{Deserialize, Serialize};
+
+use super::LatentLabApp;
+use crate::lessons::LessonContext;
+
+/// The `format` field of a scene file.
+pub const FORMAT: &str = "latent-lab scene";
+/// The newest scene format this version reads and writes.
+pub const VERSION: u32 = 1;
+
+/// A scene file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SceneFile {
+    pub format: String,
+    pub version: u32,
+    /// The tab to show.
+    pub lesson: String,
+    /// Each lesson's state, by tab name.
+    pub lessons: BTreeMap<String, serde_json::Value>,
+}
+
+/// What a scene dialog (on a helper thread) reports.
+#[derive(Debug)]
+pub enum SceneJob {
+    /// Where to save the scene.
+    SaveTo(PathBuf),
+    /// A file to open, read (or why it could not be read).
+    Opened(PathBuf, Result<String, String>),
+    Cancelled(String),
+}
+
+/// Checks a scene file's text: JSON, the right format, not from a newer version.
+pub fn parse(text: &str) -> Result<SceneFile, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("it is not a scene file (not valid JSON: {e})"))?;
+    if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+        return Err("it is not a latent-lab scene file".into());
+    }
+    let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if version > u64::from(VERSION) {
+        return Err(format!(
+            "it was written by a newer latent-lab (scene format {version}; this version reads up to {VERSION}): \
+             update latent-lab to open it"
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("it is damaged ({e})"))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+impl LatentLabApp {
+    /// The scene as JSON text; model files are referenced relative to `dir`, the scene's folder.
+    pub fn scene_json(&self, dir: &Path) -> String {
+        let lessons = self.lessons.iter().filter_map(|l| Some((l.name().to_owned(), l.save_scene(dir)?))).collect();
+        let scene =
+            SceneFile { format: FORMAT.into(), version: VERSION, lesson: self.selected_lesson().to_owned(), lessons };
+        serde_json::to_string_pretty(&scene).unwrap_or_default()
+    }
+
+    /// Writes the scene to `path` now (the UI writes on a helper thread instead).
+    pub fn save_scene_to(&self, path: &Path) -> Result<(), String> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::write(path, self.scene_json(dir)).map_err(|e| format!("Could not write {}: {e}", path.display()))
+    }
+
+    /// Reads and opens a scene file now; the outcome is shown like the dialog's.
+    pub fn open_scene(&mut self, path: &Path) {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("it could not be read ({e})"));
+        self.open_scene_text(path, text);
+    }
+
+    fn open_scene_text(&mut self, path: &Path, text: Result<String, String>) {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        match text.and_then(|t| self.apply_scene(&t, &dir)) {
+            Ok(note) => {
+                self.error = None;
+                self.notice = Some(format!("Opened the scene {}{note}", file_name(path)));
+            }
+            Err(e) => {
+                self.error = Some(format!("Could not open the scene {}: {e}. Nothing was changed.", file_name(path)));
+            }
+        }
+    }
+
+    /// Applies a scene, all or nothing. `Ok` carries a note on what was skipped.
+    fn apply_scene(&mut self, text: &str, dir: &Path) -> Result<String, String> {
+        let scene = parse(text)?;
+        let before: Vec<Option<serde_json::Value>> = self.lessons.iter().map(|l| l.save_scene(dir)).collect();
+        let mut commands = Vec::new();
+        let mut restored = Vec::new();
+        let mut failure = None;
+        for (i, lesson) in self.lessons.iter_mut().enumerate() {
+            let Some(part) = scene.lessons.get(lesson.name()) else { continue };
+            let mut cx =
+                LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut commands };
+            match lesson.load_scene(part, dir, &mut cx) {
+                Ok(()) => restored.push(i),
+                Err(e) => {
+                    failure = Some(format!("the {} tab refused it: {e}", lesson.name()));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failure {
+            for i in restored {
+                if let (Some(lesson), Some(Some(old))) = (self.lessons.get_mut(i), before.get(i)) {
+                    let mut ignored = Vec::new();
+                    let mut cx = LessonContext {
+                        dataset: &self.dataset,
+                        worker_state: &self.worker_state,
+                        commands: &mut ignored,
+                    };
+                    let _ = lesson.load_scene(old, dir, &mut cx);
+                }
+            }
+            return Err(e);
+        }
+        self.commands.extend(commands);
+        self.select_lesson(&scene.lesson);
+        let unknown: Vec<&str> = scene
+            .lessons
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !self.lessons.iter().any(|l| l.name() == *name))
+            .collect();
+        Ok(if unknown.is_empty() {
+            String::new()
+        } else {
+            format!(" (skipped tabs this version lacks: {})", unknown.join(", "))
+        })
+    }
+
+    /// Starts the save or open dialog on a helper thread.
+    pub(super) fn start_scene_dialog(&mut self, ctx: &egui::Context, save: bool) {
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new().add_filter("latent-lab scene", &["json"]);
+            let none = "No file chosen (or no file dialog is available on this desktop).".to_owned();
+            let job = if save {
+                dialog
+                    .set_title("Save the scene")
+                    .set_file_name("scene.json")
+                    .save_file()
+                    .map_or(SceneJob::Cancelled(none), SceneJob::SaveTo)
+            } else {
+                match dialog.set_title("Open a scene").pick_file() {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| format!("it could not be read ({e})"));
+                        SceneJob::Opened(path, text)
+                    }
+                    None => SceneJob::Cancelled(none),
+                }
+            };
+            let _ = tx.send(job);
+            ctx.request_repaint();
+        });
+        self.scene_job = Some(rx);
+    }
+
+    /// Takes a finished scene dialog's result.
+    pub(super) fn poll_scene_job(&mut self, ctx: &egui::Context) {
+        let Some(rx) = &self.scene_job else { return };
+        let job = match rx.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Empty) => return,
+            Err(mpsc::TryRecvError::Disconnected) => SceneJob::Cancelled("the file dialog stopped".into()),
+        };
+        self.scene_job = None;
+        match job {
+            SceneJob::SaveTo(path) => {
+                let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                crate::viz::export::write_file(ctx, path, self.scene_json(&dir).into_bytes());
+            }
+            SceneJob::Opened(path, text) => self.open_scene_text(&path, text),
+            SceneJob::Cancelled(msg) => self.notice = Some(msg),
+        }
+    }
+}
+
+/// A pending scene dialog.
+pub type SceneDialog = Option<Receiver<SceneJob>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_files_are_refused_with_a_reason() {
+        assert!(parse("{not json").unwrap_err().contains("not valid JSON"));
+        assert!(parse(r#"{"format": "something else", "version": 1}"#).unwrap_err().contains("not a latent-lab"));
+        let newer = format!(r#"{{"format": "{FORMAT}", "version": 99, "lesson": "", "lessons": {{}}}}"#);
+        assert!(parse(&newer).unwrap_err().contains("newer latent-lab"));
+        let damaged = format!(r#"{{"format": "{FORMAT}", "version": 1, "lessons": 3}}"#);
+        assert!(parse(&damaged).unwrap_err().contains("damaged"));
+        let ok = format!(r#"{{"format": "{FORMAT}", "version": 1, "lesson": "Flows", "lessons": {{}}}}"#);
+        assert_eq!(parse(&ok).unwrap().lesson, "Flows");
+    }
+}

@@ -1,0 +1,108 @@
+//! Lecture-hall helpers shared by the lessons: the explanation each lesson gives, and the side panel of settings
+//! that presentation mode hides. The app tells the lessons what to hide through egui's memory (so `LessonContext`
+//! and every lesson's tests stay as they are).
+
+use eframe::egui::{self, RichText};
+
+use crate::train::LossPoint;
+
+/// What a lesson shows, the lecture's formula behind it (Unicode maths), and things to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Explanation {
+    /// What the student is looking at (a few sentences).
+    pub what: &'static str,
+    /// The formula from the lecture, in Unicode maths (may span several lines).
+    pub formula: &'static str,
+    /// Short experiments, each one line.
+    pub things_to_try: &'static [&'static str],
+}
+
+fn hide_controls_id() -> egui::Id {
+    egui::Id::unique("latent-lab/hide-controls")
+}
+
+fn explain_shown_id() -> egui::Id {
+    egui::Id::unique("latent-lab/explanation-shown")
+}
+
+/// Set by the app each frame: `true` while presentation mode hides the lessons' settings panels.
+pub fn set_controls_hidden(ctx: &egui::Context, hidden: bool) {
+    ctx.data_mut(|d| d.insert_temp(hide_controls_id(), hidden));
+}
+
+/// Whether the lessons' settings panels are hidden (presentation mode).
+pub fn controls_hidden(ctx: &egui::Context) -> bool {
+    ctx.data(|d| d.get_temp(hide_controls_id()).unwrap_or(false))
+}
+
+/// Set by the app each frame: `true` while the app draws the explanation panel.
+pub fn set_explanation_shown(ctx: &egui::Context, shown: bool) {
+    ctx.data_mut(|d| d.insert_temp(explain_shown_id(), shown));
+}
+
+/// Whether the app draws the explanation panel now.
+pub fn explanation_shown(ctx: &egui::Context) -> bool {
+    ctx.data(|d| d.get_temp(explain_shown_id()).unwrap_or(false))
+}
+
+/// The lesson's left settings panel (resizable, scrolling), left out while presentation mode hides it.
+pub fn controls_panel(ui: &mut egui::Ui, id: &'static str, width: f32, add: impl FnOnce(&mut egui::Ui)) {
+    if controls_hidden(ui.ctx()) {
+        return;
+    }
+    egui::Panel::left(id).resizable(true).default_size(width).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, add);
+    });
+}
+
+/// The lesson's introduction at the top of its settings: `what` of its explanation, unless the explanation panel
+/// shows it already (then one line pointing there).
+pub fn intro(ui: &mut egui::Ui, title: &str, explanation: &Explanation) {
+    ui.heading(title);
+    if explanation_shown(ui.ctx()) {
+        ui.small("What you see, the formula and things to try: in the explanation panel below.");
+    } else {
+        ui.label(explanation.what);
+        ui.small("F1: the formula and things to try.");
+    }
+}
+
+/// Loss curves as CSV: one row per point, `series,step,epoch,recon,kl,neg_elbo,grad_norm`.
+pub fn loss_points_csv(series: &[(String, &[LossPoint])]) -> String {
+    let rows = series.iter().flat_map(|(name, points)| {
+        points.iter().map(move |p| {
+            vec![
+                name.clone(),
+                p.step.to_string(),
+                p.epoch.to_string(),
+                p.recon.to_string(),
+                p.kl.to_string(),
+                (p.recon + p.kl).to_string(),
+                p.grad_norm.to_string(),
+            ]
+        })
+    });
+    crate::viz::export::csv(&["series", "step", "epoch", "recon", "kl", "neg_elbo", "grad_norm"], rows)
+}
+
+/// Draws an explanation (the app's explanation panel).
+pub fn show_explanation(ui: &mut egui::Ui, name: &str, e: &Explanation) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("{name}: what you see")).strong());
+        ui.label(e.what);
+    });
+    ui.add_space(4.0);
+    ui.columns(2, |cols| {
+        let left = egui::Layout::top_down(egui::Align::Min);
+        cols[0].with_layout(left, |ui| {
+            ui.label(RichText::new("From the lecture").strong());
+            ui.label(RichText::new(e.formula).size(17.0));
+        });
+        cols[1].with_layout(left, |ui| {
+            ui.label(RichText::new("Things to try").strong());
+            for tip in e.things_to_try {
+                ui.label(format!("• {tip}"));
+            }
+        });
+    });
+}
