@@ -44,7 +44,9 @@ pub struct Snapshot {
     pub labels: Vec<u8>,
     /// `SAMPLES` pixel-mean images.
     pub samples: Vec<f32>,
-    pub side: usize,
+    /// Image size of the samples.
+    pub rows: usize,
+    pub cols: usize,
     /// Held-out recon, KL_z₁, KL_z₂ (one sample per digit).
     pub heldout: [f64; 3],
 }
@@ -218,7 +220,8 @@ impl State {
             z2,
             labels: items.iter().map(|&i| data.labels[i]).collect(),
             samples: sample_means(&model, SAMPLES, self.sample_seed, &device),
-            side: data.cols,
+            rows: data.rows,
+            cols: data.cols,
             heldout,
         };
         self.send(Report::Snapshot(Box::new(snapshot)))
