@@ -173,7 +173,7 @@ impl HvaeLesson {
             Some(path) if save => self.send(Job::Save(path)),
             Some(path) => self.send(Job::Load { path, dataset: cx.dataset.clone() }),
             None => {
-                self.message = Some(("No file chosen (or no file dialog is available on this desktop).".into(), true))
+                self.message = Some(("No file chosen (or no file dialog is available on this desktop).".into(), true));
             }
         }
     }

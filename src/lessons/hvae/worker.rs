@@ -291,7 +291,7 @@ mod tests {
     /// The next report that is not progress or a snapshot.
     fn next_other(w: &Worker) -> Report {
         loop {
-            match w.rx.recv_timeout(Duration::from_secs(120)).expect("a report") {
+            match w.rx.recv_timeout(Duration::from_mins(2)).expect("a report") {
                 Report::Progress { .. } | Report::Snapshot(_) => {}
                 other => return other,
             }
