@@ -134,6 +134,12 @@ pub struct HvaeReport {
 
 /// Trains on the built-in binarised digits and evaluates on the held-out ones.
 pub fn train(args: &HvaeArgs) -> anyhow::Result<HvaeReport> {
+    if args.iwae_k > crate::models::bounds::MAX_K {
+        anyhow::bail!("--iwae-k {} is more than {} samples per digit", args.iwae_k, crate::models::bounds::MAX_K);
+    }
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        anyhow::bail!("--seconds must be a positive number of seconds, not {}", args.seconds);
+    }
     let data = Dataset::builtin_mnist().context("the built-in digits")?.binarised();
     let config = HvaeConfig { input_dim: data.dim(), ..HvaeConfig::new(args.z1, args.inference) };
     let settings = TrainSettings { batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed };

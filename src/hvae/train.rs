@@ -74,7 +74,7 @@ impl HvaeTrainer {
                 settings.batch_size, settings.learning_rate
             )));
         }
-        let device = Device::flex().autodiff();
+        let device = Self::device();
         device.seed(settings.seed);
         let model = config.init(&device);
         let dim = data.dim();
@@ -92,6 +92,25 @@ impl HvaeTrainer {
             settings,
             steps: 0,
         })
+    }
+
+    /// A run that goes on from `model` (loaded onto [`HvaeTrainer::device`]'s kind of device, e.g. from a file) with
+    /// a fresh optimiser.
+    pub fn from_model(
+        config: HvaeConfig,
+        settings: TrainSettings,
+        data: &Dataset,
+        model: Hvae,
+    ) -> Result<Self, HvaeError> {
+        let mut t = Self::new(config, settings, data)?;
+        t.model = model;
+        t.good = t.model.clone();
+        Ok(t)
+    }
+
+    /// The autodiff device training runs on (load weights onto it to go on training them).
+    pub fn device() -> Device {
+        Device::flex().autodiff()
     }
 
     fn next_batch(&mut self) -> Tensor<2> {

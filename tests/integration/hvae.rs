@@ -41,6 +41,8 @@ fn the_tab_trains_and_shows_both_latent_spaces_samples_and_the_elbo_terms() {
     assert!(h.query_by_label_contains("Training: step").is_some());
     h.get_by_label("Pause").click();
     step_until(&mut h, 30, "paused", |h| h.query_by_label_contains("Paused at step").is_some());
+    // Save and Load run the system file dialog (not driven here; the worker's file handling has its own test).
+    assert!(h.query_by_label("Save model…").is_some() && h.query_by_label("Load model…").is_some());
     h.get_by_label("New samples").click();
     h.step();
     h.get_by_label("Resume").click();

@@ -5,6 +5,9 @@
 mod view;
 pub mod worker;
 
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
+
 use eframe::egui::{self, RichText};
 
 use self::worker::{Job, Report, Snapshot, Worker};
@@ -48,6 +51,8 @@ pub struct HvaeLesson {
     sample_seed: u64,
     message: Option<(String, bool)>,
     request: Option<AppRequest>,
+    /// A file dialog on a helper thread: the chosen path, and whether to save (else load).
+    dialog: Option<(Receiver<Option<PathBuf>>, bool)>,
 }
 
 impl Default for HvaeLesson {
@@ -71,6 +76,7 @@ impl Default for HvaeLesson {
             sample_seed: 1,
             message: None,
             request: None,
+            dialog: None,
         }
     }
 }
@@ -120,10 +126,54 @@ impl HvaeLesson {
                         self.state = RunState::Paused;
                     }
                 }
+                Report::Loaded { config, message } => {
+                    self.z1_dim = config.z1_dim;
+                    self.inference = config.inference;
+                    self.run_config = Some(config);
+                    self.state = RunState::Paused;
+                    self.step = 0;
+                    self.last = None;
+                    self.elbo.clear();
+                    self.kl1.clear();
+                    self.kl2.clear();
+                    self.message = Some((message, false));
+                }
+                Report::Notice(m, error) => self.message = Some((m, error)),
                 Report::Diverged(m) | Report::Failed(m) => {
                     self.state = RunState::Stopped;
                     self.message = Some((m, true));
                 }
+            }
+        }
+    }
+
+    /// Runs the system file dialog on a helper thread (the UI never waits on it).
+    fn open_dialog(&mut self, ctx: &egui::Context, save: bool) {
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new().add_filter("Hierarchical VAE model", &["json", "bpk"]);
+            let path = if save {
+                dialog.set_title("Save the hierarchical VAE").set_file_name("hvae.json").save_file()
+            } else {
+                dialog.set_title("Load a hierarchical VAE").pick_file()
+            };
+            let _ = tx.send(path);
+            ctx.request_repaint();
+        });
+        self.dialog = Some((rx, save));
+    }
+
+    fn poll_dialog(&mut self, cx: &LessonContext<'_>) {
+        let Some((rx, save)) = &self.dialog else { return };
+        let save = *save;
+        let Ok(path) = rx.try_recv() else { return };
+        self.dialog = None;
+        match path {
+            Some(path) if save => self.send(Job::Save(path)),
+            Some(path) => self.send(Job::Load { path, dataset: cx.dataset.clone() }),
+            None => {
+                self.message = Some(("No file chosen (or no file dialog is available on this desktop).".into(), true));
             }
         }
     }
@@ -197,6 +247,23 @@ impl HvaeLesson {
             let seed = self.sample_seed;
             self.send(Job::Sample { seed });
         }
+        ui.horizontal(|ui| {
+            let idle = self.dialog.is_none() && self.state != RunState::Training;
+            if ui
+                .add_enabled(idle && self.snapshot.is_some(), egui::Button::new("Save model…"))
+                .on_hover_text("FILE.bpk + FILE.json")
+                .clicked()
+            {
+                self.open_dialog(ui.ctx(), true);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Load model…"))
+                .on_hover_text("e.g. a model from latent-lab train hvae --out FILE")
+                .clicked()
+            {
+                self.open_dialog(ui.ctx(), false);
+            }
+        });
         let status = match self.state {
             RunState::NotStarted => "Press Train to start.".to_owned(),
             RunState::Training => {
@@ -350,6 +417,7 @@ impl Lesson for HvaeLesson {
             self.worker = Worker::spawn(ui.ctx().clone());
         }
         self.drain();
+        self.poll_dialog(cx);
         egui::Panel::left("hvae-controls").resizable(true).default_size(360.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
         });

@@ -92,17 +92,16 @@ pub fn latent_plot(
 
 /// The samples as one grey image (a square grid with 1-pixel gaps).
 pub fn samples_image(snapshot: &Snapshot) -> ColorImage {
-    let side = snapshot.side.max(1);
-    let n = snapshot.samples.len() / (side * side);
+    let (ih, iw) = (snapshot.rows.max(1), snapshot.cols.max(1));
+    let n = snapshot.samples.len() / (ih * iw);
     let cols = (n as f64).sqrt().ceil().max(1.0) as usize;
     let rows = n.div_ceil(cols).max(1);
-    let cell = side + 1;
-    let (w, h) = (cols * cell + 1, rows * cell + 1);
+    let (w, h) = (cols * (iw + 1) + 1, rows * (ih + 1) + 1);
     let mut pixels = vec![Color32::from_gray(40); w * h];
-    for (i, digit) in snapshot.samples.chunks(side * side).enumerate() {
-        let (ox, oy) = (1 + (i % cols) * cell, 1 + (i / cols) * cell);
+    for (i, digit) in snapshot.samples.chunks_exact(ih * iw).enumerate() {
+        let (ox, oy) = (1 + (i % cols) * (iw + 1), 1 + (i / cols) * (ih + 1));
         for (p, &v) in digit.iter().enumerate() {
-            pixels[(oy + p / side) * w + ox + p % side] = Color32::from_gray((v.clamp(0.0, 1.0) * 255.0) as u8);
+            pixels[(oy + p / iw) * w + ox + p % iw] = Color32::from_gray((v.clamp(0.0, 1.0) * 255.0) as u8);
         }
     }
     ColorImage::new([w, h], pixels)
@@ -149,4 +148,35 @@ pub fn placeholder(ui: &mut egui::Ui, size: egui::Vec2, text: &str) {
         egui::FontId::proportional(13.0),
         ui.visuals().weak_text_color(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_of_any_image_shape_land_in_their_cells() {
+        // Two 2×3 images (rows × cols): a 2-column grid of 4×3-pixel cells plus the outer gap.
+        let mut samples = vec![0.0; 12];
+        samples[5] = 1.0; // first image, row 1, col 2
+        samples[6] = 0.5; // second image, row 0, col 0
+        let snapshot = Snapshot {
+            step: 0,
+            z1: Vec::new(),
+            z1_projected: false,
+            z2: Vec::new(),
+            labels: Vec::new(),
+            samples,
+            rows: 2,
+            cols: 3,
+            heldout: [0.0; 3],
+        };
+        let image = samples_image(&snapshot);
+        assert_eq!(image.size, [9, 4]);
+        let at = |x: usize, y: usize| image.pixels[y * 9 + x];
+        assert_eq!(at(1 + 2, 1 + 1), Color32::from_gray(255));
+        assert_eq!(at(5, 1), Color32::from_gray(127));
+        assert_eq!(at(1, 1), Color32::from_gray(0));
+        assert_eq!(at(0, 0), Color32::from_gray(40), "gap");
+    }
 }

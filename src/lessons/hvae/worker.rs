@@ -2,6 +2,7 @@
 //! reports (loss terms, latent codes, samples), waking the UI after each. Lowest priority, subnormals flushed; it
 //! ends when the lesson drops its sender.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use eframe::egui;
 use crate::data::Dataset;
 use crate::hvae::eval::{codes, mean_terms, sample_means};
 use crate::hvae::train::{HvaeTrainer, StepTerms, TrainSettings};
-use crate::hvae::{HvaeConfig, HvaeError};
+use crate::hvae::{HvaeConfig, HvaeError, checkpoint};
 use crate::models::float_env::flush_subnormals;
 use crate::train::pca::plot_coordinates;
 
@@ -31,6 +32,10 @@ pub enum Job {
     Reset,
     /// New samples from the current model with this seed.
     Sample { seed: u64 },
+    /// Save the current model (FILE.bpk + FILE.json).
+    Save(PathBuf),
+    /// Load a model file for `dataset`; a bad file leaves the current model.
+    Load { path: PathBuf, dataset: Arc<Dataset> },
 }
 
 /// The plots' data at one moment.
@@ -44,18 +49,33 @@ pub struct Snapshot {
     pub labels: Vec<u8>,
     /// `SAMPLES` pixel-mean images.
     pub samples: Vec<f32>,
-    pub side: usize,
+    /// Image size of the samples.
+    pub rows: usize,
+    pub cols: usize,
     /// Held-out recon, KL_z₁, KL_z₂ (one sample per digit).
     pub heldout: [f64; 3],
 }
 
 /// What comes back.
 pub enum Report {
-    Progress { step: usize, terms: StepTerms, ms_per_step: f64 },
+    Progress {
+        step: usize,
+        terms: StepTerms,
+        ms_per_step: f64,
+    },
     Snapshot(Box<Snapshot>),
-    Paused { step: usize },
+    Paused {
+        step: usize,
+    },
     Diverged(String),
     Failed(String),
+    /// A model file was loaded (training paused, curves start again).
+    Loaded {
+        config: HvaeConfig,
+        message: String,
+    },
+    /// A message that changes nothing else (`true` for an error).
+    Notice(String, bool),
 }
 
 pub struct Worker {
@@ -130,8 +150,11 @@ impl State {
     fn handle(&mut self, job: Job) -> bool {
         match job {
             Job::Train { dataset, config } => {
-                let same =
-                    self.run.as_ref().is_some_and(|r| Arc::ptr_eq(&r.source, &dataset) && r.trainer.config == config);
+                // The image size comes from the dataset; the rest must match.
+                let same = self.run.as_ref().is_some_and(|r| {
+                    Arc::ptr_eq(&r.source, &dataset)
+                        && r.trainer.config == HvaeConfig { input_dim: r.trainer.config.input_dim, ..config.clone() }
+                });
                 if !same {
                     let data = dataset.binarised();
                     let config = HvaeConfig { input_dim: data.dim(), ..config };
@@ -158,6 +181,39 @@ impl State {
                 self.sample_seed = seed;
                 self.snapshot()
             }
+            Job::Save(path) => {
+                let Some(run) = self.run.as_ref() else {
+                    return self.send(Report::Notice("No model to save yet: train one first.".into(), true));
+                };
+                match checkpoint::save(&run.trainer.model(), &run.trainer.config, &path) {
+                    Ok(weights) => self.send(Report::Notice(
+                        format!("Saved {}", weights.with_extension("{bpk,json}").display()),
+                        false,
+                    )),
+                    Err(e) => self.send(Report::Notice(e.to_string(), true)),
+                }
+            }
+            Job::Load { path, dataset } => self.load(&path, dataset),
+        }
+    }
+
+    fn load(&mut self, path: &std::path::Path, dataset: Arc<Dataset>) -> bool {
+        let data = dataset.binarised();
+        let loaded = checkpoint::load(path, &HvaeTrainer::device()).and_then(|(model, config)| {
+            if config.input_dim != data.dim() {
+                return Err(HvaeError::WrongImageSize { expected: config.input_dim, found: data.dim() });
+            }
+            HvaeTrainer::from_model(config, TrainSettings::default(), &data, model)
+        });
+        match loaded {
+            Ok(trainer) => {
+                let config = trainer.config.clone();
+                self.training = false;
+                self.run = Some(Run { trainer, source: dataset, data });
+                let message = format!("Loaded {}; Train goes on training it.", path.display());
+                self.send(Report::Loaded { config, message }) && self.snapshot()
+            }
+            Err(e) => self.send(Report::Notice(format!("{e} — the current model is kept"), true)),
         }
     }
 
@@ -218,9 +274,54 @@ impl State {
             z2,
             labels: items.iter().map(|&i| data.labels[i]).collect(),
             samples: sample_means(&model, SAMPLES, self.sample_seed, &device),
-            side: data.cols,
+            rows: data.rows,
+            cols: data.cols,
             heldout,
         };
         self.send(Report::Snapshot(Box::new(snapshot)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The next report that is not progress or a snapshot.
+    fn next_other(w: &Worker) -> Report {
+        loop {
+            match w.rx.recv_timeout(Duration::from_mins(2)).expect("a report") {
+                Report::Progress { .. } | Report::Snapshot(_) => {}
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_saved_model_loads_back_and_a_bad_file_keeps_the_current_one() {
+        let w = Worker::spawn(egui::Context::default()).unwrap();
+        let dataset = Arc::new(Dataset::builtin_mnist().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        w.tx.send(Job::Save(path.clone())).unwrap();
+        assert!(matches!(next_other(&w), Report::Notice(m, true) if m.contains("No model")));
+        let config = HvaeConfig::new(2, crate::hvae::Inference::FromX);
+        w.tx.send(Job::Train { dataset: dataset.clone(), config: config.clone() }).unwrap();
+        w.tx.send(Job::Pause).unwrap();
+        assert!(matches!(next_other(&w), Report::Paused { .. }));
+        w.tx.send(Job::Save(path.clone())).unwrap();
+        assert!(matches!(next_other(&w), Report::Notice(m, false) if m.contains("Saved")));
+        std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+        w.tx.send(Job::Load { path: dir.path().join("bad.json"), dataset: dataset.clone() }).unwrap();
+        match next_other(&w) {
+            Report::Notice(m, true) => assert!(m.contains("bad.json") && m.contains("current model is kept"), "{m}"),
+            _ => panic!("expected an error notice"),
+        }
+        w.tx.send(Job::Load { path, dataset }).unwrap();
+        match next_other(&w) {
+            Report::Loaded { config: loaded, .. } => assert_eq!(loaded, config),
+            _ => panic!("expected the model to load"),
+        }
     }
 }
