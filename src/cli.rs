@@ -25,8 +25,17 @@ use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
 pub mod decode_bench;
 
+/// The commands parsed by their own modules before this parser (each with --help).
+const MORE_COMMANDS: &str = "More commands (each with --help):
+  train ddpm --data moons|rings|gaussians|swiss-roll|digits    diffusion (2-D or the digits U-Net)
+  train hvae [--inference bottom-up|from-x] [--z1 8]            hierarchical VAE on binarised digits
+  train made | train wavenet [--signal sines|square|sawtooth]   autoregressive models (exact likelihood)
+  sample MODEL.json --out grid.png                              diffusion, HVAE or MADE model files
+  bench diffusion --data moons|digits, bench made               sampling speed and quality
+  eval --leaderboard [--seconds 60] [--json]                    held-out NLL of every model family";
+
 #[derive(Debug, Parser)]
-#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models", after_help = crate::diffusion::cli::HELP)]
+#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models", after_help = MORE_COMMANDS)]
 pub struct Cli {
     /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
     #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]

@@ -15,10 +15,6 @@ use super::signals::{self, SignalKind};
 use super::wavenet::{WaveNet, WaveNetConfig, WaveNetTrainer};
 use crate::data::Dataset;
 
-/// Listed under `latent-lab --help`.
-pub const HELP: &str = "Autoregressive commands: `train made`, `train wavenet --signal sines|square|sawtooth`, \
-`sample MADE.json --out grid.png`, `bench made` (each with --help).";
-
 #[derive(Debug, Parser)]
 #[command(name = "latent-lab", about = "Autoregressive models (MADE, WaveNet): train, sample, bench")]
 pub struct ArCli {

@@ -20,10 +20,6 @@ use crate::data::toy2d::{Toy2d, energy_distance, normal};
 use crate::models::device::{self, DevicePref};
 use crate::models::float_env::flush_subnormals;
 
-/// Listed under `latent-lab --help` (these commands have their own parser).
-pub const HELP: &str = "Diffusion commands: `train ddpm --data moons|rings|gaussians|swiss-roll|digits`, \
-`sample MODEL.json --steps N --out grid.png`, `bench diffusion --data moons|digits` (each with --help).";
-
 /// What a diffusion model learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffData {
