@@ -15,5 +15,6 @@ pub mod hvae;
 pub mod leaderboard;
 pub mod lessons;
 pub mod models;
+pub mod numeric;
 pub mod train;
 pub mod viz;

@@ -9,6 +9,7 @@
 // Maths notation: one-letter names (x, h, d, l) as in the lecture.
 #![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
 
+use crate::numeric::dot;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -136,22 +137,6 @@ fn add(y: &mut [f32], x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += xi;
     }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0_f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 impl Made {

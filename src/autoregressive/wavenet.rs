@@ -5,6 +5,7 @@
 // Maths notation: one-letter names (x, h, d, l) as in the lecture.
 #![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
 
+use crate::numeric::dot;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -264,10 +265,6 @@ impl WaveNet {
         }
         out
     }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 fn axpy(y: &mut [f32], a: f32, x: &[f32]) {

@@ -4,6 +4,7 @@
 //!
 //! Layer k maps h ↦ h W_k + b_k (W_k stored input-major, `[in][out]`); hidden layers apply SiLU(z) = z σ(z).
 
+use crate::numeric::dot;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
@@ -35,23 +36,6 @@ pub struct Tape {
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
-}
-
-/// Dot product with eight independent accumulators (vectorises without reassociation).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0_f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
 }
 
 /// y += a · x.
