@@ -12,6 +12,7 @@ pub mod hall;
 pub mod hvae;
 pub mod latent_space;
 pub mod leaderboard;
+pub mod lesson_thread;
 pub mod observation;
 pub mod posterior_panel;
 pub mod samples;

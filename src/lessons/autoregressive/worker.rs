@@ -110,15 +110,9 @@ pub struct ArWorker {
 
 impl ArWorker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, requests) = mpsc::channel();
-        let (replies, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("autoregressive".into())
-            .spawn(move || {
-                let _ = thread_priority::ThreadPriority::Min.set_for_current();
-                crate::models::float_env::flush_subnormals(|| run(&requests, &replies, &ctx));
-            })
-            .ok()?;
+        let (tx, rx) = super::super::lesson_thread::spawn("autoregressive", ctx, |requests, replies, ctx| {
+            run(&requests, &replies, &ctx);
+        })?;
         Some(Self { tx, rx })
     }
 }

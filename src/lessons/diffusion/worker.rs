@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Instant;
 
 use eframe::egui;
@@ -14,7 +14,6 @@ use crate::data::Dataset;
 use crate::diffusion::Sampler;
 use crate::diffusion::digits::{DigitsEngine, live_trainer};
 use crate::diffusion::toy::{ToyConfig, ToyModel, ToyTrainer};
-use crate::models::float_env::flush_subnormals;
 
 /// Work for the thread.
 pub enum Job {
@@ -68,16 +67,9 @@ pub struct Worker {
 
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, jobs) = mpsc::channel::<Job>();
-        let (reports, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("diffusion-lab".into())
-            .spawn(move || {
-                let _ = thread_priority::ThreadPriority::Min.set_for_current();
-                let mut state = State { jobs, reports, ctx, pending: VecDeque::new(), digits: None };
-                flush_subnormals(|| state.run());
-            })
-            .ok()?;
+        let (tx, rx) = super::super::lesson_thread::spawn("diffusion-lab", ctx, |jobs, reports, ctx| {
+            State { jobs, reports, ctx, pending: VecDeque::new(), digits: None }.run();
+        })?;
         Some(Self { tx, rx })
     }
 }

@@ -2,7 +2,7 @@
 //! priority) and sends plain-data snapshots (log-density grids, samples, layer-by-layer views, numbers) a few
 //! times per second. It blocks while idle or paused and ends when the lesson drops its sender.
 
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
@@ -99,15 +99,9 @@ pub struct FlowWorker {
 
 impl FlowWorker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, requests) = mpsc::channel();
-        let (replies, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("flows".into())
-            .spawn(move || {
-                let _ = thread_priority::ThreadPriority::Min.set_for_current();
-                run(&requests, &replies, &ctx);
-            })
-            .ok()?;
+        let (tx, rx) = super::super::lesson_thread::spawn("flows", ctx, |requests, replies, ctx| {
+            run(&requests, &replies, &ctx);
+        })?;
         Some(Self { tx, rx })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use burn::prelude::*;
@@ -14,7 +14,6 @@ use crate::data::Dataset;
 use crate::hvae::eval::{codes, mean_terms, sample_means};
 use crate::hvae::train::{HvaeTrainer, StepTerms, TrainSettings};
 use crate::hvae::{HvaeConfig, HvaeError, checkpoint};
-use crate::models::float_env::flush_subnormals;
 use crate::train::pca::plot_coordinates;
 
 /// Samples in the grid.
@@ -85,17 +84,9 @@ pub struct Worker {
 
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, jobs) = mpsc::channel::<Job>();
-        let (reports, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("hvae-lab".into())
-            .spawn(move || {
-                let _ = thread_priority::ThreadPriority::Min.set_for_current();
-                let mut state =
-                    State { jobs, reports, ctx, run: None, training: false, sample_seed: 1, last_snapshot: None };
-                flush_subnormals(|| state.run());
-            })
-            .ok()?;
+        let (tx, rx) = super::super::lesson_thread::spawn("hvae-lab", ctx, |jobs, reports, ctx| {
+            State { jobs, reports, ctx, run: None, training: false, sample_seed: 1, last_snapshot: None }.run();
+        })?;
         Some(Self { tx, rx })
     }
 }
