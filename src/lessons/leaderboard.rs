@@ -223,7 +223,7 @@ impl LeaderboardLesson {
     fn table(&self, ui: &mut egui::Ui) {
         let board = &self.board;
         if board.rows.is_empty() && board.failed.is_empty() {
-            ui.label("No results yet: press \"Run the leaderboard\".");
+            ui.label("No results yet: press \"Run the leaderboard\" (or Space).");
             return;
         }
         ui.label(format!(

@@ -146,8 +146,10 @@ impl DigitsPage {
         let mut requests = Vec::new();
         self.poll_file_job(cx, &mut requests);
         ui.horizontal_top(|ui| {
-            self.nll_plot(ui);
-            ui.add_space(24.0);
+            // Room for the sampler on the right, also at twice the zoom (presentation mode).
+            let width = (ui.available_width() - 230.0).clamp(240.0, 520.0);
+            self.nll_plot(ui, width);
+            ui.add_space(12.0);
             self.sampling(ui);
         });
         ui.separator();
@@ -251,13 +253,13 @@ impl DigitsPage {
         }
     }
 
-    fn nll_plot(&self, ui: &mut egui::Ui) {
+    fn nll_plot(&self, ui: &mut egui::Ui, width: f32) {
         ui.vertical(|ui| {
-            ui.set_max_width(520.0);
+            ui.set_max_width(width);
             ui.label(RichText::new("MADE negative log-likelihood (nats per digit)").strong());
             let shown = Plot::new("made-nll")
                 .legend(Legend::default().position(Corner::RightTop))
-                .width(520.0)
+                .width(width)
                 .height(260.0)
                 .x_axis_label("step")
                 .y_axis_label("−log p(x)")

@@ -13,7 +13,8 @@ use crate::train::TrainEvent;
 use worker::{ArWorker, Reply, Request};
 
 pub use digits::DigitsPage;
-pub use wave::{WavePage, receptive_set};
+pub use digits::EXPLANATION as DIGITS_EXPLANATION;
+pub use wave::{EXPLANATION as SIGNALS_EXPLANATION, WavePage, receptive_set};
 
 /// The two parts of the lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -237,7 +238,10 @@ impl AutoregressiveLesson {
     fn page_ui(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
         ui.horizontal(|ui| {
             for page in Page::ALL {
-                ui.selectable_value(&mut self.page, page, page.label());
+                if ui.selectable_value(&mut self.page, page, page.label()).changed() {
+                    // The settings panel, drawn before, belongs to the other page: draw the frame again.
+                    ui.ctx().request_discard("the Autoregressive page changed");
+                }
             }
         });
         ui.separator();

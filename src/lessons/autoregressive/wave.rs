@@ -131,10 +131,17 @@ impl WavePage {
     pub fn show(&self, ui: &mut egui::Ui) {
         Self::diagram(ui, self.dilations());
         ui.separator();
-        ui.horizontal_top(|ui| {
-            self.loss_plot(ui);
+        // Side by side when there is room, else one above the other (presentation mode at twice the zoom).
+        let avail = ui.available_width();
+        if avail >= 840.0 {
+            ui.horizontal_top(|ui| {
+                self.loss_plot(ui, 420.0);
+                self.signal_plot(ui);
+            });
+        } else {
+            self.loss_plot(ui, avail);
             self.signal_plot(ui);
-        });
+        }
     }
 
     fn diagram(ui: &mut egui::Ui, dilations: &[usize]) {
@@ -195,11 +202,11 @@ impl WavePage {
         ));
     }
 
-    fn loss_plot(&self, ui: &mut egui::Ui) {
+    fn loss_plot(&self, ui: &mut egui::Ui, width: f32) {
         ui.vertical(|ui| {
             ui.label(RichText::new("WaveNet cross-entropy (nats per sample)").strong());
             let shown = Plot::new("wavenet-loss")
-                .width(420.0)
+                .width(width)
                 .height(240.0)
                 .x_axis_label("step")
                 .y_axis_label("nats")
@@ -219,7 +226,7 @@ impl WavePage {
             let split = v.prefix.len();
             let shown = Plot::new("wavenet-signal")
                 .legend(Legend::default().position(Corner::LeftBottom))
-                .width(ui.available_width().clamp(400.0, 820.0))
+                .width(ui.available_width().clamp(240.0, 820.0))
                 .height(240.0)
                 .x_axis_label("t")
                 .include_y(-1.0)

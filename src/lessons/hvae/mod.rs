@@ -209,6 +209,10 @@ impl HvaeLesson {
             };
             ui.radio_value(&mut self.inference, inference, label);
         }
+        if before.1 != self.inference {
+            // The explanation panel, drawn before, follows the inference DAG: draw the frame again.
+            ui.ctx().request_discard("the inference DAG changed");
+        }
         if before != (self.z1_dim, self.inference) && self.run_config.is_some() {
             self.reset();
             self.message = Some(("Model changed: press Train to train the new one from scratch.".into(), false));
