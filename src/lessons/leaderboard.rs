@@ -376,3 +376,51 @@ impl Lesson for LeaderboardLesson {
 
     fn on_event(&mut self, _event: &TrainEvent) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_exports_one_csv_row_per_model_best_first() {
+        let row = |model: &str, nll: f64, kind| Row {
+            model: model.into(),
+            nll_nats: nll,
+            std_error: 0.5,
+            kind,
+            digits: 10,
+            train_seconds: 2.0,
+            steps: 7,
+        };
+        let mut lesson = LeaderboardLesson::default();
+        lesson.board.rows = vec![
+            row("MADE", 90.25, NllKind::Exact),
+            row("VAE (ELBO, 8-D latent)", 101.5, NllKind::IwaeBound { k: 5000 }),
+        ];
+        assert_eq!(
+            lesson.board_csv(),
+            "model,nll_nats,std_error,measured_as,steps,train_seconds\nMADE,90.25,0.5,exact,7,2\n\
+             VAE (ELBO; 8-D latent),101.5,0.5,-L_5000,7,2\n"
+        );
+    }
+
+    #[test]
+    fn space_asks_for_a_run_and_a_scene_keeps_the_ticked_models() {
+        let dataset = Arc::new(Dataset::builtin_mnist().unwrap());
+        let (mut commands, state) = (Vec::new(), crate::train::WorkerState::Paused);
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        let mut lesson = LeaderboardLesson::default();
+        assert!(lesson.toggle_training(&mut cx));
+        assert!(lesson.start_requested, "the run starts with the next frame");
+        let mut saved = LeaderboardLesson::default();
+        (saved.seconds, saved.heldout_digits) = (12.0, 50);
+        saved.chosen[0].1 = false;
+        let scene = saved.save_scene(std::path::Path::new(".")).unwrap();
+        lesson.load_scene(&scene, std::path::Path::new("."), &mut cx).unwrap();
+        assert_eq!((lesson.seconds, lesson.heldout_digits), (12.0, 50));
+        assert_eq!(lesson.chosen, saved.chosen);
+        let mut bad = scene.clone();
+        bad["entries"] = serde_json::json!(["Unicorn"]);
+        assert!(lesson.load_scene(&bad, std::path::Path::new("."), &mut cx).unwrap_err().contains("unreadable"));
+    }
+}

@@ -131,3 +131,18 @@ fn a_scene_with_unreadable_settings_names_the_tab() {
     scene["lessons"]["Flows"]["data"] = "Unicorns".into();
     refused(&scene.to_string(), "the Flows tab refused it: unknown dataset \"Unicorns\"");
 }
+
+/// The newest tabs check their parts too: an unknown dilation stack, a z₁ size the model does not offer.
+#[test]
+fn scenes_with_bad_settings_for_the_newest_tabs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    steps(&mut h, 2);
+    let scene: serde_json::Value = serde_json::from_str(&h.state().scene_json(dir.path())).unwrap();
+    let mut bad = scene.clone();
+    bad["lessons"]["Autoregressive"]["dilations"] = 9.into();
+    refused(&bad.to_string(), "the Autoregressive tab refused it: there is no dilation stack number 10");
+    let mut bad = scene;
+    bad["lessons"]["Hierarchical VAE"]["z1_dim"] = 5.into();
+    refused(&bad.to_string(), "the Hierarchical VAE tab refused it: z₁ must be 2-D or 8-D, not 5-D");
+}
