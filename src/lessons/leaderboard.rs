@@ -47,7 +47,33 @@ pub struct LeaderboardLesson {
     pub chosen: Vec<(Entry, bool)>,
     running: Option<Running>,
     board: Board,
+    /// Space asked for a run (started in the next frame, which has the egui context).
+    start_requested: bool,
 }
+
+/// The Leaderboard tab in a scene file: its settings and the ticked models.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct LeaderboardScene {
+    seconds: f64,
+    heldout_digits: usize,
+    entries: Vec<Entry>,
+}
+
+/// The explanation panel's text for this tab.
+pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
+    what: "Every model is trained for the same time on the same binarised digits (pixels ≥ 0.5 → 1) and scored on \
+           the same held-out digits, in nats per digit. Autoregressive models give p(x) exactly; latent-variable \
+           models only give a bound, which at K = 5000 is within about a nat of the truth for these models, so a \
+           VAE's true NLL is a little lower than its bar. Space starts a run when none is going.",
+    formula: "NLL = −log p(x), exact for autoregressive models: p(x) = Πⱼ p(xⱼ | x<ⱼ)\n\
+              latent-variable models: −L_K ≥ −log p(x),  L_K = E log (1/K) Σₖ p(x, zₖ)/q(zₖ|x)\n\
+              scored with K = 5000; lower is better",
+    things_to_try: &[
+        "Train for 10 s and for 120 s and see which family gains most from time.",
+        "Compare the VAE and the IWAE at equal time (the IWAE takes K times the decoder work per step).",
+        "Tick only MADE and the hierarchical VAE: is the exact NLL below the bound?",
+    ],
+};
 
 impl Default for LeaderboardLesson {
     fn default() -> Self {
@@ -57,6 +83,7 @@ impl Default for LeaderboardLesson {
             chosen: Entry::ALL.iter().map(|&e| (e, true)).collect(),
             running: None,
             board: Board::default(),
+            start_requested: false,
         }
     }
 }
@@ -154,7 +181,7 @@ impl LeaderboardLesson {
             ui.add(egui::Slider::new(&mut self.heldout_digits, 1..=most).text("Held-out digits scored"));
         });
         let chosen = self.chosen.iter().filter(|(_, on)| *on).count();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if idle {
                 let button = ui.add_enabled(chosen > 0, egui::Button::new("Run the leaderboard"));
                 if button.clicked() {
@@ -172,27 +199,31 @@ impl LeaderboardLesson {
                 run.cancel.store(true, Ordering::Relaxed);
             }
         });
-        if let Some(run) = &self.running {
-            for (entry, p) in run.entries.iter().zip(&run.progress) {
-                ui.horizontal(|ui| {
-                    ui.label(entry.label());
-                    let stage = if *p < 0.5 {
-                        "training"
-                    } else if *p < 1.0 {
-                        "scoring with L_5000"
-                    } else {
-                        "done"
-                    };
-                    ui.add(egui::ProgressBar::new(*p).text(format!("{stage} {:.0} %", p * 100.0)).desired_width(320.0));
-                });
-            }
+    }
+
+    /// One progress bar per model of the running board.
+    fn progress(&self, ui: &mut egui::Ui) {
+        let Some(run) = &self.running else { return };
+        for (entry, p) in run.entries.iter().zip(&run.progress) {
+            ui.horizontal(|ui| {
+                ui.label(entry.label());
+                let stage = if *p < 0.5 {
+                    "training"
+                } else if *p < 1.0 {
+                    "scoring with L_5000"
+                } else {
+                    "done"
+                };
+                ui.add(egui::ProgressBar::new(*p).text(format!("{stage} {:.0} %", p * 100.0)).desired_width(320.0));
+            });
         }
+        ui.separator();
     }
 
     fn table(&self, ui: &mut egui::Ui) {
         let board = &self.board;
         if board.rows.is_empty() && board.failed.is_empty() {
-            ui.label("No results yet: press \"Run the leaderboard\".");
+            ui.label("No results yet: press \"Run the leaderboard\" (or Space).");
             return;
         }
         ui.label(format!(
@@ -235,7 +266,7 @@ impl LeaderboardLesson {
             })
             .collect();
         let names: Vec<String> = self.board.rows.iter().map(|r| r.model.clone()).collect();
-        Plot::new("leaderboard-bars")
+        let shown = Plot::new("leaderboard-bars")
             .height(260.0)
             .y_axis_label("held-out NLL (nats)")
             .x_axis_formatter(move |mark, _| {
@@ -250,6 +281,27 @@ impl LeaderboardLesson {
             .allow_zoom(false)
             .allow_scroll(false)
             .show(ui, |plot| plot.bar_chart(BarChart::new("NLL", bars)));
+        let csv = || self.board_csv();
+        crate::viz::export::plot(shown, "leaderboard", Some(&csv));
+    }
+
+    /// The board as CSV: one row per model, best first.
+    fn board_csv(&self) -> String {
+        let rows = self.board.rows.iter().map(|r| {
+            let kind = match r.kind {
+                NllKind::Exact => "exact".to_owned(),
+                NllKind::IwaeBound { k } => format!("-L_{k}"),
+            };
+            vec![
+                r.model.replace(',', ";"),
+                r.nll_nats.to_string(),
+                r.std_error.to_string(),
+                kind,
+                r.steps.to_string(),
+                r.train_seconds.to_string(),
+            ]
+        });
+        crate::viz::export::csv(&["model", "nll_nats", "std_error", "measured_as", "steps", "train_seconds"], rows)
     }
 }
 
@@ -260,31 +312,115 @@ impl Lesson for LeaderboardLesson {
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
         self.drain();
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.heading("One likelihood leaderboard");
-            ui.label(
-                "Every model is trained for the same time on the same binarised digits (pixels ≥ 0.5 → 1) and \
-                 scored on the same held-out digits, in nats per digit: NLL = −log p(x). Autoregressive models \
-                 give p(x) = Πⱼ p(xⱼ | x<ⱼ) exactly. Latent-variable models only give a bound: −L_K ≥ −log p(x), \
-                 with L_K = E log (1/K) Σₖ p(x, zₖ)/q(zₖ|x); at K = 5000 the bound is within about a nat of the \
-                 truth for these models, so a VAE's true NLL is a little lower than its bar.",
-            );
-            ui.label(
-                RichText::new(
-                    "Things to try: train for 10 s and for 120 s and see which family gains most from time; \
-                 compare the VAE and the IWAE at equal time (the IWAE takes K times the decoder work per step).",
-                )
-                .italics(),
-            );
+        if std::mem::take(&mut self.start_requested) && self.running.is_none() {
+            self.start(cx.dataset, ui.ctx());
+        }
+        super::hall::controls_panel(ui, "leaderboard-controls", 380.0, |ui| {
+            super::hall::intro(ui, "One likelihood leaderboard", &EXPLANATION);
             ui.separator();
             self.controls(ui, cx);
-            ui.separator();
-            self.table(ui);
-            if !self.board.rows.is_empty() {
-                self.chart(ui);
-            }
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                self.progress(ui);
+                self.table(ui);
+                if !self.board.rows.is_empty() {
+                    self.chart(ui);
+                }
+            });
         });
     }
 
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(EXPLANATION)
+    }
+
+    /// Space starts a run with the ticked models when none is running (a run is not paused: Cancel stops it).
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        if self.running.is_none() {
+            self.start_requested = true;
+        }
+        let _ = cx;
+        true
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&LeaderboardScene {
+            seconds: self.seconds,
+            heldout_digits: self.heldout_digits,
+            entries: self.chosen.iter().filter(|(_, on)| *on).map(|(e, _)| *e).collect(),
+        })
+    }
+
+    /// The settings and the ticked models (not the results). Refused while a run is going.
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: LeaderboardScene = super::scene::parse(scene)?;
+        if !s.seconds.is_finite() {
+            return Err("its training time is not a number".into());
+        }
+        if self.running.is_some() {
+            return Err("the leaderboard is running: cancel the run first".into());
+        }
+        self.seconds = s.seconds.clamp(2.0, 600.0);
+        self.heldout_digits = s.heldout_digits.clamp(1, cx.dataset.heldout_range().len().max(1));
+        for (entry, on) in &mut self.chosen {
+            *on = s.entries.contains(entry);
+        }
+        Ok(())
+    }
+
     fn on_event(&mut self, _event: &TrainEvent) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_exports_one_csv_row_per_model_best_first() {
+        let row = |model: &str, nll: f64, kind| Row {
+            model: model.into(),
+            nll_nats: nll,
+            std_error: 0.5,
+            kind,
+            digits: 10,
+            train_seconds: 2.0,
+            steps: 7,
+        };
+        let mut lesson = LeaderboardLesson::default();
+        lesson.board.rows = vec![
+            row("MADE", 90.25, NllKind::Exact),
+            row("VAE (ELBO, 8-D latent)", 101.5, NllKind::IwaeBound { k: 5000 }),
+        ];
+        assert_eq!(
+            lesson.board_csv(),
+            "model,nll_nats,std_error,measured_as,steps,train_seconds\nMADE,90.25,0.5,exact,7,2\n\
+             VAE (ELBO; 8-D latent),101.5,0.5,-L_5000,7,2\n"
+        );
+    }
+
+    #[test]
+    fn space_asks_for_a_run_and_a_scene_keeps_the_ticked_models() {
+        let dataset = Arc::new(Dataset::builtin_mnist().unwrap());
+        let (mut commands, state) = (Vec::new(), crate::train::WorkerState::Paused);
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        let mut lesson = LeaderboardLesson::default();
+        assert!(lesson.toggle_training(&mut cx));
+        assert!(lesson.start_requested, "the run starts with the next frame");
+        let mut saved = LeaderboardLesson::default();
+        (saved.seconds, saved.heldout_digits) = (12.0, 50);
+        saved.chosen[0].1 = false;
+        let scene = saved.save_scene(std::path::Path::new(".")).unwrap();
+        lesson.load_scene(&scene, std::path::Path::new("."), &mut cx).unwrap();
+        assert_eq!((lesson.seconds, lesson.heldout_digits), (12.0, 50));
+        assert_eq!(lesson.chosen, saved.chosen);
+        let mut bad = scene.clone();
+        bad["entries"] = serde_json::json!(["Unicorn"]);
+        assert!(lesson.load_scene(&bad, std::path::Path::new("."), &mut cx).unwrap_err().contains("unreadable"));
+    }
 }

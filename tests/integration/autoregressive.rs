@@ -13,7 +13,11 @@ fn made_trains_samples_and_completes_a_hidden_half() {
     h.step();
     h.get_by_label("Autoregressive").click();
     step_until(&mut h, 10, "the tab", |h| h.query_by_label_contains("Press Train MADE").is_some());
+    // The chain rule and the masks are in the explanation panel (F1).
+    h.key_press(eframe::egui::Key::F1);
+    h.step();
     assert!(h.query_by_label_contains("p(x) = Πⱼ p(xⱼ | x<ⱼ)").is_some());
+    assert!(h.query_by_label_contains("pixel i feeds unit k only if m(k) ≥ i").is_some());
     // Completing before hiding anything is refused with a clear message.
     h.get_by_label("Complete").click();
     step_until(&mut h, 5, "the refusal", |h| h.query_by_label_contains("nothing is hidden").is_some());

@@ -53,7 +53,7 @@ fn f5_presents_the_lesson_large_and_escape_returns() {
     h.key_press(Key::PageUp);
     h.key_press(Key::PageUp);
     steps(&mut h, 2);
-    assert_eq!(h.state().selected_lesson(), "Diffusion", "wraps around");
+    assert_eq!(h.state().selected_lesson(), "Leaderboard", "wraps around");
     h.key_press(Key::Escape);
     steps(&mut h, 2);
     assert!(!h.state().presenting());
@@ -176,6 +176,45 @@ fn exercise(h: &mut AppHarness, name: &str) {
             h.get_by_label("1 · Forward: noise the data").click();
             steps(h, 2);
         }
+        "Hierarchical VAE" => {
+            h.get_by_label("Both from x: x → z₁, x → z₂").click();
+            h.get_by_label("z₁ 2-D").click();
+            steps(h, 2);
+            let formula = latent_lab::lessons::hvae::EXPLANATION_FROM_X.formula;
+            assert!(h.query_by_label(formula).is_some(), "the explanation follows the inference DAG");
+            h.get_by_label("Train").click();
+            step_until(h, 30, "training", |h| h.query_by_label_contains("Training: step").is_some());
+            h.get_by_label("Pause").click();
+            step_until(h, 30, "paused", |h| h.query_by_label_contains("Paused at step").is_some());
+            h.get_by_label("Reset").click();
+            step_until(h, 30, "reset", |h| h.query_by_label("Press Train to start.").is_some());
+            assert!(h.query_by_label_contains("z₂ (2-D) appears here").is_some(), "the latent plots' placeholders");
+        }
+        "Autoregressive" => {
+            h.get_by_label("Train MADE").click();
+            step_until(h, 60, "MADE training", |h| h.query_by_label("Pause MADE").is_some());
+            h.get_by_label("Pause MADE").click();
+            step_until(h, 60, "MADE paused", |h| h.query_by_label("Train MADE").is_some());
+            h.get_by_label("Reset MADE").click();
+            h.get_by_label("Signals (WaveNet)").click();
+            steps(h, 2);
+            assert!(h.query_by_label_contains("Receptive field diagram, R = 64").is_some());
+            let formula = latent_lab::lessons::autoregressive::SIGNALS_EXPLANATION.formula;
+            assert!(h.query_by_label(formula).is_some(), "the explanation follows the page");
+            h.get_by_label("1, 1, 1, 1, 1, 1 (R = 7)").click();
+            steps(h, 2);
+            assert!(h.query_by_label_contains("Receptive field diagram, R = 7").is_some());
+            h.get_by_label("Digits (MADE)").click();
+            steps(h, 2);
+        }
+        "Leaderboard" => {
+            assert!(h.query_by_label("No results yet: press \"Run the leaderboard\" (or Space).").is_some());
+            h.get_by_label("MADE (exact)").click();
+            steps(h, 2);
+            assert!(h.query_by_label_contains("about 180 s of training, then scoring (3 models)").is_some());
+            h.get_by_label("MADE (exact)").click();
+            steps(h, 2);
+        }
         other => panic!("the walk does not know the tab {other}"),
     }
 }
@@ -244,6 +283,27 @@ fn snapshots_of_every_lesson() {
         steps(&mut h, 2);
         let file = format!("lesson-{}", name.to_lowercase().replace(' ', "-"));
         results.add(h.try_snapshot_options(&file, &snapshot_options()));
+    }
+    // The newest tabs presented at 1280×720 (twice the zoom): no settings panel, the lesson fills the screen.
+    for (name, hidden, shown) in [
+        ("Hierarchical VAE", "Open the generative DAG in the d-separation editor", "Generative DAG"),
+        ("Autoregressive", "Train MADE", "MADE negative log-likelihood (nats per digit)"),
+        ("Leaderboard", "Run the leaderboard", "No results yet: press \"Run the leaderboard\" (or Space)."),
+    ] {
+        // From a tab without a "Hierarchical VAE" button (the Leaderboard's checkbox and d-separation's example).
+        h.get_by_label("Latent space").click();
+        steps(&mut h, 2);
+        h.get_by_label(name).click();
+        steps(&mut h, 2);
+        h.key_press(Key::F5);
+        h.event(egui::Event::PointerGone);
+        steps(&mut h, 4);
+        assert!(h.query_by_label(hidden).is_none(), "{name}: the settings are hidden");
+        assert!(h.query_by_label(shown).is_some(), "{name}: the lesson is shown");
+        let file = format!("presentation-{}", name.to_lowercase().replace(' ', "-"));
+        results.add(h.try_snapshot_options(&file, &snapshot_options()));
+        h.key_press(Key::Escape);
+        steps(&mut h, 2);
     }
     // Presentation mode at 1280×720 with the explanation panel (also the README's screenshot).
     h.get_by_label("Latent space").click();
@@ -360,4 +420,33 @@ fn space_after_a_click_trains_instead_of_pressing_the_button() {
     assert!(h.state().presenting(), "Space did not press a button");
     h.key_press(Key::F6);
     step_until(&mut h, 60, "the flows training", |h| h.query_by_label("Pause").is_some());
+}
+
+/// Space trains and pauses the Hierarchical VAE and the page shown of the Autoregressive tab.
+#[test]
+fn space_trains_and_pauses_the_newest_tabs() {
+    let mut h = harness();
+    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Device: CPU (flex").is_some());
+    h.get_by_label("Hierarchical VAE").click();
+    steps(&mut h, 2);
+    h.key_press(Key::Space);
+    step_until(&mut h, 30, "training", |h| h.query_by_label_contains("Training: step").is_some());
+    h.key_press(Key::Space);
+    step_until(&mut h, 30, "paused", |h| h.query_by_label_contains("Paused at step").is_some());
+    h.key_press(Key::Space);
+    step_until(&mut h, 30, "resumed", |h| h.query_by_label_contains("Training: step").is_some());
+    h.get_by_label("Reset").click();
+    h.get_by_label("Autoregressive").click();
+    steps(&mut h, 2);
+    h.key_press(Key::Space);
+    step_until(&mut h, 60, "MADE training", |h| h.query_by_label("Pause MADE").is_some());
+    h.key_press(Key::Space);
+    step_until(&mut h, 60, "MADE paused", |h| h.query_by_label("Train MADE").is_some());
+    h.get_by_label("Signals (WaveNet)").click();
+    steps(&mut h, 2);
+    h.key_press(Key::Space);
+    step_until(&mut h, 60, "WaveNet training", |h| h.query_by_label("Pause WaveNet").is_some());
+    h.key_press(Key::Space);
+    step_until(&mut h, 60, "WaveNet paused", |h| h.query_by_label("Train WaveNet").is_some());
+    assert!(h.query_by_label_contains("nothing to train here").is_none());
 }

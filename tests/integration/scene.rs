@@ -17,6 +17,22 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     let path = dir.path().join("lecture.json");
     let mut h = harness();
     steps(&mut h, 2);
+    h.get_by_label("Hierarchical VAE").click();
+    steps(&mut h, 2);
+    h.get_by_label("Both from x: x → z₁, x → z₂").click();
+    h.get_by_label("z₁ 2-D").click();
+    steps(&mut h, 2);
+    h.get_by_label("Autoregressive").click();
+    steps(&mut h, 2);
+    h.get_by_label("Signals (WaveNet)").click();
+    steps(&mut h, 2);
+    h.get_by_label("Sawtooth + noise").click();
+    h.get_by_label("1, 1, 1, 1, 1, 1 (R = 7)").click();
+    steps(&mut h, 2);
+    h.get_by_label("Leaderboard").click();
+    steps(&mut h, 2);
+    h.get_by_label("MADE (exact)").click();
+    steps(&mut h, 2);
     h.get_by_label("d-separation").click();
     steps(&mut h, 2);
     h.get_by_label("Collider").click();
@@ -31,6 +47,16 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     h.state().save_scene_to(&path).unwrap();
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("\"format\": \"latent-lab scene\"") && saved.contains("\"data\": \"Rings\""));
+    let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let hvae = &json["lessons"]["Hierarchical VAE"];
+    assert_eq!((hvae["inference"].as_str(), hvae["z1_dim"].as_u64()), (Some("from-x"), Some(2)));
+    let ar = &json["lessons"]["Autoregressive"];
+    assert_eq!(
+        (ar["page"].as_str(), ar["signal"].as_str(), ar["dilations"].as_u64()),
+        (Some("Signals"), Some("Sawtooth"), Some(2))
+    );
+    let entries = json["lessons"]["Leaderboard"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "MADE is not ticked: {entries:?}");
 
     let mut fresh = harness();
     steps(&mut fresh, 2);
@@ -44,6 +70,9 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     fresh.get_by_label("d-separation").click();
     steps(&mut fresh, 2);
     assert!(fresh.query_by_label_contains(&headline).is_some(), "the graph and its sets: {headline}");
+    fresh.get_by_label("Autoregressive").click();
+    steps(&mut fresh, 2);
+    assert!(fresh.query_by_label_contains("Receptive field diagram, R = 7").is_some(), "the page and its dilations");
 }
 
 /// Opens `text` as a scene and checks the message and that nothing changed.
@@ -101,4 +130,19 @@ fn a_scene_with_unreadable_settings_names_the_tab() {
     let mut scene: serde_json::Value = serde_json::from_str(&h.state().scene_json(dir.path())).unwrap();
     scene["lessons"]["Flows"]["data"] = "Unicorns".into();
     refused(&scene.to_string(), "the Flows tab refused it: unknown dataset \"Unicorns\"");
+}
+
+/// The newest tabs check their parts too: an unknown dilation stack, a z₁ size the model does not offer.
+#[test]
+fn scenes_with_bad_settings_for_the_newest_tabs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    steps(&mut h, 2);
+    let scene: serde_json::Value = serde_json::from_str(&h.state().scene_json(dir.path())).unwrap();
+    let mut bad = scene.clone();
+    bad["lessons"]["Autoregressive"]["dilations"] = 9.into();
+    refused(&bad.to_string(), "the Autoregressive tab refused it: there is no dilation stack number 10");
+    let mut bad = scene;
+    bad["lessons"]["Hierarchical VAE"]["z1_dim"] = 5.into();
+    refused(&bad.to_string(), "the Hierarchical VAE tab refused it: z₁ must be 2-D or 8-D, not 5-D");
 }

@@ -129,65 +129,53 @@ impl DigitsPage {
         self.message = Some("The dataset changed: MADE starts again on the new images (press Train MADE).".into());
     }
 
-    pub fn show(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) -> Vec<Request> {
+    /// The settings side panel: the introduction, Train / Pause / Reset / Load / Save, the size and the status.
+    pub fn settings(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) -> Vec<Request> {
         let mut requests = Vec::new();
-        self.poll_file_job(cx, &mut requests);
-        Self::explain(ui);
+        crate::lessons::hall::intro(ui, "MADE: an exact likelihood by the chain rule", &EXPLANATION);
+        ui.separator();
         self.controls(ui, cx, &mut requests);
         if let Some(m) = &self.message {
             ui.colored_label(Color32::from_rgb(230, 120, 60), m);
         }
-        ui.separator();
+        requests
+    }
+
+    /// The page itself: the NLL curves, the sampler and the completion.
+    pub fn show(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) -> Vec<Request> {
+        let mut requests = Vec::new();
+        self.poll_file_job(cx, &mut requests);
         ui.horizontal_top(|ui| {
-            self.nll_plot(ui);
-            ui.add_space(24.0);
+            // Room for the sampler on the right, also at twice the zoom (presentation mode).
+            let width = (ui.available_width() - 230.0).clamp(240.0, 520.0);
+            self.nll_plot(ui, width);
+            ui.add_space(12.0);
             self.sampling(ui);
         });
         ui.separator();
         self.completion(ui, cx);
-        ui.separator();
-        ui.label(RichText::new("Things to try").strong());
-        for tip in [
-            "Train for a minute: the held-out NLL drops well below the VAE's ≈ 142-nat bound — and it is exact.",
-            "Slow the sampler right down: early rows are almost surely black, the stroke appears only once the first \
-             white pixel is drawn.",
-            "Hide the bottom half of a 7 or a 4 and compare completions: the model keeps the stroke going, but several \
-             digits can fit.",
-            "Draw the top of a digit yourself and complete it.",
-            "Sample before training: the untrained model draws independent noise with the pixels' mean brightness.",
-        ] {
-            ui.small(format!("• {tip}"));
-        }
         requests
     }
 
-    fn explain(ui: &mut egui::Ui) {
-        ui.label(RichText::new("MADE: an exact likelihood by the chain rule").strong());
-        ui.label(
-            "p(x) = Πⱼ p(xⱼ | x<ⱼ): each pixel is a Bernoulli whose logit ℓⱼ is output j of one network, and output j \
-             may only look at pixels before j (raster order). MADE enforces this with masks: hidden unit k gets a \
-             degree m(k) ∈ {1, …, D−1}; pixel i feeds unit k only if m(k) ≥ i, and unit k feeds output j only if \
-             j > m(k) (direct pixel→output weights only for i < j).",
-        );
-        ui.label(
-            "So log p(x) = Σⱼ [xⱼ log σ(ℓⱼ) + (1 − xⱼ) log(1 − σ(ℓⱼ))] is exact, in one pass — no bound, no \
-             sampling. Generating is sequential: draw x₁, then x₂ given x₁, … (below, pixel by pixel).",
-        );
+    /// Space: Train (or resume) MADE, or pause it.
+    pub fn toggle(&mut self, dataset: &crate::data::Dataset) -> Request {
+        if self.view.training {
+            Request::PauseMade
+        } else {
+            self.message = None;
+            if self.view.steps > 0 {
+                Request::ResumeMade
+            } else {
+                Request::TrainMade { data: Arc::new(dataset.binarised()), hidden: self.hidden_units, seed: 1 }
+            }
+        }
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>, requests: &mut Vec<Request>) {
-        ui.horizontal(|ui| {
-            if self.view.training {
-                if ui.button("Pause MADE").clicked() {
-                    requests.push(Request::PauseMade);
-                }
-            } else if ui.button("Train MADE").clicked() {
-                self.message = None;
-                requests.push(if self.view.steps > 0 {
-                    Request::ResumeMade
-                } else {
-                    Request::TrainMade { data: Arc::new(cx.dataset.binarised()), hidden: self.hidden_units, seed: 1 }
-                });
+        ui.horizontal_wrapped(|ui| {
+            let label = if self.view.training { "Pause MADE" } else { "Train MADE" };
+            if ui.button(label).clicked() {
+                requests.push(self.toggle(cx.dataset));
             }
             if ui.button("Reset MADE").clicked() {
                 self.message = None;
@@ -209,6 +197,8 @@ impl DigitsPage {
                 };
                 self.file_job = Some(file_dialog(ui.ctx(), Some((m.clone(), info))));
             }
+        });
+        ui.horizontal(|ui| {
             let enabled = self.view.steps == 0;
             ui.add_enabled(enabled, egui::Slider::new(&mut self.hidden_units, 50..=1000).text("Hidden units"))
                 .on_disabled_hover_text("Reset MADE to change the size");
@@ -263,13 +253,13 @@ impl DigitsPage {
         }
     }
 
-    fn nll_plot(&self, ui: &mut egui::Ui) {
+    fn nll_plot(&self, ui: &mut egui::Ui, width: f32) {
         ui.vertical(|ui| {
-            ui.set_max_width(520.0);
+            ui.set_max_width(width);
             ui.label(RichText::new("MADE negative log-likelihood (nats per digit)").strong());
-            Plot::new("made-nll")
+            let shown = Plot::new("made-nll")
                 .legend(Legend::default().position(Corner::RightTop))
-                .width(520.0)
+                .width(width)
                 .height(260.0)
                 .x_axis_label("step")
                 .y_axis_label("−log p(x)")
@@ -288,6 +278,14 @@ impl DigitsPage {
                             .style(LineStyle::dashed_loose()),
                     );
                 });
+            let csv = || {
+                crate::viz::export::xy_csv(
+                    "step",
+                    "nll_nats",
+                    &[("train".into(), &self.view.train_curve), ("held-out".into(), &self.view.heldout_curve)],
+                )
+            };
+            crate::viz::export::plot(shown, "made-nll", Some(&csv));
         });
     }
 
@@ -328,11 +326,12 @@ impl DigitsPage {
             }
             if let Some((m, s)) = &self.sampler {
                 let next = s.next;
-                paint_image(ui, "Sample being drawn", (m.rows, m.cols), CELL, |k| match k.cmp(&next) {
+                let shown = paint_image(ui, "Sample being drawn", (m.rows, m.cols), CELL, |k| match k.cmp(&next) {
                     std::cmp::Ordering::Less => bit_colour(s.x[k]),
                     std::cmp::Ordering::Equal => CURSOR,
                     std::cmp::Ordering::Greater => UNDRAWN,
                 });
+                crate::viz::export::context_menu(&shown, "made-sample", None);
                 let j = next.min(s.x.len()).saturating_sub(1);
                 ui.label(format!(
                     "pixel {} of {} · p(x = 1 | pixels before) = {:.2}",
@@ -447,16 +446,18 @@ impl DigitsPage {
             for (n, c) in self.completions.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.label(format!("Completion {}", n + 1));
-                    paint_image(ui, &format!("Completion image {}", n + 1), (rows, cols), SMALL_CELL, |k| {
-                        let b = c.get(k).copied().unwrap_or(0);
-                        if k < known {
-                            bit_colour(b)
-                        } else if b == 0 {
-                            Color32::from_rgb(10, 10, 30)
-                        } else {
-                            Color32::from_rgb(255, 210, 120)
-                        }
-                    });
+                    let shown =
+                        paint_image(ui, &format!("Completion image {}", n + 1), (rows, cols), SMALL_CELL, |k| {
+                            let b = c.get(k).copied().unwrap_or(0);
+                            if k < known {
+                                bit_colour(b)
+                            } else if b == 0 {
+                                Color32::from_rgb(10, 10, 30)
+                            } else {
+                                Color32::from_rgb(255, 210, 120)
+                            }
+                        });
+                    crate::viz::export::context_menu(&shown, &format!("made-completion-{}", n + 1), None);
                 });
             }
         });
@@ -513,6 +514,26 @@ impl DigitsPage {
         }
     }
 }
+
+/// The explanation panel's text for the Digits (MADE) page.
+pub const EXPLANATION: crate::lessons::hall::Explanation = crate::lessons::hall::Explanation {
+    what: "MADE on the binarised digits: each pixel is a Bernoulli whose logit ℓⱼ is output j of one network, and \
+           output j may only look at the pixels before j (raster order), so log p(x) is exact, in one pass — no \
+           bound, no sampling. The plot shows the exact held-out NLL against the VAE's bound; generating is \
+           sequential (drawn pixel by pixel on the right); below, a digit with its bottom half hidden is completed.",
+    formula: "p(x) = Πⱼ p(xⱼ | x<ⱼ),  log p(x) = Σⱼ [xⱼ log σ(ℓⱼ) + (1 − xⱼ) log(1 − σ(ℓⱼ))]\n\
+              masks: hidden unit k has a degree m(k) ∈ {1, …, D−1};\n\
+              pixel i feeds unit k only if m(k) ≥ i, unit k feeds output j only if j > m(k)",
+    things_to_try: &[
+        "Train for a minute: the held-out NLL drops well below the VAE's ≈ 142-nat bound — and it is exact.",
+        "Slow the sampler right down: early rows are almost surely black, the stroke appears only once the first \
+         white pixel is drawn.",
+        "Hide the bottom half of a 7 or a 4 and compare completions: the model keeps the stroke going, but several \
+         digits can fit.",
+        "Draw the top of a digit yourself and complete it.",
+        "Sample before training: the untrained model draws independent noise with the pixels' mean brightness.",
+    ],
+};
 
 /// Runs a Load (no model) or Save dialog and the file work on a helper thread.
 fn file_dialog(ctx: &egui::Context, save: Option<(Arc<Made>, MadeInfo)>) -> Receiver<FileOutcome> {

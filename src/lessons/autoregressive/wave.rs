@@ -63,49 +63,52 @@ impl WavePage {
         self.view = view;
     }
 
-    pub fn show(&mut self, ui: &mut egui::Ui) -> Vec<Request> {
+    /// The dilations of the chosen preset.
+    pub fn dilations(&self) -> &'static [usize] {
+        PRESETS[self.preset.min(PRESETS.len() - 1)]
+    }
+
+    /// Space: Train (or resume) the WaveNet, or pause it.
+    pub fn toggle(&mut self) -> Request {
+        if self.view.training {
+            Request::PauseWaveNet
+        } else {
+            self.message = None;
+            Request::TrainWaveNet { kind: self.kind, dilations: self.dilations().to_vec(), seed: 1 }
+        }
+    }
+
+    /// The settings side panel: the introduction, the signal, the dilations, Train / Pause / Reset, sampling.
+    pub fn settings(&mut self, ui: &mut egui::Ui) -> Vec<Request> {
         let mut requests = Vec::new();
-        ui.label(RichText::new("WaveNet: dilated causal convolutions").strong());
-        ui.label(
-            "The same chain rule for a signal: p(x) = Πₜ p(xₜ | x<ₜ). Each layer is a causal convolution with kernel 2: \
-             hₗ[t] = hₗ₋₁[t] + ReLU(Aₗ hₗ₋₁[t − dₗ] + Bₗ hₗ₋₁[t] + bₗ), so output t never sees the future. Doubling \
-             the dilation dₗ from layer to layer doubles the reach: receptive field R = 1 + Σₗ (kernel − 1)·dₗ. The \
-             output is a softmax over 64 quantised levels of the next sample, as in WaveNet.",
-        );
+        crate::lessons::hall::intro(ui, "WaveNet: dilated causal convolutions", &EXPLANATION);
+        ui.separator();
         let old = (self.kind, self.preset);
-        ui.horizontal(|ui| {
-            ui.label("Signal:");
-            for k in SignalKind::ALL {
-                ui.selectable_value(&mut self.kind, k, k.label());
-            }
-        });
-        ui.horizontal(|ui| {
-            ui.label("Dilations:");
-            for (i, d) in PRESETS.iter().enumerate() {
-                ui.selectable_value(&mut self.preset, i, preset_label(d));
-            }
-        });
+        ui.label(RichText::new("Signal").strong());
+        for k in SignalKind::ALL {
+            ui.selectable_value(&mut self.kind, k, k.label());
+        }
+        ui.label(RichText::new("Dilations").strong());
+        for (i, d) in PRESETS.iter().enumerate() {
+            ui.selectable_value(&mut self.preset, i, preset_label(d));
+        }
         if old != (self.kind, self.preset) && self.view.steps > 0 {
             requests.push(Request::ResetWaveNet);
         }
-        let dilations = PRESETS[self.preset.min(PRESETS.len() - 1)];
-        ui.horizontal(|ui| {
-            if self.view.training {
-                if ui.button("Pause WaveNet").clicked() {
-                    requests.push(Request::PauseWaveNet);
-                }
-            } else if ui.button("Train WaveNet").clicked() {
-                self.message = None;
-                requests.push(Request::TrainWaveNet { kind: self.kind, dilations: dilations.to_vec(), seed: 1 });
+        ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            let label = if self.view.training { "Pause WaveNet" } else { "Train WaveNet" };
+            if ui.button(label).clicked() {
+                requests.push(self.toggle());
             }
             if ui.button("Reset WaveNet").clicked() {
                 requests.push(Request::ResetWaveNet);
             }
-            ui.add(egui::Slider::new(&mut self.temperature, 0.0..=1.5).text("Sampling temperature"));
-            if ui.button("New continuations").clicked() {
-                requests.push(Request::Continue { temperature: self.temperature });
-            }
         });
+        ui.add(egui::Slider::new(&mut self.temperature, 0.0..=1.5).text("Sampling temperature"));
+        if ui.button("New continuations").clicked() {
+            requests.push(Request::Continue { temperature: self.temperature });
+        }
         let status = if self.view.steps > 0 {
             format!(
                 "step {} · cross-entropy ≈ {:.3} nats per sample (log 64 = {:.2} for a uniform guess)",
@@ -121,25 +124,24 @@ impl WavePage {
         if let Some(m) = &self.message {
             ui.colored_label(Color32::from_rgb(230, 120, 60), m);
         }
-        ui.separator();
-        Self::diagram(ui, dilations);
-        ui.separator();
-        ui.horizontal_top(|ui| {
-            self.loss_plot(ui);
-            self.signal_plot(ui);
-        });
-        ui.separator();
-        ui.label(RichText::new("Things to try").strong());
-        for tip in [
-            "Choose dilations 1, 1, 1, 1, 1, 1 (R = 7): a square wave's period is longer than the model can see, so \
-             its continuations lose the beat.",
-            "Set the temperature to 0: the most likely next level each time (smooth but can freeze); 1 samples the \
-             model's own uncertainty.",
-            "Switch to the sawtooth: the jumps are predictable only if the receptive field spans a whole period.",
-        ] {
-            ui.small(format!("• {tip}"));
-        }
         requests
+    }
+
+    /// The page itself: the receptive field, the loss and the continuations.
+    pub fn show(&self, ui: &mut egui::Ui) {
+        Self::diagram(ui, self.dilations());
+        ui.separator();
+        // Side by side when there is room, else one above the other (presentation mode at twice the zoom).
+        let avail = ui.available_width();
+        if avail >= 840.0 {
+            ui.horizontal_top(|ui| {
+                self.loss_plot(ui, 420.0);
+                self.signal_plot(ui);
+            });
+        } else {
+            self.loss_plot(ui, avail);
+            self.signal_plot(ui);
+        }
     }
 
     fn diagram(ui: &mut egui::Ui, dilations: &[usize]) {
@@ -156,7 +158,8 @@ impl WavePage {
         let row_h = if rows > 8 { 18.0 } else { 26.0 };
         let left = 70.0;
         let size = egui::vec2(width, rows as f32 * row_h + 10.0);
-        let (response, painter) = ui.allocate_painter(size, egui::Sense::hover());
+        let (response, painter) = ui.allocate_painter(size, egui::Sense::click());
+        crate::viz::export::context_menu(&response, "wavenet-receptive-field", None);
         response.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Receptive field diagram, R = {r}"))
         });
@@ -199,11 +202,11 @@ impl WavePage {
         ));
     }
 
-    fn loss_plot(&self, ui: &mut egui::Ui) {
+    fn loss_plot(&self, ui: &mut egui::Ui, width: f32) {
         ui.vertical(|ui| {
             ui.label(RichText::new("WaveNet cross-entropy (nats per sample)").strong());
-            Plot::new("wavenet-loss")
-                .width(420.0)
+            let shown = Plot::new("wavenet-loss")
+                .width(width)
                 .height(240.0)
                 .x_axis_label("step")
                 .y_axis_label("nats")
@@ -211,6 +214,8 @@ impl WavePage {
                 .show(ui, |p| {
                     p.line(Line::new("training loss (smoothed)", self.view.loss_curve.clone()));
                 });
+            let csv = || crate::viz::export::xy_csv("step", "nats", &[("training loss".into(), &self.view.loss_curve)]);
+            crate::viz::export::plot(shown, "wavenet-loss", Some(&csv));
         });
     }
 
@@ -219,9 +224,9 @@ impl WavePage {
             ui.label(RichText::new("A fresh signal and the model's continuations").strong());
             let v = &self.view;
             let split = v.prefix.len();
-            Plot::new("wavenet-signal")
+            let shown = Plot::new("wavenet-signal")
                 .legend(Legend::default().position(Corner::LeftBottom))
-                .width(ui.available_width().clamp(400.0, 820.0))
+                .width(ui.available_width().clamp(240.0, 820.0))
                 .height(240.0)
                 .x_axis_label("t")
                 .include_y(-1.0)
@@ -245,6 +250,7 @@ impl WavePage {
                     }
                     p.vline(VLine::new("", split as f64 - 0.5).color(Color32::from_gray(120)));
                 });
+            crate::viz::export::plot(shown, "wavenet-signal", None);
             if split > 0 {
                 ui.small(format!(
                     "Blue: the given {split} samples · grey: what really came next · orange: {} continuations sampled \
@@ -256,6 +262,24 @@ impl WavePage {
         });
     }
 }
+
+/// The explanation panel's text for the Signals (WaveNet) page.
+pub const EXPLANATION: crate::lessons::hall::Explanation = crate::lessons::hall::Explanation {
+    what: "The same chain rule for a signal. Each layer is a causal convolution with kernel 2, so output t never \
+           sees the future; doubling the dilation from layer to layer doubles the reach. The diagram shows every \
+           path into the newest output; the output is a softmax over 64 quantised levels of the next sample, as in \
+           WaveNet. Below: the training loss, and continuations of a fresh signal sampled one step at a time.",
+    formula: "p(x) = Πₜ p(xₜ | x<ₜ)\n\
+              hₗ[t] = hₗ₋₁[t] + ReLU(Aₗ hₗ₋₁[t − dₗ] + Bₗ hₗ₋₁[t] + bₗ)\n\
+              receptive field R = 1 + Σₗ (kernel − 1)·dₗ",
+    things_to_try: &[
+        "Choose dilations 1, 1, 1, 1, 1, 1 (R = 7): a square wave's period is longer than the model can see, so its \
+         continuations lose the beat.",
+        "Set the temperature to 0: the most likely next level each time (smooth but can freeze); 1 samples the \
+         model's own uncertainty.",
+        "Switch to the sawtooth: the jumps are predictable only if the receptive field spans a whole period.",
+    ],
+};
 
 #[cfg(test)]
 mod tests {

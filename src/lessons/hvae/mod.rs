@@ -192,8 +192,7 @@ impl HvaeLesson {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
-        ui.heading("A VAE within a VAE");
-        ui.label("Two layers of latent variables, z₂ → z₁ → x, each with its own KL term.");
+        super::hall::intro(ui, "A VAE within a VAE", &self.explanation_text());
         ui.separator();
         ui.label(RichText::new("Model").strong());
         let before = (self.z1_dim, self.inference);
@@ -210,6 +209,10 @@ impl HvaeLesson {
             };
             ui.radio_value(&mut self.inference, inference, label);
         }
+        if before.1 != self.inference {
+            // The explanation panel, drawn before, follows the inference DAG: draw the frame again.
+            ui.ctx().request_discard("the inference DAG changed");
+        }
         if before != (self.z1_dim, self.inference) && self.run_config.is_some() {
             self.reset();
             self.message = Some(("Model changed: press Train to train the new one from scratch.".into(), false));
@@ -224,15 +227,10 @@ impl HvaeLesson {
                 .on_hover_text("Train on the binarised digits (Adam, batch 128)")
                 .clicked()
             {
-                let config = self.config();
-                self.run_config = Some(config.clone());
-                self.message = None;
-                self.state = RunState::Training;
-                self.send(Job::Train { dataset: cx.dataset.clone(), config });
+                self.train(cx);
             }
             if ui.add_enabled(training, egui::Button::new("Pause")).clicked() {
-                self.send(Job::Pause);
-                self.state = RunState::Paused;
+                self.pause();
             }
             if ui
                 .add_enabled(self.run_config.is_some(), egui::Button::new("Reset"))
@@ -289,39 +287,26 @@ impl HvaeLesson {
             self.request = Some(AppRequest::OpenInDsep { dagitty: Which::Inference(self.inference).dagitty() });
         }
         ui.small("Your graph in the editor stays one Undo away.");
-        ui.separator();
-        self.explanation(ui);
     }
 
-    fn explanation(&self, ui: &mut egui::Ui) {
-        ui.label(RichText::new("What you see").strong());
-        ui.label("Generative model: p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁) with p(z₂) = N(0, I), p(z₁|z₂) = N(μ(z₂), diag σ²(z₂)) and Bernoulli pixels p(x|z₁).");
-        ui.label("Training maximises the evidence lower bound, split into three terms:");
-        ui.label(RichText::new("ELBO = E_q[log p(x|z₁)] − KL_z₁ − KL_z₂ ≤ log p(x)").strong());
+    fn train(&mut self, cx: &LessonContext<'_>) {
+        let config = self.config();
+        self.run_config = Some(config.clone());
+        self.message = None;
+        self.state = RunState::Training;
+        self.send(Job::Train { dataset: cx.dataset.clone(), config });
+    }
+
+    fn pause(&mut self) {
+        self.send(Job::Pause);
+        self.state = RunState::Paused;
+    }
+
+    /// The explanation of the chosen inference DAG (the KL terms differ).
+    fn explanation_text(&self) -> super::hall::Explanation {
         match self.inference {
-            Inference::BottomUp => {
-                ui.label("Bottom-up, q(z₁, z₂|x) = q(z₁|x) q(z₂|z₁):");
-                ui.label("KL_z₂ = E_q(z₁|x)[KL(q(z₂|z₁) ‖ N(0, I))], in closed form for each sampled z₁.");
-                ui.label("KL_z₁ = E_q[log q(z₁|x) − log p(z₁|z₂)], a one-sample Monte Carlo estimate (z₂ was drawn from z₁).");
-            }
-            Inference::FromX => {
-                ui.label("Both from x, q(z₁, z₂|x) = q(z₁|x) q(z₂|x):");
-                ui.label("KL_z₂ = KL(q(z₂|x) ‖ N(0, I)), in closed form.");
-                ui.label("KL_z₁ = E_q(z₂|x)[KL(q(z₁|x) ‖ p(z₁|z₂))], in closed form for each sampled z₂.");
-            }
-        }
-        ui.label("The plots show the encoder means of the 1,000 held-out digits: z₂ directly (2-D), z₁ directly when 2-D, else its first two principal components. Samples: z₂ ~ N(0, I) → z₁ ~ p(z₁|z₂) → the mean of p(x|z₁).");
-        ui.separator();
-        ui.label(RichText::new("Things to try").strong());
-        for tip in [
-            "Train and watch KL_z₂: if it sinks towards 0 the top layer is unused (posterior collapse) and the z₂ plot becomes one round blob.",
-            "Switch to 'Both from x' and compare the ELBO and the two KL terms after the same number of steps.",
-            "Open the inference DAG in the d-separation editor: is z₂ ⊥⊥ x | z₁? Yes for bottom-up, no for both-from-x.",
-            "Open the generative DAG: which nodes are x's parents? Is x ⊥⊥ z₂ | z₁?",
-            "Set z₁ to 2-D: the z₁ plot then shows the codes themselves, and the ELBO drops.",
-            "Press New samples a few times: the digits come from the full model, top to bottom.",
-        ] {
-            ui.small(format!("• {tip}"));
+            Inference::BottomUp => EXPLANATION_BOTTOM_UP,
+            Inference::FromX => EXPLANATION_FROM_X,
         }
     }
 
@@ -388,10 +373,12 @@ impl HvaeLesson {
                     let key = self.generation;
                     let texture = self.samples.get(ui.ctx(), "hvae-samples", key, || view::samples_image(s));
                     let side = plot_w - 24.0;
-                    ui.add(
+                    let shown = ui.add(
                         egui::Image::new(egui::load::SizedTexture::new(texture, egui::vec2(side, side)))
-                            .alt_text("Samples z₂ ~ N(0, I) → z₁ ~ p(z₁|z₂) → mean of p(x|z₁)"),
+                            .alt_text("Samples z₂ ~ N(0, I) → z₁ ~ p(z₁|z₂) → mean of p(x|z₁)")
+                            .sense(egui::Sense::click()),
                     );
+                    crate::viz::export::context_menu(&shown, "hvae-samples", None);
                 });
             }
             None => {
@@ -418,9 +405,7 @@ impl Lesson for HvaeLesson {
         }
         self.drain();
         self.poll_dialog(cx);
-        egui::Panel::left("hvae-controls").resizable(true).default_size(360.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui, cx));
-        });
+        super::hall::controls_panel(ui, "hvae-controls", 360.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.central(ui));
         });
@@ -438,4 +423,94 @@ impl Lesson for HvaeLesson {
     fn take_request(&mut self) -> Option<AppRequest> {
         self.request.take()
     }
+
+    fn explanation(&self) -> Option<super::hall::Explanation> {
+        Some(self.explanation_text())
+    }
+
+    /// Space: Train (or Resume) when idle, Pause while training.
+    fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        if self.state == RunState::Training {
+            self.pause();
+        } else {
+            self.train(cx);
+        }
+        true
+    }
+
+    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&HvaeScene {
+            z1_dim: self.z1_dim,
+            inference: self.inference,
+            sample_seed: self.sample_seed,
+        })
+    }
+
+    /// The settings only (the model is not part of a scene: save it with Save model…). A trained model with other
+    /// settings is forgotten, as when the settings change on screen.
+    fn load_scene(
+        &mut self,
+        scene: &serde_json::Value,
+        _dir: &std::path::Path,
+        _cx: &mut LessonContext<'_>,
+    ) -> Result<(), String> {
+        let s: HvaeScene = super::scene::parse(scene)?;
+        if ![2, 8].contains(&s.z1_dim) {
+            return Err(format!("z₁ must be 2-D or 8-D, not {}-D", s.z1_dim));
+        }
+        if self.state == RunState::Training {
+            return Err("the Hierarchical VAE is training: pause it first".into());
+        }
+        let changed = (s.z1_dim, s.inference) != (self.z1_dim, self.inference);
+        self.z1_dim = s.z1_dim;
+        self.inference = s.inference;
+        self.sample_seed = s.sample_seed;
+        if changed && self.run_config.is_some() {
+            self.reset();
+        }
+        Ok(())
+    }
 }
+
+/// The Hierarchical VAE tab in a scene file: its settings (not the model).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct HvaeScene {
+    z1_dim: usize,
+    inference: Inference,
+    sample_seed: u64,
+}
+
+const WHAT: &str = "Two layers of latent variables, z₂ → z₁ → x, each with its own KL term. The generative and the \
+    inference DAG (each opens in the d-separation editor), the ELBO split into three terms, the encoder means of the \
+    1,000 held-out digits (z₂ directly; z₁ directly when 2-D, else its first two principal components), and samples \
+    z₂ ∼ N(0, I) → z₁ ∼ p(z₁|z₂) → the mean of p(x|z₁).";
+
+const THINGS_TO_TRY: &[&str] = &[
+    "Train and watch KL_z₂: if it sinks towards 0 the top layer is unused (posterior collapse) and the z₂ plot \
+     becomes one round blob.",
+    "Switch to 'Both from x' and compare the ELBO and the two KL terms after the same number of steps.",
+    "Open the inference DAG in the d-separation editor: is z₂ ⊥⊥ x | z₁? Yes for bottom-up, no for both-from-x.",
+    "Open the generative DAG: which nodes are x's parents? Is x ⊥⊥ z₂ | z₁?",
+    "Set z₁ to 2-D: the z₁ plot then shows the codes themselves, and the ELBO drops.",
+    "Press New samples a few times: the digits come from the full model, top to bottom.",
+];
+
+/// The explanation with the bottom-up inference DAG.
+pub const EXPLANATION_BOTTOM_UP: super::hall::Explanation = super::hall::Explanation {
+    what: WHAT,
+    formula: "p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁),  p(z₂) = N(0, I),  Bernoulli pixels p(x|z₁)\n\
+              ELBO = E_q[log p(x|z₁)] − KL(q(z₁|x)‖p(z₁|z₂)) − KL(q(z₂|z₁)‖N(0,I)) ≤ log p(x)\n\
+              bottom-up q(z₁, z₂|x) = q(z₁|x) q(z₂|z₁): KL_z₂ in closed form for each sampled z₁,\n\
+              KL_z₁ = E_q[log q(z₁|x) − log p(z₁|z₂)], a one-sample Monte Carlo estimate",
+    things_to_try: THINGS_TO_TRY,
+};
+
+/// The explanation with both latents inferred from x.
+pub const EXPLANATION_FROM_X: super::hall::Explanation = super::hall::Explanation {
+    what: WHAT,
+    formula: "p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁),  p(z₂) = N(0, I),  Bernoulli pixels p(x|z₁)\n\
+              ELBO = E_q[log p(x|z₁)] − KL(q(z₁|x)‖p(z₁|z₂)) − KL(q(z₂|x)‖N(0,I)) ≤ log p(x)\n\
+              both from x q(z₁, z₂|x) = q(z₁|x) q(z₂|x): KL_z₂ in closed form,\n\
+              KL_z₁ = E_q(z₂|x)[KL(q(z₁|x)‖p(z₁|z₂))], in closed form for each sampled z₂",
+    things_to_try: THINGS_TO_TRY,
+};

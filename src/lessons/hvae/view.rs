@@ -74,7 +74,7 @@ pub fn latent_plot(
         let plot = fixed_square_plot(id, size, Corner::RightTop, axes);
         let pts: Vec<[f64; 2]> = points.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
         let bounds = Bounds::around(&pts, 0.05);
-        plot.show(ui, |plot_ui| {
+        let shown = plot.show(ui, |plot_ui| {
             plot_ui.set_plot_bounds(PlotBounds::from_min_max(bounds.min, bounds.max));
             let classes = labels.iter().copied().max().map_or(0, |m| usize::from(m) + 1);
             for class in 0..classes {
@@ -87,6 +87,7 @@ pub fn latent_plot(
                 }
             }
         });
+        crate::viz::export::context_menu(&shown.response, id, None);
     });
 }
 
@@ -113,19 +114,30 @@ pub fn curves(ui: &mut egui::Ui, elbo: &[[f64; 2]], kl1: &[[f64; 2]], kl2: &[[f6
         let w = (size.x - ui.spacing().item_spacing.x) / 2.0;
         ui.vertical(|ui| {
             ui.label(RichText::new("ELBO per digit (nats, training batches)").strong());
-            Plot::new("hvae-elbo").width(w).height(size.y).x_axis_label("step").legend(Legend::default()).show(
-                ui,
-                |p| {
+            let shown = Plot::new("hvae-elbo")
+                .width(w)
+                .height(size.y)
+                .x_axis_label("step")
+                .legend(Legend::default())
+                .show(ui, |p| {
                     p.line(Line::new("ELBO", PlotPoints::from(elbo.to_vec())).color(Color32::from_rgb(235, 170, 40)));
-                },
-            );
+                });
+            let csv = || crate::viz::export::xy_csv("step", "nats", &[("ELBO".into(), elbo)]);
+            crate::viz::export::plot(shown, "hvae-elbo", Some(&csv));
         });
         ui.vertical(|ui| {
             ui.label(RichText::new("KL terms (nats)").strong());
-            Plot::new("hvae-kl").width(w).height(size.y).x_axis_label("step").legend(Legend::default()).show(ui, |p| {
-                p.line(Line::new("KL_z₁", PlotPoints::from(kl1.to_vec())).color(Color32::from_rgb(90, 170, 250)));
-                p.line(Line::new("KL_z₂", PlotPoints::from(kl2.to_vec())).color(Color32::from_rgb(230, 90, 90)));
-            });
+            let shown = Plot::new("hvae-kl")
+                .width(w)
+                .height(size.y)
+                .x_axis_label("step")
+                .legend(Legend::default())
+                .show(ui, |p| {
+                    p.line(Line::new("KL_z₁", PlotPoints::from(kl1.to_vec())).color(Color32::from_rgb(90, 170, 250)));
+                    p.line(Line::new("KL_z₂", PlotPoints::from(kl2.to_vec())).color(Color32::from_rgb(230, 90, 90)));
+                });
+            let csv = || crate::viz::export::xy_csv("step", "nats", &[("KL_z1".into(), kl1), ("KL_z2".into(), kl2)]);
+            crate::viz::export::plot(shown, "hvae-kl", Some(&csv));
         });
     });
 }
