@@ -141,7 +141,7 @@ pub fn is_ar_command(args: &[OsString]) -> bool {
         _ => &words[..],
     };
     match words {
-        ["train", "made" | "wavenet", ..] | ["bench", "made", ..] => true,
+        ["train", "made" | "wavenet" | "pixelcnn", ..] | ["bench", "made", ..] => true,
         ["sample", model, ..] => made::file_kind(Path::new(model)).as_deref() == Some(made::FILE_KIND),
         _ => false,
     }
@@ -149,6 +149,12 @@ pub fn is_ar_command(args: &[OsString]) -> bool {
 
 /// Parses and runs an autoregressive command (clap prints help and usage errors and exits).
 pub fn run_args(args: &[OsString]) -> anyhow::Result<()> {
+    if args.iter().skip(1).filter_map(|a| a.to_str()).any(|a| a == "pixelcnn") {
+        anyhow::bail!(
+            "there is no PixelCNN in latent-lab: the autoregressive model for digits is MADE (`latent-lab train made`), \
+             with the same exact likelihood p(x) = Π p(x_j | x_<j) through masks"
+        );
+    }
     let cli = match ArCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => e.exit(),

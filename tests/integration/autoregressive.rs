@@ -126,3 +126,11 @@ fn train_wavenet_from_the_command_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("dilations 1"));
 }
+
+#[test]
+fn train_pixelcnn_points_to_made() {
+    let output = latent_lab().args(["train", "pixelcnn", "--seconds", "1"]).output().unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("no PixelCNN") && err.contains("train made"), "{err}");
+}
