@@ -27,8 +27,8 @@ struct Running {
     cancel: Arc<AtomicBool>,
 }
 
-/// The finished (or partial) board.
-#[derive(Default)]
+/// The finished (or partial) board; scenes keep it, so a lecturer's run is not lost.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Board {
     rows: Vec<Row>,
     failed: Vec<(String, String)>,
@@ -57,6 +57,9 @@ struct LeaderboardScene {
     seconds: f64,
     heldout_digits: usize,
     entries: Vec<Entry>,
+    /// The last board (rows, failures, its budget); older scenes have none.
+    #[serde(default)]
+    board: Option<Board>,
 }
 
 /// The explanation panel's text for this tab.
@@ -201,29 +204,37 @@ impl LeaderboardLesson {
         });
     }
 
-    /// One progress bar per model of the running board.
+    /// One progress bar per model of the running board (each trains for its budget, then scores the digits).
     fn progress(&self, ui: &mut egui::Ui) {
         let Some(run) = &self.running else { return };
-        for (entry, p) in run.entries.iter().zip(&run.progress) {
-            ui.horizontal(|ui| {
+        ui.label(format!(
+            "Running: each model trains for {:.0} s, then scores {} held-out digits. Cancel stops the run.",
+            self.board.seconds, self.board.digits
+        ));
+        let current = run.progress.iter().position(|p| *p < 1.0);
+        egui::Grid::new("leaderboard-progress").num_columns(2).show(ui, |ui| {
+            for (i, (entry, p)) in run.entries.iter().zip(&run.progress).enumerate() {
                 ui.label(entry.label());
-                let stage = if *p < 0.5 {
-                    "training"
-                } else if *p < 1.0 {
-                    "scoring with L_5000"
+                let text = if *p >= 1.0 {
+                    "done".to_owned()
+                } else if current == Some(i) {
+                    format!("{:.0} %", p * 100.0)
                 } else {
-                    "done"
+                    "waiting".to_owned()
                 };
-                ui.add(egui::ProgressBar::new(*p).text(format!("{stage} {:.0} %", p * 100.0)).desired_width(320.0));
-            });
-        }
+                ui.add(egui::ProgressBar::new(*p).text(text).desired_width(320.0));
+                ui.end_row();
+            }
+        });
         ui.separator();
     }
 
     fn table(&self, ui: &mut egui::Ui) {
         let board = &self.board;
         if board.rows.is_empty() && board.failed.is_empty() {
-            ui.label("No results yet: press \"Run the leaderboard\" (or Space).");
+            if self.running.is_none() {
+                ui.label("No results yet: press \"Run the leaderboard\" (or Space).");
+            }
             return;
         }
         ui.label(format!(
@@ -349,10 +360,11 @@ impl Lesson for LeaderboardLesson {
             seconds: self.seconds,
             heldout_digits: self.heldout_digits,
             entries: self.chosen.iter().filter(|(_, on)| *on).map(|(e, _)| *e).collect(),
+            board: (!self.board.rows.is_empty() || !self.board.failed.is_empty()).then(|| self.board.clone()),
         })
     }
 
-    /// The settings and the ticked models (not the results). Refused while a run is going.
+    /// The settings, the ticked models and the last board. Refused while a run is going.
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
@@ -368,8 +380,16 @@ impl Lesson for LeaderboardLesson {
         }
         self.seconds = s.seconds.clamp(2.0, 600.0);
         self.heldout_digits = s.heldout_digits.clamp(1, cx.dataset.heldout_range().len().max(1));
+        if let Some(board) = &s.board
+            && board.rows.iter().any(|r| !(r.nll_nats.is_finite() && r.std_error.is_finite()))
+        {
+            return Err("its leaderboard rows hold numbers that are not finite".into());
+        }
         for (entry, on) in &mut self.chosen {
             *on = s.entries.contains(entry);
+        }
+        if let Some(board) = s.board {
+            self.board = board;
         }
         Ok(())
     }
@@ -415,10 +435,24 @@ mod tests {
         let mut saved = LeaderboardLesson::default();
         (saved.seconds, saved.heldout_digits) = (12.0, 50);
         saved.chosen[0].1 = false;
+        let row = Row {
+            model: "MADE (exact)".into(),
+            nll_nats: 80.5,
+            std_error: 0.9,
+            kind: NllKind::Exact,
+            digits: 50,
+            train_seconds: 12.0,
+            steps: 900,
+        };
+        saved.board.rows.push(row);
         let scene = saved.save_scene(std::path::Path::new(".")).unwrap();
         lesson.load_scene(&scene, std::path::Path::new("."), &mut cx).unwrap();
         assert_eq!((lesson.seconds, lesson.heldout_digits), (12.0, 50));
         assert_eq!(lesson.chosen, saved.chosen);
+        assert_eq!(lesson.board, saved.board, "the finished board comes back with the scene");
+        let mut nan = scene.clone();
+        nan["board"]["rows"][0]["nll_nats"] = serde_json::json!(null);
+        assert!(lesson.load_scene(&nan, std::path::Path::new("."), &mut cx).is_err());
         let mut bad = scene.clone();
         bad["entries"] = serde_json::json!(["Unicorn"]);
         assert!(lesson.load_scene(&bad, std::path::Path::new("."), &mut cx).unwrap_err().contains("unreadable"));
