@@ -211,6 +211,26 @@ fn a_scene_keeps_the_trained_hierarchical_vae() {
     assert!(fresh.query_by_label_contains("gone-hvae.bpk (with its .json), which is missing").is_some());
     assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
     assert_eq!(nats_cells(&fresh), held);
+
+    // Another model's description: refused before anything changes.
+    std::fs::write(dir.path().join("other.json"), r#"{"architecture": "autoencoder"}"#).unwrap();
+    std::fs::write(dir.path().join("other.bpk"), b"x").unwrap();
+    gone["lessons"]["Hierarchical VAE"]["model"] = "other.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    steps(&mut fresh, 3);
+    assert!(fresh.query_by_label_contains("does not describe a hierarchical-vae").is_some());
+    assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
+
+    // Damaged weights: the scene opens, the tab says why and keeps its model.
+    std::fs::copy(dir.path().join("lecture-hvae.json"), dir.path().join("broken.json")).unwrap();
+    std::fs::write(dir.path().join("broken.bpk"), b"not weights").unwrap();
+    gone["lessons"]["Hierarchical VAE"]["model"] = "broken.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    step_until(&mut fresh, 60, "the refusal", |h| h.query_by_label_contains("the current model is kept").is_some());
+    assert!(fresh.query_by_label_contains("broken.bpk").is_some());
+    assert_eq!(nats_cells(&fresh), held);
 }
 
 /// The "held-out −log p(x) = … nats" part of MADE's status line.
@@ -266,5 +286,14 @@ fn a_scene_keeps_the_trained_made() {
     steps(&mut fresh, 3);
     assert!(fresh.query_by_label_contains("gone-made.json, which is missing").is_some());
     assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
+    assert_eq!(made_score(&fresh), score);
+
+    // A damaged MADE file: the scene opens, the page says why and keeps its model.
+    std::fs::write(dir.path().join("broken-made.json"), r#"{"kind": "made", "version": 1}"#).unwrap();
+    gone["lessons"]["Autoregressive"]["made"] = "broken-made.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    step_until(&mut fresh, 60, "the refusal", |h| h.query_by_label_contains("the current model is kept").is_some());
+    assert!(fresh.query_by_label_contains("broken-made.json").is_some());
     assert_eq!(made_score(&fresh), score);
 }

@@ -463,8 +463,8 @@ impl Lesson for HvaeLesson {
     }
 
     /// The settings, and the model when the scene has one (loaded by the thread with the next frame, as with Load
-    /// model…: a bad file is the tab's message and the current model is kept). A missing model file refuses the
-    /// scene. Without a model in the scene, a trained model with other settings is forgotten, as when the settings
+    /// model…: damaged weights are the tab's message and the current model is kept). A missing model file, or a
+    /// description that is not a hierarchical VAE's, refuses the scene. Without a model in the scene, a trained model with other settings is forgotten, as when the settings
     /// change on screen.
     fn load_scene(
         &mut self,
@@ -474,6 +474,12 @@ impl Lesson for HvaeLesson {
     ) -> Result<(), String> {
         let s: HvaeScene = super::scene::parse(scene)?;
         let model = s.model.as_deref().map(|m| super::scene::resolve_model(m, dir)).transpose()?;
+        if let Some(path) = &model {
+            // The description is small: another model's file is refused here; the weights are checked on loading.
+            let (_, description) = crate::hvae::checkpoint::files(path);
+            let text = std::fs::read_to_string(&description).map_err(|e| format!("{}: {e}", description.display()))?;
+            crate::hvae::checkpoint::parse_config(&text, &description).map_err(|e| e.to_string())?;
+        }
         if ![2, 8].contains(&s.z1_dim) {
             return Err(format!("z₁ must be 2-D or 8-D, not {}-D", s.z1_dim));
         }
