@@ -191,7 +191,8 @@ impl Lesson for AutoregressiveLesson {
         super::scene::to_value(&self.scene_settings(model))
     }
 
-    /// The settings of both pages, and MADE when the scene has it (read on a helper thread from the next frame on,
+    /// The settings of both pages, and MADE when the scene has it (read on a helper thread from the tab's next
+    /// frame on,
     /// as with Load MADE…: a bad file is the page's message and the current model is kept). Refused while a page
     /// trains, when the MADE file is missing, and, without a MADE file, when a trained MADE has another size or
     /// the WaveNet another signal (reset it first).

@@ -462,7 +462,8 @@ impl Lesson for HvaeLesson {
         super::scene::to_value(&self.scene_settings(sent.then(|| super::scene::reference(&path, dir))))
     }
 
-    /// The settings, and the model when the scene has one (loaded by the thread with the next frame, as with Load
+    /// The settings, and the model when the scene has one (loaded by the thread with the tab's next frame, i.e.
+    /// when the tab is next shown, as with Load
     /// model…: damaged weights are the tab's message and the current model is kept). A missing model file, or a
     /// description that is not a hierarchical VAE's, refuses the scene. Without a model in the scene, a trained model with other settings is forgotten, as when the settings
     /// change on screen.
