@@ -69,10 +69,20 @@ impl LatentLabApp {
         serde_json::to_string_pretty(&scene).unwrap_or_default()
     }
 
-    /// Writes the scene to `path` now (the UI writes on a helper thread instead).
+    /// The scene to be written to `path` as JSON text; lessons with trained models write them next to it
+    /// ([`crate::lessons::Lesson::save_scene_with_models`]).
+    pub fn scene_json_with_models(&self, path: &Path) -> String {
+        let lessons =
+            self.lessons.iter().filter_map(|l| Some((l.name().to_owned(), l.save_scene_with_models(path)?))).collect();
+        let scene =
+            SceneFile { format: FORMAT.into(), version: VERSION, lesson: self.selected_lesson().to_owned(), lessons };
+        serde_json::to_string_pretty(&scene).unwrap_or_default()
+    }
+
+    /// Writes the scene to `path` now (the UI writes on a helper thread instead), and the lessons' models next to it.
     pub fn save_scene_to(&self, path: &Path) -> Result<(), String> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::write(path, self.scene_json(dir)).map_err(|e| format!("Could not write {}: {e}", path.display()))
+        std::fs::write(path, self.scene_json_with_models(path))
+            .map_err(|e| format!("Could not write {}: {e}", path.display()))
     }
 
     /// Reads and opens a scene file now; the outcome is shown like the dialog's.
@@ -181,8 +191,8 @@ impl LatentLabApp {
         self.scene_job = None;
         match job {
             SceneJob::SaveTo(path) => {
-                let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-                crate::viz::export::write_file(ctx, path, self.scene_json(&dir).into_bytes());
+                let json = self.scene_json_with_models(&path);
+                crate::viz::export::write_file(ctx, path, json.into_bytes());
             }
             SceneJob::Opened(path, text) => self.open_scene_text(&path, text),
             SceneJob::Cancelled(msg) => self.notice = Some(msg),

@@ -39,6 +39,23 @@ pub fn resolve_model(reference: &str, dir: &Path) -> Result<PathBuf, String> {
     }
 }
 
+/// Where a scene saved to `scene` keeps one of its models: `<scene stem>-<model>.<ext>` in the scene's folder
+/// (`lecture.json`, "hvae", "json" → `lecture-hvae.json`), so several scenes can share a folder.
+pub fn model_file(scene: &Path, model: &str, ext: &str) -> PathBuf {
+    let stem = scene.file_stem().map_or_else(|| "scene".into(), |s| s.to_string_lossy().into_owned());
+    scene.with_file_name(format!("{stem}-{model}.{ext}"))
+}
+
+/// The single file a scene refers to (a model in one file, e.g. MADE's JSON), which must exist.
+pub fn resolve_file(reference: &str, dir: &Path) -> Result<PathBuf, String> {
+    let path = dir.join(reference);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("it refers to the model file {}, which is missing", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +74,17 @@ mod tests {
         std::fs::write(dir.path().join("vae.bpk"), b"x").unwrap();
         std::fs::write(dir.path().join("vae.json"), b"{}").unwrap();
         assert_eq!(resolve_model("vae.bpk", dir.path()).unwrap(), dir.path().join("vae.bpk"));
+    }
+
+    #[test]
+    fn model_files_sit_next_to_the_scene_and_missing_ones_are_named() {
+        assert_eq!(model_file(Path::new("/a/lecture.json"), "made", "json"), Path::new("/a/lecture-made.json"));
+        assert_eq!(model_file(Path::new("talk"), "hvae", "json"), Path::new("talk-hvae.json"));
+        let dir = tempfile::tempdir().unwrap();
+        let e = resolve_file("gone-made.json", dir.path()).unwrap_err();
+        assert!(e.contains("gone-made.json") && e.contains("missing"), "{e}");
+        std::fs::write(dir.path().join("m.json"), b"{}").unwrap();
+        assert_eq!(resolve_file("m.json", dir.path()).unwrap(), dir.path().join("m.json"));
     }
 
     #[test]

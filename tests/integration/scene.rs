@@ -3,7 +3,7 @@
 
 use egui_kittest::kittest::{NodeT, Queryable};
 
-use crate::app_harness::{AppHarness, app as harness};
+use crate::app_harness::{AppHarness, app as harness, step_until};
 
 fn steps(h: &mut AppHarness, n: usize) {
     for _ in 0..n {
@@ -145,4 +145,155 @@ fn scenes_with_bad_settings_for_the_newest_tabs_are_refused() {
     let mut bad = scene;
     bad["lessons"]["Hierarchical VAE"]["z1_dim"] = 5.into();
     refused(&bad.to_string(), "the Hierarchical VAE tab refused it: z₁ must be 2-D or 8-D, not 5-D");
+}
+
+/// The text of the one label containing `part`.
+fn text(h: &AppHarness, part: &str) -> String {
+    let node = h.get_by_label_contains(part);
+    node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default()
+}
+
+/// The labels of the ELBO table's cells ("-123.45 nats"), in order.
+fn nats_cells(h: &AppHarness) -> Vec<String> {
+    h.query_all_by_label_contains(" nats")
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.accesskit_node().value()))
+        .filter(|l| l.ends_with(" nats"))
+        .collect()
+}
+
+/// The Hierarchical VAE's model travels with the scene: written next to it, loaded back in a fresh app with the same
+/// held-out ELBO terms; a scene naming a missing model file is refused and the loaded model stays.
+#[test]
+fn a_scene_keeps_the_trained_hierarchical_vae() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lecture.json");
+    let mut h = harness();
+    steps(&mut h, 2);
+    h.get_by_label("Hierarchical VAE").click();
+    steps(&mut h, 2);
+    h.get_by_label("z₁ 2-D").click();
+    steps(&mut h, 1);
+    h.get_by_label("Train").click();
+    step_until(&mut h, 120, "a first snapshot", |h| h.query_by_label_contains("z₂ of held-out digits (step").is_some());
+    h.get_by_label("Pause").click();
+    step_until(&mut h, 10, "pausing", |h| h.query_by_label_contains("Paused at step").is_some());
+    h.state().save_scene_to(&path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(json["lessons"]["Hierarchical VAE"]["model"].as_str(), Some("lecture-hvae.json"));
+    // The thread reports in order: paused, the snapshot taken on pausing, then the model written.
+    step_until(&mut h, 60, "the model written", |h| h.query_by_label_contains("Saved ").is_some());
+    assert!(dir.path().join("lecture-hvae.bpk").is_file() && dir.path().join("lecture-hvae.json").is_file());
+    let step: String = text(&h, "Paused at step").chars().filter(char::is_ascii_digit).collect();
+    let shown = text(&h, "z₂ of held-out digits (step");
+    assert_eq!(shown, format!("z₂ of held-out digits (step {step})"));
+    let cells = nats_cells(&h);
+    assert_eq!(cells.len(), 8, "training and held-out columns: {cells:?}");
+    let held: Vec<String> = cells.iter().skip(1).step_by(2).cloned().collect();
+
+    let mut fresh = harness();
+    steps(&mut fresh, 2);
+    fresh.state_mut().open_scene(&path);
+    step_until(&mut fresh, 60, "the model loaded", |h| {
+        h.query_by_label_contains("lecture-hvae.json; Train goes on training it").is_some()
+            && h.query_by_label("z₂ of held-out digits (step 0)").is_some()
+    });
+    assert_eq!(fresh.state().selected_lesson(), "Hierarchical VAE");
+    assert_eq!(nats_cells(&fresh), held, "the same held-out ELBO terms from the same weights");
+    assert!(fresh.query_by_label("Resume").is_some(), "paused, ready to go on training");
+
+    // A scene whose model file is gone: refused, the loaded model stays.
+    let mut gone = json.clone();
+    gone["lessons"]["Hierarchical VAE"]["model"] = "gone-hvae.json".into();
+    let gone_path = dir.path().join("gone.json");
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    steps(&mut fresh, 3);
+    assert!(fresh.query_by_label_contains("gone-hvae.bpk (with its .json), which is missing").is_some());
+    assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
+    assert_eq!(nats_cells(&fresh), held);
+
+    // Another model's description: refused before anything changes.
+    std::fs::write(dir.path().join("other.json"), r#"{"architecture": "autoencoder"}"#).unwrap();
+    std::fs::write(dir.path().join("other.bpk"), b"x").unwrap();
+    gone["lessons"]["Hierarchical VAE"]["model"] = "other.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    steps(&mut fresh, 3);
+    assert!(fresh.query_by_label_contains("does not describe a hierarchical-vae").is_some());
+    assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
+
+    // Damaged weights: the scene opens, the tab says why and keeps its model.
+    std::fs::copy(dir.path().join("lecture-hvae.json"), dir.path().join("broken.json")).unwrap();
+    std::fs::write(dir.path().join("broken.bpk"), b"not weights").unwrap();
+    gone["lessons"]["Hierarchical VAE"]["model"] = "broken.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    step_until(&mut fresh, 60, "the refusal", |h| h.query_by_label_contains("the current model is kept").is_some());
+    assert!(fresh.query_by_label_contains("broken.bpk").is_some());
+    assert_eq!(nats_cells(&fresh), held);
+}
+
+/// The "held-out −log p(x) = … nats" part of MADE's status line.
+fn made_score(h: &AppHarness) -> String {
+    let status = text(h, "held-out −log p(x) =");
+    let from = status.find("held-out").unwrap_or(0);
+    let to = status[from..].find(" nats").map_or(status.len(), |i| from + i);
+    status[from..to].to_owned()
+}
+
+/// MADE travels with the scene as `<stem>-made.json`: a fresh app shows the same exact held-out NLL after the same
+/// number of steps; a scene naming a missing MADE file is refused and the loaded model stays.
+#[test]
+fn a_scene_keeps_the_trained_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("talk.json");
+    let mut h = harness();
+    steps(&mut h, 2);
+    h.get_by_label("Autoregressive").click();
+    step_until(&mut h, 10, "the tab", |h| h.query_by_label_contains("Press Train MADE").is_some());
+    h.get_by_label("Train MADE").click();
+    step_until(&mut h, 60, "a held-out score", |h| h.query_by_label_contains("held-out −log p(x) =").is_some());
+    h.get_by_label("Pause MADE").click();
+    step_until(&mut h, 20, "paused", |h| h.query_by_label("Train MADE").is_some());
+    let score = made_score(&h);
+    let status = text(&h, "held-out −log p(x) =");
+    let step = status.split(" · ").next().unwrap_or_default().to_owned();
+    assert!(step.starts_with("step "), "{status}");
+
+    h.state().save_scene_to(&path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(json["lessons"]["Autoregressive"]["made"].as_str(), Some("talk-made.json"));
+    step_until(&mut h, 60, "MADE written", |h| h.query_by_label_contains("talk-made.json.").is_some());
+    assert!(h.query_by_label_contains("Saved ").is_some());
+
+    let mut fresh = harness();
+    steps(&mut fresh, 2);
+    fresh.state_mut().open_scene(&path);
+    step_until(&mut fresh, 60, "MADE loaded", |h| {
+        h.query_by_label_contains("talk-made.json (").is_some()
+            && h.query_by_label_contains("held-out −log p(x) =").is_some()
+    });
+    assert_eq!(fresh.state().selected_lesson(), "Autoregressive");
+    assert_eq!(made_score(&fresh), score, "the same exact held-out NLL from the same weights");
+    let status = text(&fresh, "held-out −log p(x) =");
+    assert!(status.starts_with(&format!("{step} · ")), "{status} after {step}");
+
+    let mut gone = json.clone();
+    gone["lessons"]["Autoregressive"]["made"] = "gone-made.json".into();
+    let gone_path = dir.path().join("gone.json");
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    steps(&mut fresh, 3);
+    assert!(fresh.query_by_label_contains("gone-made.json, which is missing").is_some());
+    assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
+    assert_eq!(made_score(&fresh), score);
+
+    // A damaged MADE file: the scene opens, the page says why and keeps its model.
+    std::fs::write(dir.path().join("broken-made.json"), r#"{"kind": "made", "version": 1}"#).unwrap();
+    gone["lessons"]["Autoregressive"]["made"] = "broken-made.json".into();
+    std::fs::write(&gone_path, gone.to_string()).unwrap();
+    fresh.state_mut().open_scene(&gone_path);
+    step_until(&mut fresh, 60, "the refusal", |h| h.query_by_label_contains("the current model is kept").is_some());
+    assert!(fresh.query_by_label_contains("broken-made.json").is_some());
+    assert_eq!(made_score(&fresh), score);
 }

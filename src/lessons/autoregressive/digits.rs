@@ -157,6 +157,15 @@ impl DigitsPage {
         requests
     }
 
+    /// What a MADE file says about the model shown.
+    pub fn info(&self) -> MadeInfo {
+        MadeInfo {
+            steps: self.model_steps,
+            train_seconds: self.view.seconds,
+            heldout_nll: self.view.heldout.map(|h| h.0),
+        }
+    }
+
     /// Space: Train (or resume) MADE, or pause it.
     pub fn toggle(&mut self, dataset: &crate::data::Dataset) -> Request {
         if self.view.training {
@@ -190,12 +199,7 @@ impl DigitsPage {
             if save.clicked()
                 && let Some(m) = &self.model
             {
-                let info = MadeInfo {
-                    steps: self.model_steps,
-                    train_seconds: self.view.seconds,
-                    heldout_nll: self.view.heldout.map(|h| h.0),
-                };
-                self.file_job = Some(file_dialog(ui.ctx(), Some((m.clone(), info))));
+                self.file_job = Some(file_dialog(ui.ctx(), Some((m.clone(), self.info()))));
             }
         });
         ui.horizontal(|ui| {
@@ -227,6 +231,11 @@ impl DigitsPage {
         let Some(rx) = &self.file_job else { return };
         let Ok(outcome) = rx.try_recv() else { return };
         self.file_job = None;
+        self.on_file(outcome, cx, requests);
+    }
+
+    /// What a Load or Save (from a dialog or a scene) ended with: a message, and a loaded model goes to the thread.
+    pub fn on_file(&mut self, outcome: FileOutcome, cx: &LessonContext<'_>, requests: &mut Vec<Request>) {
         match outcome {
             FileOutcome::Loaded(path, model, info) => match model.check_size(cx.dataset.rows, cx.dataset.cols) {
                 Ok(()) => {

@@ -6,14 +6,19 @@ mod digits;
 mod wave;
 pub mod worker;
 
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+
 use eframe::egui::{self, Color32};
 
 use super::{Lesson, LessonContext};
 use crate::train::TrainEvent;
 use worker::{ArWorker, Reply, Request};
 
+use crate::autoregressive::made::Made;
 pub use digits::DigitsPage;
 pub use digits::EXPLANATION as DIGITS_EXPLANATION;
+use digits::FileOutcome;
 pub use wave::{EXPLANATION as SIGNALS_EXPLANATION, WavePage, receptive_set};
 
 /// The two parts of the lesson.
@@ -36,6 +41,10 @@ impl Page {
 /// The lesson: its pages' state and its thread.
 pub struct AutoregressiveLesson {
     page: Page,
+    /// Scenes' MADE files are written and read on helper threads, which report here.
+    scene_files: (Sender<FileOutcome>, Receiver<FileOutcome>),
+    /// A MADE file from an opened scene, read from the next frame on.
+    scene_made: Option<PathBuf>,
     worker: Option<ArWorker>,
     /// Requests made before the thread was started (sent with the next frame).
     queued: Vec<Request>,
@@ -48,6 +57,8 @@ impl Default for AutoregressiveLesson {
     fn default() -> Self {
         Self {
             page: Page::Digits,
+            scene_files: mpsc::channel(),
+            scene_made: None,
             worker: None,
             queued: Vec::new(),
             started: false,
@@ -120,6 +131,7 @@ impl Lesson for AutoregressiveLesson {
             self.worker = ArWorker::spawn(ui.ctx().clone());
         }
         self.drain();
+        self.scene_files(ui.ctx(), cx);
         if !self.queued.is_empty() {
             let queued = std::mem::take(&mut self.queued);
             self.send_page(queued);
@@ -155,31 +167,38 @@ impl Lesson for AutoregressiveLesson {
         true
     }
 
-    fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
-        super::scene::to_value(&ArScene {
-            page: self.page,
-            hidden_units: self.digits.hidden_units,
-            pixels_per_second: self.digits.speed,
-            auto_resample: self.digits.auto_resample,
-            heldout_index: self.digits.heldout_index,
-            hide_bottom: self.digits.hide_bottom,
-            completions: self.digits.count,
-            completion_seed: self.digits.completion_seed,
-            signal: self.wave.kind,
-            dilations: self.wave.preset,
-            temperature: self.wave.temperature,
-        })
+    fn save_scene(&self, _dir: &Path) -> Option<serde_json::Value> {
+        super::scene::to_value(&self.scene_settings(None))
     }
 
-    /// The settings of both pages (not the models: save MADE with Save MADE…). Refused while a page trains, and
-    /// when a trained model has another size or signal (reset it first).
-    fn load_scene(
-        &mut self,
-        scene: &serde_json::Value,
-        _dir: &std::path::Path,
-        _cx: &mut LessonContext<'_>,
-    ) -> Result<(), String> {
+    /// The settings and, once MADE has weights, MADE as `<scene stem>-made.json` next to the scene (the weights
+    /// the page last received: while training, up to two seconds old). A helper thread writes the file just after
+    /// the scene JSON names it; how that went is the Digits page's message.
+    fn save_scene_with_models(&self, scene: &Path) -> Option<serde_json::Value> {
+        let dir = scene.parent().unwrap_or(Path::new("."));
+        let model = self.digits.model.as_ref().map(|m| {
+            let path = super::scene::model_file(scene, "made", "json");
+            let (m, info, tx, file) = (m.clone(), self.digits.info(), self.scene_files.0.clone(), path.clone());
+            std::thread::spawn(move || {
+                let outcome = match m.save(&file, &info) {
+                    Ok(()) => FileOutcome::Saved(file),
+                    Err(e) => FileOutcome::Failed(e.to_string()),
+                };
+                let _ = tx.send(outcome);
+            });
+            super::scene::reference(&path, dir)
+        });
+        super::scene::to_value(&self.scene_settings(model))
+    }
+
+    /// The settings of both pages, and MADE when the scene has it (read on a helper thread from the tab's next
+    /// frame on,
+    /// as with Load MADE…: a bad file is the page's message and the current model is kept). Refused while a page
+    /// trains, when the MADE file is missing, and, without a MADE file, when a trained MADE has another size or
+    /// the WaveNet another signal (reset it first).
+    fn load_scene(&mut self, scene: &serde_json::Value, dir: &Path, _cx: &mut LessonContext<'_>) -> Result<(), String> {
         let s: ArScene = super::scene::parse(scene)?;
+        let made = s.made.as_deref().map(|m| super::scene::resolve_file(m, dir)).transpose()?;
         if !(s.pixels_per_second.is_finite() && s.temperature.is_finite()) {
             return Err("its sampling speed or temperature is not a number".into());
         }
@@ -190,7 +209,7 @@ impl Lesson for AutoregressiveLesson {
             return Err("the Autoregressive tab is training: pause it first".into());
         }
         let hidden = s.hidden_units.clamp(50, 1000);
-        if self.digits.view.steps > 0 && hidden != self.digits.hidden_units {
+        if made.is_none() && self.digits.view.steps > 0 && hidden != self.digits.hidden_units {
             return Err(format!(
                 "MADE is trained with {} hidden units, the scene has {hidden}: press Reset MADE first",
                 self.digits.hidden_units
@@ -199,19 +218,8 @@ impl Lesson for AutoregressiveLesson {
         if self.wave.view.steps > 0 && (s.signal, s.dilations) != (self.wave.kind, self.wave.preset) {
             return Err("the WaveNet is trained on another signal or dilations: press Reset WaveNet first".into());
         }
-        self.page = s.page;
-        self.digits.hidden_units = hidden;
-        self.digits.speed = s.pixels_per_second.clamp(20.0, 5000.0);
-        self.digits.auto_resample = s.auto_resample;
-        self.digits.source = digits::Source::HeldOut;
-        self.digits.heldout_index = s.heldout_index;
-        self.digits.hide_bottom = s.hide_bottom;
-        self.digits.count = s.completions.clamp(4, 8);
-        self.digits.completion_seed = s.completion_seed.clamp(1, 999_999);
-        self.digits.completions.clear();
-        self.wave.kind = s.signal;
-        self.wave.preset = s.dilations;
-        self.wave.temperature = s.temperature.clamp(0.0, 1.5);
+        self.scene_made = made;
+        self.apply_settings(&s, hidden);
         Ok(())
     }
 
@@ -226,6 +234,60 @@ impl Lesson for AutoregressiveLesson {
 }
 
 impl AutoregressiveLesson {
+    fn scene_settings(&self, made: Option<String>) -> ArScene {
+        ArScene {
+            page: self.page,
+            hidden_units: self.digits.hidden_units,
+            pixels_per_second: self.digits.speed,
+            auto_resample: self.digits.auto_resample,
+            heldout_index: self.digits.heldout_index,
+            hide_bottom: self.digits.hide_bottom,
+            completions: self.digits.count,
+            completion_seed: self.digits.completion_seed,
+            signal: self.wave.kind,
+            dilations: self.wave.preset,
+            temperature: self.wave.temperature,
+            made,
+        }
+    }
+
+    fn apply_settings(&mut self, s: &ArScene, hidden: usize) {
+        self.page = s.page;
+        self.digits.hidden_units = hidden;
+        self.digits.speed = s.pixels_per_second.clamp(20.0, 5000.0);
+        self.digits.auto_resample = s.auto_resample;
+        self.digits.source = digits::Source::HeldOut;
+        self.digits.heldout_index = s.heldout_index;
+        self.digits.hide_bottom = s.hide_bottom;
+        self.digits.count = s.completions.clamp(4, 8);
+        self.digits.completion_seed = s.completion_seed.clamp(1, 999_999);
+        self.digits.completions.clear();
+        self.wave.kind = s.signal;
+        self.wave.preset = s.dilations;
+        self.wave.temperature = s.temperature.clamp(0.0, 1.5);
+    }
+
+    /// Starts reading a scene's MADE file and takes what the scenes' file threads report.
+    fn scene_files(&mut self, ctx: &egui::Context, cx: &LessonContext<'_>) {
+        if let Some(path) = self.scene_made.take() {
+            let (tx, ctx) = (self.scene_files.0.clone(), ctx.clone());
+            std::thread::spawn(move || {
+                let outcome = match Made::load(&path) {
+                    Ok((model, info)) => FileOutcome::Loaded(path, Box::new(model), info),
+                    Err(e) => FileOutcome::Failed(e.to_string()),
+                };
+                let _ = tx.send(outcome);
+                ctx.request_repaint();
+            });
+        }
+        let outcomes: Vec<FileOutcome> = self.scene_files.1.try_iter().collect();
+        for outcome in outcomes {
+            let mut requests = Vec::new();
+            self.digits.on_file(outcome, cx, &mut requests);
+            send(self.worker.as_ref(), requests, &mut self.digits.message);
+        }
+    }
+
     /// Sends requests of the page shown (a failure is that page's message).
     fn send_page(&mut self, requests: Vec<Request>) {
         let message = match self.page {
@@ -255,7 +317,8 @@ impl AutoregressiveLesson {
     }
 }
 
-/// The Autoregressive tab in a scene file: the page shown and both pages' settings (not the models).
+/// The Autoregressive tab in a scene file: the page shown, both pages' settings and the MADE file, if MADE has weights
+/// (the WaveNet is not saved: it trains in seconds).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ArScene {
     page: Page,
@@ -270,4 +333,7 @@ struct ArScene {
     /// Index into the dilation presets.
     dilations: usize,
     temperature: f32,
+    /// MADE's file, relative to the scene's folder when inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    made: Option<String>,
 }

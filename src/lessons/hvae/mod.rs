@@ -53,6 +53,8 @@ pub struct HvaeLesson {
     request: Option<AppRequest>,
     /// A file dialog on a helper thread: the chosen path, and whether to save (else load).
     dialog: Option<(Receiver<Option<PathBuf>>, bool)>,
+    /// A model file from an opened scene, sent to the thread with the next frame.
+    scene_model: Option<PathBuf>,
 }
 
 impl Default for HvaeLesson {
@@ -77,6 +79,7 @@ impl Default for HvaeLesson {
             message: None,
             request: None,
             dialog: None,
+            scene_model: None,
         }
     }
 }
@@ -311,25 +314,26 @@ impl HvaeLesson {
     }
 
     fn numbers(&self, ui: &mut egui::Ui) {
-        let Some(t) = self.last else {
+        if self.last.is_none() && self.snapshot.is_none() {
             ui.label("ELBO terms appear once training starts.");
             return;
-        };
+        }
+        let t = self.last;
         egui::Grid::new("hvae-terms").num_columns(3).striped(true).show(ui, |ui| {
             ui.label("");
             ui.label(RichText::new("training batches").strong());
             ui.label(RichText::new("held-out digits").strong());
             ui.end_row();
             let held = self.snapshot.as_ref().map(|s| s.heldout);
-            let rows: [(&str, f64, Option<f64>); 4] = [
-                ("ELBO", t.elbo(), held.map(|h| -(h[0] + h[1] + h[2]))),
-                ("reconstruction −E_q[log p(x|z₁)]", t.recon, held.map(|h| h[0])),
-                ("KL_z₁", t.kl_z1, held.map(|h| h[1])),
-                ("KL_z₂", t.kl_z2, held.map(|h| h[2])),
+            let rows: [(&str, Option<f64>, Option<f64>); 4] = [
+                ("ELBO", t.map(|t| t.elbo()), held.map(|h| -(h[0] + h[1] + h[2]))),
+                ("reconstruction −E_q[log p(x|z₁)]", t.map(|t| t.recon), held.map(|h| h[0])),
+                ("KL_z₁", t.map(|t| t.kl_z1), held.map(|h| h[1])),
+                ("KL_z₂", t.map(|t| t.kl_z2), held.map(|h| h[2])),
             ];
             for (name, train, held) in rows {
                 ui.label(name);
-                ui.label(format!("{train:.2} nats"));
+                ui.label(train.map_or_else(|| "…".to_owned(), |v| format!("{v:.2} nats")));
                 ui.label(held.map_or_else(|| "…".to_owned(), |v| format!("{v:.2} nats")));
                 ui.end_row();
             }
@@ -404,6 +408,11 @@ impl Lesson for HvaeLesson {
             self.worker = Worker::spawn(ui.ctx().clone());
         }
         self.drain();
+        if let Some(path) = self.scene_model.take() {
+            // The scene's sample seed first, so the loaded model's samples are the scene's.
+            self.send(Job::Sample { seed: self.sample_seed });
+            self.send(Job::Load { path, dataset: cx.dataset.clone() });
+        }
         self.poll_dialog(cx);
         super::hall::controls_panel(ui, "hvae-controls", 360.0, |ui| self.controls(ui, cx));
         egui::CentralPanel::default().show(ui, |ui| {
@@ -439,22 +448,39 @@ impl Lesson for HvaeLesson {
     }
 
     fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
-        super::scene::to_value(&HvaeScene {
-            z1_dim: self.z1_dim,
-            inference: self.inference,
-            sample_seed: self.sample_seed,
-        })
+        super::scene::to_value(&self.scene_settings(None))
     }
 
-    /// The settings only (the model is not part of a scene: save it with Save model…). A trained model with other
-    /// settings is forgotten, as when the settings change on screen.
+    /// The settings and, once a model exists, the model as `<scene stem>-hvae.bpk` + `.json` next to the scene. The
+    /// lesson's thread writes the files (Save model…'s path) just after the scene JSON names them: it handles jobs
+    /// in order, so the files are there before anything else it is asked; a failure shows as the tab's message.
+    fn save_scene_with_models(&self, scene: &std::path::Path) -> Option<serde_json::Value> {
+        let dir = scene.parent().unwrap_or(std::path::Path::new("."));
+        let path = super::scene::model_file(scene, "hvae", "json");
+        let sent = self.run_config.is_some()
+            && self.worker.as_ref().is_some_and(|w| w.tx.send(Job::Save(path.clone())).is_ok());
+        super::scene::to_value(&self.scene_settings(sent.then(|| super::scene::reference(&path, dir))))
+    }
+
+    /// The settings, and the model when the scene has one (loaded by the thread with the tab's next frame, i.e.
+    /// when the tab is next shown, as with Load
+    /// model…: damaged weights are the tab's message and the current model is kept). A missing model file, or a
+    /// description that is not a hierarchical VAE's, refuses the scene. Without a model in the scene, a trained model with other settings is forgotten, as when the settings
+    /// change on screen.
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
         _cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: HvaeScene = super::scene::parse(scene)?;
+        let model = s.model.as_deref().map(|m| super::scene::resolve_model(m, dir)).transpose()?;
+        if let Some(path) = &model {
+            // The description is small: another model's file is refused here; the weights are checked on loading.
+            let (_, description) = crate::hvae::checkpoint::files(path);
+            let text = std::fs::read_to_string(&description).map_err(|e| format!("{}: {e}", description.display()))?;
+            crate::hvae::checkpoint::parse_config(&text, &description).map_err(|e| e.to_string())?;
+        }
         if ![2, 8].contains(&s.z1_dim) {
             return Err(format!("z₁ must be 2-D or 8-D, not {}-D", s.z1_dim));
         }
@@ -468,16 +494,26 @@ impl Lesson for HvaeLesson {
         if changed && self.run_config.is_some() {
             self.reset();
         }
+        self.scene_model = model;
         Ok(())
     }
 }
 
-/// The Hierarchical VAE tab in a scene file: its settings (not the model).
+impl HvaeLesson {
+    fn scene_settings(&self, model: Option<String>) -> HvaeScene {
+        HvaeScene { z1_dim: self.z1_dim, inference: self.inference, sample_seed: self.sample_seed, model }
+    }
+}
+
+/// The Hierarchical VAE tab in a scene file: its settings and the model file, if one was trained.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct HvaeScene {
     z1_dim: usize,
     inference: Inference,
     sample_seed: u64,
+    /// `NAME.bpk` (with `NAME.json`), relative to the scene's folder when inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
 }
 
 const WHAT: &str = "Two layers of latent variables, z₂ → z₁ → x, each with its own KL term. The generative and the \
