@@ -220,6 +220,19 @@ struct Explore {
     strip_image: ImageRow,
     /// The code of the drawn digit on the plot: encoder mean and, for the VAE, its covariance.
     drawn: Option<([f64; 2], Option<Cov2>)>,
+    /// Ask the worker again for the clicked digit, the path and the drawing once codes arrive (a scene's models
+    /// were loaded).
+    refresh: bool,
+}
+
+impl Explore {
+    fn to_scene(&self) -> ExploreScene {
+        ExploreScene {
+            probe: self.probe,
+            clicked: self.clicked.as_ref().map(|(item, code, _)| (*item, *code)),
+            strip: self.strip_ends,
+        }
+    }
 }
 
 /// Everything one model has reported.
@@ -261,6 +274,8 @@ pub struct LatentSpaceLesson {
     show_all_codes: bool,
     canvas: Canvas,
     observation: ObservationChoice,
+    /// The exploration of a scene whose models the worker is loading, shown once it has them.
+    pending_scene: Option<Box<[Explore; 2]>>,
 }
 
 impl Default for LatentSpaceLesson {
@@ -275,6 +290,7 @@ impl Default for LatentSpaceLesson {
             show_all_codes: false,
             canvas: Canvas::default(),
             observation: ObservationChoice::default(),
+            pending_scene: None,
         }
     }
 }
@@ -522,48 +538,14 @@ impl LatentSpaceLesson {
                 None,
             );
             let Some(codes) = view.codes.as_ref() else { return };
-            let response = &shown.response;
-            let Some(at) = shown.inner.map(|p| [p.x, p.y]) else { return };
+            if std::mem::take(&mut view.explore.refresh) {
+                refresh_requests(&view.explore, codes, &self.canvas, kind, cx);
+            }
             let ex = &mut view.explore;
-            if response.dragged() || response.drag_started() {
-                ex.probe = Some(at);
-            } else if response.clicked() {
-                let picked = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
-                let picked_code = picked.map(|i| {
-                    let p = codes.points[i];
-                    (i, [f64::from(p[0]), f64::from(p[1])])
-                });
-                let shift = ui.input(|i| i.modifiers.shift);
-                match (shift, &ex.clicked, picked_code) {
-                    (true, Some((_, a, _)), _) => {
-                        // Between the clicked digit and the second one (or the clicked spot).
-                        let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
-                        ex.strip_ends = Some((a, b));
-                        cx.commands.push(TrainCommand::Decode {
-                            model: kind,
-                            purpose: Purpose::Interpolation,
-                            zs: interpolation_points(a, b, STRIP_LEN)
-                                .iter()
-                                .map(|p| codes.latent_at([f64::from(p[0]), f64::from(p[1])]))
-                                .collect(),
-                        });
-                    }
-                    (_, _, Some((i, code))) => {
-                        // Codes cover the held-out items, or every item when "all" is on.
-                        let item =
-                            if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
-                        let pixels = cx.dataset.image(item).to_vec();
-                        cx.commands.push(TrainCommand::Encode {
-                            model: kind,
-                            purpose: Purpose::Clicked,
-                            images: vec![pixels.clone()],
-                        });
-                        ex.clicked = Some((item, code, pixels));
-                        ex.strip_ends = None;
-                        ex.strip_image = ImageRow::default();
-                    }
-                    _ => ex.probe = Some(at),
-                }
+            // Also with the pointer elsewhere: the marker is decoded again when new codes or a scene's models arrive.
+            let at = shown.inner.map(|p| [p.x, p.y]);
+            if let Some(at) = at {
+                pointer_actions(ex, codes, at, &shown, ui, kind, cx);
             }
             if ex.probe_in_flight.is_none()
                 && let Some(p) = ex.probe
@@ -769,6 +751,81 @@ impl LatentSpaceLesson {
     }
 }
 
+/// A drag moves `kind`'s marker to `at`; a click picks the digit there (Shift: the path from the clicked digit).
+fn pointer_actions(
+    ex: &mut Explore,
+    codes: &CodePlot,
+    at: [f64; 2],
+    shown: &egui_plot::PlotResponse<Option<PlotPoint>>,
+    ui: &egui::Ui,
+    kind: ModelKind,
+    cx: &mut LessonContext<'_>,
+) {
+    let response = &shown.response;
+    if response.dragged() || response.drag_started() {
+        ex.probe = Some(at);
+    } else if response.clicked() {
+        let picked = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
+        let picked_code = picked.map(|i| {
+            let p = codes.points[i];
+            (i, [f64::from(p[0]), f64::from(p[1])])
+        });
+        let shift = ui.input(|i| i.modifiers.shift);
+        match (shift, &ex.clicked, picked_code) {
+            (true, Some((_, a, _)), _) => {
+                // Between the clicked digit and the second one (or the clicked spot).
+                let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
+                ex.strip_ends = Some((a, b));
+                cx.commands.push(strip_request(kind, codes, a, b));
+            }
+            (_, _, Some((i, code))) => {
+                // Codes cover the held-out items, or every item when "all" is on.
+                let item = if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
+                let pixels = cx.dataset.image(item).to_vec();
+                cx.commands.push(TrainCommand::Encode {
+                    model: kind,
+                    purpose: Purpose::Clicked,
+                    images: vec![pixels.clone()],
+                });
+                ex.clicked = Some((item, code, pixels));
+                ex.strip_ends = None;
+                ex.strip_image = ImageRow::default();
+            }
+            _ => ex.probe = Some(at),
+        }
+    }
+}
+
+/// Decodes the path from `a` to `b` (plot coordinates) for the interpolation strip.
+fn strip_request(kind: ModelKind, codes: &CodePlot, a: [f64; 2], b: [f64; 2]) -> TrainCommand {
+    TrainCommand::Decode {
+        model: kind,
+        purpose: Purpose::Interpolation,
+        zs: interpolation_points(a, b, STRIP_LEN)
+            .iter()
+            .map(|p| codes.latent_at([f64::from(p[0]), f64::from(p[1])]))
+            .collect(),
+    }
+}
+
+/// Asks for everything a restored exploration shows besides the marker (which `code_plot` decodes by itself): the
+/// clicked digit's reconstruction, the interpolation strip and the drawn digit's code.
+fn refresh_requests(ex: &Explore, codes: &CodePlot, canvas: &Canvas, kind: ModelKind, cx: &mut LessonContext<'_>) {
+    if let Some((_, _, pixels)) = &ex.clicked {
+        cx.commands.push(TrainCommand::Encode { model: kind, purpose: Purpose::Clicked, images: vec![pixels.clone()] });
+    }
+    if let Some((a, b)) = ex.strip_ends {
+        cx.commands.push(strip_request(kind, codes, a, b));
+    }
+    if canvas.pixels.iter().any(|&v| v > 0.0) && canvas.pixels.len() == cx.dataset.dim() {
+        cx.commands.push(TrainCommand::Encode {
+            model: kind,
+            purpose: Purpose::Drawn,
+            images: vec![canvas.pixels.clone()],
+        });
+    }
+}
+
 /// The explanation panel's text for this tab.
 pub const EXPLANATION: Explanation = Explanation {
     what: "Both models squeeze each digit into a 2-D code and decode it again. Top: each held-out digit's code, \
@@ -787,13 +844,105 @@ pub const EXPLANATION: Explanation = Explanation {
     ],
 };
 
-/// The Latent space tab in a scene file: the settings of the next run.
+/// The Latent space tab in a scene file: the settings of the next run and, when the scene was saved with trained
+/// models, their files and what was being explored.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct LatentScene {
     config: TrainConfig,
     hidden: String,
     show_all_codes: bool,
     observation: ObservationChoice,
+    /// The AE's and the VAE's model files (`STEM-latent-space-ae.bpk`, `…-vae.bpk`), relative to the scene.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    models: Vec<String>,
+    /// Each model's exploration (AE, VAE).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    explore: Vec<ExploreScene>,
+    /// The drawn digit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    canvas: Option<CanvasScene>,
+}
+
+/// One model's exploration in a scene: the marker, the clicked digit (dataset index, its code) and the ends of the
+/// interpolation, all in plot coordinates.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ExploreScene {
+    probe: Option<[f64; 2]>,
+    clicked: Option<(usize, [f64; 2])>,
+    strip: Option<([f64; 2], [f64; 2])>,
+}
+
+/// The "Draw a digit" canvas in a scene: `rows × cols` pixels in [0, 1], row-major.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct CanvasScene {
+    rows: usize,
+    cols: usize,
+    pixels: Vec<f32>,
+}
+
+impl LatentSpaceLesson {
+    fn scene(&self) -> LatentScene {
+        LatentScene {
+            config: self.config.clone(),
+            hidden: self.hidden_text.clone(),
+            show_all_codes: self.show_all_codes,
+            observation: self.observation,
+            models: Vec::new(),
+            explore: Vec::new(),
+            canvas: None,
+        }
+    }
+
+    /// A scene's explorations checked against the dataset, ready to show once the models are loaded.
+    fn restored_explore(s: &LatentScene, cx: &LessonContext<'_>) -> Result<Box<[Explore; 2]>, String> {
+        if s.explore.len() > 2 {
+            return Err(format!("it has {} explorations for the two models", s.explore.len()));
+        }
+        let finite = |p: &[f64; 2]| p.iter().all(|v| v.is_finite());
+        let mut out: Box<[Explore; 2]> = Box::default();
+        for (ex, scene) in out.iter_mut().zip(&s.explore) {
+            let points = scene
+                .probe
+                .iter()
+                .chain(scene.clicked.iter().map(|c| &c.1))
+                .chain(scene.strip.iter().flat_map(|(a, b)| [a, b]));
+            if !points.into_iter().all(finite) {
+                return Err("its markers are not numbers".into());
+            }
+            if let Some((item, code)) = scene.clicked {
+                if item >= cx.dataset.len() {
+                    return Err(format!(
+                        "its clicked digit #{item} is not in this dataset ({} images)",
+                        cx.dataset.len()
+                    ));
+                }
+                ex.clicked = Some((item, code, cx.dataset.image(item).to_vec()));
+            }
+            ex.probe = scene.probe;
+            ex.strip_ends = scene.strip;
+            ex.refresh = true;
+        }
+        Ok(out)
+    }
+
+    /// A scene's drawing checked against the dataset's image size.
+    fn restored_canvas(s: &LatentScene, cx: &LessonContext<'_>) -> Result<Option<Canvas>, String> {
+        let Some(c) = &s.canvas else { return Ok(None) };
+        let (rows, cols) = (cx.dataset.rows, cx.dataset.cols);
+        if (c.rows, c.cols) != (rows, cols) || c.pixels.len() != rows * cols {
+            return Err(format!(
+                "its drawing is {}×{} ({} pixels) but this dataset's images are {rows}×{cols}",
+                c.rows,
+                c.cols,
+                c.pixels.len()
+            ));
+        }
+        if c.pixels.iter().any(|v| !v.is_finite()) {
+            return Err("its drawing has pixels that are not numbers".into());
+        }
+        let pixels = c.pixels.iter().map(|v| v.clamp(0.0, 1.0)).collect();
+        Ok(Some(Canvas { pixels, rows, cols, refused: None, last: None }))
+    }
 }
 
 impl Lesson for LatentSpaceLesson {
@@ -802,25 +951,63 @@ impl Lesson for LatentSpaceLesson {
     }
 
     fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
-        super::scene::to_value(&LatentScene {
-            config: self.config.clone(),
-            hidden: self.hidden_text.clone(),
-            show_all_codes: self.show_all_codes,
-            observation: self.observation,
-        })
+        super::scene::to_value(&self.scene())
     }
 
-    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    /// With a run (training or paused), the worker writes both models as `STEM-latent-space-ae.bpk` and
+    /// `…-vae.bpk` (+ `.json`) in `dir` right after this returns; the scene refers to them and keeps the
+    /// markers, the clicked digit, the interpolation and the drawing.
+    fn save_scene_with_models(
+        &mut self,
+        dir: &std::path::Path,
+        stem: &str,
+        cx: &mut LessonContext<'_>,
+    ) -> Option<serde_json::Value> {
+        let mut s = self.scene();
+        if self.run != RunState::NotStarted {
+            for kind in ModelKind::ALL {
+                let file = format!("{stem}-latent-space-{}.bpk", kind.short().to_lowercase());
+                cx.commands.push(TrainCommand::Save { model: kind, path: dir.join(&file) });
+                s.models.push(file);
+            }
+            s.explore = self.views.iter().map(|v| v.explore.to_scene()).collect();
+            if self.canvas.pixels.iter().any(|&v| v > 0.0) {
+                let c = &self.canvas;
+                s.canvas = Some(CanvasScene { rows: c.rows, cols: c.cols, pixels: c.pixels.clone() });
+            }
+        }
+        super::scene::to_value(&s)
+    }
+
+    /// Loading settings alone ends a run of this tab (the settings belong to the next one). A scene with models
+    /// has them loaded by the worker (paused, replacing the current run only once both files are read: a bad file
+    /// is refused there with a message); the markers, the clicked digit and the path are asked for again then.
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
         cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: LatentScene = super::scene::parse(scene)?;
         parse_hidden(&s.hidden).map_err(|e| format!("its hidden sizes are invalid ({e})"))?;
-        if self.run != RunState::NotStarted {
-            self.reset(cx);
+        let models =
+            s.models.iter().map(|m| super::scene::resolve_model(m, dir)).collect::<Result<Vec<_>, String>>()?;
+        if !models.is_empty() && models.len() != ModelKind::ALL.len() {
+            return Err(format!("it refers to {} model files instead of two (AE and VAE)", models.len()));
+        }
+        let explore = Self::restored_explore(&s, cx)?;
+        let canvas = Self::restored_canvas(&s, cx)?;
+        self.pending_scene = None;
+        if models.is_empty() {
+            if self.run != RunState::NotStarted {
+                self.reset(cx);
+            }
+        } else {
+            self.pending_scene = Some(explore);
+            cx.commands.push(TrainCommand::LoadAll { paths: models, dataset: cx.dataset.clone() });
+        }
+        if let Some(canvas) = canvas {
+            self.canvas = canvas;
         }
         self.config = s.config;
         self.config.codes_for_all = s.show_all_codes;
@@ -866,6 +1053,17 @@ impl Lesson for LatentSpaceLesson {
             TrainEvent::SessionStarted { kinds } if !kinds.iter().any(|k| ModelKind::ALL.contains(k)) => {
                 // Another tab started training: this run is over (its curves stay on screen).
                 self.run = RunState::NotStarted;
+                self.pending_scene = None;
+            }
+            TrainEvent::SessionStarted { .. } if self.pending_scene.is_some() => {
+                // A scene's models are in: a paused run, ready to explore or resume.
+                self.views = Default::default();
+                if let Some(explore) = self.pending_scene.take() {
+                    for (view, ex) in self.views.iter_mut().zip(*explore) {
+                        view.explore = ex;
+                    }
+                }
+                self.run = RunState::Paused;
             }
             TrainEvent::Loss { model, point } => self.views[model.index()].push_train(*point),
             TrainEvent::HeldOut { model, point } => self.views[model.index()].heldout_curve.push(*point),
@@ -929,7 +1127,10 @@ impl Lesson for LatentSpaceLesson {
             TrainEvent::NoModel { model, purpose: Purpose::Probe } if ModelKind::ALL.contains(model) => {
                 self.views[model.index()].explore.probe_in_flight = None;
             }
-            TrainEvent::Failed(_) => self.run = RunState::NotStarted,
+            TrainEvent::Failed(_) => {
+                self.run = RunState::NotStarted;
+                self.pending_scene = None;
+            }
             TrainEvent::State(WorkerState::Idle) if self.run != RunState::NotStarted => {
                 // The worker stopped on its own (both models diverged, or it restarted after a failure).
                 self.run = RunState::NotStarted;

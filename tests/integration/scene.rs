@@ -44,7 +44,7 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     steps(&mut h, 2);
     h.get_by_label("Rings").click();
     steps(&mut h, 2);
-    h.state().save_scene_to(&path).unwrap();
+    h.state_mut().save_scene_to(&path).unwrap();
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("\"format\": \"latent-lab scene\"") && saved.contains("\"data\": \"Rings\""));
     let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
