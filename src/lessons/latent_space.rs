@@ -15,6 +15,9 @@ use crate::train::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConf
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::{CachedImage, fixed_square_plot, upload};
+use scene::{CanvasScene, LatentScene};
+
+mod scene;
 
 /// Largest number of loss points kept per curve; older points are thinned by half when it is reached.
 const MAX_CURVE_POINTS: usize = 4000;
@@ -223,16 +226,6 @@ struct Explore {
     /// Ask the worker again for the clicked digit, the path and the drawing once codes arrive (a scene's models
     /// were loaded).
     refresh: bool,
-}
-
-impl Explore {
-    fn to_scene(&self) -> ExploreScene {
-        ExploreScene {
-            probe: self.probe,
-            clicked: self.clicked.as_ref().map(|(item, code, _)| (*item, *code)),
-            strip: self.strip_ends,
-        }
-    }
 }
 
 /// Everything one model has reported.
@@ -844,107 +837,6 @@ pub const EXPLANATION: Explanation = Explanation {
     ],
 };
 
-/// The Latent space tab in a scene file: the settings of the next run and, when the scene was saved with trained
-/// models, their files and what was being explored.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct LatentScene {
-    config: TrainConfig,
-    hidden: String,
-    show_all_codes: bool,
-    observation: ObservationChoice,
-    /// The AE's and the VAE's model files (`STEM-latent-space-ae.bpk`, `…-vae.bpk`), relative to the scene.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    models: Vec<String>,
-    /// Each model's exploration (AE, VAE).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    explore: Vec<ExploreScene>,
-    /// The drawn digit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    canvas: Option<CanvasScene>,
-}
-
-/// One model's exploration in a scene: the marker, the clicked digit (dataset index, its code) and the ends of the
-/// interpolation, all in plot coordinates.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-struct ExploreScene {
-    probe: Option<[f64; 2]>,
-    clicked: Option<(usize, [f64; 2])>,
-    strip: Option<([f64; 2], [f64; 2])>,
-}
-
-/// The "Draw a digit" canvas in a scene: `rows × cols` pixels in [0, 1], row-major.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct CanvasScene {
-    rows: usize,
-    cols: usize,
-    pixels: Vec<f32>,
-}
-
-impl LatentSpaceLesson {
-    fn scene(&self) -> LatentScene {
-        LatentScene {
-            config: self.config.clone(),
-            hidden: self.hidden_text.clone(),
-            show_all_codes: self.show_all_codes,
-            observation: self.observation,
-            models: Vec::new(),
-            explore: Vec::new(),
-            canvas: None,
-        }
-    }
-
-    /// A scene's explorations checked against the dataset, ready to show once the models are loaded.
-    fn restored_explore(s: &LatentScene, cx: &LessonContext<'_>) -> Result<Box<[Explore; 2]>, String> {
-        if s.explore.len() > 2 {
-            return Err(format!("it has {} explorations for the two models", s.explore.len()));
-        }
-        let finite = |p: &[f64; 2]| p.iter().all(|v| v.is_finite());
-        let mut out: Box<[Explore; 2]> = Box::default();
-        for (ex, scene) in out.iter_mut().zip(&s.explore) {
-            let points = scene
-                .probe
-                .iter()
-                .chain(scene.clicked.iter().map(|c| &c.1))
-                .chain(scene.strip.iter().flat_map(|(a, b)| [a, b]));
-            if !points.into_iter().all(finite) {
-                return Err("its markers are not numbers".into());
-            }
-            if let Some((item, code)) = scene.clicked {
-                if item >= cx.dataset.len() {
-                    return Err(format!(
-                        "its clicked digit #{item} is not in this dataset ({} images)",
-                        cx.dataset.len()
-                    ));
-                }
-                ex.clicked = Some((item, code, cx.dataset.image(item).to_vec()));
-            }
-            ex.probe = scene.probe;
-            ex.strip_ends = scene.strip;
-            ex.refresh = true;
-        }
-        Ok(out)
-    }
-
-    /// A scene's drawing checked against the dataset's image size.
-    fn restored_canvas(s: &LatentScene, cx: &LessonContext<'_>) -> Result<Option<Canvas>, String> {
-        let Some(c) = &s.canvas else { return Ok(None) };
-        let (rows, cols) = (cx.dataset.rows, cx.dataset.cols);
-        if (c.rows, c.cols) != (rows, cols) || c.pixels.len() != rows * cols {
-            return Err(format!(
-                "its drawing is {}×{} ({} pixels) but this dataset's images are {rows}×{cols}",
-                c.rows,
-                c.cols,
-                c.pixels.len()
-            ));
-        }
-        if c.pixels.iter().any(|v| !v.is_finite()) {
-            return Err("its drawing has pixels that are not numbers".into());
-        }
-        let pixels = c.pixels.iter().map(|v| v.clamp(0.0, 1.0)).collect();
-        Ok(Some(Canvas { pixels, rows, cols, refused: None, last: None }))
-    }
-}
-
 impl Lesson for LatentSpaceLesson {
     fn name(&self) -> &'static str {
         "Latent space"
@@ -1178,6 +1070,43 @@ mod tests {
         assert_eq!(zs[2], vec![1.0, 0.0]);
         assert_eq!(zs[4], vec![2.0, -1.0]);
         assert_eq!(interpolation_points([3.0, 3.0], [0.0, 0.0], 1), vec![vec![3.0, 3.0]]);
+    }
+
+    /// A scene's digit index and drawing are checked against the dataset before anything changes.
+    #[test]
+    fn a_scene_with_a_digit_or_drawing_the_dataset_lacks_is_refused() {
+        use std::sync::Arc;
+
+        use super::{LatentSpaceLesson, Lesson, LessonContext, TrainCommand, WorkerState};
+        use crate::data::Dataset;
+
+        let data = Arc::new(Dataset::builtin_mnist().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["m-ae.bpk", "m-ae.json", "m-vae.bpk", "m-vae.json"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let mut lesson = LatentSpaceLesson::default();
+        let mut scene = lesson.save_scene(dir.path()).unwrap();
+        scene["models"] = serde_json::json!(["m-ae.bpk", "m-vae.bpk"]);
+        let (state, mut commands) = (WorkerState::Idle, Vec::new());
+        let mut load = |lesson: &mut LatentSpaceLesson, scene: &serde_json::Value| {
+            let mut cx = LessonContext { dataset: &data, worker_state: &state, commands: &mut commands };
+            lesson.load_scene(scene, dir.path(), &mut cx)
+        };
+        scene["explore"] = serde_json::json!([{"probe": null, "clicked": [99_999, [0.0, 0.0]], "strip": null}]);
+        let e = load(&mut lesson, &scene).unwrap_err();
+        assert!(e.contains("clicked digit #99999 is not in this dataset (10000 images)"), "{e}");
+        scene["explore"] = serde_json::json!([{"probe": [0.5, 1.0], "clicked": [3, [0.0, 0.0]], "strip": null}]);
+        scene["canvas"] = serde_json::json!({"rows": 3, "cols": 3, "pixels": vec![0.0; 9]});
+        let e = load(&mut lesson, &scene).unwrap_err();
+        assert!(e.contains("drawing is 3×3 (9 pixels) but this dataset's images are 28×28"), "{e}");
+        assert!(lesson.pending_scene.is_none());
+        scene["canvas"] = serde_json::json!({"rows": 28, "cols": 28, "pixels": vec![2.0; 784]});
+        assert_eq!(load(&mut lesson, &scene), Ok(()));
+        assert!(lesson.canvas.pixels.iter().all(|&v| (v - 1.0).abs() < f32::EPSILON), "pixels clamped to [0, 1]");
+        let pending = lesson.pending_scene.as_ref().unwrap();
+        assert_eq!((pending[0].probe, pending[0].clicked.as_ref().map(|c| c.0)), (Some([0.5, 1.0]), Some(3)));
+        assert!(matches!(commands.as_slice(), [TrainCommand::LoadAll { paths, .. }] if paths.len() == 2));
     }
 
     #[test]
