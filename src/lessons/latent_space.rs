@@ -896,7 +896,8 @@ impl Lesson for LatentSpaceLesson {
             }
         } else {
             self.pending_scene = Some(explore);
-            cx.commands.push(TrainCommand::LoadAll { paths: models, dataset: cx.dataset.clone() });
+            let learning = (s.config.learning_rate, s.config.batch_size);
+            cx.commands.push(TrainCommand::LoadAll { paths: models, dataset: cx.dataset.clone(), learning });
         }
         if let Some(canvas) = canvas {
             self.canvas = canvas;

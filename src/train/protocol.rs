@@ -166,6 +166,8 @@ pub enum TrainCommand {
     LoadAll {
         paths: Vec<std::path::PathBuf>,
         dataset: Arc<Dataset>,
+        /// The learning rate and batch size to resume with.
+        learning: (f64, usize),
     },
     /// End the worker thread.
     Shutdown,

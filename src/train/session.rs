@@ -332,6 +332,19 @@ impl TrainSession {
         Ok(session)
     }
 
+    /// Trains on with this learning rate and batch size (a loaded run resumes with the settings it was saved
+    /// with); values out of range (not finite or positive, a batch larger than the training set) are ignored.
+    #[must_use]
+    pub fn with_learning(mut self, learning_rate: f64, batch_size: usize) -> Self {
+        if learning_rate.is_finite() && learning_rate > 0.0 {
+            self.config.learning_rate = learning_rate;
+        }
+        if (1..=self.dataset.train_len).contains(&batch_size) {
+            self.config.batch_size = batch_size;
+        }
+        self
+    }
+
     /// Lets a lone model split each batch over `threads` CPU threads (data parallelism). Use on the CPU backend
     /// with one rayon thread per model; with two models, each already has a core.
     #[must_use]

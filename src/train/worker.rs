@@ -346,10 +346,11 @@ impl Worker {
                 let session = catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoint(&path, dataset, &device)));
                 self.loaded(session);
             }
-            TrainCommand::LoadAll { paths, dataset } => {
+            TrainCommand::LoadAll { paths, dataset, learning: (rate, batch) } => {
                 let Some(device) = self.device.clone() else { return true };
-                let session =
-                    catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoints(&paths, dataset, &device)));
+                let session = catch_unwind(AssertUnwindSafe(|| {
+                    TrainSession::from_checkpoints(&paths, dataset, &device).map(|s| s.with_learning(rate, batch))
+                }));
                 self.loaded(session);
             }
             TrainCommand::Shutdown => return false,

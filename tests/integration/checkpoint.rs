@@ -105,6 +105,10 @@ fn an_ae_and_a_vae_load_back_into_one_session() {
     }
     let loaded = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap();
     assert_eq!(loaded.kinds(), ModelKind::ALL.to_vec());
+    let resumed = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap().with_learning(5e-4, 64);
+    assert_eq!((resumed.config().learning_rate, resumed.config().batch_size), (5e-4, 64));
+    let ignored = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap().with_learning(f64::NAN, 0);
+    assert_eq!((ignored.config().learning_rate, ignored.config().batch_size), (2e-3, 128), "out of range: kept");
     let zs = vec![vec![0.5, -1.0], vec![-2.0, 0.25]];
     for kind in ModelKind::ALL {
         let (a, b) = (session.decode(kind, &zs).unwrap(), loaded.decode(kind, &zs).unwrap());
