@@ -69,20 +69,31 @@ impl LatentLabApp {
         serde_json::to_string_pretty(&scene).unwrap_or_default()
     }
 
-    /// The scene to be written to `path` as JSON text; lessons with trained models write them next to it
-    /// ([`crate::lessons::Lesson::save_scene_with_models`]).
-    pub fn scene_json_with_models(&self, path: &Path) -> String {
-        let lessons =
-            self.lessons.iter().filter_map(|l| Some((l.name().to_owned(), l.save_scene_with_models(path)?))).collect();
+    /// The scene as JSON text for the file `path`, with the lessons' trained models written next to it (see
+    /// [`crate::lessons::Lesson::save_scene_with_models`]: files the worker writes appear just after).
+    pub fn scene_json_with_models(&mut self, path: &Path) -> String {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let stem = path.file_stem().map_or_else(|| "scene".to_owned(), |s| s.to_string_lossy().into_owned());
+        let mut commands = Vec::new();
+        let mut lessons = BTreeMap::new();
+        for lesson in &mut self.lessons {
+            let mut cx =
+                LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut commands };
+            if let Some(part) = lesson.save_scene_with_models(&dir, &stem, &mut cx) {
+                lessons.insert(lesson.name().to_owned(), part);
+            }
+        }
+        self.commands.extend(commands);
         let scene =
             SceneFile { format: FORMAT.into(), version: VERSION, lesson: self.selected_lesson().to_owned(), lessons };
         serde_json::to_string_pretty(&scene).unwrap_or_default()
     }
 
-    /// Writes the scene to `path` now (the UI writes on a helper thread instead), and the lessons' models next to it.
-    pub fn save_scene_to(&self, path: &Path) -> Result<(), String> {
-        std::fs::write(path, self.scene_json_with_models(path))
-            .map_err(|e| format!("Could not write {}: {e}", path.display()))
+    /// Writes the scene to `path` now (the UI writes on a helper thread instead); model files follow from the
+    /// worker after the next frame.
+    pub fn save_scene_to(&mut self, path: &Path) -> Result<(), String> {
+        let text = self.scene_json_with_models(path);
+        std::fs::write(path, text).map_err(|e| format!("Could not write {}: {e}", path.display()))
     }
 
     /// Reads and opens a scene file now; the outcome is shown like the dialog's.
@@ -191,8 +202,8 @@ impl LatentLabApp {
         self.scene_job = None;
         match job {
             SceneJob::SaveTo(path) => {
-                let json = self.scene_json_with_models(&path);
-                crate::viz::export::write_file(ctx, path, json.into_bytes());
+                let text = self.scene_json_with_models(&path);
+                crate::viz::export::write_file(ctx, path, text.into_bytes());
             }
             SceneJob::Opened(path, text) => self.open_scene_text(&path, text),
             SceneJob::Cancelled(msg) => self.notice = Some(msg),

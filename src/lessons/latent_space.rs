@@ -15,6 +15,9 @@ use crate::train::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainConf
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::{CachedImage, fixed_square_plot, upload};
+use scene::{CanvasScene, LatentScene};
+
+mod scene;
 
 /// Largest number of loss points kept per curve; older points are thinned by half when it is reached.
 const MAX_CURVE_POINTS: usize = 4000;
@@ -220,6 +223,9 @@ struct Explore {
     strip_image: ImageRow,
     /// The code of the drawn digit on the plot: encoder mean and, for the VAE, its covariance.
     drawn: Option<([f64; 2], Option<Cov2>)>,
+    /// Ask the worker again for the clicked digit, the path and the drawing once codes arrive (a scene's models
+    /// were loaded).
+    refresh: bool,
 }
 
 /// Everything one model has reported.
@@ -261,6 +267,8 @@ pub struct LatentSpaceLesson {
     show_all_codes: bool,
     canvas: Canvas,
     observation: ObservationChoice,
+    /// The exploration of a scene whose models the worker is loading, shown once it has them.
+    pending_scene: Option<Box<[Explore; 2]>>,
 }
 
 impl Default for LatentSpaceLesson {
@@ -275,6 +283,7 @@ impl Default for LatentSpaceLesson {
             show_all_codes: false,
             canvas: Canvas::default(),
             observation: ObservationChoice::default(),
+            pending_scene: None,
         }
     }
 }
@@ -522,48 +531,14 @@ impl LatentSpaceLesson {
                 None,
             );
             let Some(codes) = view.codes.as_ref() else { return };
-            let response = &shown.response;
-            let Some(at) = shown.inner.map(|p| [p.x, p.y]) else { return };
+            if std::mem::take(&mut view.explore.refresh) {
+                refresh_requests(&view.explore, codes, &self.canvas, kind, cx);
+            }
             let ex = &mut view.explore;
-            if response.dragged() || response.drag_started() {
-                ex.probe = Some(at);
-            } else if response.clicked() {
-                let picked = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
-                let picked_code = picked.map(|i| {
-                    let p = codes.points[i];
-                    (i, [f64::from(p[0]), f64::from(p[1])])
-                });
-                let shift = ui.input(|i| i.modifiers.shift);
-                match (shift, &ex.clicked, picked_code) {
-                    (true, Some((_, a, _)), _) => {
-                        // Between the clicked digit and the second one (or the clicked spot).
-                        let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
-                        ex.strip_ends = Some((a, b));
-                        cx.commands.push(TrainCommand::Decode {
-                            model: kind,
-                            purpose: Purpose::Interpolation,
-                            zs: interpolation_points(a, b, STRIP_LEN)
-                                .iter()
-                                .map(|p| codes.latent_at([f64::from(p[0]), f64::from(p[1])]))
-                                .collect(),
-                        });
-                    }
-                    (_, _, Some((i, code))) => {
-                        // Codes cover the held-out items, or every item when "all" is on.
-                        let item =
-                            if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
-                        let pixels = cx.dataset.image(item).to_vec();
-                        cx.commands.push(TrainCommand::Encode {
-                            model: kind,
-                            purpose: Purpose::Clicked,
-                            images: vec![pixels.clone()],
-                        });
-                        ex.clicked = Some((item, code, pixels));
-                        ex.strip_ends = None;
-                        ex.strip_image = ImageRow::default();
-                    }
-                    _ => ex.probe = Some(at),
-                }
+            // Also with the pointer elsewhere: the marker is decoded again when new codes or a scene's models arrive.
+            let at = shown.inner.map(|p| [p.x, p.y]);
+            if let Some(at) = at {
+                pointer_actions(ex, codes, at, &shown, ui, kind, cx);
             }
             if ex.probe_in_flight.is_none()
                 && let Some(p) = ex.probe
@@ -769,6 +744,81 @@ impl LatentSpaceLesson {
     }
 }
 
+/// A drag moves `kind`'s marker to `at`; a click picks the digit there (Shift: the path from the clicked digit).
+fn pointer_actions(
+    ex: &mut Explore,
+    codes: &CodePlot,
+    at: [f64; 2],
+    shown: &egui_plot::PlotResponse<Option<PlotPoint>>,
+    ui: &egui::Ui,
+    kind: ModelKind,
+    cx: &mut LessonContext<'_>,
+) {
+    let response = &shown.response;
+    if response.dragged() || response.drag_started() {
+        ex.probe = Some(at);
+    } else if response.clicked() {
+        let picked = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
+        let picked_code = picked.map(|i| {
+            let p = codes.points[i];
+            (i, [f64::from(p[0]), f64::from(p[1])])
+        });
+        let shift = ui.input(|i| i.modifiers.shift);
+        match (shift, &ex.clicked, picked_code) {
+            (true, Some((_, a, _)), _) => {
+                // Between the clicked digit and the second one (or the clicked spot).
+                let (a, b) = (*a, picked_code.map_or(at, |(_, c)| c));
+                ex.strip_ends = Some((a, b));
+                cx.commands.push(strip_request(kind, codes, a, b));
+            }
+            (_, _, Some((i, code))) => {
+                // Codes cover the held-out items, or every item when "all" is on.
+                let item = if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
+                let pixels = cx.dataset.image(item).to_vec();
+                cx.commands.push(TrainCommand::Encode {
+                    model: kind,
+                    purpose: Purpose::Clicked,
+                    images: vec![pixels.clone()],
+                });
+                ex.clicked = Some((item, code, pixels));
+                ex.strip_ends = None;
+                ex.strip_image = ImageRow::default();
+            }
+            _ => ex.probe = Some(at),
+        }
+    }
+}
+
+/// Decodes the path from `a` to `b` (plot coordinates) for the interpolation strip.
+fn strip_request(kind: ModelKind, codes: &CodePlot, a: [f64; 2], b: [f64; 2]) -> TrainCommand {
+    TrainCommand::Decode {
+        model: kind,
+        purpose: Purpose::Interpolation,
+        zs: interpolation_points(a, b, STRIP_LEN)
+            .iter()
+            .map(|p| codes.latent_at([f64::from(p[0]), f64::from(p[1])]))
+            .collect(),
+    }
+}
+
+/// Asks for everything a restored exploration shows besides the marker (which `code_plot` decodes by itself): the
+/// clicked digit's reconstruction, the interpolation strip and the drawn digit's code.
+fn refresh_requests(ex: &Explore, codes: &CodePlot, canvas: &Canvas, kind: ModelKind, cx: &mut LessonContext<'_>) {
+    if let Some((_, _, pixels)) = &ex.clicked {
+        cx.commands.push(TrainCommand::Encode { model: kind, purpose: Purpose::Clicked, images: vec![pixels.clone()] });
+    }
+    if let Some((a, b)) = ex.strip_ends {
+        cx.commands.push(strip_request(kind, codes, a, b));
+    }
+    if canvas.pixels.iter().any(|&v| v > 0.0) && canvas.pixels.len() == cx.dataset.dim() {
+        cx.commands.push(TrainCommand::Encode {
+            model: kind,
+            purpose: Purpose::Drawn,
+            images: vec![canvas.pixels.clone()],
+        });
+    }
+}
+
 /// The explanation panel's text for this tab.
 pub const EXPLANATION: Explanation = Explanation {
     what: "Both models squeeze each digit into a 2-D code and decode it again. Top: each held-out digit's code, \
@@ -787,40 +837,70 @@ pub const EXPLANATION: Explanation = Explanation {
     ],
 };
 
-/// The Latent space tab in a scene file: the settings of the next run.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct LatentScene {
-    config: TrainConfig,
-    hidden: String,
-    show_all_codes: bool,
-    observation: ObservationChoice,
-}
-
 impl Lesson for LatentSpaceLesson {
     fn name(&self) -> &'static str {
         "Latent space"
     }
 
     fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
-        super::scene::to_value(&LatentScene {
-            config: self.config.clone(),
-            hidden: self.hidden_text.clone(),
-            show_all_codes: self.show_all_codes,
-            observation: self.observation,
-        })
+        super::scene::to_value(&self.scene())
     }
 
-    /// Loading settings ends a run of this tab (the settings belong to the next one).
+    /// With a run (training or paused), the worker writes both models as `STEM-latent-space-ae.bpk` and
+    /// `…-vae.bpk` (+ `.json`) in `dir` right after this returns; the scene refers to them and keeps the
+    /// markers, the clicked digit, the interpolation and the drawing.
+    fn save_scene_with_models(
+        &mut self,
+        dir: &std::path::Path,
+        stem: &str,
+        cx: &mut LessonContext<'_>,
+    ) -> Option<serde_json::Value> {
+        let mut s = self.scene();
+        if self.run != RunState::NotStarted {
+            for kind in ModelKind::ALL {
+                let file = format!("{stem}-latent-space-{}.bpk", kind.short().to_lowercase());
+                cx.commands.push(TrainCommand::Save { model: kind, path: dir.join(&file) });
+                s.models.push(file);
+            }
+            s.explore = self.views.iter().map(|v| v.explore.to_scene()).collect();
+            if self.canvas.pixels.iter().any(|&v| v > 0.0) {
+                let c = &self.canvas;
+                s.canvas = Some(CanvasScene { rows: c.rows, cols: c.cols, pixels: c.pixels.clone() });
+            }
+        }
+        super::scene::to_value(&s)
+    }
+
+    /// Loading settings alone ends a run of this tab (the settings belong to the next one). A scene with models
+    /// has them loaded by the worker (paused, replacing the current run only once both files are read: a bad file
+    /// is refused there with a message); the markers, the clicked digit and the path are asked for again then.
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
         cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: LatentScene = super::scene::parse(scene)?;
         parse_hidden(&s.hidden).map_err(|e| format!("its hidden sizes are invalid ({e})"))?;
-        if self.run != RunState::NotStarted {
-            self.reset(cx);
+        let models =
+            s.models.iter().map(|m| super::scene::resolve_model(m, dir)).collect::<Result<Vec<_>, String>>()?;
+        if !models.is_empty() && models.len() != ModelKind::ALL.len() {
+            return Err(format!("it refers to {} model files instead of two (AE and VAE)", models.len()));
+        }
+        let explore = Self::restored_explore(&s, cx)?;
+        let canvas = Self::restored_canvas(&s, cx)?;
+        self.pending_scene = None;
+        if models.is_empty() {
+            if self.run != RunState::NotStarted {
+                self.reset(cx);
+            }
+        } else {
+            self.pending_scene = Some(explore);
+            let learning = (s.config.learning_rate, s.config.batch_size);
+            cx.commands.push(TrainCommand::LoadAll { paths: models, dataset: cx.dataset.clone(), learning });
+        }
+        if let Some(canvas) = canvas {
+            self.canvas = canvas;
         }
         self.config = s.config;
         self.config.codes_for_all = s.show_all_codes;
@@ -866,6 +946,17 @@ impl Lesson for LatentSpaceLesson {
             TrainEvent::SessionStarted { kinds } if !kinds.iter().any(|k| ModelKind::ALL.contains(k)) => {
                 // Another tab started training: this run is over (its curves stay on screen).
                 self.run = RunState::NotStarted;
+                self.pending_scene = None;
+            }
+            TrainEvent::SessionStarted { .. } if self.pending_scene.is_some() => {
+                // A scene's models are in: a paused run, ready to explore or resume.
+                self.views = Default::default();
+                if let Some(explore) = self.pending_scene.take() {
+                    for (view, ex) in self.views.iter_mut().zip(*explore) {
+                        view.explore = ex;
+                    }
+                }
+                self.run = RunState::Paused;
             }
             TrainEvent::Loss { model, point } => self.views[model.index()].push_train(*point),
             TrainEvent::HeldOut { model, point } => self.views[model.index()].heldout_curve.push(*point),
@@ -929,7 +1020,10 @@ impl Lesson for LatentSpaceLesson {
             TrainEvent::NoModel { model, purpose: Purpose::Probe } if ModelKind::ALL.contains(model) => {
                 self.views[model.index()].explore.probe_in_flight = None;
             }
-            TrainEvent::Failed(_) => self.run = RunState::NotStarted,
+            TrainEvent::Failed(_) => {
+                self.run = RunState::NotStarted;
+                self.pending_scene = None;
+            }
             TrainEvent::State(WorkerState::Idle) if self.run != RunState::NotStarted => {
                 // The worker stopped on its own (both models diverged, or it restarted after a failure).
                 self.run = RunState::NotStarted;
@@ -977,6 +1071,43 @@ mod tests {
         assert_eq!(zs[2], vec![1.0, 0.0]);
         assert_eq!(zs[4], vec![2.0, -1.0]);
         assert_eq!(interpolation_points([3.0, 3.0], [0.0, 0.0], 1), vec![vec![3.0, 3.0]]);
+    }
+
+    /// A scene's digit index and drawing are checked against the dataset before anything changes.
+    #[test]
+    fn a_scene_with_a_digit_or_drawing_the_dataset_lacks_is_refused() {
+        use std::sync::Arc;
+
+        use super::{LatentSpaceLesson, Lesson, LessonContext, TrainCommand, WorkerState};
+        use crate::data::Dataset;
+
+        let data = Arc::new(Dataset::builtin_mnist().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["m-ae.bpk", "m-ae.json", "m-vae.bpk", "m-vae.json"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let mut lesson = LatentSpaceLesson::default();
+        let mut scene = lesson.save_scene(dir.path()).unwrap();
+        scene["models"] = serde_json::json!(["m-ae.bpk", "m-vae.bpk"]);
+        let (state, mut commands) = (WorkerState::Idle, Vec::new());
+        let mut load = |lesson: &mut LatentSpaceLesson, scene: &serde_json::Value| {
+            let mut cx = LessonContext { dataset: &data, worker_state: &state, commands: &mut commands };
+            lesson.load_scene(scene, dir.path(), &mut cx)
+        };
+        scene["explore"] = serde_json::json!([{"probe": null, "clicked": [99_999, [0.0, 0.0]], "strip": null}]);
+        let e = load(&mut lesson, &scene).unwrap_err();
+        assert!(e.contains("clicked digit #99999 is not in this dataset (10000 images)"), "{e}");
+        scene["explore"] = serde_json::json!([{"probe": [0.5, 1.0], "clicked": [3, [0.0, 0.0]], "strip": null}]);
+        scene["canvas"] = serde_json::json!({"rows": 3, "cols": 3, "pixels": vec![0.0; 9]});
+        let e = load(&mut lesson, &scene).unwrap_err();
+        assert!(e.contains("drawing is 3×3 (9 pixels) but this dataset's images are 28×28"), "{e}");
+        assert!(lesson.pending_scene.is_none());
+        scene["canvas"] = serde_json::json!({"rows": 28, "cols": 28, "pixels": vec![2.0; 784]});
+        assert_eq!(load(&mut lesson, &scene), Ok(()));
+        assert!(lesson.canvas.pixels.iter().all(|&v| (v - 1.0).abs() < f32::EPSILON), "pixels clamped to [0, 1]");
+        let pending = lesson.pending_scene.as_ref().unwrap();
+        assert_eq!((pending[0].probe, pending[0].clicked.as_ref().map(|c| c.0)), (Some([0.5, 1.0]), Some(3)));
+        assert!(matches!(commands.as_slice(), [TrainCommand::LoadAll { paths, .. }] if paths.len() == 2));
     }
 
     #[test]

@@ -67,12 +67,17 @@ pub trait Lesson {
         let _ = dir;
         None
     }
-    /// Scene files, when the scene is really written to `scene` (not when the app only takes a snapshot): like
-    /// [`Lesson::save_scene`], and the lesson also writes its trained model(s) next to the scene file as
-    /// `<scene stem>-<model>.…` ([`scene::model_file`]) and refers to them. A lesson whose thread writes the file
-    /// may do so just after this returns. The default: [`Lesson::save_scene`] (no model files).
-    fn save_scene_with_models(&self, scene: &std::path::Path) -> Option<serde_json::Value> {
-        self.save_scene(scene.parent().unwrap_or(std::path::Path::new(".")))
+    /// Saving the scene file `dir`/`stem`.json: [`Lesson::save_scene`] plus the lesson's trained models, written
+    /// next to it (`stem-…` files) and referred to in the JSON. A lesson whose models live on the worker sends the
+    /// saves through `cx`: the files then appear just after the scene file. The default saves no models.
+    fn save_scene_with_models(
+        &mut self,
+        dir: &std::path::Path,
+        stem: &str,
+        cx: &mut LessonContext<'_>,
+    ) -> Option<serde_json::Value> {
+        let _ = (stem, cx);
+        self.save_scene(dir)
     }
     /// Restores what [`Lesson::save_scene`] wrote. Checks everything before changing anything: on `Err` (a
     /// reason, shown to the user) the lesson is as it was. Commands go through `cx` (sent only if the whole scene

@@ -161,6 +161,14 @@ pub enum TrainCommand {
         path: std::path::PathBuf,
         dataset: Arc<Dataset>,
     },
+    /// Like `Load`, with several models read into one run (the Latent space scene's AE and VAE, which must share
+    /// one architecture): paused, answered by `SessionStarted` and a `Loaded` per model; on any error `Failed`.
+    LoadAll {
+        paths: Vec<std::path::PathBuf>,
+        dataset: Arc<Dataset>,
+        /// The learning rate and batch size to resume with.
+        learning: (f64, usize),
+    },
     /// End the worker thread.
     Shutdown,
 }

@@ -2,7 +2,7 @@
 //! Used by the worker thread (GUI) and directly by the CLI. Within a step it may use scoped threads (one per model,
 //! or one per shard of a batch) that end before the step returns.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
@@ -287,6 +287,62 @@ impl TrainSession {
             run.model = model;
         }
         Ok(session)
+    }
+
+    /// A session holding several models read from checkpoints (e.g. the Latent space run's AE and VAE), paused
+    /// state and fresh optimisers. They must be of different kinds and share one architecture (hidden sizes,
+    /// latent size, observation model), as models of one run do; errors name the file and say what is wrong.
+    pub fn from_checkpoints(paths: &[PathBuf], dataset: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let autodiff = device.clone().autodiff();
+        let mut loaded: Vec<(ModelKind, Autoencoder, AutoencoderConfig)> = Vec::new();
+        for path in paths {
+            let (model, described) =
+                checkpoint::load_for(path, dataset.dim(), &autodiff).map_err(|e| TrainError::Load(e.to_string()))?;
+            let kind = if described.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
+            if let Some((_, _, first)) = loaded.first()
+                && (first.hidden != described.hidden
+                    || first.latent_dim != described.latent_dim
+                    || first.observation() != described.observation())
+            {
+                return Err(TrainError::Load(format!(
+                    "{} does not match the first model's architecture (hidden sizes, latent size, observation)",
+                    path.display()
+                )));
+            }
+            if loaded.iter().any(|(k, _, _)| *k == kind) {
+                return Err(TrainError::Load(format!("{} holds a second {}", path.display(), kind.short())));
+            }
+            loaded.push((kind, model, described));
+        }
+        let Some((_, _, first)) = loaded.first() else {
+            return Err(TrainError::Load("no model file given".into()));
+        };
+        let config = TrainConfig {
+            hidden: first.hidden.clone(),
+            latent_dim: first.latent_dim,
+            observation: first.observation(),
+            models: loaded.iter().map(|(k, _, _)| *k).collect(),
+            batch_size: TrainConfig::default().batch_size.min(dataset.train_len.max(1)),
+            ..TrainConfig::default()
+        };
+        let mut session = Self::new(config, dataset, device)?;
+        for (run, (_, model, _)) in session.runs.iter_mut().zip(loaded) {
+            run.model = model;
+        }
+        Ok(session)
+    }
+
+    /// Trains on with this learning rate and batch size (a loaded run resumes with the settings it was saved
+    /// with); values out of range (not finite or positive, a batch larger than the training set) are ignored.
+    #[must_use]
+    pub fn with_learning(mut self, learning_rate: f64, batch_size: usize) -> Self {
+        if learning_rate.is_finite() && learning_rate > 0.0 {
+            self.config.learning_rate = learning_rate;
+        }
+        if (1..=self.dataset.train_len).contains(&batch_size) {
+            self.config.batch_size = batch_size;
+        }
+        self
     }
 
     /// Lets a lone model split each batch over `threads` CPU threads (data parallelism). Use on the CPU backend

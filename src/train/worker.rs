@@ -18,7 +18,7 @@ use burn::tensor::Device;
 use super::evaluation::{EvalJob, EvalRequest};
 use super::pca::plot_coordinates;
 use super::protocol::{Codes, LossPoint, ModelKind, Purpose, TrainCommand, TrainEvent, WorkerOptions, WorkerState};
-use super::session::{StepOutcome, TrainSession};
+use super::session::{StepOutcome, TrainError, TrainSession};
 use crate::models::device::{self, Backend};
 
 /// How often loss points, codes and held-out losses are sent while training.
@@ -343,28 +343,41 @@ impl Worker {
             }
             TrainCommand::Load { path, dataset } => {
                 let Some(device) = self.device.clone() else { return true };
-                match catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoint(&path, dataset, &device))) {
-                    Ok(Ok(session)) => {
-                        self.cancel_evaluation();
-                        let kinds = session.kinds();
-                        let description = session.config().observation.describe();
-                        self.emit(TrainEvent::SessionStarted { kinds: kinds.clone() });
-                        self.session = Some(session.with_cpu_threads(self.cpu_threads));
-                        self.paused = true;
-                        self.pending.clear();
-                        self.send_codes();
-                        for model in kinds {
-                            self.emit(TrainEvent::Loaded { model, description: description.clone() });
-                        }
-                    }
-                    Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
-                    Err(p) => self.emit(TrainEvent::Failed(format!("loading failed: {}", panic_message(&*p)))),
-                }
+                let session = catch_unwind(AssertUnwindSafe(|| TrainSession::from_checkpoint(&path, dataset, &device)));
+                self.loaded(session);
+            }
+            TrainCommand::LoadAll { paths, dataset, learning: (rate, batch) } => {
+                let Some(device) = self.device.clone() else { return true };
+                let session = catch_unwind(AssertUnwindSafe(|| {
+                    TrainSession::from_checkpoints(&paths, dataset, &device).map(|s| s.with_learning(rate, batch))
+                }));
+                self.loaded(session);
             }
             TrainCommand::Shutdown => return false,
         }
         self.emit(TrainEvent::State(self.state()));
         true
+    }
+
+    /// Makes a session read from files the (paused) run, or says why it could not be read.
+    fn loaded(&mut self, session: std::thread::Result<Result<TrainSession, TrainError>>) {
+        match session {
+            Ok(Ok(session)) => {
+                self.cancel_evaluation();
+                let kinds = session.kinds();
+                let description = session.config().observation.describe();
+                self.emit(TrainEvent::SessionStarted { kinds: kinds.clone() });
+                self.session = Some(session.with_cpu_threads(self.cpu_threads));
+                self.paused = true;
+                self.pending.clear();
+                self.send_codes();
+                for model in kinds {
+                    self.emit(TrainEvent::Loaded { model, description: description.clone() });
+                }
+            }
+            Ok(Err(e)) => self.emit(TrainEvent::Failed(e.to_string())),
+            Err(p) => self.emit(TrainEvent::Failed(format!("loading failed: {}", panic_message(&*p)))),
+        }
     }
 
     /// One training step plus whatever reporting is due.

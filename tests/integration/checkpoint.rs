@@ -81,3 +81,49 @@ fn a_loaded_model_does_not_depend_on_its_file() {
     std::fs::remove_file(dir.path().join("vae.bpk")).unwrap();
     assert_eq!(outputs(&loaded), outputs(&model));
 }
+
+/// The Latent space scene's pair: both models of a run saved, then read back into one session, decode alike; files
+/// of two different runs (other hidden sizes) or two of one kind are refused.
+#[test]
+fn an_ae_and_a_vae_load_back_into_one_session() {
+    use std::sync::Arc;
+
+    use latent_lab::data::Dataset;
+    use latent_lab::train::{ModelKind, TrainConfig, TrainSession};
+
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let data = Arc::new(Dataset::builtin_mnist().unwrap());
+    let config = TrainConfig { hidden: vec![16], batch_size: 32, ..TrainConfig::default() };
+    let mut session = TrainSession::new(config, data.clone(), &device).unwrap();
+    for _ in 0..3 {
+        session.step();
+    }
+    let paths: Vec<_> = ["ae", "vae"].iter().map(|n| dir.path().join(format!("{n}.bpk"))).collect();
+    for (kind, path) in ModelKind::ALL.into_iter().zip(&paths) {
+        session.save(kind, path).unwrap();
+    }
+    let loaded = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap();
+    assert_eq!(loaded.kinds(), ModelKind::ALL.to_vec());
+    let resumed = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap().with_learning(5e-4, 64);
+    assert_eq!((resumed.config().learning_rate, resumed.config().batch_size), (5e-4, 64));
+    let ignored = TrainSession::from_checkpoints(&paths, data.clone(), &device).unwrap().with_learning(f64::NAN, 0);
+    assert_eq!((ignored.config().learning_rate, ignored.config().batch_size), (2e-3, 128), "out of range: kept");
+    let zs = vec![vec![0.5, -1.0], vec![-2.0, 0.25]];
+    for kind in ModelKind::ALL {
+        let (a, b) = (session.decode(kind, &zs).unwrap(), loaded.decode(kind, &zs).unwrap());
+        assert_eq!(a, b, "{kind:?} decodes as before");
+    }
+
+    let other = TrainConfig { hidden: vec![8], models: vec![ModelKind::Autoencoder], ..TrainConfig::default() };
+    let other_ae = dir.path().join("other-ae.bpk");
+    TrainSession::new(other, data.clone(), &device).unwrap().save(ModelKind::Autoencoder, &other_ae).unwrap();
+    let Err(e) = TrainSession::from_checkpoints(&[paths[1].clone(), other_ae], data.clone(), &device) else {
+        panic!("two runs' models mixed")
+    };
+    assert!(e.to_string().contains("does not match the first model's architecture"), "{e}");
+    let Err(e) = TrainSession::from_checkpoints(&[paths[0].clone(), paths[0].clone()], data, &device) else {
+        panic!("two AEs")
+    };
+    assert!(e.to_string().contains("holds a second AE"), "{e}");
+}

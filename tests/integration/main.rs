@@ -13,6 +13,7 @@ mod gradients;
 mod hall;
 mod hvae;
 mod idx_files;
+mod latent_scene;
 mod leaderboard;
 mod samples;
 mod scene;

@@ -44,7 +44,7 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     steps(&mut h, 2);
     h.get_by_label("Rings").click();
     steps(&mut h, 2);
-    h.state().save_scene_to(&path).unwrap();
+    h.state_mut().save_scene_to(&path).unwrap();
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("\"format\": \"latent-lab scene\"") && saved.contains("\"data\": \"Rings\""));
     let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
@@ -177,7 +177,7 @@ fn a_scene_keeps_the_trained_hierarchical_vae() {
     step_until(&mut h, 120, "a first snapshot", |h| h.query_by_label_contains("z₂ of held-out digits (step").is_some());
     h.get_by_label("Pause").click();
     step_until(&mut h, 10, "pausing", |h| h.query_by_label_contains("Paused at step").is_some());
-    h.state().save_scene_to(&path).unwrap();
+    h.state_mut().save_scene_to(&path).unwrap();
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(json["lessons"]["Hierarchical VAE"]["model"].as_str(), Some("lecture-hvae.json"));
     // The thread reports in order: paused, the snapshot taken on pausing, then the model written.
@@ -260,7 +260,7 @@ fn a_scene_keeps_the_trained_made() {
     let step = status.split(" · ").next().unwrap_or_default().to_owned();
     assert!(step.starts_with("step "), "{status}");
 
-    h.state().save_scene_to(&path).unwrap();
+    h.state_mut().save_scene_to(&path).unwrap();
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(json["lessons"]["Autoregressive"]["made"].as_str(), Some("talk-made.json"));
     step_until(&mut h, 60, "MADE written", |h| h.query_by_label_contains("talk-made.json.").is_some());

@@ -174,8 +174,13 @@ impl Lesson for AutoregressiveLesson {
     /// The settings and, once MADE has weights, MADE as `<scene stem>-made.json` next to the scene (the weights
     /// the page last received: while training, up to two seconds old). A helper thread writes the file just after
     /// the scene JSON names it; how that went is the Digits page's message.
-    fn save_scene_with_models(&self, scene: &Path) -> Option<serde_json::Value> {
-        let dir = scene.parent().unwrap_or(Path::new("."));
+    fn save_scene_with_models(
+        &mut self,
+        dir: &Path,
+        stem: &str,
+        _cx: &mut LessonContext<'_>,
+    ) -> Option<serde_json::Value> {
+        let scene = &dir.join(format!("{stem}.json"));
         let model = self.digits.model.as_ref().map(|m| {
             let path = super::scene::model_file(scene, "made", "json");
             let (m, info, tx, file) = (m.clone(), self.digits.info(), self.scene_files.0.clone(), path.clone());

@@ -454,9 +454,13 @@ impl Lesson for HvaeLesson {
     /// The settings and, once a model exists, the model as `<scene stem>-hvae.bpk` + `.json` next to the scene. The
     /// lesson's thread writes the files (Save model…'s path) just after the scene JSON names them: it handles jobs
     /// in order, so the files are there before anything else it is asked; a failure shows as the tab's message.
-    fn save_scene_with_models(&self, scene: &std::path::Path) -> Option<serde_json::Value> {
-        let dir = scene.parent().unwrap_or(std::path::Path::new("."));
-        let path = super::scene::model_file(scene, "hvae", "json");
+    fn save_scene_with_models(
+        &mut self,
+        dir: &std::path::Path,
+        stem: &str,
+        _cx: &mut LessonContext<'_>,
+    ) -> Option<serde_json::Value> {
+        let path = super::scene::model_file(&dir.join(format!("{stem}.json")), "hvae", "json");
         let sent = self.run_config.is_some()
             && self.worker.as_ref().is_some_and(|w| w.tx.send(Job::Save(path.clone())).is_ok());
         super::scene::to_value(&self.scene_settings(sent.then(|| super::scene::reference(&path, dir))))
