@@ -2,7 +2,8 @@
 //! model family (VAE and IWAE bounds, the hierarchical VAE, the exact autoregressive likelihood).
 //!
 //! Each model family provides a function that trains for a time budget and scores the held-out digits, returning a
-//! [`Row`]; this module only holds the shared types.
+//! [`Row`] (`vae::leaderboard_row`, `hvae::leaderboard_row`, `autoregressive::made::leaderboard_row`); this module
+//! holds the shared types, and `run` runs the chosen families one after another.
 
 use std::time::Duration;
 
