@@ -104,6 +104,9 @@ pub struct DdpmArgs {
     pub channels: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Digits: continue training a saved U-Net (FILE.bpk + FILE.json; its channels and schedule are used).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
     /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -139,6 +142,9 @@ pub struct BenchArgs {
     /// Digits: the checkpoint to judge (default: the shipped one).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Digits: passes over the training digits for the judging classifier.
+    #[arg(long, default_value_t = 4)]
+    pub classifier_epochs: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     #[arg(long)]
@@ -271,14 +277,35 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
         bail!("--channels needs three widths, e.g. 8,16,32");
     };
-    let config = UNetConfig {
-        schedule: args.schedule,
-        steps: args.timesteps.unwrap_or(1000),
-        channels,
-        ..UNetConfig::default()
+    let (config, weights) = match &args.resume {
+        Some(path) => {
+            let (weights, description) = digits::files(path);
+            let text = std::fs::read_to_string(&description)
+                .with_context(|| format!("cannot read {}", description.display()))?;
+            let config = digits::parse_config(&text, &description)?;
+            let bytes = std::fs::read(&weights).with_context(|| format!("cannot read {}", weights.display()))?;
+            eprintln!(
+                "continuing {} ({} steps, {:.0} s of training so far)",
+                weights.display(),
+                config.trained_steps,
+                config.trained_seconds
+            );
+            (config, Some(bytes))
+        }
+        None => (
+            UNetConfig {
+                schedule: args.schedule,
+                steps: args.timesteps.unwrap_or(1000),
+                channels,
+                ..UNetConfig::default()
+            },
+            None,
+        ),
     };
-    let mut trainer = DigitsTrainer::new(&dataset, config, &device, args.batch_size.unwrap_or(32), args.seed)
-        .map_err(anyhow::Error::msg)?;
+    let (steps_before, seconds_before) = (config.trained_steps, config.trained_seconds);
+    let mut trainer =
+        DigitsTrainer::with_weights(&dataset, config, weights, &device, args.batch_size.unwrap_or(32), args.seed)
+            .map_err(anyhow::Error::msg)?;
     let peak = args.lr.unwrap_or(1e-3);
     eprintln!("training the digits U-Net on {} for {seconds} s ({})", dataset.name, info.label);
     let bar = progress_bar(seconds);
@@ -287,8 +314,11 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     let mut smooth = f64::NAN;
     let save = |trainer: &DigitsTrainer, path: &Path, elapsed: f64| -> anyhow::Result<String> {
         let model = trainer.model().context("no model")?;
-        let config =
-            UNetConfig { trained_steps: trainer.steps_done, trained_seconds: elapsed, ..trainer.config.clone() };
+        let config = UNetConfig {
+            trained_steps: steps_before + trainer.steps_done,
+            trained_seconds: seconds_before + elapsed,
+            ..trainer.config.clone()
+        };
         Ok(digits::save(&model, &config, path)?.display().to_string())
     };
     flush_subnormals(|| -> anyhow::Result<()> {
@@ -451,6 +481,8 @@ pub fn bench_toy(toy: Toy2d, seconds: f64, seed: u64) -> anyhow::Result<ToyBench
 #[derive(Debug, Serialize)]
 pub struct DigitsBench {
     pub classifier_heldout_accuracy: f64,
+    /// The same confidence test on real held-out digits, for reference.
+    pub heldout_confident_fraction: f64,
     pub samples: usize,
     pub confident_fraction: f64,
     pub class_counts: Vec<usize>,
@@ -484,7 +516,7 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         Some(path) => digits::load(path, &device, 28, (ScheduleKind::Linear, 1000))?,
         None => digits::load_shipped(&device)?,
     };
-    let classifier = Classifier::train(&dataset, 4, 7);
+    let classifier = Classifier::train(&dataset, args.classifier_epochs.max(1), 7);
     let sampler = Sampler::Ddim { steps: 50 };
     let start = Instant::now();
     let pixels =
@@ -499,8 +531,12 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         counts[*c] += 1;
     }
     let confident = predictions.iter().filter(|(_, p)| *p >= 0.9).count();
+    let real: Vec<f32> = dataset.heldout_range().flat_map(|i| dataset.image(i).iter().copied()).collect();
+    let real = classifier.predict(&real);
+    let real_confident = real.iter().filter(|(_, p)| *p >= 0.9).count() as f64 / real.len().max(1) as f64;
     let r = DigitsBench {
         classifier_heldout_accuracy: classifier.heldout_accuracy,
+        heldout_confident_fraction: real_confident,
         samples: 64,
         confident_fraction: confident as f64 / 64.0,
         class_counts: counts,
@@ -511,8 +547,9 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "classifier: {:.1} % on the held-out digits; {:.0} % of 64 samples labelled with confidence ≥ 0.9 (target ≥ 80 %); classes {:?}",
+            "classifier: {:.1} % on the held-out digits, {:.0} % of them labelled with confidence ≥ 0.9; {:.0} % of 64 samples labelled with confidence ≥ 0.9 (target ≥ 80 %); classes {:?}",
             100.0 * r.classifier_heldout_accuracy,
+            100.0 * r.heldout_confident_fraction,
             100.0 * r.confident_fraction,
             r.class_counts
         );

@@ -13,6 +13,7 @@ use super::schedule::{Schedule, ScheduleKind};
 use super::unet::{UNet, UNetConfig, time_features};
 use crate::data::Dataset;
 use crate::data::toy2d::normal;
+use crate::models::weight_average::WeightAverage;
 
 /// The checkpoint that ships with the app (trained by `latent-lab train ddpm --data digits`).
 pub const SHIPPED_CHECKPOINT: &str = "assets/ddpm-digits";
@@ -54,6 +55,9 @@ fn schedule_name(kind: ScheduleKind, steps: usize) -> String {
 pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, DiffusionFileError> {
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| DiffusionFileError::Save { path: path.to_owned(), message };
+    if let Some(parent) = description.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
+    }
     let json = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
     std::fs::write(&description, json).map_err(|e| err(&description, e.to_string()))?;
     model.valid().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
@@ -143,10 +147,15 @@ pub fn training_images(dataset: &Dataset, image_size: usize) -> Result<Vec<f32>,
     Ok(dataset.pixels[..dataset.train_len * dataset.dim()].iter().map(|p| 2.0 * p - 1.0).collect())
 }
 
-/// One training run of the U-Net: mini-batches of the training digits, random t and ε, MSE on ε, Adam.
+/// Long-run decay of the weight average that sampling uses.
+pub const WEIGHT_AVERAGE_DECAY: f64 = 0.999;
+
+/// One training run of the U-Net: mini-batches of the training digits, random t and ε, MSE on ε, Adam. Samples
+/// come from an exponential moving average of the weights ([`WeightAverage`]).
 pub struct DigitsTrainer {
     pub config: UNetConfig,
     model: Option<UNet>,
+    average: WeightAverage,
     optim: ModuleOptimizer,
     device: Device,
     schedule: Schedule,
@@ -166,15 +175,34 @@ impl DigitsTrainer {
         batch: usize,
         seed: u64,
     ) -> Result<Self, String> {
+        Self::with_weights(dataset, config, None, device, batch, seed)
+    }
+
+    /// Like [`DigitsTrainer::new`], but starting from the weights in `weights` (a burnpack file's bytes for the
+    /// same configuration), to continue an earlier run.
+    pub fn with_weights(
+        dataset: &Dataset,
+        config: UNetConfig,
+        weights: Option<Vec<u8>>,
+        device: &Device,
+        batch: usize,
+        seed: u64,
+    ) -> Result<Self, String> {
         config.validate()?;
         let images = training_images(dataset, config.image_size)?;
         let schedule = Schedule::new(config.schedule, config.steps).map_err(|e| e.to_string())?;
         let device = device.clone().autodiff();
         device.seed(seed);
-        let model = config.init(&device);
+        let mut model = config.init(&device);
+        if let Some(bytes) = weights {
+            model = weights_from_bytes(&config, &device, bytes)
+                .map_err(|e| format!("the weights to continue from do not fit this U-Net: {e}"))?;
+        }
+        let average = WeightAverage::new(&model, WEIGHT_AVERAGE_DECAY);
         Ok(Self {
             config,
             model: Some(model),
+            average,
             optim: AdamConfig::new().with_epsilon(1e-8).init(),
             device,
             schedule,
@@ -223,15 +251,16 @@ impl DigitsTrainer {
             ));
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(self.learning_rate, model, grads));
+        let model = self.optim.step(self.learning_rate, model, grads);
+        self.average.update(&model);
+        self.model = Some(model);
         self.steps_done += 1;
         Ok(value)
     }
 
-    /// An inference copy of the current weights.
-    #[allow(clippy::redundant_closure_for_method_calls)]
+    /// An inference copy of the averaged weights (what sampling should use).
     pub fn model(&self) -> Option<UNet> {
-        self.model.as_ref().map(|m| m.valid())
+        self.model.as_ref().map(|m| self.average.apply(m.valid()))
     }
 }
 

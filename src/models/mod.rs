@@ -6,5 +6,6 @@ pub mod checkpoint;
 pub mod device;
 pub mod float_env;
 pub mod posterior;
+pub mod weight_average;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, LossTerms, Observation};

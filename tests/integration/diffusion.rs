@@ -134,3 +134,44 @@ fn train_ddpm_and_sample_from_the_command_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("T = 0"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn a_digits_run_continues_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    // The folder does not exist yet: saving creates it.
+    let first = dir.path().join("runs").join("first");
+    let train = |extra: &[&str], out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+            .args(["--device", "cpu", "train", "ddpm", "--data", "digits", "--seconds", "2", "--batch-size", "4"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .args(["--json"])
+            .output()
+            .unwrap()
+    };
+    let output = train(&["--channels", "8,8,16"], &first);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let read = |path: &Path| -> UNetConfig {
+        serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap()).unwrap()
+    };
+    let before = read(&first);
+    assert_eq!(before.channels, [8, 8, 16]);
+    assert!(before.trained_steps > 0);
+
+    // --resume takes the architecture from the file (the default channels are ignored) and adds up the steps.
+    let second = dir.path().join("runs").join("second");
+    let output = train(&["--resume", first.to_str().unwrap()], &second);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let after = read(&second);
+    assert_eq!(after.channels, [8, 8, 16]);
+    assert_eq!(after.trained_steps, before.trained_steps + report["steps"].as_u64().unwrap() as usize);
+    assert!(after.trained_seconds > before.trained_seconds);
+
+    // A missing checkpoint is named.
+    let output = train(&["--resume", "no-such-model"], &second);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no-such-model.json"), "{stderr}");
+}
