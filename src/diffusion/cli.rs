@@ -66,6 +66,18 @@ pub enum DiffusionCommand {
         #[command(subcommand)]
         what: BenchDiffusion,
     },
+    /// Average the weights of digits U-Nets with the same architecture (runs continued from one checkpoint).
+    Average(AverageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AverageArgs {
+    /// Two or more U-Net checkpoints (FILE.bpk + FILE.json each).
+    #[arg(required = true, num_args = 2..)]
+    pub models: Vec<PathBuf>,
+    /// Where to write the averaged checkpoint (FILE.bpk + FILE.json).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,8 +154,10 @@ pub struct BenchArgs {
     /// Digits: the checkpoint to judge (default: the shipped one).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Digits: passes over the training digits for the judging classifier.
-    #[arg(long, default_value_t = 4)]
+    /// Digits: passes over the training digits for the judging classifier. At 20 its held-out accuracy has levelled
+    /// off (4: 91.3 %, 20: 93.8 %, 40: 94.1 %) and it labels 89 % of real held-out digits with confidence ≥ 0.9;
+    /// at 4 that is 74 %, so even perfect samples could not reach the 80 % target.
+    #[arg(long, default_value_t = 20)]
     pub classifier_epochs: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -151,7 +165,7 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Whether the arguments name a diffusion command (`train ddpm`, `sample`, `bench diffusion`), possibly after
+/// Whether the arguments name a diffusion command (`train ddpm`, `sample`, `bench diffusion`, `average`), possibly after
 /// `--device X`.
 pub fn is_diffusion_command(args: &[OsString]) -> bool {
     let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
@@ -159,7 +173,7 @@ pub fn is_diffusion_command(args: &[OsString]) -> bool {
         Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
         _ => &words[..],
     };
-    matches!(words, ["train", "ddpm", ..] | ["sample", ..] | ["bench", "diffusion", ..])
+    matches!(words, ["train", "ddpm", ..] | ["sample", ..] | ["bench", "diffusion", ..] | ["average", ..])
 }
 
 /// Parses and runs a diffusion command (clap prints help and usage errors and exits).
@@ -176,7 +190,15 @@ fn run(cli: DiffusionCli) -> anyhow::Result<()> {
         DiffusionCommand::Train { model: TrainModel::Ddpm(args) } => train(&args, cli.device),
         DiffusionCommand::Sample(args) => sample(&args, cli.device),
         DiffusionCommand::Bench { what: BenchDiffusion::Diffusion(args) } => bench(&args, cli.device),
+        DiffusionCommand::Average(args) => average(&args),
     }
+}
+
+fn average(args: &AverageArgs) -> anyhow::Result<()> {
+    let (model, config) = digits::average(&args.models, &burn::prelude::Device::flex())?;
+    let saved = digits::save(&model, &config, &args.out)?;
+    println!("the mean of {} U-Nets → {}", args.models.len(), saved.display());
+    Ok(())
 }
 
 fn progress_bar(seconds: f64) -> indicatif::ProgressBar {

@@ -127,6 +127,45 @@ fn check_fit(
     Ok(())
 }
 
+/// The parameter-wise mean of U-Net checkpoints with one architecture and schedule. The description is the first
+/// file's, with the training steps and seconds of all of them added up (runs that share a start count it twice).
+pub fn average(paths: &[PathBuf], device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
+    let mut models = Vec::with_capacity(paths.len());
+    let mut first: Option<UNetConfig> = None;
+    let (mut steps, mut seconds) = (0, 0.0);
+    for path in paths {
+        let description = files(path).1;
+        let text = std::fs::read_to_string(&description)
+            .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
+        let config = parse_config(&text, &description)?;
+        if let Some(reference) = &first {
+            let same = UNetConfig { trained_steps: 0, trained_seconds: 0.0, ..config.clone() }
+                == UNetConfig { trained_steps: 0, trained_seconds: 0.0, ..reference.clone() };
+            if !same {
+                return Err(DiffusionFileError::BadConfig {
+                    path: description,
+                    message: "its architecture or schedule differs from the first model's, so they cannot be averaged"
+                        .into(),
+                });
+            }
+        }
+        let (model, config) = load(path, device, config.image_size, (config.schedule, config.steps))?;
+        steps += config.trained_steps;
+        seconds += config.trained_seconds;
+        first.get_or_insert(config);
+        models.push(model);
+    }
+    let Some(config) = first else {
+        return Err(DiffusionFileError::BadConfig { path: PathBuf::new(), message: "no models to average".into() });
+    };
+    let mean = WeightAverage::mean_of(&models).ok_or_else(|| DiffusionFileError::BadWeights {
+        path: files(&paths[0]).0,
+        message: "the models' weights have different shapes".into(),
+    })?;
+    let model = mean.apply(models.swap_remove(0));
+    Ok((model, UNetConfig { trained_steps: steps, trained_seconds: seconds, ..config }))
+}
+
 /// The shipped checkpoint (embedded in the binary), loaded onto `device`.
 pub fn load_shipped(device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
     let path = Path::new(SHIPPED_CHECKPOINT);

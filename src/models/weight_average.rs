@@ -86,6 +86,26 @@ impl WeightAverage {
         self.updates += 1;
     }
 
+    /// The equal-weight mean of `models`' weights (a "model soup": runs that continued from one checkpoint can be
+    /// averaged into one model). `None` when there are no models or their parameter shapes differ.
+    #[must_use]
+    pub fn mean_of<M: Module>(models: &[M]) -> Option<Self> {
+        let (first, rest) = models.split_first()?;
+        let mut values = collect(first);
+        for model in rest {
+            let other = collect(model);
+            if other.len() != values.len() || other.iter().zip(&values).any(|(a, b)| a.len() != b.len()) {
+                return None;
+            }
+            for (sum, new) in values.iter_mut().zip(&other) {
+                sum.iter_mut().zip(new).for_each(|(s, w)| *s += w);
+            }
+        }
+        let n = models.len() as f32;
+        values.iter_mut().flatten().for_each(|v| *v /= n);
+        Some(Self { decay: 0.0, values, updates: models.len() })
+    }
+
     /// `model` with its float parameters replaced by the average (parameters whose shape differs are kept).
     #[must_use]
     pub fn apply<M: Module>(&self, model: M) -> M {
@@ -124,6 +144,22 @@ mod tests {
         let got = weights(&average.apply(a));
         assert!(got.iter().zip(&wb).all(|(g, e)| (g - e).abs() < 1e-5));
         assert_eq!(average.updates(), 2001);
+    }
+
+    #[test]
+    fn the_mean_of_models_is_their_parameterwise_mean() {
+        let device = Device::flex();
+        let models: Vec<Linear> = (0..3).map(|_| LinearConfig::new(3, 2).init(&device)).collect();
+        let all: Vec<Vec<f32>> = models.iter().map(weights).collect();
+        let mean = WeightAverage::mean_of(&models).unwrap();
+        let got = weights(&mean.apply(models[0].clone()));
+        for (i, g) in got.iter().enumerate() {
+            let expected = (all[0][i] + all[1][i] + all[2][i]) / 3.0;
+            assert!((g - expected).abs() < 1e-6);
+        }
+        let other = LinearConfig::new(4, 2).init(&device);
+        assert!(WeightAverage::mean_of(&[models[0].clone(), other]).is_none());
+        assert!(WeightAverage::mean_of::<Linear>(&[]).is_none());
     }
 
     #[test]

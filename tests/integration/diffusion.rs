@@ -169,6 +169,27 @@ fn a_digits_run_continues_from_its_checkpoint() {
     assert_eq!(after.trained_steps, before.trained_steps + report["steps"].as_u64().unwrap() as usize);
     assert!(after.trained_seconds > before.trained_seconds);
 
+    // The two runs share an architecture, so their weights can be averaged; another architecture is refused.
+    let average = |models: &[&Path], out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_latent-lab"))
+            .arg("average")
+            .args(models)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let mean = dir.path().join("mean");
+    let output = average(&[&first, &second], &mean);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(read(&mean).trained_steps, before.trained_steps + after.trained_steps);
+    let other = dir.path().join("other");
+    assert!(train(&["--channels", "8,8,8"], &other).status.success());
+    let output = average(&[&first, &other], &mean);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("other.json") && stderr.contains("cannot be averaged"), "{stderr}");
+
     // A missing checkpoint is named.
     let output = train(&["--resume", "no-such-model"], &second);
     assert!(!output.status.success());
