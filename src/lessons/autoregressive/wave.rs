@@ -132,15 +132,19 @@ impl WavePage {
         Self::diagram(ui, self.dilations());
         ui.separator();
         // Side by side when there is room, else one above the other (presentation mode at twice the zoom).
+        // The plots grow into the height that is left (room for their titles and the caption below).
         let avail = ui.available_width();
+        let free = ui.available_height() - 70.0;
         if avail >= 840.0 {
+            let height = free.clamp(240.0, 520.0);
             ui.horizontal_top(|ui| {
-                self.loss_plot(ui, 420.0);
-                self.signal_plot(ui);
+                self.loss_plot(ui, 420.0, height);
+                self.signal_plot(ui, height);
             });
         } else {
-            self.loss_plot(ui, avail);
-            self.signal_plot(ui);
+            let height = (free / 2.0 - 20.0).clamp(200.0, 400.0);
+            self.loss_plot(ui, avail, height);
+            self.signal_plot(ui, height);
         }
     }
 
@@ -202,12 +206,12 @@ impl WavePage {
         ));
     }
 
-    fn loss_plot(&self, ui: &mut egui::Ui, width: f32) {
+    fn loss_plot(&self, ui: &mut egui::Ui, width: f32, height: f32) {
         ui.vertical(|ui| {
             ui.label(RichText::new("WaveNet cross-entropy (nats per sample)").strong());
             let shown = Plot::new("wavenet-loss")
                 .width(width)
-                .height(240.0)
+                .height(height)
                 .x_axis_label("step")
                 .y_axis_label("nats")
                 .include_y(0.0)
@@ -219,7 +223,7 @@ impl WavePage {
         });
     }
 
-    fn signal_plot(&self, ui: &mut egui::Ui) {
+    fn signal_plot(&self, ui: &mut egui::Ui, height: f32) {
         ui.vertical(|ui| {
             ui.label(RichText::new("A fresh signal and the model's continuations").strong());
             let v = &self.view;
@@ -227,7 +231,7 @@ impl WavePage {
             let shown = Plot::new("wavenet-signal")
                 .legend(Legend::default().position(Corner::LeftBottom))
                 .width(ui.available_width().clamp(240.0, 820.0))
-                .height(240.0)
+                .height(height)
                 .x_axis_label("t")
                 .include_y(-1.0)
                 .include_y(1.0)
