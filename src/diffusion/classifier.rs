@@ -61,25 +61,71 @@ impl Classifier {
         me
     }
 
-    /// (class, confidence) for every image in `pixels` (flat, values in [0, 1]).
+    /// The class probabilities p(y | x) of every image in `pixels` (flat, values in [0, 1]).
     #[must_use]
-    pub fn predict(&self, pixels: &[f32]) -> Vec<(usize, f32)> {
+    pub fn probabilities(&self, pixels: &[f32]) -> Vec<Vec<f32>> {
         let dim = self.net.input_dim();
         let rows = pixels.len() / dim.max(1);
         let logits = self.net.forward(pixels, rows, None);
-        logits
-            .chunks_exact(self.classes)
-            .map(|row| {
-                let p = softmax(row);
-                p.iter().enumerate().fold((0, 0.0), |best, (c, &v)| if v > best.1 { (c, v) } else { best })
-            })
+        logits.chunks_exact(self.classes).map(softmax).collect()
+    }
+
+    /// (class, confidence) for every image in `pixels` (flat, values in [0, 1]).
+    #[must_use]
+    pub fn predict(&self, pixels: &[f32]) -> Vec<(usize, f32)> {
+        self.probabilities(pixels)
+            .iter()
+            .map(|p| p.iter().enumerate().fold((0, 0.0), |best, (c, &v)| if v > best.1 { (c, v) } else { best }))
             .collect()
     }
+}
+
+/// The classifier score exp(E_x KL(p(y | x) ‖ p(y))), p(y) the mean of the p(y | x) (the Inception Score with
+/// this classifier): 1 when every image gets the same label distribution, the number of classes when each image
+/// is labelled with certainty and the labels are spread evenly. Confident blobs that all look like one digit
+/// score low.
+#[must_use]
+pub fn classifier_score(probabilities: &[Vec<f32>]) -> f64 {
+    let Some(first) = probabilities.first() else { return 1.0 };
+    let n = probabilities.len() as f64;
+    let mut marginal = vec![0.0_f64; first.len()];
+    for p in probabilities {
+        marginal.iter_mut().zip(p).for_each(|(m, &v)| *m += f64::from(v) / n);
+    }
+    let mean_kl = probabilities
+        .iter()
+        .map(|p| {
+            p.iter()
+                .zip(&marginal)
+                .filter(|(v, _)| **v > 0.0)
+                .map(|(&v, &m)| f64::from(v) * (f64::from(v).ln() - m.ln()))
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / n;
+    mean_kl.exp()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_classifier_score_has_its_closed_forms() {
+        let one_hot = |c: usize| (0..10).map(|i| if i == c { 1.0 } else { 0.0 }).collect::<Vec<f32>>();
+        // Certain and evenly spread over 10 classes: 10.
+        let even: Vec<Vec<f32>> = (0..50).map(|i| one_hot(i % 10)).collect();
+        assert!((classifier_score(&even) - 10.0).abs() < 1e-9);
+        // Certain but all one class: 1.
+        let same: Vec<Vec<f32>> = (0..50).map(|_| one_hot(3)).collect();
+        assert!((classifier_score(&same) - 1.0).abs() < 1e-9);
+        // Certain, half 3s and half 8s: 2.
+        let two: Vec<Vec<f32>> = (0..50).map(|i| one_hot(if i % 2 == 0 { 3 } else { 8 })).collect();
+        assert!((classifier_score(&two) - 2.0).abs() < 1e-9);
+        // Unsure of everything: 1.
+        let unsure: Vec<Vec<f32>> = (0..50).map(|_| vec![0.1; 10]).collect();
+        assert!((classifier_score(&unsure) - 1.0).abs() < 1e-6);
+    }
 
     #[test]
     fn softmax_sums_to_one_and_is_shift_invariant() {

@@ -339,6 +339,12 @@ pub fn to_pixels(x: &[f32]) -> Vec<f32> {
     x.iter().map(|v| ((v + 1.0) / 2.0).clamp(0.0, 1.0)).collect()
 }
 
+/// "16/32/64": the U-Net's channels at full, half and quarter resolution.
+#[must_use]
+pub fn channels_label(config: &UNetConfig) -> String {
+    config.channels.map(|c| c.to_string()).join("/")
+}
+
 /// A digits model ready to sample, on the CPU, behind plain-data methods (so callers never touch tensors).
 pub struct DigitsEngine {
     device: Device,
@@ -357,9 +363,10 @@ impl DigitsEngine {
         let device = Device::flex();
         let (model, config) = load_shipped(&device)?;
         let source = format!(
-            "shipped checkpoint ({} training steps, {:.0} min on 2 CPU cores)",
+            "shipped checkpoint ({} channels, {} training steps of 64 digits, {:.1} h of CPU time)",
+            channels_label(&config),
             config.trained_steps,
-            config.trained_seconds / 60.0
+            config.trained_seconds / 3600.0
         );
         Ok(Self { device, model, config, source })
     }
@@ -368,7 +375,13 @@ impl DigitsEngine {
     pub fn load(path: &Path, image_size: usize) -> Result<Self, DiffusionFileError> {
         let device = Device::flex();
         let (model, config) = load(path, &device, image_size, LESSON_SCHEDULE)?;
-        Ok(Self { device, model, config, source: path.display().to_string() })
+        let source = format!(
+            "{} ({} channels, {} training steps)",
+            path.display(),
+            channels_label(&config),
+            config.trained_steps
+        );
+        Ok(Self { device, model, config, source })
     }
 
     /// The trainer's current weights.

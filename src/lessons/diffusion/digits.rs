@@ -56,9 +56,10 @@ pub fn poll_dialog(lesson: &mut DiffusionLesson) {
 pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
     ui.label(RichText::new("Digits: a small U-Net").strong());
     ui.small(
-        "ε_θ(x_t, t) for 28×28 images: 8 → 16 → 32 channels (28 → 14 → 7 pixels) and back up, with skip \
-         connections, residual blocks (GroupNorm, SiLU, 3×3 convolutions) and the time embedding added in every \
-         block. Linear schedule, T = 1000; sampled with DDIM and x̂_0 clipped to the pixel range.",
+        "ε_θ(x_t, t) for 28×28 images: down from 28 to 14 to 7 pixels, doubling the channels, and back up, with \
+         skip connections, residual blocks (GroupNorm, SiLU, 3×3 convolutions) and the time embedding added in \
+         every block. Linear schedule, T = 1000; samples come from a moving average of the weights, with DDIM and \
+         x̂_0 clipped to the pixel range.",
     );
     ui.horizontal(|ui| {
         if ui.add_enabled(lesson.digits.dialog.is_none(), egui::Button::new("Load checkpoint…")).clicked() {
@@ -87,8 +88,8 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     ui.separator();
     ui.label(RichText::new("Train live from scratch").strong());
     ui.small(
-        "The shipped checkpoint had 25 minutes on 2 shared CPU cores: strokes and some recognisable digits, \
-         not yet clean ones. A few minutes of live training give blobs; watch what the first minutes learn.",
+        "The shipped checkpoint had hours of CPU training (its line above says how many steps). A few minutes of \
+         live training give blobs; watch what the first minutes learn.",
     );
     if lesson.digits.training {
         if ui.button("Stop live training").clicked() {

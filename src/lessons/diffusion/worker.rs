@@ -230,7 +230,12 @@ impl State {
                 }
             }
         }
-        let source = format!("trained live: {} steps in {:.0} s", trainer.steps_done, start.elapsed().as_secs_f64());
+        let source = format!(
+            "trained live ({} channels, {} steps in {:.0} s)",
+            crate::diffusion::digits::channels_label(&trainer.config),
+            trainer.steps_done,
+            start.elapsed().as_secs_f64()
+        );
         match DigitsEngine::from_trainer(&trainer, source) {
             Some(engine) => self.ready(engine),
             None => self.send(Report::DigitsFailed("training lost the model".into())),
