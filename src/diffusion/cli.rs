@@ -176,7 +176,7 @@ pub fn is_diffusion_command(args: &[OsString]) -> bool {
         Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
         _ => &words[..],
     };
-    matches!(words, ["train", "ddpm", ..] | ["sample", ..] | ["bench", "diffusion", ..] | ["average", ..])
+    matches!(words, ["train", "ddpm", ..] | ["sample" | "average", ..] | ["bench", "diffusion", ..])
 }
 
 /// Parses and runs a diffusion command (clap prints help and usage errors and exits).
