@@ -4,6 +4,7 @@
 pub mod flows;
 pub mod leaderboard;
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -722,4 +723,16 @@ pub fn bench_dsep(opts: &DsepBench) -> anyhow::Result<()> {
         println!("peak memory (including the generated text): {mib:.0} MiB");
     }
     Ok(())
+}
+
+/// The words of a command line that are not options, after the program name and an optional `--device X` value:
+/// `latent-lab --device cpu train ddpm --seconds 5` gives `["train", "ddpm", "5"]`. The lesson families' CLIs use it
+/// to decide which parser handles `args`.
+#[must_use]
+pub fn command_words(args: &[OsString]) -> Vec<&str> {
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
+    match words.first() {
+        Some(&("auto" | "cpu" | "wgpu")) => words[1..].to_vec(),
+        _ => words,
+    }
 }

@@ -135,12 +135,8 @@ pub struct BenchArgs {
 
 /// Whether `args` is one of these commands (`sample` only for a file whose `kind` is "made").
 pub fn is_ar_command(args: &[OsString]) -> bool {
-    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
-    let words = match words.first() {
-        Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
-        _ => &words[..],
-    };
-    match words {
+    let words = crate::cli::command_words(args);
+    match words.as_slice() {
         ["train", "made" | "wavenet" | "pixelcnn", ..] | ["bench", "made", ..] => true,
         ["sample", model, ..] => made::file_kind(Path::new(model)).as_deref() == Some(made::FILE_KIND),
         _ => false,

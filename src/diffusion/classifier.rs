@@ -73,11 +73,14 @@ impl Classifier {
     /// (class, confidence) for every image in `pixels` (flat, values in [0, 1]).
     #[must_use]
     pub fn predict(&self, pixels: &[f32]) -> Vec<(usize, f32)> {
-        self.probabilities(pixels)
-            .iter()
-            .map(|p| p.iter().enumerate().fold((0, 0.0), |best, (c, &v)| if v > best.1 { (c, v) } else { best }))
-            .collect()
+        self.probabilities(pixels).iter().map(|p| most_likely(p)).collect()
     }
+}
+
+/// The most likely class of a probability vector and its probability.
+#[must_use]
+pub fn most_likely(p: &[f32]) -> (usize, f32) {
+    p.iter().enumerate().fold((0, 0.0), |best, (c, &v)| if v > best.1 { (c, v) } else { best })
 }
 
 /// The classifier score exp(E_x KL(p(y | x) ‖ p(y))), p(y) the mean of the p(y | x) (the Inception Score with

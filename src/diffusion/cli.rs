@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::classifier::{Classifier, classifier_score};
+use super::classifier::{Classifier, classifier_score, most_likely};
 use super::digits::{self, DigitsTrainer};
 use super::sampler::Sampler;
 use super::schedule::ScheduleKind;
@@ -171,12 +171,8 @@ pub struct BenchArgs {
 /// Whether the arguments name a diffusion command (`train ddpm`, `sample`, `bench diffusion`, `average`), possibly after
 /// `--device X`.
 pub fn is_diffusion_command(args: &[OsString]) -> bool {
-    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
-    let words = match words.first() {
-        Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
-        _ => &words[..],
-    };
-    matches!(words, ["train", "ddpm", ..] | ["sample" | "average", ..] | ["bench", "diffusion", ..])
+    let words = crate::cli::command_words(args);
+    matches!(words.as_slice(), ["train", "ddpm", ..] | ["sample" | "average", ..] | ["bench", "diffusion", ..])
 }
 
 /// Parses and runs a diffusion command (clap prints help and usage errors and exits).
@@ -304,14 +300,10 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     };
     let (config, weights) = match &args.resume {
         Some(path) => {
-            let (weights, description) = digits::files(path);
-            let text = std::fs::read_to_string(&description)
-                .with_context(|| format!("cannot read {}", description.display()))?;
-            let config = digits::parse_config(&text, &description)?;
-            let bytes = std::fs::read(&weights).with_context(|| format!("cannot read {}", weights.display()))?;
+            let (config, bytes) = digits::read_checkpoint(path)?;
             eprintln!(
                 "continuing {} ({} steps, {:.0} s of training so far)",
-                weights.display(),
+                digits::files(path).0.display(),
                 config.trained_steps,
                 config.trained_seconds
             );
@@ -451,9 +443,8 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
         let (points, _) = model.sample(sampler, args.count, args.seed, false)?;
         write_scatter(&points, &args.out)?;
     } else {
-        let config = digits::parse_config(&text, &json_path)?;
         let (device, _) = device::select(pref);
-        let (model, config) = digits::load(&args.model, &device, config.image_size, (config.schedule, config.steps))?;
+        let (model, config) = digits::load_described(&args.model, &device)?;
         let pixels = digits::sample_digits(&model, &config, sampler, args.count, args.seed, &device, |_| {})
             .map_err(anyhow::Error::msg)?;
         write_grid(&pixels, args.count, config.image_size, &args.out)?;
@@ -557,7 +548,7 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
     digits::sample_digits(&model, &config, timed, 16, args.seed + 1, &device, |_| {}).map_err(anyhow::Error::msg)?;
     let t16 = start.elapsed().as_secs_f64();
     let probabilities = classifier.probabilities(&pixels);
-    let predictions = classifier.predict(&pixels);
+    let predictions: Vec<(usize, f32)> = probabilities.iter().map(|p| most_likely(p)).collect();
     let mut counts = vec![0; classifier.classes];
     for (c, _) in &predictions {
         counts[*c] += 1;
@@ -565,8 +556,8 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
     let confident = predictions.iter().filter(|(_, p)| *p >= 0.9).count();
     let real: Vec<f32> = dataset.heldout_range().flat_map(|i| dataset.image(i).iter().copied()).collect();
     let real_probabilities = classifier.probabilities(&real);
-    let real = classifier.predict(&real);
-    let real_confident = real.iter().filter(|(_, p)| *p >= 0.9).count() as f64 / real.len().max(1) as f64;
+    let real_confident = real_probabilities.iter().filter(|p| most_likely(p).1 >= 0.9).count() as f64
+        / real_probabilities.len().max(1) as f64;
     let r = DigitsBench {
         classifier_heldout_accuracy: classifier.heldout_accuracy,
         heldout_confident_fraction: real_confident,

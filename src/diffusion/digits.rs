@@ -78,6 +78,28 @@ pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFile
     Ok(config)
 }
 
+/// Reads a checkpoint's description (checked) and its weights as bytes; errors name the file.
+pub fn read_checkpoint(path: &Path) -> Result<(UNetConfig, Vec<u8>), DiffusionFileError> {
+    let (weights, description) = files(path);
+    let text = std::fs::read_to_string(&description)
+        .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
+    let config = parse_config(&text, &description)?;
+    let bytes = std::fs::read(&weights)
+        .map_err(|e| DiffusionFileError::BadWeights { path: weights, message: e.to_string() })?;
+    Ok((config, bytes))
+}
+
+fn build(path: &Path, config: &UNetConfig, device: &Device, bytes: Vec<u8>) -> Result<UNet, DiffusionFileError> {
+    weights_from_bytes(config, device, bytes)
+        .map_err(|message| DiffusionFileError::BadWeights { path: files(path).0, message })
+}
+
+/// Loads a checkpoint onto `device` as its description says (any image size and schedule).
+pub fn load_described(path: &Path, device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
+    let (config, bytes) = read_checkpoint(path)?;
+    Ok((build(path, &config, device, bytes)?, config))
+}
+
 /// Loads a checkpoint onto `device` for inference, checking it fits `image_size`² images and the expected
 /// schedule. On any error nothing is returned, so the caller keeps its current model.
 pub fn load(
@@ -86,16 +108,9 @@ pub fn load(
     image_size: usize,
     schedule: (ScheduleKind, usize),
 ) -> Result<(UNet, UNetConfig), DiffusionFileError> {
-    let (weights, description) = files(path);
-    let text = std::fs::read_to_string(&description)
-        .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
-    let config = parse_config(&text, &description)?;
-    check_fit(&config, &description, image_size, schedule)?;
-    let bytes = std::fs::read(&weights)
-        .map_err(|e| DiffusionFileError::BadWeights { path: weights.clone(), message: e.to_string() })?;
-    let model = weights_from_bytes(&config, device, bytes)
-        .map_err(|message| DiffusionFileError::BadWeights { path: weights, message })?;
-    Ok((model, config))
+    let (config, bytes) = read_checkpoint(path)?;
+    check_fit(&config, &files(path).1, image_size, schedule)?;
+    Ok((build(path, &config, device, bytes)?, config))
 }
 
 /// Builds the U-Net of `config` with the weights in `bytes` (a burnpack file read into memory, so nothing is read
@@ -130,40 +145,29 @@ fn check_fit(
 /// The parameter-wise mean of U-Net checkpoints with one architecture and schedule. The description is the first
 /// file's, with the training steps and seconds of all of them added up (runs that share a start count it twice).
 pub fn average(paths: &[PathBuf], device: &Device) -> Result<(UNet, UNetConfig), DiffusionFileError> {
-    let mut models = Vec::with_capacity(paths.len());
-    let mut first: Option<UNetConfig> = None;
-    let (mut steps, mut seconds) = (0, 0.0);
-    for path in paths {
-        let description = files(path).1;
-        let text = std::fs::read_to_string(&description)
-            .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
-        let config = parse_config(&text, &description)?;
-        if let Some(reference) = &first {
-            let same = UNetConfig { trained_steps: 0, trained_seconds: 0.0, ..config.clone() }
-                == UNetConfig { trained_steps: 0, trained_seconds: 0.0, ..reference.clone() };
-            if !same {
-                return Err(DiffusionFileError::BadConfig {
-                    path: description,
-                    message: "its architecture or schedule differs from the first model's, so they cannot be averaged"
-                        .into(),
-                });
-            }
-        }
-        let (model, config) = load(path, device, config.image_size, (config.schedule, config.steps))?;
-        steps += config.trained_steps;
-        seconds += config.trained_seconds;
-        first.get_or_insert(config);
-        models.push(model);
-    }
-    let Some(config) = first else {
+    let loaded = paths.iter().map(|path| load_described(path, device)).collect::<Result<Vec<_>, _>>()?;
+    let Some(((_, first), rest)) = loaded.split_first() else {
         return Err(DiffusionFileError::BadConfig { path: PathBuf::new(), message: "no models to average".into() });
     };
+    let untrained = |c: &UNetConfig| UNetConfig { trained_steps: 0, trained_seconds: 0.0, ..c.clone() };
+    if let Some((path, _)) = paths[1..].iter().zip(rest).find(|(_, (_, c))| untrained(c) != untrained(first)) {
+        return Err(DiffusionFileError::BadConfig {
+            path: files(path).1,
+            message: "its architecture or schedule differs from the first model's, so they cannot be averaged".into(),
+        });
+    }
+    let config = UNetConfig {
+        trained_steps: loaded.iter().map(|(_, c)| c.trained_steps).sum(),
+        trained_seconds: loaded.iter().map(|(_, c)| c.trained_seconds).sum(),
+        ..first.clone()
+    };
+    let mut models: Vec<UNet> = loaded.into_iter().map(|(m, _)| m).collect();
     let mean = WeightAverage::mean_of(&models).ok_or_else(|| DiffusionFileError::BadWeights {
         path: files(&paths[0]).0,
         message: "the models' weights have different shapes".into(),
     })?;
-    let model = mean.apply(models.swap_remove(0));
-    Ok((model, UNetConfig { trained_steps: steps, trained_seconds: seconds, ..config }))
+    // Not empty: `split_first` found a first model.
+    Ok((mean.apply(models.swap_remove(0)), config))
 }
 
 /// The shipped checkpoint (embedded in the binary), loaded onto `device`.

@@ -78,12 +78,8 @@ pub struct HvaeArgs {
 
 /// Whether the arguments name `train hvae` (possibly after `--device X`).
 pub fn is_hvae_command(args: &[OsString]) -> bool {
-    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
-    let words = match words.first() {
-        Some(&("auto" | "cpu" | "wgpu")) => &words[1..],
-        _ => &words[..],
-    };
-    matches!(words, ["train", "hvae", ..])
+    let words = crate::cli::command_words(args);
+    matches!(words.as_slice(), ["train", "hvae", ..])
 }
 
 /// Parses and runs `train hvae` (clap prints help and usage errors and exits).
