@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::classifier::{Classifier, classifier_score, most_likely};
-use super::digits::{self, DigitsTrainer};
+use super::digits::{self, DigitsTrainer, Guidance};
 use super::sampler::Sampler;
 use super::schedule::ScheduleKind;
 use super::toy::{ToyConfig, ToyTrainer, read_toy_model};
@@ -119,6 +119,10 @@ pub struct DdpmArgs {
     /// Digits: continue training a saved U-Net (FILE.bpk + FILE.json; its channels and schedule are used).
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Digits: condition the U-Net on the digit's label (10 for MNIST), for classifier-free guidance. With
+    /// --resume of an unconditional U-Net, the class embedding is added at zero and trained from there.
+    #[arg(long)]
+    pub classes: Option<usize>,
     /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -140,6 +144,12 @@ pub struct SampleArgs {
     pub count: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Class-conditional U-Nets: classifier-free guidance scale w (0: ignore labels, 1: plain conditional).
+    #[arg(long, default_value_t = digits::DEFAULT_GUIDANCE)]
+    pub guidance: f32,
+    /// Class-conditional U-Nets: only this digit (default: 0, 1, …, 9 in turn).
+    #[arg(long)]
+    pub digit: Option<usize>,
     #[arg(long, default_value = "grid.png")]
     pub out: PathBuf,
 }
@@ -162,6 +172,10 @@ pub struct BenchArgs {
     /// at 4 that is 74 %, so even perfect samples could not reach the 80 % target.
     #[arg(long, default_value_t = 20)]
     pub classifier_epochs: usize,
+    /// Digits, class-conditional checkpoints: the 64 judged samples ask for 0, 1, …, 9 in turn with this
+    /// classifier-free guidance scale w (0: unconditional, "no label"). The 16 timed ones use it too.
+    #[arg(long, default_value_t = digits::DEFAULT_GUIDANCE)]
+    pub guidance: f32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     #[arg(long)]
@@ -320,9 +334,23 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
         ),
     };
     let (steps_before, seconds_before) = (config.trained_steps, config.trained_seconds);
+    let resumed_classes = config.classes;
     let mut trainer =
         DigitsTrainer::with_weights(&dataset, config, weights, &device, args.batch_size.unwrap_or(32), args.seed)
             .map_err(anyhow::Error::msg)?;
+    match args.classes {
+        Some(classes) if classes != resumed_classes => {
+            if classes > dataset.classes {
+                bail!("--classes {classes}: {} has only {} classes", dataset.name, dataset.classes);
+            }
+            trainer.add_classes(classes).map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "conditioning the U-Net on {classes} classes ({:.0} % of training digits go without their label)",
+                100.0 * digits::UNLABELLED_FRACTION
+            );
+        }
+        _ => {}
+    }
     let peak = args.lr.unwrap_or(1e-3);
     eprintln!("training the digits U-Net on {} for {seconds} s ({})", dataset.name, info.label);
     let bar = progress_bar(seconds);
@@ -445,8 +473,10 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
     } else {
         let (device, _) = device::select(pref);
         let (model, config) = digits::load_described(&args.model, &device)?;
-        let pixels = digits::sample_digits(&model, &config, sampler, args.count, args.seed, &device, |_| {})
-            .map_err(anyhow::Error::msg)?;
+        let guidance = sample_guidance(args, config.classes)?;
+        let pixels =
+            digits::sample_digits(&model, &config, sampler, args.count, args.seed, guidance.as_ref(), &device, |_| {})
+                .map_err(anyhow::Error::msg)?;
         write_grid(&pixels, args.count, config.image_size, &args.out)?;
     }
     println!(
@@ -457,6 +487,24 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The labels `sample` asks a model with `classes` classes for (None for an unconditional model).
+fn sample_guidance(args: &SampleArgs, classes: usize) -> anyhow::Result<Option<Guidance>> {
+    if !args.guidance.is_finite() || args.guidance < 0.0 {
+        bail!("--guidance must be 0 or more, got {}", args.guidance);
+    }
+    if classes == 0 {
+        if args.digit.is_some() {
+            bail!("--digit: {} is not class-conditional", args.model.display());
+        }
+        return Ok(None);
+    }
+    Ok(Some(match args.digit {
+        Some(d) if d >= classes => bail!("--digit {d}: the model knows classes 0 to {}", classes - 1),
+        Some(d) => Guidance { labels: vec![Some(d); args.count], scale: args.guidance },
+        None => Guidance::cycling(args.count, classes, args.guidance),
+    }))
 }
 
 /// `bench diffusion --data moons`'s numbers.
@@ -505,6 +553,11 @@ pub struct DigitsBench {
     pub samples: usize,
     pub confident_fraction: f64,
     pub class_counts: Vec<usize>,
+    /// Classes the checkpoint is conditioned on (0: unconditional), the guidance scale used, and the fraction of
+    /// the 64 samples that the classifier gives the label they were asked for (conditional models only).
+    pub classes: usize,
+    pub guidance: Option<f32>,
+    pub asked_label_agreement: Option<f64>,
     /// DDIM steps of the 64 judged samples and the time they took.
     pub judged_ddim_steps: usize,
     pub sample64_seconds: f64,
@@ -537,15 +590,21 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         Some(path) => digits::load(path, &device, 28, (ScheduleKind::Linear, 1000))?,
         None => digits::load_shipped(&device)?,
     };
+    if !args.guidance.is_finite() || args.guidance < 0.0 {
+        bail!("--guidance must be 0 or more, got {}", args.guidance);
+    }
     let classifier = Classifier::train(&dataset, args.classifier_epochs.max(1), 7);
     let judged = Sampler::Ddim { steps: args.steps.max(1) };
+    let guidance = |count| (config.classes > 0).then(|| Guidance::cycling(count, config.classes, args.guidance));
+    let asked = guidance(64);
     let start = Instant::now();
-    let pixels =
-        digits::sample_digits(&model, &config, judged, 64, args.seed, &device, |_| {}).map_err(anyhow::Error::msg)?;
+    let pixels = digits::sample_digits(&model, &config, judged, 64, args.seed, asked.as_ref(), &device, |_| {})
+        .map_err(anyhow::Error::msg)?;
     let t64 = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let timed = Sampler::Ddim { steps: 50 };
-    digits::sample_digits(&model, &config, timed, 16, args.seed + 1, &device, |_| {}).map_err(anyhow::Error::msg)?;
+    digits::sample_digits(&model, &config, timed, 16, args.seed + 1, guidance(16).as_ref(), &device, |_| {})
+        .map_err(anyhow::Error::msg)?;
     let t16 = start.elapsed().as_secs_f64();
     let probabilities = classifier.probabilities(&pixels);
     let predictions: Vec<(usize, f32)> = probabilities.iter().map(|p| most_likely(p)).collect();
@@ -554,6 +613,10 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         counts[*c] += 1;
     }
     let confident = predictions.iter().filter(|(_, p)| *p >= 0.9).count();
+    let asked_label_agreement = asked.as_ref().filter(|g| g.scale > 0.0).map(|g| {
+        let agree = g.labels.iter().zip(&predictions).filter(|(asked, (label, _))| **asked == Some(*label)).count();
+        agree as f64 / 64.0
+    });
     let real: Vec<f32> = dataset.heldout_range().flat_map(|i| dataset.image(i).iter().copied()).collect();
     let real_probabilities = classifier.probabilities(&real);
     let real_confident = real_probabilities.iter().filter(|p| most_likely(p).1 >= 0.9).count() as f64
@@ -566,6 +629,9 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         samples: 64,
         confident_fraction: confident as f64 / 64.0,
         class_counts: counts,
+        classes: config.classes,
+        guidance: asked.as_ref().map(|g| g.scale),
+        asked_label_agreement,
         judged_ddim_steps: args.steps.max(1),
         sample64_seconds: t64,
         sample16_ddim50_seconds: t16,
@@ -584,6 +650,15 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
             "classifier score exp(E KL(p(y|x) ‖ p(y))) (10 at best): samples {:.2}, held-out digits {:.2}",
             r.classifier_score, r.heldout_classifier_score
         );
+        if let (Some(w), Some(agreement)) = (r.guidance, r.asked_label_agreement) {
+            println!(
+                "class-conditional ({} classes): asked for 0, 1, …, 9 in turn with guidance w = {w}; the classifier gives {:.0} % the label asked for",
+                r.classes,
+                100.0 * agreement
+            );
+        } else if r.classes > 0 {
+            println!("class-conditional ({} classes), sampled without labels (w = 0)", r.classes);
+        }
         println!(
             "sampling: 16 digits with 50 DDIM steps in {t16:.2} s (target < 10 s); the 64 judged ({} DDIM steps) in {t64:.2} s",
             r.judged_ddim_steps

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use super::sampler::{self, Sampler};
 use super::schedule::{Schedule, ScheduleKind};
-use super::unet::{UNet, UNetConfig, time_features};
+use super::unet::{UNet, UNetConfig, class_features, time_features};
 use crate::data::Dataset;
 use crate::data::toy2d::normal;
 use crate::models::weight_average::WeightAverage;
@@ -192,6 +192,9 @@ pub fn training_images(dataset: &Dataset, image_size: usize) -> Result<Vec<f32>,
 
 /// Long-run decay of the weight average that sampling uses.
 pub const WEIGHT_AVERAGE_DECAY: f64 = 0.999;
+/// How often a conditional model trains with "no label" instead of the digit's label (classifier-free guidance
+/// needs both predictions from one network).
+pub const UNLABELLED_FRACTION: f64 = 0.2;
 
 /// One training run of the U-Net: mini-batches of the training digits, random t and ε, MSE on ε, Adam. Samples
 /// come from an exponential moving average of the weights ([`WeightAverage`]).
@@ -203,6 +206,7 @@ pub struct DigitsTrainer {
     device: Device,
     schedule: Schedule,
     images: Vec<f32>,
+    labels: Vec<u8>,
     rng: SmallRng,
     pub batch: usize,
     pub learning_rate: f64,
@@ -249,12 +253,29 @@ impl DigitsTrainer {
             optim: AdamConfig::new().with_epsilon(1e-8).init(),
             device,
             schedule,
+            labels: dataset.labels[..images.len() / dataset.dim()].to_vec(),
             images,
             rng: SmallRng::seed_from_u64(seed),
             batch: batch.max(1),
             learning_rate: 1e-3,
             steps_done: 0,
         })
+    }
+
+    /// Adds conditioning on `classes` classes to an unconditional model (see [`UNet::with_classes`]); the weight
+    /// average starts again from the result.
+    pub fn add_classes(&mut self, classes: usize) -> Result<(), String> {
+        if self.config.classes != 0 {
+            return Err(format!("the model is already conditioned on {} classes", self.config.classes));
+        }
+        let config = UNetConfig { classes, ..self.config.clone() };
+        config.validate()?;
+        let Some(model) = self.model.take() else { return Err("the model was lost in an earlier step".into()) };
+        let model = model.with_classes(classes, config.time_dim, &self.device);
+        self.average = WeightAverage::new(&model, WEIGHT_AVERAGE_DECAY);
+        self.model = Some(model);
+        self.config = config;
+        Ok(())
     }
 
     /// One Adam step; returns the mean squared error of the noise prediction. A non-finite loss leaves the
@@ -268,8 +289,11 @@ impl DigitsTrainer {
         let mut xt = Vec::with_capacity(b * dim);
         let mut eps = Vec::with_capacity(b * dim);
         let mut ts = Vec::with_capacity(b);
+        let mut labels = Vec::with_capacity(b);
         for _ in 0..b {
             let i = self.rng.random_range(0..count);
+            let keep_label = self.rng.random::<f64>() >= UNLABELLED_FRACTION;
+            labels.push(keep_label.then(|| usize::from(self.labels[i])));
             let t = self.rng.random_range(1..=self.schedule.steps());
             let ab = self.schedule.alpha_bar(t);
             let (a, s) = (ab.sqrt() as f32, (1.0 - ab).sqrt() as f32);
@@ -282,7 +306,8 @@ impl DigitsTrainer {
         }
         let x = Tensor::<4>::from_data(TensorData::new(xt, [b, 1, size, size]), &self.device);
         let target = Tensor::<4>::from_data(TensorData::new(eps, [b, 1, size, size]), &self.device);
-        let pred = model.forward(x, time_features(&ts, self.schedule.steps(), &self.device));
+        let classes = (self.config.classes > 0).then(|| class_features(&labels, self.config.classes, &self.device));
+        let pred = model.forward(x, time_features(&ts, self.schedule.steps(), &self.device), classes);
         let diff = pred - target;
         let loss = (diff.clone() * diff).mean();
         let value: f32 = loss.clone().into_scalar();
@@ -307,17 +332,81 @@ impl DigitsTrainer {
     }
 }
 
-/// Samples `count` images with `sampler`; `keep` sees x_T and every later state (flat, values in about [−1, 1]).
-/// Returns the final images as pixels in [0, 1].
+/// The guidance scale w that the lesson and the bench use for a class-conditional model.
+pub const DEFAULT_GUIDANCE: f32 = 3.0;
+
+/// Which digits to ask a class-conditional model for, and how hard (classifier-free guidance, Ho & Salimans):
+/// ε̂ = ε_θ(x_t, ∅) + w (ε_θ(x_t, c) − ε_θ(x_t, ∅)). w = 0 ignores the labels, w = 1 is the plain conditional
+/// model, w > 1 trades variety for clearer digits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guidance {
+    /// One label per sample (`None`: no label).
+    pub labels: Vec<Option<usize>>,
+    pub scale: f32,
+}
+
+impl Guidance {
+    /// Labels 0, 1, …, classes − 1, 0, 1, … for `count` samples.
+    #[must_use]
+    pub fn cycling(count: usize, classes: usize, scale: f32) -> Self {
+        Self { labels: (0..count).map(|i| Some(i % classes.max(1))).collect(), scale }
+    }
+}
+
+/// ε̂ for `count` images `x` at step `t`, guided if the model is conditional and `guidance` asks for labels.
+fn predict_noise(
+    model: &UNet,
+    config: &UNetConfig,
+    guidance: Option<&Guidance>,
+    x: &[f32],
+    t: usize,
+    device: &Device,
+) -> Vec<f32> {
+    let size = config.image_size;
+    let count = x.len() / (size * size);
+    let guided = guidance.filter(|g| config.classes > 0 && g.labels.iter().any(Option::is_some) && g.scale != 0.0);
+    let (input, classes, n) = match guided {
+        None => (x.to_vec(), None, count),
+        Some(g) if (g.scale - 1.0).abs() < f32::EPSILON => {
+            (x.to_vec(), Some(class_features(&g.labels, config.classes, device)), count)
+        }
+        // One batch of 2·count: the labelled half, then the unlabelled half.
+        Some(g) => {
+            let labelled = class_features(&g.labels, config.classes, device);
+            let unlabelled = class_features(&vec![None; count], config.classes, device);
+            ([x, x].concat(), Some(Tensor::cat(vec![labelled, unlabelled], 0)), 2 * count)
+        }
+    };
+    let input = Tensor::<4>::from_data(TensorData::new(input, [n, 1, size, size]), device);
+    let eps = model.forward(input, time_features(&vec![t; n], config.steps, device), classes);
+    let eps = eps.into_data().try_to_vec::<f32>().unwrap_or_else(|_| vec![0.0; n * size * size]);
+    match guided {
+        Some(g) if n == 2 * count => {
+            let (with, without) = eps.split_at(x.len());
+            with.iter().zip(without).map(|(c, u)| u + g.scale * (c - u)).collect()
+        }
+        _ => eps,
+    }
+}
+
+/// Samples `count` images with `sampler` (guided by `guidance` if the model is class-conditional); `keep` sees
+/// x_T and every later state (flat, values in about [−1, 1]). Returns the final images as pixels in [0, 1].
+#[allow(clippy::too_many_arguments)]
 pub fn sample_digits(
     model: &UNet,
     config: &UNetConfig,
     sampler: Sampler,
     count: usize,
     seed: u64,
+    guidance: Option<&Guidance>,
     device: &Device,
     keep: impl FnMut(&[f32]),
 ) -> Result<Vec<f32>, String> {
+    if let Some(g) = guidance
+        && g.labels.len() != count
+    {
+        return Err(format!("{} labels for {count} samples", g.labels.len()));
+    }
     let schedule = Schedule::new(config.schedule, config.steps).map_err(|e| e.to_string())?;
     let size = config.image_size;
     let x = sampler::sample(
@@ -327,11 +416,7 @@ pub fn sample_digits(
         size * size,
         seed,
         Some(1.0),
-        |x, t| {
-            let input = Tensor::<4>::from_data(TensorData::new(x.to_vec(), [count, 1, size, size]), device);
-            let eps = model.forward(input, time_features(&vec![t; count], schedule.steps(), device));
-            eps.into_data().try_to_vec::<f32>().unwrap_or_else(|_| vec![0.0; x.len()])
-        },
+        |x, t| predict_noise(model, config, guidance, x, t, device),
         keep,
     );
     Ok(to_pixels(&x))
@@ -393,15 +478,17 @@ impl DigitsEngine {
         Some(Self { device: Device::flex(), model: trainer.model()?, config: trainer.config.clone(), source })
     }
 
-    /// Samples `count` images; `keep` sees every state (model space, about [−1, 1]). Returns pixels in [0, 1].
+    /// Samples `count` images (guided if the model is conditional and `guidance` names labels); `keep` sees every
+    /// state (model space, about [−1, 1]). Returns pixels in [0, 1].
     pub fn sample(
         &self,
         sampler: Sampler,
         count: usize,
         seed: u64,
+        guidance: Option<&Guidance>,
         keep: impl FnMut(&[f32]),
     ) -> Result<Vec<f32>, String> {
-        sample_digits(&self.model, &self.config, sampler, count, seed, &self.device, keep)
+        sample_digits(&self.model, &self.config, sampler, count, seed, guidance, &self.device, keep)
     }
 }
 
@@ -443,10 +530,10 @@ mod tests {
         let config = UNetConfig { channels: [8, 16, 16], time_dim: 16, ..UNetConfig::default() };
         let model = config.init(&device);
         let x = Tensor::<4>::zeros([3, 1, 28, 28], &device);
-        let y = model.forward(x, time_features(&[1, 500, 1000], 1000, &device));
+        let y = model.forward(x, time_features(&[1, 500, 1000], 1000, &device), None);
         assert_eq!(y.dims(), [3, 1, 28, 28]);
         let mut seen = 0;
-        let out = sample_digits(&model, &config, Sampler::Ddim { steps: 3 }, 2, 1, &device, |x| {
+        let out = sample_digits(&model, &config, Sampler::Ddim { steps: 3 }, 2, 1, None, &device, |x| {
             assert_eq!(x.len(), 2 * 784);
             seen += 1;
         })
@@ -464,7 +551,60 @@ mod tests {
     fn the_shipped_checkpoint_loads() {
         let (model, config) = load_shipped(&Device::flex()).unwrap();
         assert_eq!(config.image_size, 28);
-        let out = sample_digits(&model, &config, Sampler::Ddim { steps: 2 }, 1, 1, &Device::flex(), |_| {}).unwrap();
+        let out =
+            sample_digits(&model, &config, Sampler::Ddim { steps: 2 }, 1, 1, None, &Device::flex(), |_| {}).unwrap();
         assert_eq!(out.len(), 784);
+    }
+
+    fn close(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn labels_added_at_zero_change_nothing_until_trained() {
+        let device = Device::flex();
+        let config = UNetConfig { channels: [8, 8, 8], time_dim: 16, ..UNetConfig::default() };
+        let plain = config.init(&device);
+        let labelled = plain.clone().with_classes(10, config.time_dim, &device);
+        let x = Tensor::<4>::random([3, 1, 28, 28], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let time = || time_features(&[5, 300, 900], 1000, &device);
+        let flat = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+        let before = flat(plain.forward(x.clone(), time(), None));
+        let classes = class_features(&[Some(0), Some(7), None], 10, &device);
+        assert_eq!(flat(labelled.forward(x, time(), Some(classes))), before);
+        // One-hot rows, "no label" (and a label the model does not know) in the last column.
+        let rows = class_features(&[Some(1), None, Some(12)], 3, &device).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(rows, [0., 1., 0., 0., 0., 0., 0., 1., 0., 0., 0., 1.]);
+    }
+
+    #[test]
+    fn guidance_mixes_the_labelled_and_unlabelled_predictions() {
+        let device = Device::flex();
+        // Two channels per GroupNorm group: with one, the norm would erase any per-channel offset from the
+        // time and label embedding.
+        let config = UNetConfig { channels: [16, 16, 16], time_dim: 16, ..UNetConfig::default() };
+        let dataset = Dataset::builtin_mnist().unwrap();
+        let mut trainer = DigitsTrainer::new(&dataset, config, &device, 8, 1).unwrap();
+        trainer.add_classes(10).unwrap();
+        assert!(trainer.add_classes(10).unwrap_err().contains("already conditioned"));
+        for _ in 0..3 {
+            trainer.step().unwrap();
+        }
+        let (model, config) = (trainer.model().unwrap(), trainer.config.clone());
+        assert_eq!(config.classes, 10);
+        let x: Vec<f32> = (0..2 * 784).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+        let labels = vec![Some(3), Some(8)];
+        let guided = |scale: f32| {
+            predict_noise(&model, &config, Some(&Guidance { labels: labels.clone(), scale }), &x, 400, &device)
+        };
+        let (unlabelled, labelled) = (guided(0.0), guided(1.0));
+        assert_eq!(unlabelled, predict_noise(&model, &config, None, &x, 400, &device));
+        assert!(close(&unlabelled, &labelled) > 1e-4, "the label embedding changes nothing");
+        let expected: Vec<f32> = unlabelled.iter().zip(&labelled).map(|(u, c)| u + 2.5 * (c - u)).collect();
+        assert!(close(&guided(2.5), &expected) < 1e-4);
+        // One label per sample.
+        let wrong = Guidance { labels: vec![Some(1)], scale: 2.0 };
+        let err = sample_digits(&model, &config, Sampler::Ddim { steps: 2 }, 2, 1, Some(&wrong), &device, |_| {});
+        assert_eq!(err.unwrap_err(), "1 labels for 2 samples");
     }
 }

@@ -1,8 +1,10 @@
 //! A small U-Net ε_θ(x_t, t) for 28×28 images in burn: 28 → 14 → 7 and back, with skip connections, residual
 //! blocks (GroupNorm, SiLU, 3×3 convolutions) and a time embedding added to every block. About 0.3 M weights.
+//! Optionally class-conditional: a learned embedding of the digit (or of "no label") is added to the time
+//! embedding, which is what classifier-free guidance needs.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{GroupNorm, GroupNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,10 @@ pub struct UNetConfig {
     pub time_dim: usize,
     pub schedule: ScheduleKind,
     pub steps: usize,
+    /// Classes the model is conditioned on (0: unconditional). A conditional model also learns "no label"
+    /// (class index `classes`), so it can sample unconditionally and with classifier-free guidance.
+    #[serde(default)]
+    pub classes: usize,
     /// Training steps and seconds behind the weights (information only).
     #[serde(default)]
     pub trained_steps: usize,
@@ -43,6 +49,7 @@ impl Default for UNetConfig {
             time_dim: 64,
             schedule: ScheduleKind::Linear,
             steps: 1000,
+            classes: 0,
             trained_steps: 0,
             trained_seconds: 0.0,
         }
@@ -66,6 +73,12 @@ impl UNetConfig {
         {
             return Err(format!("channels {:?} must be multiples of 8 up to 512", self.channels));
         }
+        if self.classes > MAX_CLASSES {
+            return Err(format!(
+                "{} classes is more than the {MAX_CLASSES} a U-Net can be conditioned on",
+                self.classes
+            ));
+        }
         super::schedule::Schedule::new(self.schedule, self.steps).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -82,6 +95,7 @@ impl UNetConfig {
         };
         let up = |a: usize, b: usize| ConvTranspose2dConfig::new([a, b], [2, 2]).with_stride([2, 2]).init(device);
         UNet {
+            class_embedding: (self.classes > 0).then(|| class_embedding(self.classes, td, device)),
             time1: LinearConfig::new(TIME_FEATURES, td).init(device),
             time2: LinearConfig::new(td, td).init(device),
             conv_in: conv3(1, c1, 1),
@@ -98,6 +112,15 @@ impl UNetConfig {
             conv_out: conv3(c1, 1, 1),
         }
     }
+}
+
+/// Most classes a U-Net may be conditioned on.
+pub const MAX_CLASSES: usize = 100;
+
+/// One learned vector per class and one for "no label", starting at zero (so a model that gains classes starts
+/// out as the unconditional model it was).
+fn class_embedding(classes: usize, time_dim: usize, device: &Device) -> Linear {
+    LinearConfig::new(classes + 1, time_dim).with_bias(false).with_initializer(Initializer::Zeros).init(device)
 }
 
 /// GroupNorm → SiLU → conv, plus the projected time embedding, → GroupNorm → SiLU → conv, plus a residual.
@@ -142,6 +165,7 @@ impl ResBlock {
 /// The noise predictor for images.
 #[derive(Module, Debug)]
 pub struct UNet {
+    class_embedding: Option<Linear>,
     time1: Linear,
     time2: Linear,
     conv_in: Conv2d,
@@ -167,10 +191,29 @@ pub fn time_features(ts: &[usize], steps: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(data, [ts.len(), TIME_FEATURES]), device)
 }
 
+/// One-hot rows for `labels` (`None`: "no label", index `classes`), a `[labels.len(), classes + 1]` tensor.
+pub fn class_features(labels: &[Option<usize>], classes: usize, device: &Device) -> Tensor<2> {
+    let mut data = vec![0.0_f32; labels.len() * (classes + 1)];
+    for (row, label) in data.chunks_exact_mut(classes + 1).zip(labels) {
+        row[label.filter(|&c| c < classes).unwrap_or(classes)] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(data, [labels.len(), classes + 1]), device)
+}
+
 impl UNet {
-    /// ε_θ for images `x` of shape `[batch, 1, size, size]` and time features from [`time_features`].
-    pub fn forward(&self, x: Tensor<4>, time: Tensor<2>) -> Tensor<4> {
-        let temb = self.time2.forward(silu(self.time1.forward(time)));
+    /// ε_θ for images `x` of shape `[batch, 1, size, size]` and time features from [`time_features`]; `classes`
+    /// (from [`class_features`]) is ignored by an unconditional model, and a conditional one without it
+    /// predicts with "no label".
+    pub fn forward(&self, x: Tensor<4>, time: Tensor<2>, classes: Option<Tensor<2>>) -> Tensor<4> {
+        let mut temb = self.time2.forward(silu(self.time1.forward(time)));
+        if let Some(embedding) = &self.class_embedding {
+            let classes = classes.unwrap_or_else(|| {
+                // The weight is [classes + 1, time_dim].
+                let known = embedding.weight.dims()[0] - 1;
+                class_features(&vec![None; temb.dims()[0]], known, &temb.device())
+            });
+            temb = temb + embedding.forward(classes);
+        }
         let h0 = self.conv_in.forward(x);
         let s1 = self.down1.forward(h0, temb.clone());
         let s2 = self.down2.forward(self.pool1.forward(s1.clone()), temb.clone());
@@ -178,5 +221,12 @@ impl UNet {
         let u2 = self.dec2.forward(Tensor::cat(vec![self.up2.forward(m), s2], 1), temb.clone());
         let u1 = self.dec1.forward(Tensor::cat(vec![self.up1.forward(u2), s1], 1), temb);
         self.conv_out.forward(silu(self.norm_out.forward(u1)))
+    }
+
+    /// This unconditional model with a class embedding for `classes` classes added, at zero: it predicts what it
+    /// did before for every label until it is trained further.
+    #[must_use]
+    pub fn with_classes(self, classes: usize, time_dim: usize, device: &Device) -> Self {
+        Self { class_embedding: Some(class_embedding(classes, time_dim, device)), ..self }
     }
 }

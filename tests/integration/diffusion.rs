@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use latent_lab::diffusion::digits::{DiffusionFileError, DigitsEngine};
+use latent_lab::diffusion::digits::{DiffusionFileError, DigitsEngine, Guidance};
 use latent_lab::diffusion::unet::UNetConfig;
 use latent_lab::diffusion::{Sampler, ScheduleKind};
 use latent_lab::lessons::diffusion::worker::{Job, Report, Worker};
@@ -42,6 +42,14 @@ fn the_diffusion_tab_scrubs_t_trains_and_samples() {
         h.query_by_label_contains("16 samples at x_0").is_some()
     });
     assert!(h.query_by_label("Model: shipped checkpoint").is_some());
+    // The shipped U-Net is class-conditional: each digit in turn, then only sevens.
+    assert!(h.query_by_label("Classifier-free guidance").is_some());
+    let asked = "asked for, row by row: 0 1 2 3 · 4 5 6 7 · 8 9 0 1 · 2 3 4 5 (guidance w = 3)";
+    assert!(h.query_by_label(asked).is_some(), "the grid says what it was asked for");
+    h.get_by_label("digits to ask for").click();
+    h.run();
+    h.get_by_label("only 7s").click();
+    step_until(&mut h, 180, "seven sevens", |h| h.query_by_label_contains("row by row: 7 7 7 7 · 7 7 7 7").is_some());
 }
 
 fn wait_for(worker: &Worker, secs: u64, pred: impl Fn(&Report) -> bool) -> Report {
@@ -68,7 +76,7 @@ fn a_bad_checkpoint_is_refused_and_the_current_model_kept() {
     let worker = Worker::spawn(eframe::egui::Context::default()).unwrap();
     worker.tx.send(Job::LoadShipped).unwrap();
     let ready = wait_for(&worker, 60, |r| matches!(r, Report::DigitsReady { .. } | Report::DigitsFailed(_)));
-    assert!(matches!(ready, Report::DigitsReady { .. }), "the shipped checkpoint loads");
+    let Report::DigitsReady { classes, .. } = ready else { panic!("the shipped checkpoint does not load") };
 
     let other_size = write_config(dir.path(), "size", &UNetConfig { image_size: 32, ..UNetConfig::default() });
     worker.tx.send(Job::LoadDigits(other_size)).unwrap();
@@ -96,12 +104,16 @@ fn a_bad_checkpoint_is_refused_and_the_current_model_kept() {
         Ok(_) => panic!("a 2-D model loaded as a U-Net"),
     }
 
-    // The shipped model is still there and samples.
-    worker.tx.send(Job::SampleDigits { sampler: Sampler::Ddim { steps: 3 }, count: 16, seed: 1 }).unwrap();
+    // The shipped model is still there and samples, with the labels asked for if it is class-conditional.
+    let asked = Guidance::cycling(16, 10, 2.0);
+    let job =
+        Job::SampleDigits { sampler: Sampler::Ddim { steps: 3 }, count: 16, seed: 1, guidance: Some(asked.clone()) };
+    worker.tx.send(job).unwrap();
     let strip = wait_for(&worker, 60, |r| matches!(r, Report::DigitsStrip { .. } | Report::DigitsFailed(_)));
-    let Report::DigitsStrip { states, .. } = strip else { panic!("sampling failed after the refused loads") };
+    let Report::DigitsStrip { states, guidance, .. } = strip else { panic!("sampling failed after the refused loads") };
     assert_eq!(states.len(), 4);
     assert_eq!(states[3].len(), 16 * 784);
+    assert_eq!(guidance, (classes > 0).then_some(asked));
 }
 
 #[test]
@@ -195,4 +207,49 @@ fn a_digits_run_continues_from_its_checkpoint() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no-such-model.json"), "{stderr}");
+}
+
+#[test]
+fn a_digits_unet_learns_labels_and_samples_the_digit_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_latent-lab")).arg("--device").arg("cpu").args(args).output().unwrap()
+    };
+    let train = |extra: &[&str], out: &Path| {
+        let mut args = vec!["train", "ddpm", "--data", "digits", "--seconds", "2", "--batch-size", "4", "--out"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let plain = dir.path().join("plain");
+    assert!(train(&["--channels", "8,8,16"], &plain).status.success());
+
+    // An unconditional checkpoint gains a class embedding and keeps its architecture.
+    let labelled = dir.path().join("labelled");
+    let output = train(&["--resume", plain.to_str().unwrap(), "--classes", "10"], &labelled);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("conditioning the U-Net on 10 classes"), "{stderr}");
+    let config: UNetConfig =
+        serde_json::from_str(&std::fs::read_to_string(labelled.with_extension("json")).unwrap()).unwrap();
+    assert_eq!((config.classes, config.channels), (10, [8, 8, 16]));
+
+    // It samples one chosen digit; a digit it does not know, or a digit from an unconditional model, is refused.
+    let png = dir.path().join("threes.png");
+    let model = labelled.to_str().unwrap();
+    let output =
+        run(&["sample", model, "--digit", "3", "--count", "4", "--steps", "3", "--out", png.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(image::open(&png).unwrap().width(), 2 * 30);
+    let output = run(&["sample", model, "--digit", "10", "--steps", "3", "--out", png.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--digit 10: the model knows classes 0 to 9"));
+    let output = run(&["sample", plain.to_str().unwrap(), "--digit", "3", "--out", png.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not class-conditional"));
+
+    // MNIST has ten classes; and a conditional and an unconditional U-Net cannot be averaged.
+    let output = train(&["--classes", "11"], &dir.path().join("eleven"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("has only 10 classes"));
+    let output = run(&["average", model, plain.to_str().unwrap(), "--out", dir.path().join("m").to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be averaged"));
 }

@@ -8,6 +8,8 @@ use egui_plot::{Line, Plot};
 
 use super::DiffusionLesson;
 use super::worker::Job;
+pub use crate::diffusion::digits::DEFAULT_GUIDANCE;
+use crate::diffusion::digits::{Guidance, UNLABELLED_FRACTION};
 use crate::lessons::LessonContext;
 use crate::viz::widgets::CachedImage;
 
@@ -16,6 +18,37 @@ const SIZE: usize = 28;
 const STRIP: usize = 9;
 /// Samples (rows) in the strip.
 const STRIP_ROWS: usize = 4;
+
+/// Which digits to ask a class-conditional model for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wanted {
+    /// 0, 1, …, 9, 0, 1, … across the grid.
+    #[default]
+    EachDigit,
+    Only(usize),
+    /// The "no label" embedding: the model as an unconditional one.
+    NoLabel,
+}
+
+impl Wanted {
+    fn label(self) -> String {
+        match self {
+            Self::EachDigit => "each digit in turn (0, 1, …, 9, 0, …)".into(),
+            Self::Only(d) => format!("only {d}s"),
+            Self::NoLabel => "no label (unconditional)".into(),
+        }
+    }
+
+    /// The labels for `count` samples of a model with `classes` classes, with guidance scale `scale`.
+    #[must_use]
+    pub fn guidance(self, count: usize, classes: usize, scale: f32) -> Guidance {
+        match self {
+            Self::EachDigit => Guidance::cycling(count, classes, scale),
+            Self::Only(d) => Guidance { labels: vec![Some(d); count], scale },
+            Self::NoLabel => Guidance { labels: vec![None; count], scale },
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Textures {
@@ -78,6 +111,9 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
         }
     });
     ui.add(egui::Slider::new(&mut lesson.digits.ddim_steps, 5..=200).text("DDIM sampling steps"));
+    if lesson.digits.classes > 0 {
+        guidance_controls(lesson, ui);
+    }
     if ui
         .add_enabled(lesson.digits.source.is_some() && !lesson.digits.training, egui::Button::new("New digits"))
         .clicked()
@@ -111,6 +147,45 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     if let Some(e) = &lesson.digits.error {
         ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
     }
+}
+
+/// Which digits and how much classifier-free guidance, for a class-conditional U-Net; a change samples again.
+fn guidance_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
+    ui.label(RichText::new("Classifier-free guidance").strong());
+    ui.small(format!(
+        "This U-Net also sees the digit's label c (and \"no label\" ∅ for {:.0} % of its training digits), so one \
+         network predicts both. Guided noise: ε̂ = ε_θ(x_t, ∅) + w·(ε_θ(x_t, c) − ε_θ(x_t, ∅)). w = 0 ignores c, \
+         w = 1 is the conditional model, larger w gives clearer digits that look more alike (and costs a second \
+         pass per step).",
+        100.0 * UNLABELLED_FRACTION
+    ));
+    let d = &mut lesson.digits;
+    let before = (d.wanted, d.guidance);
+    egui::ComboBox::from_label("digits to ask for").selected_text(d.wanted.label()).show_ui(ui, |ui| {
+        ui.selectable_value(&mut d.wanted, Wanted::EachDigit, Wanted::EachDigit.label());
+        ui.selectable_value(&mut d.wanted, Wanted::NoLabel, Wanted::NoLabel.label());
+        for digit in 0..d.classes {
+            ui.selectable_value(&mut d.wanted, Wanted::Only(digit), Wanted::Only(digit).label());
+        }
+    });
+    let slider = ui.add(egui::Slider::new(&mut d.guidance, 0.0..=8.0).step_by(0.5).text("guidance w"));
+    let settled = !slider.dragged() || slider.drag_stopped();
+    let ready = d.source.is_some() && !d.training;
+    if ready && settled && before != (d.wanted, d.guidance) {
+        lesson.request_digits();
+    }
+}
+
+/// "asked for 0 1 2 3 · 4 5 6 7 · …, w = 3": what the shown grid was conditioned on.
+fn asked_label(guidance: &Guidance) -> String {
+    let rows: Vec<String> = guidance
+        .labels
+        .chunks(4)
+        .map(|row| {
+            row.iter().map(|l| l.map_or_else(|| "∅".to_owned(), |d| d.to_string())).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    format!("asked for, row by row: {} (guidance w = {})", rows.join(" · "), guidance.scale)
 }
 
 fn model_label(lesson: &DiffusionLesson, ui: &mut egui::Ui) {
@@ -152,6 +227,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     let grid_side = (avail.y * 0.5).min(avail.x * 0.45).max(120.0);
     let (generation, step) = (d.generation, d.step);
     let states = &d.states;
+    let asked = d.shown_guidance.as_ref().map(asked_label);
     ui.horizontal_top(|ui| {
         let grid = lesson.digit_textures.grid.get(ui.ctx(), "diffusion-grid", (generation, step), || {
             let imgs: Vec<&[f32]> = (0..16).map(|i| &states[step][i * SIZE * SIZE..(i + 1) * SIZE * SIZE]).collect();
@@ -163,6 +239,9 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         );
         crate::viz::export::context_menu(&shown, "diffusion-digits", None);
         ui.vertical(|ui| {
+            if let Some(asked) = &asked {
+                ui.small(asked);
+            }
             ui.label(RichText::new("The denoising strip x_T → … → x_0 (4 samples, evenly spaced steps)").strong());
             let strip = lesson.digit_textures.strip.get(ui.ctx(), "diffusion-strip", generation, || {
                 let mut imgs: Vec<&[f32]> = Vec::new();

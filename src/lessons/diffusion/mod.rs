@@ -94,6 +94,13 @@ pub struct DigitsState {
     pub ddim_steps: usize,
     pub generation: u64,
     pub dialog: Option<Receiver<Option<PathBuf>>>,
+    /// Classes the loaded model is conditioned on (0: unconditional), which digits to ask for, and the
+    /// classifier-free guidance scale.
+    pub classes: usize,
+    pub wanted: digits::Wanted,
+    pub guidance: f32,
+    /// The labels and scale the shown samples were drawn with.
+    pub shown_guidance: Option<crate::diffusion::digits::Guidance>,
 }
 
 /// The "Diffusion" tab.
@@ -138,7 +145,13 @@ impl Default for DiffusionLesson {
             worker: None,
             started: false,
             toy: ToyState { sample_seed: 1, ..ToyState::default() },
-            digits: DigitsState { seed: 1, ddim_steps: 50, ..DigitsState::default() },
+            digits: DigitsState {
+                seed: 1,
+                ddim_steps: 50,
+                wanted: digits::Wanted::EachDigit,
+                guidance: digits::DEFAULT_GUIDANCE,
+                ..DigitsState::default()
+            },
             cloud: CachedImage::default(),
             reverse_cloud: CachedImage::default(),
             digit_textures: digits::Textures::default(),
@@ -248,8 +261,9 @@ impl DiffusionLesson {
                 self.toy.generation += 1;
             }
             Report::Elbo { terms, prior } => self.toy.elbo = Some((terms, prior)),
-            Report::DigitsReady { source } => {
+            Report::DigitsReady { source, classes } => {
                 self.digits.source = Some(source);
+                self.digits.classes = classes;
                 self.digits.training = false;
                 self.digits.error = None;
                 self.request_digits();
@@ -259,7 +273,8 @@ impl DiffusionLesson {
                 self.digits.training = false;
                 self.digits.error = Some(e);
             }
-            Report::DigitsStrip { states, timesteps, seconds } => {
+            Report::DigitsStrip { states, timesteps, seconds, guidance } => {
+                self.digits.shown_guidance = guidance;
                 self.digits.step = states.len().saturating_sub(1);
                 self.digits.states = states;
                 self.digits.timesteps = timesteps;
@@ -276,10 +291,12 @@ impl DiffusionLesson {
 
     fn request_digits(&mut self) {
         self.digits.busy = Some(format!("sampling 16 digits with {} DDIM steps…", self.digits.ddim_steps));
+        let d = &self.digits;
         let job = Job::SampleDigits {
-            sampler: Sampler::Ddim { steps: self.digits.ddim_steps },
+            sampler: Sampler::Ddim { steps: d.ddim_steps },
             count: 16,
-            seed: self.digits.seed,
+            seed: d.seed,
+            guidance: (d.classes > 0).then(|| d.wanted.guidance(16, d.classes, d.guidance)),
         };
         self.send(job);
     }

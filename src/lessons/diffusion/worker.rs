@@ -12,7 +12,7 @@ use eframe::egui;
 
 use crate::data::Dataset;
 use crate::diffusion::Sampler;
-use crate::diffusion::digits::{DigitsEngine, live_trainer};
+use crate::diffusion::digits::{DigitsEngine, Guidance, live_trainer};
 use crate::diffusion::toy::{ToyConfig, ToyModel, ToyTrainer};
 
 /// Work for the thread.
@@ -40,6 +40,8 @@ pub enum Job {
         sampler: Sampler,
         count: usize,
         seed: u64,
+        /// Labels and guidance scale, for a class-conditional model.
+        guidance: Option<Guidance>,
     },
     TrainDigits {
         dataset: Arc<Dataset>,
@@ -49,15 +51,43 @@ pub enum Job {
 
 /// What comes back.
 pub enum Report {
-    ToyProgress { step: usize, loss: f32, ms_per_step: f64 },
-    ToyTrained { model: Box<ToyModel>, steps: usize },
+    ToyProgress {
+        step: usize,
+        loss: f32,
+        ms_per_step: f64,
+    },
+    ToyTrained {
+        model: Box<ToyModel>,
+        steps: usize,
+    },
     ToyFailed(String),
-    ToySamples { states: Vec<Vec<[f32; 2]>>, timesteps: Vec<usize>, sampler: Sampler },
-    Elbo { terms: Vec<(usize, f64)>, prior: f64 },
-    DigitsReady { source: String },
+    ToySamples {
+        states: Vec<Vec<[f32; 2]>>,
+        timesteps: Vec<usize>,
+        sampler: Sampler,
+    },
+    Elbo {
+        terms: Vec<(usize, f64)>,
+        prior: f64,
+    },
+    /// A digits model is ready; `classes` is 0 for an unconditional one.
+    DigitsReady {
+        source: String,
+        classes: usize,
+    },
     DigitsFailed(String),
-    DigitsStrip { states: Vec<Vec<f32>>, timesteps: Vec<usize>, seconds: f64 },
-    DigitsProgress { step: usize, loss: f32, elapsed: f64 },
+    /// Every state of a reverse pass, and the guidance it used (None: unconditional).
+    DigitsStrip {
+        states: Vec<Vec<f32>>,
+        timesteps: Vec<usize>,
+        seconds: f64,
+        guidance: Option<Guidance>,
+    },
+    DigitsProgress {
+        step: usize,
+        loss: f32,
+        elapsed: f64,
+    },
 }
 
 pub struct Worker {
@@ -140,7 +170,9 @@ impl State {
                     Ok(engine) => self.ready(engine),
                     Err(e) => self.send(Report::DigitsFailed(format!("{e} — the current model is kept"))),
                 },
-                Job::SampleDigits { sampler, count, seed } => self.sample_digits(sampler, count, seed),
+                Job::SampleDigits { sampler, count, seed, guidance } => {
+                    self.sample_digits(sampler, count, seed, guidance.as_ref())
+                }
                 Job::TrainDigits { dataset, seconds } => self.train_digits(&dataset, seconds),
             };
             if !alive {
@@ -150,21 +182,27 @@ impl State {
     }
 
     fn ready(&mut self, engine: DigitsEngine) -> bool {
-        let source = engine.source.clone();
+        let (source, classes) = (engine.source.clone(), engine.config.classes);
         self.digits = Some(engine);
-        self.send(Report::DigitsReady { source })
+        self.send(Report::DigitsReady { source, classes })
     }
 
-    fn sample_digits(&mut self, sampler: Sampler, count: usize, seed: u64) -> bool {
+    fn sample_digits(&mut self, sampler: Sampler, count: usize, seed: u64, guidance: Option<&Guidance>) -> bool {
         let Some(engine) = &self.digits else { return self.send(Report::DigitsFailed("no digits model yet".into())) };
         let start = Instant::now();
         let mut states = Vec::new();
-        let result = engine.sample(sampler, count, seed, |x| states.push(crate::diffusion::digits::to_pixels(x)));
+        let result =
+            engine.sample(sampler, count, seed, guidance, |x| states.push(crate::diffusion::digits::to_pixels(x)));
         let timesteps = crate::diffusion::Schedule::new(engine.config.schedule, engine.config.steps)
             .map(|s| sampler.timesteps(&s))
             .unwrap_or_default();
         match result {
-            Ok(_) => self.send(Report::DigitsStrip { states, timesteps, seconds: start.elapsed().as_secs_f64() }),
+            Ok(_) => self.send(Report::DigitsStrip {
+                states,
+                timesteps,
+                seconds: start.elapsed().as_secs_f64(),
+                guidance: guidance.filter(|_| engine.config.classes > 0).cloned(),
+            }),
             Err(e) => self.send(Report::DigitsFailed(e)),
         }
     }
