@@ -434,6 +434,11 @@ pub fn channels_label(config: &UNetConfig) -> String {
     config.channels.map(|c| c.to_string()).join("/")
 }
 
+/// ", labels of 10 classes" for a class-conditional U-Net, else nothing.
+fn classes_label(config: &UNetConfig) -> String {
+    if config.classes > 0 { format!(", labels of {} classes", config.classes) } else { String::new() }
+}
+
 /// A digits model ready to sample, on the CPU, behind plain-data methods (so callers never touch tensors).
 pub struct DigitsEngine {
     device: Device,
@@ -452,8 +457,9 @@ impl DigitsEngine {
         let device = Device::flex();
         let (model, config) = load_shipped(&device)?;
         let source = format!(
-            "shipped checkpoint ({} channels, {} training steps of 64 digits, {:.1} h of CPU time)",
+            "shipped checkpoint ({} channels{}, {} training steps of 64 digits, {:.1} h of CPU time)",
             channels_label(&config),
+            classes_label(&config),
             config.trained_steps,
             config.trained_seconds / 3600.0
         );
@@ -465,9 +471,10 @@ impl DigitsEngine {
         let device = Device::flex();
         let (model, config) = load(path, &device, image_size, LESSON_SCHEDULE)?;
         let source = format!(
-            "{} ({} channels, {} training steps)",
+            "{} ({} channels{}, {} training steps)",
             path.display(),
             channels_label(&config),
+            classes_label(&config),
             config.trained_steps
         );
         Ok(Self { device, model, config, source })
