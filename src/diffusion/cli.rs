@@ -489,11 +489,13 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn check_guidance(w: f32) -> anyhow::Result<()> {
+    if w.is_finite() && w >= 0.0 { Ok(()) } else { bail!("--guidance must be 0 or more, got {w}") }
+}
+
 /// The labels `sample` asks a model with `classes` classes for (None for an unconditional model).
 fn sample_guidance(args: &SampleArgs, classes: usize) -> anyhow::Result<Option<Guidance>> {
-    if !args.guidance.is_finite() || args.guidance < 0.0 {
-        bail!("--guidance must be 0 or more, got {}", args.guidance);
-    }
+    check_guidance(args.guidance)?;
     if classes == 0 {
         if args.digit.is_some() {
             bail!("--digit: {} is not class-conditional", args.model.display());
@@ -590,9 +592,7 @@ fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         Some(path) => digits::load(path, &device, 28, (ScheduleKind::Linear, 1000))?,
         None => digits::load_shipped(&device)?,
     };
-    if !args.guidance.is_finite() || args.guidance < 0.0 {
-        bail!("--guidance must be 0 or more, got {}", args.guidance);
-    }
+    check_guidance(args.guidance)?;
     let classifier = Classifier::train(&dataset, args.classifier_epochs.max(1), 7);
     let judged = Sampler::Ddim { steps: args.steps.max(1) };
     let guidance = |count| (config.classes > 0).then(|| Guidance::cycling(count, config.classes, args.guidance));
