@@ -160,7 +160,7 @@ fn guidance_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         100.0 * UNLABELLED_FRACTION
     ));
     let d = &mut lesson.digits;
-    let before = (d.wanted, d.guidance);
+    let wanted_before = d.wanted;
     egui::ComboBox::from_label("digits to ask for").selected_text(d.wanted.label()).show_ui(ui, |ui| {
         ui.selectable_value(&mut d.wanted, Wanted::EachDigit, Wanted::EachDigit.label());
         ui.selectable_value(&mut d.wanted, Wanted::NoLabel, Wanted::NoLabel.label());
@@ -169,9 +169,10 @@ fn guidance_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         }
     });
     let slider = ui.add(egui::Slider::new(&mut d.guidance, 0.0..=8.0).step_by(0.5).text("guidance w"));
-    let settled = !slider.dragged() || slider.drag_stopped();
+    // A drag samples once, when released (the frame of release carries no change of its own).
+    let slider_done = slider.drag_stopped() || (slider.changed() && !slider.dragged());
     let ready = d.source.is_some() && !d.training;
-    if ready && settled && before != (d.wanted, d.guidance) {
+    if ready && (slider_done || d.wanted != wanted_before) {
         lesson.request_digits();
     }
 }

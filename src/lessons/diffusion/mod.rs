@@ -148,7 +148,6 @@ impl Default for DiffusionLesson {
             digits: DigitsState {
                 seed: 1,
                 ddim_steps: 50,
-                wanted: digits::Wanted::EachDigit,
                 guidance: digits::DEFAULT_GUIDANCE,
                 ..DigitsState::default()
             },
