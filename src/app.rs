@@ -13,12 +13,16 @@ use eframe::egui::{self, RichText};
 use crate::data::Dataset;
 use crate::lessons::{self, Lesson, LessonContext};
 use crate::models::device::{DeviceInfo, DevicePref};
+use crate::pacing::{self, Pace, Pacer};
+use crate::runtime::steps;
 use crate::train::{TrainCommand, TrainConfig, TrainEvent, TrainerHandle, WorkerOptions, WorkerState};
 
 /// Start-up choices from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     pub device: DevicePref,
+    /// What draws the window (`--renderer`); read by the binary before the window opens.
+    pub renderer: renderer::RendererPref,
     /// Measure this many frames while training, print frame-time percentiles, then quit.
     pub bench_frames: Option<usize>,
     /// When the process started, to report the time to the first frame.
@@ -26,6 +30,10 @@ pub struct AppOptions {
     /// The Flows lesson's WGSL heat maps: `None` = on a hardware GPU only (or as `LATENT_LAB_SHADER=off|force`
     /// says), `Some(true)` = on any wgpu adapter, `Some(false)` = never.
     pub shader: Option<bool>,
+    /// View ▸ Refresh while training, overriding the remembered choice.
+    pub refresh: Option<pacing::Refresh>,
+    /// `bench window`: the tabs to measure and where the numbers go; the window closes when they are done.
+    pub window_bench: Option<(bench_window::Plan, bench_window::Results)>,
 }
 
 /// Frame-time bookkeeping (time spent building each frame on the UI thread).
@@ -60,6 +68,8 @@ struct UiBench {
 }
 
 mod bench_tour;
+pub mod bench_window;
+pub mod renderer;
 
 /// Percentile of sorted samples (nearest rank).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -88,7 +98,37 @@ pub struct LatentLabApp {
     commands: Vec<TrainCommand>,
     hall: hall::Hall,
     scene_job: scene::SceneDialog,
+    pacer: Pacer,
+    steps: StepRate,
+    /// What draws the window (`None` without a renderer, e.g. in tests).
+    drawing: Option<renderer::Drawing>,
+    window_bench: Option<bench_window::Run>,
 }
+
+/// The optimiser steps per second of every training thread, over the last second or so.
+#[derive(Default)]
+struct StepRate {
+    last: Option<(Instant, u64)>,
+    per_second: f64,
+}
+
+impl StepRate {
+    fn update(&mut self) -> f64 {
+        let (now, total) = (Instant::now(), steps::total());
+        match self.last {
+            Some((t, before)) if now.duration_since(t).as_secs_f64() >= 1.0 => {
+                self.per_second = steps::rate(before, total, now.duration_since(t).as_secs_f64());
+                self.last = Some((now, total));
+            }
+            Some(_) => {}
+            None => self.last = Some((now, total)),
+        }
+        self.per_second
+    }
+}
+
+/// Without a GPU a frame costs about this much CPU (UI thread + software renderer at 1400×900), until measured.
+const SOFTWARE_FRAME_GUESS: std::time::Duration = std::time::Duration::from_millis(60);
 
 impl LatentLabApp {
     /// Builds the app; the worker thread starts here and chooses the device in the background.
@@ -97,9 +137,15 @@ impl LatentLabApp {
         if let Some(rs) = &cc.wgpu_render_state {
             crate::viz::gpu_heatmap::register(rs, &cc.egui_ctx, options.shader);
         }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let pacer = Pacer::install(&cc.egui_ctx, Pace::new(pacing::Refresh::default(), cores));
+        let drawing = renderer::drawing(cc);
+        if drawing.as_ref().is_some_and(|d| d.software) {
+            pacer.assume_frame_cost(SOFTWARE_FRAME_GUESS);
+        }
         let ctx = cc.egui_ctx.clone();
         let trainer =
-            TrainerHandle::spawn(WorkerOptions { device: options.device }, Arc::new(move || ctx.request_repaint()));
+            TrainerHandle::spawn(WorkerOptions { device: options.device }, Arc::new(move || pacing::wake(&ctx)));
         let (dataset, error) = match Dataset::builtin_mnist() {
             Ok(d) => (d, None),
             Err(e) => (fallback_dataset(), Some(format!("built-in digits unusable: {e}"))),
@@ -127,11 +173,18 @@ impl LatentLabApp {
             commands: Vec::new(),
             hall: hall::Hall::default(),
             scene_job: None,
+            pacer,
+            steps: StepRate::default(),
+            drawing,
+            window_bench: options.window_bench.clone().map(|(plan, results)| bench_window::Run::new(plan, results)),
         };
         if let Some(storage) = cc.storage
             && let Some(remembered) = eframe::get_value::<hall::Remembered>(storage, hall::STORAGE_KEY)
         {
             app.restore(&cc.egui_ctx, &remembered);
+        }
+        if let Some(refresh) = options.refresh {
+            app.pacer.set_refresh(refresh);
         }
         if app.bench.is_some() {
             let config = TrainConfig { codes_for_all: true, ..TrainConfig::default() };
@@ -143,6 +196,11 @@ impl LatentLabApp {
     /// Whether presentation mode is on.
     pub fn presenting(&self) -> bool {
         self.hall.presenting
+    }
+
+    /// The window's pacing now (refresh setting, presented fps, measured frame cost).
+    pub fn pace_status(&self) -> pacing::PaceStatus {
+        self.pacer.status()
     }
 
     /// Whether the explanation panel is open.
@@ -168,6 +226,7 @@ impl LatentLabApp {
             lesson: self.selected_lesson().to_owned(),
             explain: self.hall.explain,
             zoom_before_presentation: if self.hall.presenting { self.hall.zoom_before() } else { None },
+            refresh: self.pacer.status().refresh,
         }
     }
 
@@ -175,6 +234,7 @@ impl LatentLabApp {
     pub fn restore(&mut self, ctx: &egui::Context, remembered: &hall::Remembered) {
         self.select_lesson(&remembered.lesson);
         self.hall.explain = remembered.explain;
+        self.pacer.set_refresh(remembered.refresh);
         if let Some(zoom) = remembered.zoom_before_presentation {
             ctx.set_zoom_factor(zoom);
         }
@@ -203,6 +263,7 @@ impl LatentLabApp {
                 }
                 hall::Action::SaveScene => self.start_scene_dialog(ctx, true),
                 hall::Action::OpenScene => self.start_scene_dialog(ctx, false),
+                hall::Action::SetRefresh(refresh) => self.pacer.set_refresh(refresh),
                 other => self.hall.apply(ctx, other),
             }
         }
@@ -259,7 +320,7 @@ impl LatentLabApp {
                 Dataset::load(&images, &labels).map_err(|e| format!("Could not open the dataset: {e}"))
             });
             let _ = tx.send(result);
-            ctx.request_repaint();
+            crate::pacing::wake(&ctx);
         });
         self.dataset_job = Some(rx);
     }
@@ -326,7 +387,7 @@ impl LatentLabApp {
             ui.label(format!("Data: {}", self.dataset.name));
             ui.separator();
             hall::file_menu(ui, self.scene_job.is_some(), actions);
-            hall::view_menu(ui, &self.hall, actions);
+            hall::view_menu(ui, &self.hall, self.pacer.status().refresh, actions);
         });
     }
 
@@ -348,18 +409,50 @@ impl LatentLabApp {
         }
     }
 
-    fn status_bar(&self, ui: &mut egui::Ui) {
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        let steps_per_second = self.steps.update();
+        let pace = self.pacer.status();
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 let device = self.device.as_ref().map_or_else(|| "choosing…".to_owned(), |d| d.label.clone());
                 let reason = self.device.as_ref().map_or("", |d| d.reason.as_str()).to_owned();
                 ui.label(format!("Device: {device}")).on_hover_text(reason);
                 ui.separator();
-                ui.label(format!("Frame {:.1} ms", self.frames.mean()));
+                let cost =
+                    pace.frame_cost.map_or_else(String::new, |c| format!(", {:.0} ms CPU each", c.as_secs_f64() * 1e3));
+                let drawing = self.drawing.as_ref().map_or("", |d| d.label.as_str());
+                ui.label(format!("Window {:.0} fps", pace.fps)).on_hover_text(format!(
+                    "Drawn by {drawing}. Frames presented in the last second{cost}; new data is drawn at most every \
+                     {:.0} ms ({}). The UI thread spends {:.1} ms building a frame.",
+                    pace.interval.as_secs_f64() * 1e3,
+                    pace.refresh.label(),
+                    self.frames.mean()
+                ));
+                ui.separator();
+                ui.label(format!("Training {steps_per_second:.0} steps/s"))
+                    .on_hover_text("Optimiser steps per second, all models and lessons together");
                 ui.separator();
                 ui.label(format!("Trainer: {}", self.status_text()));
             });
         });
+    }
+
+    /// `bench window`: shows and starts the tabs in turn, and closes the window when every tab is measured.
+    fn window_bench_frame(&mut self, ctx: &egui::Context, actions: &mut Vec<hall::Action>) {
+        let Some(run) = &mut self.window_bench else { return };
+        let ready = !matches!(self.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
+        for step in run.frame(Instant::now(), ready) {
+            match step {
+                bench_window::Step::Show(name) => self.select_lesson(name),
+                bench_window::Step::ToggleTraining => actions.push(hall::Action::ToggleTraining),
+                bench_window::Step::Finished => {
+                    self.window_bench = None;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
+        // The run's clock must advance even while nothing trains.
+        ctx.request_repaint_after(std::time::Duration::from_millis(250));
     }
 
     fn bench_frame(&mut self, ui: &egui::Ui, ms: f64) {
@@ -375,6 +468,7 @@ impl LatentLabApp {
             let name = self.lessons.get(self.selected).map_or("", |l| l.name());
             bench.tour.record(name, bench.frames, ms, interval);
         }
+        // Unpaced on purpose: this benchmark measures what a frame costs when frames come back to back.
         ui.ctx().request_repaint();
         if bench.tour.finished {
             let summary = |samples: &[f64]| {
@@ -456,6 +550,10 @@ impl eframe::App for LatentLabApp {
         }
         let ctx = ui.ctx().clone();
         let mut actions = hall::read_shortcuts(&ctx, self.hall.presenting);
+        if ctx.current_pass_index() == 0 {
+            self.pacer.frame_started(&ctx);
+            self.window_bench_frame(&ctx, &mut actions);
+        }
         if let Some(bench) = &mut self.bench
             && bench.started
             && bench.times.len() >= bench.frames

@@ -41,6 +41,9 @@ pub struct Cli {
     /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
     #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
     pub device: DevicePref,
+    /// What draws the window: wgpu on a hardware GPU, else OpenGL (auto), or as chosen.
+    #[arg(long, value_enum, default_value_t = crate::app::renderer::RendererPref::Auto, global = true)]
+    pub renderer: crate::app::renderer::RendererPref,
     /// GUI benchmark: train, measure this many frames, print p50/p95 frame times and quit.
     #[arg(long, value_name = "FRAMES")]
     pub bench_ui: Option<usize>,
@@ -284,8 +287,60 @@ pub fn print_eval(r: &EvalReport, grid: usize) {
     }
 }
 
+/// A tab `bench window` can train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTab {
+    /// Latent space: the AE and the VAE side by side.
+    Latent,
+    /// Flows: RealNVP and the residual flow.
+    Flows,
+    /// Diffusion: the 2-D ε-model.
+    Diffusion,
+    /// Hierarchical VAE.
+    Hvae,
+    /// Autoregressive: MADE on the digits.
+    Autoregressive,
+    /// Leaderboard: every family for the same time.
+    Leaderboard,
+    /// Every tab above in turn.
+    All,
+}
+
+impl BenchTab {
+    /// The tab names, as `app::bench_window::TABS` spells them.
+    pub fn lessons(self) -> Vec<&'static str> {
+        use crate::app::bench_window::TABS;
+        match self {
+            Self::All => TABS.to_vec(),
+            one => vec![TABS[one as usize]],
+        }
+    }
+}
+
+/// A duration in seconds for a benchmark: finite, from 0 to one hour.
+fn bench_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=3600.0).contains(&s) => Ok(s),
+        _ => Err(format!("'{text}' is not a number of seconds from 0 to 3600")),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchWhat {
+    /// Train a tab's models in the real window for --seconds, then the same tab without a window, and print the
+    /// in-app and headless steps/s, their ratio, the presented frames per second and the CPU shares.
+    Window {
+        #[arg(long, default_value = "20", value_parser = bench_seconds)]
+        seconds: f64,
+        /// Training before the measurement starts (device choice, first steps).
+        #[arg(long, default_value = "3", value_parser = bench_seconds)]
+        warmup: f64,
+        #[arg(long, value_enum, default_value_t = BenchTab::Latent)]
+        tab: BenchTab,
+        /// View ▸ Refresh while training for the window: auto, unlimited, or a frame-rate cap (1–240).
+        #[arg(long, default_value = "auto")]
+        refresh: crate::pacing::Refresh,
+    },
     /// Time the Gradient estimators lesson: 1,000 estimates per estimator, and everything it draws.
     Estimators {
         /// Samples per estimate.
@@ -504,7 +559,10 @@ pub fn print_report(r: &TrainReport) {
         println!("  σ² at the end: {s2:.5}");
     }
     if let Some(p) = &r.saved_to {
-        println!("  saved to {p} (model description in {})", std::path::Path::new(p).with_extension("json").display());
+        println!(
+            "  saved to {p} (model description in {})",
+            crate::runtime::files::pair_paths(std::path::Path::new(p)).1.display()
+        );
     }
 }
 

@@ -16,5 +16,7 @@ pub mod leaderboard;
 pub mod lessons;
 pub mod models;
 pub mod numeric;
+pub mod pacing;
+pub mod runtime;
 pub mod train;
 pub mod viz;

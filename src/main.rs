@@ -1,11 +1,11 @@
 //! latent-lab entry point: no subcommand opens the window; `train` and `bench` run headless.
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use eframe::egui;
-use latent_lab::app::{AppOptions, LatentLabApp};
+use latent_lab::app::{AppOptions, LatentLabApp, bench_window, renderer};
 use latent_lab::cli::{self, BenchWhat, Cli, Command};
 
 fn main() -> ExitCode {
@@ -77,23 +77,101 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Bench { what: BenchWhat::Decode { count, training } }) => {
             cli::decode_bench::bench_decode(cli.device, count, training)
         }
-        None => run_gui(AppOptions {
+        Some(Command::Bench { what: BenchWhat::Window { tab: cli::BenchTab::All, .. } }) => bench_each_tab(),
+        Some(Command::Bench { what: BenchWhat::Window { seconds, warmup, tab, refresh } }) => {
+            let plan = bench_window::Plan {
+                lessons: tab.lessons(),
+                warmup: Duration::from_secs_f64(warmup),
+                seconds: Duration::from_secs_f64(seconds),
+            };
+            let options = AppOptions {
+                device: cli.device,
+                renderer: cli.renderer,
+                refresh: Some(refresh),
+                ..AppOptions::default()
+            };
+            bench_in_window(&options, &plan)
+        }
+        None => run_gui(&AppOptions {
             device: cli.device,
+            renderer: cli.renderer,
             bench_frames: cli.bench_ui,
             launched: Some(launched),
-            shader: None,
+            ..AppOptions::default()
         }),
     }
 }
 
-fn run_gui(options: AppOptions) -> anyhow::Result<()> {
-    let native = eframe::NativeOptions {
+/// `bench window --tab all`: every tab in a process of its own (this binary again, with the same arguments and one
+/// tab), so no tab's threads or caches are left over for the next; prints one table.
+fn bench_each_tab() -> anyhow::Result<()> {
+    use clap::ValueEnum as _;
+    let exe = std::env::current_exe()?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--tab") {
+        args.drain(i..(i + 2).min(args.len()));
+    }
+    args.retain(|a| !a.starts_with("--tab="));
+    let mut header_shown = false;
+    for tab in cli::BenchTab::value_variants().iter().filter(|t| **t != cli::BenchTab::All) {
+        let name = tab.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+        let out = std::process::Command::new(&exe)
+            .args(&args)
+            .args(["--tab", &name])
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        anyhow::ensure!(out.status.success(), "bench window --tab {name} failed ({})", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 || !header_shown {
+                println!("{line}");
+            }
+        }
+        header_shown = true;
+    }
+    Ok(())
+}
+
+/// `bench window`: the plan in the real window first (it fails fast where no window can open), then headless.
+fn bench_in_window(options: &AppOptions, plan: &bench_window::Plan) -> anyhow::Result<()> {
+    let per_tab = plan.warmup + plan.seconds;
+    eprintln!("in the window: {} tab(s), {:.0} s each …", plan.lessons.len(), per_tab.as_secs_f64());
+    let results = bench_window::Results::default();
+    run_gui(&AppOptions { window_bench: Some((plan.clone(), results.clone())), ..options.clone() })?;
+    let window = results.lock().map_err(|_| anyhow::anyhow!("the window's results were lost"))?.clone();
+    if window.len() < plan.lessons.len() {
+        anyhow::bail!("the window closed after {} of {} tabs were measured", window.len(), plan.lessons.len());
+    }
+    eprintln!("without a window: the same tabs …");
+    let headless = bench_window::run_headless(options, plan.clone());
+    print!("{}", bench_window::report(&window, &headless));
+    Ok(())
+}
+
+fn run_gui(options: &AppOptions) -> anyhow::Result<()> {
+    let choice = renderer::choose(options.renderer, &latent_lab::models::device::probe_adapters());
+    let opened = open_window(options, &choice);
+    match opened {
+        // OpenGL may be missing where Vulkan is not (a minimal container): try wgpu before giving up.
+        Err(e) if choice.renderer == eframe::Renderer::Glow && options.renderer == renderer::RendererPref::Auto => {
+            eprintln!("latent-lab: OpenGL could not open the window ({e}); trying wgpu");
+            let fallback = renderer::choose(renderer::RendererPref::Wgpu, &[]);
+            open_window(options, &fallback)
+        }
+        other => other,
+    }
+}
+
+fn open_window(options: &AppOptions, choice: &renderer::RendererChoice) -> anyhow::Result<()> {
+    let mut native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("latent-lab")
             .with_inner_size([1400.0, 900.0])
             .with_min_inner_size([900.0, 600.0]),
         ..Default::default()
     };
+    renderer::apply(choice, &mut native);
+    let options = options.clone();
     eframe::run_native("latent-lab", native, Box::new(move |cc| Ok(Box::new(LatentLabApp::new(cc, &options)))))
         .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lessons::Lesson;
 use crate::lessons::hall::{self, Explanation};
+use crate::pacing::Refresh;
 
 /// Zoom factor of presentation mode (text, plots and images twice as large).
 pub const PRESENTATION_ZOOM: f32 = 2.0;
@@ -23,6 +24,8 @@ pub struct Remembered {
     pub explain: bool,
     /// Set when the app closed in presentation mode: the zoom to go back to (egui remembers the doubled one).
     pub zoom_before_presentation: Option<f32>,
+    /// View ▸ Refresh while training.
+    pub refresh: Refresh,
 }
 
 /// Something a shortcut, menu item or button asks for.
@@ -38,6 +41,8 @@ pub enum Action {
     ToggleHelp,
     SaveScene,
     OpenScene,
+    /// View ▸ Refresh while training.
+    SetRefresh(Refresh),
 }
 
 /// The shortcuts, as shown in the Help window.
@@ -78,7 +83,8 @@ impl Hall {
             | Action::PreviousLesson
             | Action::ToggleTraining
             | Action::SaveScene
-            | Action::OpenScene => {}
+            | Action::OpenScene
+            | Action::SetRefresh(_) => {}
         }
     }
 
@@ -199,7 +205,7 @@ pub fn file_menu(ui: &mut egui::Ui, busy: bool, actions: &mut Vec<Action>) {
 }
 
 /// The "View" menu and the "Explain this lesson" toggle of the normal top bar.
-pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, actions: &mut Vec<Action>) {
+pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, refresh: Refresh, actions: &mut Vec<Action>) {
     ui.menu_button("View", |ui| {
         if ui.button("Presentation mode (F5)").clicked() {
             actions.push(Action::TogglePresentation);
@@ -213,6 +219,14 @@ pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, actions: &mut Vec<Action>) {
         if ui.button("Keyboard shortcuts (F2)").clicked() {
             actions.push(Action::ToggleHelp);
         }
+        ui.menu_button("Refresh while training", |ui| {
+            ui.label("Without a GPU, every frame costs the models CPU time.");
+            for choice in Refresh::CHOICES {
+                if ui.radio(refresh == choice, choice.label()).clicked() {
+                    actions.push(Action::SetRefresh(choice));
+                }
+            }
+        });
     });
     if ui.selectable_label(hall.explain, "Explain this lesson").on_hover_text("F1").clicked() {
         actions.push(Action::ToggleExplanation);

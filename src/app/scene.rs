@@ -93,7 +93,8 @@ impl LatentLabApp {
     /// worker after the next frame.
     pub fn save_scene_to(&mut self, path: &Path) -> Result<(), String> {
         let text = self.scene_json_with_models(path);
-        std::fs::write(path, text).map_err(|e| format!("Could not write {}: {e}", path.display()))
+        crate::runtime::files::write_atomic(path, text.as_bytes())
+            .map_err(|e| format!("Could not write {}: {e}", path.display()))
     }
 
     /// Reads and opens a scene file now; the outcome is shown like the dialog's.
@@ -186,7 +187,7 @@ impl LatentLabApp {
                 }
             };
             let _ = tx.send(job);
-            ctx.request_repaint();
+            crate::pacing::wake(&ctx);
         });
         self.scene_job = Some(rx);
     }

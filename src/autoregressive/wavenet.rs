@@ -298,6 +298,7 @@ impl WaveNetTrainer {
 
     /// One Adam step on `batch` fresh windows; returns the mean cross-entropy in nats per sample.
     pub fn step(&mut self) -> Result<f64, ArError> {
+        crate::runtime::steps::record(1);
         let mut g: Vec<Vec<f32>> = self.net.blocks.iter().map(|b| vec![0.0; b.len()]).collect();
         let mut total = 0.0;
         let weight = 1.0 / self.batch as f32;

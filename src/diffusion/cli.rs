@@ -289,8 +289,8 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
         bar.finish_and_clear();
         let saved_to = match &args.out {
             Some(path) => {
-                let path = path.with_extension("json");
-                std::fs::write(&path, serde_json::to_string(&trainer.ema)?)
+                let path = crate::runtime::files::with_added_extension(path, "json");
+                crate::runtime::files::write_atomic(&path, serde_json::to_string(&trainer.ema)?.as_bytes())
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 Some(path.display().to_string())
             }
@@ -459,7 +459,7 @@ fn write_scatter(points: &[[f32; 2]], out: &Path) -> anyhow::Result<()> {
 }
 
 fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
-    let json_path = args.model.with_extension("json");
+    let json_path = crate::runtime::files::pair_paths(&args.model).1;
     let text = std::fs::read_to_string(&json_path).with_context(|| format!("cannot read {}", json_path.display()))?;
     if crate::hvae::cli::is_hvae_description(&text) {
         return crate::hvae::cli::sample_png(&args.model, &args.out, args.count, args.seed);

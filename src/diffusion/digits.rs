@@ -44,7 +44,7 @@ pub enum DiffusionFileError {
 
 /// The two files of a checkpoint given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    (path.with_extension("bpk"), path.with_extension("json"))
+    crate::runtime::files::pair_paths(path)
 }
 
 fn schedule_name(kind: ScheduleKind, steps: usize) -> String {
@@ -59,8 +59,9 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
         std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
     }
     let json = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
-    std::fs::write(&description, json).map_err(|e| err(&description, e.to_string()))?;
-    model.valid().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
+    let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
+    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
+        .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
 
@@ -271,6 +272,7 @@ impl DigitsTrainer {
         let config = UNetConfig { classes, ..self.config.clone() };
         config.validate()?;
         let Some(model) = self.model.take() else { return Err("the model was lost in an earlier step".into()) };
+        crate::runtime::steps::record(1);
         let model = model.with_classes(classes, config.time_dim, &self.device);
         self.average = WeightAverage::new(&model, WEIGHT_AVERAGE_DECAY);
         self.model = Some(model);

@@ -208,6 +208,7 @@ impl ToyTrainer {
         if self.data.is_empty() {
             return Ok(0.0);
         }
+        crate::runtime::steps::record(1);
         let b = self.batch;
         let big_t = self.schedule.steps();
         let mut x0 = Vec::with_capacity(2 * b);

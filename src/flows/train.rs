@@ -233,6 +233,7 @@ impl Trainer {
         };
         let norm = clip_norm(&mut self.grad, self.settings.clip);
         self.steps += 1;
+        crate::runtime::steps::record(1);
         if !(loss.is_finite() && norm.is_finite()) || self.model.params().iter().any(|p| !p.is_finite()) {
             let good = std::mem::take(&mut self.last_good);
             self.model.set_params(&good);
@@ -279,17 +280,7 @@ pub enum Clock {
     ThreadCpu,
 }
 
-/// CPU seconds used by the calling thread, if the platform tells (Linux, 10 ms resolution).
-pub fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are the 12th
-    // and 13th of them, in clock ticks (100 per second on Linux).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
+use crate::runtime::cpu_time::thread_cpu_seconds;
 
 struct Stopwatch {
     clock: Clock,
@@ -437,18 +428,6 @@ mod tests {
             let mass = integral(&t.model);
             assert!((mass - 1.0).abs() < 0.02, "{:?}: ∫ p = {mass}", t.model.kind());
         }
-    }
-
-    #[test]
-    fn thread_cpu_time_advances_with_work() {
-        let Some(t0) = thread_cpu_seconds() else { return };
-        let start = Instant::now();
-        let mut x = 0.0_f64;
-        while start.elapsed().as_secs_f64() < 0.2 {
-            x = std::hint::black_box(x + 1.0).sqrt();
-        }
-        let used = thread_cpu_seconds().unwrap() - t0;
-        assert!(used > 0.0 && used < 0.5, "{used}");
     }
 
     #[test]

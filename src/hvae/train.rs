@@ -129,6 +129,7 @@ impl HvaeTrainer {
     /// One Adam step on −ELBO. A non-finite loss is refused: the weights from before the previous step are put back
     /// and [`HvaeError::Diverged`] returned.
     pub fn step(&mut self) -> Result<StepTerms, HvaeError> {
+        crate::runtime::steps::record(1);
         let x = self.next_batch();
         let [b, _] = x.dims();
         let eps1 = noise(&mut self.rng, b, self.config.z1_dim, &self.device);

@@ -122,7 +122,7 @@ impl BoundsLesson {
                     cx.commands.push(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
                     self.phase = Phase::Evaluating { slot, stage: "starting".into(), fraction: 0.0 };
                 }
-                ui.ctx().request_repaint_after(Duration::from_millis(200));
+                crate::pacing::wake_after(ui.ctx(), Duration::from_millis(200));
             }
             Phase::Evaluating { slot, stage, fraction } => {
                 ui.label(format!("Evaluating the {}: {stage}", self.label(slot)));
@@ -301,7 +301,7 @@ fn spawn_dialog(ctx: &egui::Context, save: bool) -> Receiver<Option<PathBuf>> {
             dialog.set_title("Load a model (FILE.bpk with FILE.json beside it)").pick_file()
         };
         let _ = tx.send(path);
-        ctx.request_repaint();
+        crate::pacing::wake(&ctx);
     });
     rx
 }

@@ -81,7 +81,7 @@ impl Worker {
                     if results.send(run_lab(&req)).is_err() {
                         break;
                     }
-                    ctx.request_repaint();
+                    crate::pacing::wake(&ctx);
                 }
             })
             .ok()?;

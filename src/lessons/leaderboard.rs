@@ -133,7 +133,7 @@ impl LeaderboardLesson {
                     last_progress = Some(Instant::now());
                 }
                 let _ = tx.send(event);
-                ctx.request_repaint();
+                crate::pacing::wake(&ctx);
             };
             flush_subnormals(|| {
                 run_entries(&thread_entries, &data, &budget, &device, threads, &thread_cancel, &mut report)

@@ -8,7 +8,7 @@ use eframe::egui;
 use crate::models::float_env::flush_subnormals;
 
 /// Starts `body(jobs, reports, ctx)` on a new thread named `name`; returns the lesson's ends of the two channels,
-/// or `None` if the thread could not start. `body` should wake the UI (`ctx.request_repaint()`) after each report.
+/// or `None` if the thread could not start. `body` should wake the UI (`crate::pacing::wake(&ctx)`) after each report.
 pub fn spawn<Job, Report>(
     name: &str,
     ctx: egui::Context,

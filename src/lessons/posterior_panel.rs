@@ -82,7 +82,7 @@ impl PosteriorPanel {
                 }
             });
             if self.pending {
-                ui.spinner();
+                crate::pacing::spinner(ui);
                 ui.label("integrating p(x|z) p(z) over a 120² and a 160² grid of z…");
             } else if let Some(reason) = blocked {
                 ui.label(reason);

@@ -305,7 +305,7 @@ impl Lesson for SamplesLesson {
         let n = self.manifold_n;
         self.manifold.maybe_request(Purpose::Manifold, || manifold_points(n), cx);
         if self.samples.wanted || self.manifold.wanted {
-            ui.ctx().request_repaint_after(REFRESH);
+            crate::pacing::wake_after(ui.ctx(), REFRESH);
         }
 
         super::hall::controls_panel(ui, "samples-controls", 280.0, |ui| {

@@ -427,6 +427,7 @@ impl TrainSession {
                 handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
             })
         };
+        crate::runtime::steps::record(results.len() as u64);
         let mut outcomes = Vec::with_capacity(results.len());
         for (run, outcome) in results {
             outcomes.push((run.kind, outcome));

@@ -30,7 +30,7 @@ const HELDOUT_EVERY: Duration = Duration::from_secs(2);
 /// within a frame. Training resumes as soon as the pointer rests.
 const INTERACTIVE_HOLD: Duration = Duration::from_millis(60);
 
-/// Called after events are sent, to wake the UI (egui's `request_repaint`).
+/// Called after events are sent, to wake the UI (the app passes `pacing::wake`, which paces the frames).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// The UI's end of the worker.

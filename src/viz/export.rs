@@ -68,7 +68,7 @@ pub fn csv(columns: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Str
 }
 
 /// Asks where to save (suggested `file_name`) and writes the bytes, on a helper thread.
-fn save_bytes(file_name: &str, filter: (&'static str, &'static str), bytes: Vec<u8>) -> Done {
+fn save_bytes(file_name: &str, filter: (&'static str, &'static str), bytes: &[u8]) -> Done {
     let Some(path) = rfd::FileDialog::new()
         .set_title("Export")
         .set_file_name(file_name)
@@ -77,7 +77,7 @@ fn save_bytes(file_name: &str, filter: (&'static str, &'static str), bytes: Vec<
     else {
         return Done::Failed("Not exported: no file chosen (or no file dialog is available on this desktop).".into());
     };
-    match std::fs::write(&path, bytes) {
+    match crate::runtime::files::write_atomic(&path, bytes) {
         Ok(()) => Done::Saved(format!("Exported {}", path.display())),
         Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
     }
@@ -88,12 +88,12 @@ pub fn write_file(ctx: &egui::Context, path: PathBuf, bytes: Vec<u8>) {
     let (tx, rx) = mpsc::channel();
     let repaint = ctx.clone();
     std::thread::spawn(move || {
-        let done = match std::fs::write(&path, bytes) {
+        let done = match crate::runtime::files::write_atomic(&path, &bytes) {
             Ok(()) => Done::Saved(format!("Saved {}", path.display())),
             Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
         };
         let _ = tx.send(done);
-        repaint.request_repaint();
+        crate::pacing::wake(&repaint);
     });
     track(ctx, rx);
 }
@@ -108,11 +108,11 @@ pub fn export_png(ctx: &egui::Context, rect: egui::Rect, name: &str) {
         // The callback may run on the UI thread: encode and ask for the file on a helper thread.
         std::thread::spawn(move || {
             let done = match encode_png(&image.region(&rect, Some(pixels_per_point))) {
-                Ok(png) => save_bytes(&file_name, ("PNG image", "png"), png),
+                Ok(png) => save_bytes(&file_name, ("PNG image", "png"), &png),
                 Err(e) => Done::Failed(e),
             };
             let _ = tx.send(done);
-            repaint.request_repaint();
+            crate::pacing::wake(&repaint);
         });
     });
     track(ctx, rx);
@@ -124,8 +124,8 @@ pub fn export_csv(ctx: &egui::Context, text: String, name: &str) {
     let repaint = ctx.clone();
     let file_name = format!("{name}.csv");
     std::thread::spawn(move || {
-        let _ = tx.send(save_bytes(&file_name, ("CSV table", "csv"), text.into_bytes()));
-        repaint.request_repaint();
+        let _ = tx.send(save_bytes(&file_name, ("CSV table", "csv"), text.as_bytes()));
+        crate::pacing::wake(&repaint);
     });
     track(ctx, rx);
 }

@@ -15,6 +15,7 @@ mod hvae;
 mod idx_files;
 mod latent_scene;
 mod leaderboard;
+mod pacing;
 mod samples;
 mod scene;
 mod ui;

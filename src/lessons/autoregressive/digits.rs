@@ -320,7 +320,7 @@ impl DigitsPage {
                 self.carry = 0.0;
             }
             if self.auto_resample && self.view.training {
-                ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+                crate::pacing::wake_after(ui.ctx(), std::time::Duration::from_millis(200));
             }
             let dt = self.last_time.map_or(0.0, |t| (now - t).clamp(0.0, 0.25));
             self.last_time = Some(now);
@@ -331,7 +331,7 @@ impl DigitsPage {
                 while self.carry >= 1.0 && s.step(m).is_some() {
                     self.carry -= 1.0;
                 }
-                ui.ctx().request_repaint();
+                crate::pacing::wake(ui.ctx());
             }
             if let Some((m, s)) = &self.sampler {
                 let next = s.next;
@@ -567,7 +567,7 @@ fn file_dialog(ctx: &egui::Context, save: Option<(Arc<Made>, MadeInfo)>) -> Rece
             },
         };
         let _ = tx.send(outcome);
-        ctx.request_repaint();
+        crate::pacing::wake(&ctx);
     });
     rx
 }

@@ -282,7 +282,7 @@ impl AutoregressiveLesson {
                     Err(e) => FileOutcome::Failed(e.to_string()),
                 };
                 let _ = tx.send(outcome);
-                ctx.request_repaint();
+                crate::pacing::wake(&ctx);
             });
         }
         let outcomes: Vec<FileOutcome> = self.scene_files.1.try_iter().collect();

@@ -181,7 +181,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
             }
             last_view = Instant::now();
-            ctx.request_repaint();
+            crate::pacing::wake(ctx);
         }
     }
 }
@@ -198,7 +198,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                     Ok(m) => st.made = Some(m),
                     Err(e) => {
                         let _ = replies.send(Reply::MadeMessage(e));
-                        ctx.request_repaint();
+                        crate::pacing::wake(ctx);
                         return;
                     }
                 }
@@ -256,7 +256,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                     }
                     Err(e) => {
                         let _ = replies.send(Reply::WaveMessage(e.to_string()));
-                        ctx.request_repaint();
+                        crate::pacing::wake(ctx);
                         return;
                     }
                 }
@@ -286,7 +286,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
             }
         }
     }
-    ctx.request_repaint();
+    crate::pacing::wake(ctx);
 }
 
 fn new_made(data: Arc<Dataset>, hidden: usize, seed: u64) -> Result<MadeState, String> {

@@ -101,7 +101,7 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
             std::thread::spawn(move || {
                 let picked = rfd::FileDialog::new().add_filter("diffusion U-Net", &["bpk", "json"]).pick_file();
                 let _ = tx.send(picked);
-                ctx.request_repaint();
+                crate::pacing::wake(&ctx);
             });
             lesson.digits.dialog = Some(rx);
         }
@@ -140,7 +140,7 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     }
     if let Some(b) = &lesson.digits.busy {
         ui.horizontal(|ui| {
-            ui.spinner();
+            crate::pacing::spinner(ui);
             ui.label(b);
         });
     }

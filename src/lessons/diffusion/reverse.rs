@@ -81,7 +81,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
             lesson.toy.frame = (n_states - 1) as f64;
             lesson.toy.playing = false;
         }
-        ui.ctx().request_repaint();
+        crate::pacing::wake(ui.ctx());
     }
     let frame = (lesson.toy.frame as usize).min(n_states.saturating_sub(1));
     let t_now = if n_states == 0 {

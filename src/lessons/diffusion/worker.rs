@@ -115,7 +115,7 @@ struct State {
 impl State {
     fn send(&self, r: Report) -> bool {
         let ok = self.reports.send(r).is_ok();
-        self.ctx.request_repaint();
+        crate::pacing::wake(&self.ctx);
         ok
     }
 

@@ -46,7 +46,7 @@ pub fn save(ctx: &egui::Context, text: String, ext: &'static str) -> Receiver<Fi
                 "Not saved: no file chosen (or no file dialog is available on this desktop).".into(),
             );
         };
-        match std::fs::write(&path, text) {
+        match crate::runtime::files::write_atomic(&path, text.as_bytes()) {
             Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
             Err(e) => FileDone::Failed(format!("Could not write {}: {e}", path.display())),
         }
@@ -58,7 +58,7 @@ fn spawn(ctx: &egui::Context, job: impl FnOnce() -> FileDone + Send + 'static) -
     let ctx = ctx.clone();
     std::thread::spawn(move || {
         let _ = tx.send(job());
-        ctx.request_repaint();
+        crate::pacing::wake(&ctx);
     });
     rx
 }
@@ -80,7 +80,7 @@ pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
                     .add_filter("PNG image", &["png"])
                     .save_file()
                 {
-                    Some(path) => match std::fs::write(&path, png) {
+                    Some(path) => match crate::runtime::files::write_atomic(&path, &png) {
                         Ok(()) => FileDone::Saved(format!("Saved {}", path.display())),
                         Err(e) => FileDone::Failed(format!("Could not write {}: {e}", path.display())),
                     },
@@ -91,7 +91,7 @@ pub fn save_png(ctx: &egui::Context, rect: egui::Rect) -> Receiver<FileDone> {
                 Err(e) => FileDone::Failed(e),
             };
             let _ = tx.send(done);
-            repaint.request_repaint();
+            crate::pacing::wake(&repaint);
         });
     });
     rx

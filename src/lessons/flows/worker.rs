@@ -308,7 +308,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
                     if replies.send(Reply::Refused(message)).is_err() {
                         return;
                     }
-                    ctx.request_repaint();
+                    crate::pacing::wake(ctx);
                 }
             },
             Some(Request::Pause) => {
@@ -342,7 +342,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
             if replies.send(Reply::Snapshot(Box::new(snap))).is_err() {
                 return;
             }
-            ctx.request_repaint();
+            crate::pacing::wake(ctx);
         }
     }
 }

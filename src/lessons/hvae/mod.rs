@@ -162,7 +162,7 @@ impl HvaeLesson {
                 dialog.set_title("Load a hierarchical VAE").pick_file()
             };
             let _ = tx.send(path);
-            ctx.request_repaint();
+            crate::pacing::wake(&ctx);
         });
         self.dialog = Some((rx, save));
     }

@@ -110,7 +110,7 @@ struct State {
 impl State {
     fn send(&self, r: Report) -> bool {
         let ok = self.reports.send(r).is_ok();
-        self.ctx.request_repaint();
+        crate::pacing::wake(&self.ctx);
         ok
     }
 

@@ -1,0 +1,172 @@
+//! One way to write a file a user keeps: never in place. The bytes go to a temporary file in the same folder,
+//! which is flushed to disk and then renamed over the target, so a reader (or a crash, a full disk, a kill) sees
+//! the old file or the new one, never a part of either; a failed write leaves no temporary file behind.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Writes `bytes` to `path` atomically (see the module doc).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temporary_sibling(path)?;
+    let result = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable (where a folder can be opened and synced; elsewhere this is best effort).
+    if let Ok(dir) = File::open(folder_of(path)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes two files that belong together (a model's weights and its description). Both are written completely to
+/// temporary siblings first and only then renamed into place, `first` before `second`: a full disk, a missing
+/// folder or a kill while writing leaves the previous pair as it was, and no temporary file.
+pub fn write_pair(first: (&Path, &[u8]), second: (&Path, &[u8])) -> io::Result<()> {
+    let (tmp_first, tmp_second) = (temporary_sibling(first.0)?, temporary_sibling(second.0)?);
+    let written = write_synced(&tmp_first, first.1)
+        .and_then(|()| write_synced(&tmp_second, second.1))
+        .and_then(|()| fs::rename(&tmp_first, first.0))
+        .and_then(|()| fs::rename(&tmp_second, second.0));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp_first);
+        let _ = fs::remove_file(&tmp_second);
+        return written;
+    }
+    for folder in [folder_of(first.0), folder_of(second.0)] {
+        if let Ok(dir) = File::open(folder) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// The weights (`.bpk`) and description (`.json`) of a model named by `path`, taken literally: a name that ends in
+/// `.bpk` or `.json` names the pair, any other name gets the extensions added (`vae-lr0.002` →
+/// `vae-lr0.002.bpk` + `vae-lr0.002.json`, not `vae-lr0.bpk`).
+pub fn pair_paths(path: &Path) -> (PathBuf, PathBuf) {
+    let stem = match path.extension().and_then(|e| e.to_str()) {
+        Some("bpk" | "json") => path.with_extension(""),
+        _ => path.to_owned(),
+    };
+    (with_added_extension(&stem, "bpk"), with_added_extension(&stem, "json"))
+}
+
+/// `path` with `.ext` appended (an existing extension is kept: `a.b` → `a.b.ext`); a name already ending in
+/// `.ext` is returned as it is.
+pub fn with_added_extension(path: &Path, ext: &str) -> PathBuf {
+    if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+        return path.to_owned();
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
+/// The folder `path` lives in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// A name beside `path` that nothing else uses and that keeps its extension: `.tmp-<pid>-<n>-<name>`.
+fn temporary_sibling(path: &Path) -> io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    Ok(folder_of(path).join(format!(".tmp-{}-{n}-{}", std::process::id(), name.to_string_lossy())))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_write_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        write_atomic(&path, b"old").unwrap();
+        write_atomic(&path, b"new contents").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new contents");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scene.json");
+        write_atomic(&path, b"kept").unwrap();
+        // A folder in the way of the rename: the write fails after the temporary file was complete.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir(&blocked).unwrap();
+        fs::write(blocked.join("occupant"), b"x").unwrap();
+        assert!(write_atomic(&blocked, b"new").is_err());
+        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+        assert_eq!(fs::read(&path).unwrap(), b"kept");
+        // A missing folder fails before anything is written.
+        assert!(write_atomic(&dir.path().join("no/such/folder/x.json"), b"x").is_err());
+    }
+
+    #[test]
+    fn a_pair_is_replaced_only_when_both_files_are_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let (weights, description) = (dir.path().join("m.bpk"), dir.path().join("m.json"));
+        write_pair((&weights, b"w1"), (&description, b"d1")).unwrap();
+        write_pair((&weights, b"w2"), (&description, b"d2")).unwrap();
+        assert_eq!((fs::read(&weights).unwrap(), fs::read(&description).unwrap()), (b"w2".to_vec(), b"d2".to_vec()));
+        // The description cannot be written (its folder is missing): the weights stay the old ones too.
+        let elsewhere = dir.path().join("gone/m.json");
+        assert!(write_pair((&weights, b"w3"), (&elsewhere, b"d3")).is_err());
+        assert_eq!(fs::read(&weights).unwrap(), b"w2");
+        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    }
+
+    #[test]
+    fn output_names_are_taken_literally() {
+        let pair = |p: &str| {
+            let (w, d) = pair_paths(Path::new(p));
+            (w.to_string_lossy().into_owned(), d.to_string_lossy().into_owned())
+        };
+        assert_eq!(pair("out/vae-lr0.002"), ("out/vae-lr0.002.bpk".into(), "out/vae-lr0.002.json".into()));
+        assert_ne!(pair("vae-lr0.002"), pair("vae-lr0.001"), "two runs, two pairs");
+        assert_eq!(pair("m.bpk"), ("m.bpk".into(), "m.json".into()));
+        assert_eq!(pair("m.json"), ("m.bpk".into(), "m.json".into()));
+        assert_eq!(pair("m"), ("m.bpk".into(), "m.json".into()));
+        assert_eq!(with_added_extension(Path::new("moons.v2"), "json"), PathBuf::from("moons.v2.json"));
+        assert_eq!(with_added_extension(Path::new("moons.json"), "json"), PathBuf::from("moons.json"));
+    }
+
+    #[test]
+    fn temporary_names_keep_the_extension() {
+        let tmp = temporary_sibling(Path::new("out/model.bpk")).unwrap();
+        assert_eq!(tmp.parent(), Some(Path::new("out")));
+        assert_eq!(tmp.extension().and_then(|e| e.to_str()), Some("bpk"));
+    }
+
+    #[test]
+    fn a_bare_file_name_lives_in_the_current_folder() {
+        assert_eq!(folder_of(Path::new("model.json")), Path::new("."));
+        assert_eq!(folder_of(Path::new("out/model.json")), Path::new("out"));
+        assert!(write_atomic(Path::new("/"), b"x").is_err(), "the root names no file");
+    }
+}
