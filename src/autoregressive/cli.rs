@@ -316,7 +316,8 @@ fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
     let saved_to = match &args.out {
         Some(path) => {
             let text = serde_json::to_string(&serde_json::json!({ "kind": "wavenet", "version": 1, "model": net }))?;
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            crate::runtime::files::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
             Some(path.display().to_string())
         }
         None => None,

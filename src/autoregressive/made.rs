@@ -328,7 +328,8 @@ impl Made {
         let file = MadeFileRef { kind: FILE_KIND, version: 1, info, model: self };
         let text =
             serde_json::to_string(&file).map_err(|e| ArError::Corrupt { path: path.into(), reason: e.to_string() })?;
-        std::fs::write(path, text).map_err(|source| ArError::Io { path: path.into(), source })
+        crate::runtime::files::write_atomic(path, text.as_bytes())
+            .map_err(|source| ArError::Io { path: path.into(), source })
     }
 
     /// Reads and validates a model file.
@@ -463,6 +464,7 @@ impl MadeTrainer {
         if train.is_empty() {
             return Err(ArError::BadInput("no training images".into()));
         }
+        crate::runtime::steps::record(1);
         for g in self.grads.blocks_mut() {
             g.fill(0.0);
         }

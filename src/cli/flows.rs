@@ -102,7 +102,8 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let saved_to = match &args.out {
         Some(path) => {
             let text = serde_json::to_string(&serde_json::json!({ "data": kind, "model": &trainer.model }))?;
-            std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))?;
+            crate::runtime::files::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("could not write {}", path.display()))?;
             Some(path.display().to_string())
         }
         None => None,

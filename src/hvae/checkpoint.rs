@@ -10,7 +10,7 @@ use super::{ARCHITECTURE, Hvae, HvaeConfig, HvaeError};
 
 /// The two files of a model given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    (path.with_extension("bpk"), path.with_extension("json"))
+    crate::runtime::files::pair_paths(path)
 }
 
 /// Saves `model` and `config`; returns the weights file.
@@ -18,8 +18,9 @@ pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, H
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
     let text = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
-    std::fs::write(&description, text).map_err(|e| err(&description, e.to_string()))?;
-    model.clone().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
+    let bytes = model.clone().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
+    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
+        .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
 

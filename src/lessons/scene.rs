@@ -31,7 +31,7 @@ pub fn reference(path: &Path, dir: &Path) -> String {
 /// The file a scene refers to, which must exist (a model file is `NAME.bpk` next to `NAME.json`).
 pub fn resolve_model(reference: &str, dir: &Path) -> Result<PathBuf, String> {
     let path = dir.join(reference);
-    let (weights, config) = (path.with_extension("bpk"), path.with_extension("json"));
+    let (weights, config) = crate::runtime::files::pair_paths(&path);
     if weights.is_file() && config.is_file() {
         Ok(path)
     } else {

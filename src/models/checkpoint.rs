@@ -27,7 +27,7 @@ pub enum CheckpointError {
 
 /// The two files of a checkpoint given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    (path.with_extension("bpk"), path.with_extension("json"))
+    crate::runtime::files::pair_paths(path)
 }
 
 /// Checks a description before anything is built from it.
@@ -49,8 +49,10 @@ pub fn validate(config: &AutoencoderConfig) -> Result<(), String> {
 pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Result<PathBuf, CheckpointError> {
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| CheckpointError::Save { path: path.to_owned(), message };
-    std::fs::write(&description, burn::config::config_to_json(config)).map_err(|e| err(&description, e.to_string()))?;
-    model.valid().save_file(&weights).map_err(|e| err(&weights, e.to_string()))?;
+    let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
+    let text = burn::config::config_to_json(config);
+    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
+        .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
 

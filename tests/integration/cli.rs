@@ -161,3 +161,48 @@ fn bench_flow_prints_the_three_heldout_nlls() {
         assert!(report[key].as_f64().is_some_and(f64::is_finite), "{key} in {report}");
     }
 }
+
+#[test]
+fn out_names_are_taken_literally_and_two_runs_keep_two_models() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["vae-lr0.002", "vae-lr0.001"] {
+        let output = latent_lab()
+            .args([
+                "--device",
+                "cpu",
+                "train",
+                "vae",
+                "--epochs",
+                "0.02",
+                "--hidden",
+                "16",
+                "--lr",
+                &name[6..],
+                "--out",
+            ])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    for name in ["vae-lr0.002", "vae-lr0.001"] {
+        for ext in ["bpk", "json"] {
+            assert!(dir.path().join(format!("{name}.{ext}")).is_file(), "{name}.{ext}");
+        }
+        // Each pair loads by the name it was given.
+        let output = latent_lab()
+            .args(["--device", "cpu", "eval"])
+            .arg(dir.path().join(name))
+            .args(["--k", "1", "--limit", "5"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("tmp")), "no temporary file is left: {names:?}");
+    assert!(!dir.path().join("vae-lr0.bpk").exists(), "the old with_extension name");
+}
