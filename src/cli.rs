@@ -641,11 +641,13 @@ pub fn bench_estimators(k: usize, repeats: usize) -> anyhow::Result<()> {
 /// `latent-lab dsep GRAPH_FILE`: answers the queries on stdin, one `true`/`false` line each.
 pub fn dsep(graph_file: &std::path::Path) -> anyhow::Result<()> {
     let shown = graph_file.display();
-    let bytes = std::fs::read(graph_file).with_context(|| format!("cannot read the graph file {shown}"))?;
-    let source = match std::str::from_utf8(&bytes) {
+    let bytes = crate::runtime::files::read_limited(graph_file, crate::runtime::files::limit::DOCUMENT)
+        .with_context(|| format!("cannot read the graph file {shown}"))?;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let source = match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
-            let (line, column) = text::utf8_error_position(&bytes, &e);
+            let (line, column) = text::utf8_error_position(bytes, &e);
             bail!("{shown}: line {line}, column {column}: invalid UTF-8");
         }
     };

@@ -99,7 +99,7 @@ impl LatentLabApp {
 
     /// Reads and opens a scene file now; the outcome is shown like the dialog's.
     pub fn open_scene(&mut self, path: &Path) {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("it could not be read ({e})"));
+        let text = read_scene(path);
         self.open_scene_text(path, text);
     }
 
@@ -180,7 +180,7 @@ impl LatentLabApp {
             } else {
                 match dialog.set_title("Open a scene").pick_file() {
                     Some(path) => {
-                        let text = std::fs::read_to_string(&path).map_err(|e| format!("it could not be read ({e})"));
+                        let text = read_scene(&path);
                         SceneJob::Opened(path, text)
                     }
                     None => SceneJob::Cancelled(none),
@@ -214,6 +214,12 @@ impl LatentLabApp {
 
 /// A pending scene dialog.
 pub type SceneDialog = Option<Receiver<SceneJob>>;
+
+/// A scene file's text (a regular file of at most [`crate::runtime::files::limit::DOCUMENT`]).
+fn read_scene(path: &Path) -> Result<String, String> {
+    crate::runtime::files::read_text_limited(path, crate::runtime::files::limit::DOCUMENT)
+        .map_err(|e| format!("it could not be read ({e})"))
+}
 
 #[cfg(test)]
 mod tests {

@@ -334,13 +334,15 @@ impl Made {
 
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<(Self, MadeInfo), ArError> {
-        let bytes = std::fs::read(path).map_err(|source| ArError::Io { path: path.into(), source })?;
+        let bytes = crate::runtime::files::read_limited(path, crate::runtime::files::limit::MODEL)
+            .map_err(|source| ArError::Io { path: path.into(), source })?;
         Self::from_json(&bytes, path)
     }
 
     /// Parses and validates a model file's bytes (`path` only names it in errors).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<(Self, MadeInfo), ArError> {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
         let kind: KindOnly = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         match kind.kind.as_deref() {
             Some(FILE_KIND) => {}
@@ -376,8 +378,9 @@ impl Made {
 /// The `kind` of a model file, if it is JSON with one (reads the whole file). A damaged file that starts like a
 /// MADE file still counts as one, so that loading it reports what is wrong with it.
 pub fn file_kind(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    if let Ok(k) = serde_json::from_slice::<KindOnly>(&bytes) {
+    let bytes = crate::runtime::files::read_limited(path, crate::runtime::files::limit::MODEL).ok()?;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    if let Ok(k) = serde_json::from_slice::<KindOnly>(bytes) {
         k.kind
     } else {
         let head = format!("{{\"kind\":\"{FILE_KIND}\"");

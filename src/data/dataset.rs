@@ -44,8 +44,8 @@ impl Dataset {
     pub fn builtin_mnist() -> Result<Self, DataError> {
         let images_name = Path::new("assets/mnist-10k/images-idx3-ubyte.gz");
         let labels_name = Path::new("assets/mnist-10k/labels-idx1-ubyte.gz");
-        let images = idx::parse_images(images_name, &idx::decode_bytes(images_name, MNIST_IMAGES_GZ)?)?;
-        let labels = idx::parse_labels(labels_name, &idx::decode_bytes(labels_name, MNIST_LABELS_GZ)?)?;
+        let images = idx::parse_images(images_name, MNIST_IMAGES_GZ)?;
+        let labels = idx::parse_labels(labels_name, MNIST_LABELS_GZ)?;
         Self::from_parts("MNIST (10k, built in)".into(), images_name, labels_name, &images, labels)
     }
 

@@ -460,7 +460,8 @@ fn write_scatter(points: &[[f32; 2]], out: &Path) -> anyhow::Result<()> {
 
 fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
     let json_path = crate::runtime::files::pair_paths(&args.model).1;
-    let text = std::fs::read_to_string(&json_path).with_context(|| format!("cannot read {}", json_path.display()))?;
+    let text = crate::runtime::files::read_text_limited(&json_path, crate::runtime::files::limit::DESCRIPTION)
+        .with_context(|| format!("cannot read {}", json_path.display()))?;
     if crate::hvae::cli::is_hvae_description(&text) {
         return crate::hvae::cli::sample_png(&args.model, &args.out, args.count, args.seed);
     }

@@ -14,6 +14,7 @@ use super::unet::{UNet, UNetConfig, class_features, time_features};
 use crate::data::Dataset;
 use crate::data::toy2d::normal;
 use crate::models::weight_average::WeightAverage;
+use crate::runtime::files;
 
 /// The checkpoint that ships with the app (trained by `latent-lab train ddpm --data digits`).
 pub const SHIPPED_CHECKPOINT: &str = "assets/ddpm-digits";
@@ -44,7 +45,7 @@ pub enum DiffusionFileError {
 
 /// The two files of a checkpoint given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    crate::runtime::files::pair_paths(path)
+    files::pair_paths(path)
 }
 
 fn schedule_name(kind: ScheduleKind, steps: usize) -> String {
@@ -60,7 +61,7 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
     }
     let json = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
+    files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
@@ -82,10 +83,10 @@ pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFile
 /// Reads a checkpoint's description (checked) and its weights as bytes; errors name the file.
 pub fn read_checkpoint(path: &Path) -> Result<(UNetConfig, Vec<u8>), DiffusionFileError> {
     let (weights, description) = files(path);
-    let text = std::fs::read_to_string(&description)
+    let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config = parse_config(&text, &description)?;
-    let bytes = std::fs::read(&weights)
+    let bytes = files::read_limited(&weights, files::limit::MODEL)
         .map_err(|e| DiffusionFileError::BadWeights { path: weights, message: e.to_string() })?;
     Ok((config, bytes))
 }

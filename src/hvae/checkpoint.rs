@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{ARCHITECTURE, Hvae, HvaeConfig, HvaeError};
+use crate::runtime::files;
 
 /// The two files of a model given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    crate::runtime::files::pair_paths(path)
+    files::pair_paths(path)
 }
 
 /// Saves `model` and `config`; returns the weights file.
@@ -19,7 +20,7 @@ pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, H
     let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
     let text = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
     let bytes = model.clone().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
+    files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
@@ -38,10 +39,10 @@ pub fn parse_config(text: &str, path: &Path) -> Result<HvaeConfig, HvaeError> {
 /// Loads a model onto `device` for inference.
 pub fn load(path: &Path, device: &Device) -> Result<(Hvae, HvaeConfig), HvaeError> {
     let (weights, description) = files(path);
-    let text = std::fs::read_to_string(&description)
+    let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| HvaeError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config = parse_config(&text, &description)?;
-    let bytes = std::fs::read(&weights).map_err(|e| {
+    let bytes = files::read_limited(&weights, files::limit::MODEL).map_err(|e| {
         let message =
             if e.kind() == std::io::ErrorKind::NotFound { "the file does not exist".into() } else { e.to_string() };
         HvaeError::BadWeights { path: weights.clone(), message }

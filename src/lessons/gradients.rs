@@ -6,11 +6,10 @@
 // Maths notation: one-letter names (μ, C = [[a, 0], [b, d]], g, w, K) and formulas in doc comments.
 #![allow(clippy::many_single_char_names, clippy::doc_markdown)]
 
-use std::sync::mpsc::{self, Receiver, Sender};
-
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Arrows, Corner, Legend, Line, LineStyle, Plot, PlotBounds, PlotImage, PlotPoint, Points};
 
+use super::lesson_thread::{self, LessonThread};
 use super::{Lesson, LessonContext};
 use crate::estimators::{
     Estimator, GRAD_NAMES, Gauss2, LabRequest, LabResult, MAX_C, MU_BOX, Objective, VAR_KS, run_lab,
@@ -62,30 +61,21 @@ impl Settings {
 }
 
 /// The lesson's compute thread: takes the newest request, sends back its result and wakes the UI.
-struct Worker {
-    tx: Sender<LabRequest>,
-    rx: Receiver<LabResult>,
-}
+type Worker = LessonThread<LabRequest, LabResult>;
 
 impl Worker {
     fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, requests) = mpsc::channel::<LabRequest>();
-        let (results, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("gradient-lab".into())
-            .spawn(move || {
-                while let Ok(mut req) = requests.recv() {
-                    while let Ok(newer) = requests.try_recv() {
-                        req = newer;
-                    }
-                    if results.send(run_lab(&req)).is_err() {
-                        break;
-                    }
-                    crate::pacing::wake(&ctx);
+        lesson_thread::spawn("gradient-lab", ctx, |requests, results, ctx| {
+            while let Ok(mut req) = requests.recv() {
+                while let Ok(newer) = requests.try_recv() {
+                    req = newer;
                 }
-            })
-            .ok()?;
-        Some(Self { tx, rx })
+                if results.send(run_lab(&req)).is_err() {
+                    break;
+                }
+                lesson_thread::reported(&ctx);
+            }
+        })
     }
 }
 
@@ -96,6 +86,8 @@ pub struct GradientsLesson {
     worker: Option<Worker>,
     sent: Option<LabRequest>,
     result: Option<LabResult>,
+    /// Why the last request has no result (its thread died).
+    message: Option<String>,
     /// Increments with every new result (cache key of the cloud image).
     generation: u64,
     heatmap: CachedImage<Objective>,
@@ -202,6 +194,9 @@ impl GradientsLesson {
     }
 
     fn tables(&self, ui: &mut egui::Ui) {
+        if let Some(m) = &self.message {
+            ui.colored_label(ui.visuals().error_fg_color, m);
+        }
         let Some(r) = &self.result else {
             ui.label("computing…");
             return;
@@ -547,11 +542,18 @@ impl Lesson for GradientsLesson {
         if self.worker.is_none() {
             self.worker = Worker::spawn(ui.ctx().clone());
         }
-        // Newest result first (the worker may have finished several).
+        // Newest result last (the worker may have finished several).
         if let Some(w) = &self.worker {
-            while let Ok(r) = w.rx.try_recv() {
+            let (results, ended) = w.drain();
+            for r in results {
                 self.result = Some(r);
                 self.generation += 1;
+                self.message = None;
+            }
+            if let Some(ended) = ended {
+                // A fresh thread takes the next setting; the one that failed is not sent again.
+                self.worker = None;
+                self.message = Some(format!("{ended}. Change a setting to compute again."));
             }
         }
         super::hall::controls_panel(ui, "grad-controls", 380.0, |ui| self.controls(ui));

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot};
 
+use super::lesson_thread::{self, End, LessonThread};
 use super::{Lesson, LessonContext};
 use crate::data::Dataset;
 use crate::leaderboard::{Budget, Entry, NllKind, Row, RunEvent, run_entries};
-use crate::models::float_env::flush_subnormals;
 use crate::train::TrainEvent;
 
 /// Shortest time between two progress updates sent to the UI.
@@ -26,7 +26,7 @@ const BOUND: Color32 = Color32::from_rgb(70, 130, 220);
 struct Running {
     entries: Vec<Entry>,
     progress: Vec<f32>,
-    events: Receiver<RunEvent>,
+    thread: LessonThread<(), RunEvent>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -111,12 +111,9 @@ impl LeaderboardLesson {
         let digits = self.heldout_digits.clamp(1, dataset.heldout_range().len().max(1));
         let budget = Budget { train_time: Duration::from_secs_f64(self.seconds), seed: 42, heldout_digits: digits };
         self.board = Board { seconds: self.seconds, digits, dataset: dataset.binarised().name, ..Board::default() };
-        let (tx, events) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
-        let (thread_cancel, thread_entries, data, ctx) =
-            (cancel.clone(), entries.clone(), dataset.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new().name("leaderboard".into()).spawn(move || {
-            let _ = thread_priority::ThreadPriority::Min.set_for_current();
+        let (thread_cancel, thread_entries, data) = (cancel.clone(), entries.clone(), dataset.clone());
+        let spawned = lesson_thread::spawn("leaderboard", ctx.clone(), move |_jobs: Receiver<()>, tx, ctx| {
             let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             let device = burn::tensor::Device::flex();
             // Progress comes every training step; the UI hears it at most twice a second. Without a GPU every
@@ -133,31 +130,30 @@ impl LeaderboardLesson {
                     last_progress = Some(Instant::now());
                 }
                 let _ = tx.send(event);
-                crate::pacing::wake(&ctx);
+                lesson_thread::reported(&ctx);
             };
-            flush_subnormals(|| {
-                run_entries(&thread_entries, &data, &budget, &device, threads, &thread_cancel, &mut report)
-            });
+            run_entries(&thread_entries, &data, &budget, &device, threads, &thread_cancel, &mut report);
         });
         match spawned {
-            Ok(_) => {
-                self.running = Some(Running { progress: vec![0.0; entries.len()], entries, events, cancel });
+            Some(thread) => {
+                self.running = Some(Running { progress: vec![0.0; entries.len()], entries, thread, cancel });
             }
-            Err(e) => self.board.failed.push(("leaderboard".into(), format!("could not start a thread: {e}"))),
+            None => self.board.failed.push(("leaderboard".into(), "could not start a thread".into())),
         }
     }
 
     /// Applies the thread's events; ends the run when the thread has gone.
     fn drain(&mut self) {
         let Some(run) = &mut self.running else { return };
-        loop {
-            match run.events.try_recv() {
-                Ok(RunEvent::Progress { entry, fraction }) => {
+        let (events, end) = run.thread.drain_all();
+        for event in events {
+            match event {
+                RunEvent::Progress { entry, fraction } => {
                     if let Some(p) = run.progress.get_mut(entry) {
                         *p = fraction;
                     }
                 }
-                Ok(RunEvent::Finished { entry, result }) => {
+                RunEvent::Finished { entry, result } => {
                     if let Some(p) = run.progress.get_mut(entry) {
                         *p = 1.0;
                     }
@@ -172,11 +168,19 @@ impl LeaderboardLesson {
                         }
                     }
                 }
-                Err(mpsc::TryRecvError::Empty) => return,
-                Err(mpsc::TryRecvError::Disconnected) => {
-                    self.running = None;
-                    return;
+            }
+        }
+        match end {
+            None => {}
+            Some(End::Finished) => self.running = None,
+            Some(End::Died(sentence)) => {
+                // The models not yet finished are named as failed; the rows already scored stay.
+                for (entry, progress) in run.entries.iter().zip(&run.progress) {
+                    if *progress < 1.0 {
+                        self.board.failed.push((entry.label(), sentence.clone()));
+                    }
                 }
+                self.running = None;
             }
         }
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{Autoencoder, AutoencoderConfig};
+use crate::runtime::files;
 
 /// Everything that can be wrong with a model file, naming the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +28,7 @@ pub enum CheckpointError {
 
 /// The two files of a checkpoint given either of them (or the name without extension).
 pub fn files(path: &Path) -> (PathBuf, PathBuf) {
-    crate::runtime::files::pair_paths(path)
+    files::pair_paths(path)
 }
 
 /// Checks a description before anything is built from it.
@@ -51,7 +52,7 @@ pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Res
     let err = |path: &Path, message: String| CheckpointError::Save { path: path.to_owned(), message };
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
     let text = burn::config::config_to_json(config);
-    crate::runtime::files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
+    files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
 }
@@ -59,12 +60,12 @@ pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Res
 /// Loads a checkpoint onto `device` (plain, for inference; call `.train()` on an autodiff device to train on).
 pub fn load(path: &Path, device: &Device) -> Result<(Autoencoder, AutoencoderConfig), CheckpointError> {
     let (weights, description) = files(path);
-    let text = std::fs::read_to_string(&description)
+    let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| CheckpointError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config: AutoencoderConfig = serde_json::from_str(&text)
         .map_err(|e| CheckpointError::BadConfig { path: description.clone(), message: e.to_string() })?;
     validate(&config).map_err(|message| CheckpointError::BadConfig { path: description.clone(), message })?;
-    let bytes = match std::fs::read(&weights) {
+    let bytes = match files::read_limited(&weights, files::limit::MODEL) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(CheckpointError::BadWeights { path: weights, message: "the file does not exist".into() });

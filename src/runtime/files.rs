@@ -1,11 +1,95 @@
 //! One way to write a file a user keeps: never in place. The bytes go to a temporary file in the same folder,
 //! which is flushed to disk and then renamed over the target, so a reader (or a crash, a full disk, a kill) sees
 //! the old file or the new one, never a part of either; a failed write leaves no temporary file behind.
+//!
+//! And one way to read a file a user names: only a regular file (not a folder, a device such as `/dev/zero`, or a
+//! pipe), and only up to a size stated for its kind ([`limit`]), checked before anything is allocated.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The largest file of each kind that is read.
+pub mod limit {
+    /// A model's JSON description beside its weights.
+    pub const DESCRIPTION: u64 = 1 << 20;
+    /// A model's weights, or a model file holding its weights (the largest shipped one is 0.75 MB).
+    pub const MODEL: u64 = 512 << 20;
+    /// A scene, a lecture, a graph (DAGitty, DOT, edge list).
+    pub const DOCUMENT: u64 = 64 << 20;
+    /// An IDX file as stored (raw or compressed); what it decompresses to is bounded by its header.
+    pub const DATASET: u64 = 1 << 30;
+}
+
+/// Opens `path` for reading if it is a regular file of at most `max` bytes; returns the file and its length.
+/// The error says what is wrong without the path (callers name the file).
+pub fn open_regular(path: &Path, max: u64) -> io::Result<(File, u64)> {
+    let meta = fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "it is a folder, not a file"));
+    }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file (a device, a pipe or a socket)",
+        ));
+    }
+    if meta.len() > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is {}; a file of this kind is at most {}", human_size(meta.len()), human_size(max)),
+        ));
+    }
+    Ok((File::open(path)?, meta.len()))
+}
+
+/// The whole of a regular file of at most `max` bytes (a file that grows while it is read is cut off there and
+/// refused).
+pub fn read_limited(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let (file, len) = open_regular(path, max)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("it grew past {} while read", human_size(max))));
+    }
+    Ok(bytes)
+}
+
+/// A text file read as [`read_limited`]: UTF-8, with a byte-order mark (as some Windows editors write) dropped.
+pub fn read_text_limited(path: &Path, max: u64) -> io::Result<String> {
+    let bytes = read_limited(path, max)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })?;
+    Ok(strip_bom(&text).to_owned())
+}
+
+/// `text` without a leading UTF-8 byte-order mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// `1.5 MB`, `64 MB`, `2.0 GB` (powers of 1024, as the limits are).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value.fract().abs() < 0.05 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
 
 /// Writes `bytes` to `path` atomically (see the module doc).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -139,6 +223,31 @@ mod tests {
         assert!(write_pair((&weights, b"w3"), (&elsewhere, b"d3")).is_err());
         assert_eq!(fs::read(&weights).unwrap(), b"w2");
         assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = |r: io::Result<Vec<u8>>| r.unwrap_err().to_string();
+        assert!(message(read_limited(dir.path(), 100)).contains("folder"));
+        assert!(message(read_limited(Path::new("/dev/zero"), 100)).contains("not a regular file"));
+        let big = dir.path().join("big.json");
+        fs::write(&big, vec![b' '; 3 << 20]).unwrap();
+        assert_eq!(message(read_limited(&big, limit::DESCRIPTION)), "it is 3 MB; a file of this kind is at most 1 MB");
+        assert_eq!(read_limited(&big, 4 << 20).unwrap().len(), 3 << 20);
+        assert_eq!(read_limited(&dir.path().join("none"), 1).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn text_loses_its_byte_order_mark_and_must_be_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scene.json");
+        fs::write(&path, "\u{feff}{\"a\": 1}").unwrap();
+        assert_eq!(read_text_limited(&path, 100).unwrap(), "{\"a\": 1}");
+        fs::write(&path, b"ok\xff").unwrap();
+        assert_eq!(read_text_limited(&path, 100).unwrap_err().to_string(), "it is not UTF-8 text (byte 2)");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(12), "12 bytes");
     }
 
     #[test]

@@ -98,14 +98,7 @@ fn log_error(msg: &str) {
     eprintln!("latent-lab: {msg}");
 }
 
-/// Turns a panic payload into text.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(ToString::to_string)
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
-}
+pub use crate::runtime::threads::panic_message;
 
 struct Worker {
     options: WorkerOptions,

@@ -51,7 +51,7 @@ fn wait_for(worker: &Worker, secs: u64, pred: impl Fn(&Report) -> bool) -> Repor
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let r = worker.rx.recv_timeout(left).expect("the worker answers in time");
+        let r = worker.recv_timeout(left).expect("the worker answers in time");
         if pred(&r) {
             return r;
         }

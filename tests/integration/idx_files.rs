@@ -86,7 +86,7 @@ fn every_bad_file_gives_a_clear_error() {
 
     let too_long = write(d, "extra.idx", &images_bytes(4, 2, 2, 20));
     let (e, _) = load_err(&too_long, &good_l, &too_long);
-    assert!(matches!(e, DataError::Idx(IdxError::SizeMismatch { .. })));
+    assert!(matches!(e, DataError::Idx(IdxError::TrailingData { .. })));
 
     let few_labels = write(d, "three-labels.idx", &labels_bytes(&[0, 1, 2]));
     let (e, t) = load_err(&good_i, &few_labels, &few_labels);

@@ -19,8 +19,10 @@ struct State {
     fonts_ready: bool,
 }
 
-#[test]
-fn the_tab_runs_a_short_board_and_shows_the_vae_row() {
+type BoardHarness = Harness<'static, State>;
+
+/// The Leaderboard tab alone, set to train only the VAE for 2 s and score 8 digits.
+fn vae_only_board() -> BoardHarness {
     let mut lesson = LeaderboardLesson::default();
     lesson.seconds = 2.0;
     lesson.heldout_digits = 8;
@@ -28,7 +30,7 @@ fn the_tab_runs_a_short_board_and_shows_the_vae_row() {
         *on = *entry == Entry::Vae;
     }
     let dataset = Arc::new(Dataset::builtin_mnist().expect("built-in digits"));
-    let mut h = Harness::builder().with_size(eframe::egui::vec2(1200.0, 800.0)).build_ui_state(
+    Harness::builder().with_size(eframe::egui::vec2(1200.0, 800.0)).build_ui_state(
         |ui, s: &mut State| {
             // The first frame installs the app's fonts (they apply from the next frame); later frames draw.
             if !s.fonts_ready {
@@ -42,7 +44,36 @@ fn the_tab_runs_a_short_board_and_shows_the_vae_row() {
             s.lesson.ui(ui, &mut cx);
         },
         State { lesson, dataset, fonts_ready: false },
-    );
+    )
+}
+
+fn step_board_until(h: &mut BoardHarness, what: &str, pred: impl Fn(&BoardHarness) -> bool) {
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while !pred(h) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}
+
+#[test]
+fn a_run_whose_thread_dies_names_the_model_as_failed_and_the_next_run_works() {
+    let mut h = vae_only_board();
+    h.step();
+    h.step();
+    latent_lab::lessons::lesson_thread::inject_fault(&h.ctx, "leaderboard");
+    h.get_by_label("Run the leaderboard").click();
+    step_board_until(&mut h, "the failure", |h| {
+        h.query_by_label_contains("the leaderboard thread stopped: injected fault").is_some()
+    });
+    assert!(h.query_by_label("Run the leaderboard").is_some(), "the tab is usable again");
+    h.get_by_label("Run the leaderboard").click();
+    step_board_until(&mut h, "the VAE row", |h| h.query_by_label_contains("an upper bound").is_some());
+}
+
+#[test]
+fn the_tab_runs_a_short_board_and_shows_the_vae_row() {
+    let mut h = vae_only_board();
     h.step();
     h.step();
     assert!(h.query_by_label_contains("No results yet").is_some());

@@ -18,5 +18,6 @@ mod leaderboard;
 mod pacing;
 mod samples;
 mod scene;
+mod thread_death;
 mod ui;
 mod worker;

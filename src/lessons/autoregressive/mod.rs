@@ -71,13 +71,23 @@ impl Default for AutoregressiveLesson {
 impl AutoregressiveLesson {
     fn drain(&mut self) {
         let Some(w) = &self.worker else { return };
-        while let Ok(reply) = w.rx.try_recv() {
+        let (replies, ended) = w.drain();
+        for reply in replies {
             match reply {
                 Reply::Made(view) => self.digits.on_view(*view),
                 Reply::Wave(view) => self.wave.on_view(*view),
                 Reply::MadeMessage(m) => self.digits.message = Some(m),
                 Reply::WaveMessage(m) => self.wave.message = Some(m),
             }
+        }
+        if let Some(ended) = ended {
+            // The next frame starts a fresh thread; what the pages show stays, marked as no longer training.
+            self.worker = None;
+            self.digits.view.training = false;
+            self.wave.view.training = false;
+            let message = format!("{ended}. Press Train to start again.");
+            self.digits.message = Some(message.clone());
+            self.wave.message = Some(message);
         }
     }
 }

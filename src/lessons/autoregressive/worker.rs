@@ -13,6 +13,7 @@ use crate::autoregressive::made::{self, Digits, Made, MadeTrainer};
 use crate::autoregressive::signals::{self, SignalKind};
 use crate::autoregressive::wavenet::{WaveNet, WaveNetConfig, WaveNetTrainer};
 use crate::data::Dataset;
+use crate::lessons::lesson_thread::{self, LessonThread};
 
 /// Time between views.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -103,17 +104,11 @@ pub enum Reply {
 }
 
 /// The lesson's handle on the thread.
-pub struct ArWorker {
-    pub tx: Sender<Request>,
-    pub rx: Receiver<Reply>,
-}
+pub type ArWorker = LessonThread<Request, Reply>;
 
 impl ArWorker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, rx) = super::super::lesson_thread::spawn("autoregressive", ctx, |requests, replies, ctx| {
-            run(&requests, &replies, &ctx);
-        })?;
-        Some(Self { tx, rx })
+        lesson_thread::spawn("autoregressive", ctx, |requests, replies, ctx| run(&requests, &replies, &ctx))
     }
 }
 
@@ -181,7 +176,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
             }
             last_view = Instant::now();
-            crate::pacing::wake(ctx);
+            lesson_thread::reported(ctx);
         }
     }
 }
@@ -198,7 +193,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                     Ok(m) => st.made = Some(m),
                     Err(e) => {
                         let _ = replies.send(Reply::MadeMessage(e));
-                        crate::pacing::wake(ctx);
+                        lesson_thread::reported(ctx);
                         return;
                     }
                 }
@@ -256,7 +251,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                     }
                     Err(e) => {
                         let _ = replies.send(Reply::WaveMessage(e.to_string()));
-                        crate::pacing::wake(ctx);
+                        lesson_thread::reported(ctx);
                         return;
                     }
                 }
@@ -286,7 +281,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
             }
         }
     }
-    crate::pacing::wake(ctx);
+    lesson_thread::reported(ctx);
 }
 
 fn new_made(data: Arc<Dataset>, hidden: usize, seed: u64) -> Result<MadeState, String> {

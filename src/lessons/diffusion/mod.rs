@@ -222,9 +222,22 @@ impl DiffusionLesson {
 
     fn drain(&mut self) {
         let Some(w) = &self.worker else { return };
-        let reports: Vec<Report> = w.rx.try_iter().collect();
+        let (reports, ended) = w.drain();
         for r in reports {
             self.on_report(r);
+        }
+        if let Some(ended) = ended {
+            // The next frame starts a fresh thread; the U-Net on the dead one is gone until one is loaded again.
+            self.worker = None;
+            let toy_busy = std::mem::take(&mut self.toy.training);
+            let digits_busy = std::mem::take(&mut self.digits.training) | self.digits.busy.take().is_some();
+            self.digits.source = None;
+            if toy_busy || !digits_busy {
+                self.toy.error = Some(format!("{ended}. Press Train to start again."));
+            }
+            if digits_busy || !toy_busy {
+                self.digits.error = Some(format!("{ended}. Load a checkpoint to go on."));
+            }
         }
     }
 
@@ -454,11 +467,14 @@ impl Lesson for DiffusionLesson {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        if self.worker.is_none() && !self.started {
-            self.started = true;
+        if self.worker.is_none() {
             self.worker = Worker::spawn(ui.ctx().clone());
-            self.digits.busy = Some("loading the shipped checkpoint…".into());
-            self.send(Job::LoadShipped);
+            // Only the first thread loads the shipped U-Net by itself (a load that killed a thread must not loop).
+            if !self.started {
+                self.started = true;
+                self.digits.busy = Some("loading the shipped checkpoint…".into());
+                self.send(Job::LoadShipped);
+            }
         }
         self.drain();
         digits::poll_dialog(self);

@@ -14,6 +14,7 @@ use crate::data::Dataset;
 use crate::diffusion::Sampler;
 use crate::diffusion::digits::{DigitsEngine, Guidance, live_trainer};
 use crate::diffusion::toy::{ToyConfig, ToyModel, ToyTrainer};
+use crate::lessons::lesson_thread::{self, LessonThread};
 
 /// Work for the thread.
 pub enum Job {
@@ -90,17 +91,14 @@ pub enum Report {
     },
 }
 
-pub struct Worker {
-    pub tx: Sender<Job>,
-    pub rx: Receiver<Report>,
-}
+/// The lesson's handle on the thread.
+pub type Worker = LessonThread<Job, Report>;
 
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, rx) = super::super::lesson_thread::spawn("diffusion-lab", ctx, |jobs, reports, ctx| {
+        lesson_thread::spawn("diffusion-lab", ctx, |jobs, reports, ctx| {
             State { jobs, reports, ctx, pending: VecDeque::new(), digits: None }.run();
-        })?;
-        Some(Self { tx, rx })
+        })
     }
 }
 
@@ -115,7 +113,7 @@ struct State {
 impl State {
     fn send(&self, r: Report) -> bool {
         let ok = self.reports.send(r).is_ok();
-        crate::pacing::wake(&self.ctx);
+        lesson_thread::reported(&self.ctx);
         ok
     }
 

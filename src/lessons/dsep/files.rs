@@ -23,11 +23,8 @@ pub fn open(ctx: &egui::Context) -> Receiver<FileDone> {
         else {
             return FileDone::Failed("No file chosen (or no file dialog is available on this desktop).".into());
         };
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => FileDone::Opened { name: path.display().to_string(), text },
-                Err(_) => FileDone::Failed(format!("{} is not UTF-8 text", path.display())),
-            },
+        match crate::runtime::files::read_text_limited(&path, crate::runtime::files::limit::DOCUMENT) {
+            Ok(text) => FileDone::Opened { name: path.display().to_string(), text },
             Err(e) => FileDone::Failed(format!("Could not read {}: {e}", path.display())),
         }
     })

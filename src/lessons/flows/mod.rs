@@ -165,8 +165,18 @@ impl FlowsLesson {
 
     fn receive(&mut self, ctx: &egui::Context) {
         let Some(w) = &self.worker else { return };
+        let (replies, ended) = w.drain();
+        if let Some(ended) = ended {
+            // The next frame starts a fresh thread; what was shown stays, marked as no longer training.
+            self.worker = None;
+            self.paused = false;
+            if let Some(s) = &mut self.snapshot {
+                s.training = false;
+            }
+            self.message = Some(format!("{ended}. Press Train to start again."));
+        }
         let mut newest = None;
-        while let Ok(reply) = w.rx.try_recv() {
+        for reply in replies {
             match reply {
                 Reply::Snapshot(s) => {
                     self.arrivals.push_back(Instant::now());

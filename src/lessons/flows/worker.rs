@@ -10,6 +10,7 @@ use eframe::egui;
 use crate::flows::residual::{InverseStats, LogDetComparison};
 use crate::flows::train::{StepOutcome, TrainSettings, grid_points};
 use crate::flows::{FlowData, FlowKind, FlowModel, P2, RealNvpConfig, ResFlowConfig, Trainer};
+use crate::lessons::lesson_thread::{self, LessonThread};
 
 /// Cells per side of the log-density grids.
 pub const GRID: usize = 128;
@@ -92,17 +93,11 @@ pub enum Reply {
 }
 
 /// The lesson's handle on the thread.
-pub struct FlowWorker {
-    pub tx: Sender<Request>,
-    pub rx: Receiver<Reply>,
-}
+pub type FlowWorker = LessonThread<Request, Reply>;
 
 impl FlowWorker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, rx) = super::super::lesson_thread::spawn("flows", ctx, |requests, replies, ctx| {
-            run(&requests, &replies, &ctx);
-        })?;
-        Some(Self { tx, rx })
+        lesson_thread::spawn("flows", ctx, |requests, replies, ctx| run(&requests, &replies, &ctx))
     }
 }
 
@@ -308,7 +303,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
                     if replies.send(Reply::Refused(message)).is_err() {
                         return;
                     }
-                    crate::pacing::wake(ctx);
+                    lesson_thread::reported(ctx);
                 }
             },
             Some(Request::Pause) => {
@@ -342,7 +337,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
             if replies.send(Reply::Snapshot(Box::new(snap))).is_err() {
                 return;
             }
-            crate::pacing::wake(ctx);
+            lesson_thread::reported(ctx);
         }
     }
 }

@@ -35,7 +35,6 @@ pub struct HvaeLesson {
     z1_dim: usize,
     inference: Inference,
     worker: Option<Worker>,
-    started: bool,
     state: RunState,
     /// The configuration of the model on the thread (settings changed since then start a new one).
     run_config: Option<HvaeConfig>,
@@ -63,7 +62,6 @@ impl Default for HvaeLesson {
             z1_dim: 8,
             inference: Inference::BottomUp,
             worker: None,
-            started: false,
             state: RunState::NotStarted,
             run_config: None,
             step: 0,
@@ -107,7 +105,14 @@ impl HvaeLesson {
 
     fn drain(&mut self) {
         let Some(w) = &self.worker else { return };
-        let reports: Vec<Report> = w.rx.try_iter().collect();
+        let (reports, ended) = w.drain();
+        if let Some(ended) = ended {
+            // The next frame starts a fresh thread; the curves stay, the model on the dead thread is gone.
+            self.worker = None;
+            self.state = RunState::Stopped;
+            self.run_config = None;
+            self.message = Some((format!("{ended}. Press Train to start a new model."), true));
+        }
         for r in reports {
             match r {
                 Report::Progress { step, terms, ms_per_step } => {
@@ -403,8 +408,7 @@ impl Lesson for HvaeLesson {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
-        if !self.started {
-            self.started = true;
+        if self.worker.is_none() {
             self.worker = Worker::spawn(ui.ctx().clone());
         }
         self.drain();
@@ -482,7 +486,9 @@ impl Lesson for HvaeLesson {
         if let Some(path) = &model {
             // The description is small: another model's file is refused here; the weights are checked on loading.
             let (_, description) = crate::hvae::checkpoint::files(path);
-            let text = std::fs::read_to_string(&description).map_err(|e| format!("{}: {e}", description.display()))?;
+            let text =
+                crate::runtime::files::read_text_limited(&description, crate::runtime::files::limit::DESCRIPTION)
+                    .map_err(|e| format!("{}: {e}", description.display()))?;
             crate::hvae::checkpoint::parse_config(&text, &description).map_err(|e| e.to_string())?;
         }
         if ![2, 8].contains(&s.z1_dim) {

@@ -14,6 +14,7 @@ use crate::data::Dataset;
 use crate::hvae::eval::{codes, mean_terms, sample_means};
 use crate::hvae::train::{HvaeTrainer, StepTerms, TrainSettings};
 use crate::hvae::{HvaeConfig, HvaeError, checkpoint};
+use crate::lessons::lesson_thread::{self, LessonThread};
 use crate::train::pca::plot_coordinates;
 
 /// Samples in the grid.
@@ -77,17 +78,14 @@ pub enum Report {
     Notice(String, bool),
 }
 
-pub struct Worker {
-    pub tx: Sender<Job>,
-    pub rx: Receiver<Report>,
-}
+/// The lesson's handle on the thread.
+pub type Worker = LessonThread<Job, Report>;
 
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
-        let (tx, rx) = super::super::lesson_thread::spawn("hvae-lab", ctx, |jobs, reports, ctx| {
+        lesson_thread::spawn("hvae-lab", ctx, |jobs, reports, ctx| {
             State { jobs, reports, ctx, run: None, training: false, sample_seed: 1, last_snapshot: None }.run();
-        })?;
-        Some(Self { tx, rx })
+        })
     }
 }
 
@@ -110,7 +108,7 @@ struct State {
 impl State {
     fn send(&self, r: Report) -> bool {
         let ok = self.reports.send(r).is_ok();
-        crate::pacing::wake(&self.ctx);
+        lesson_thread::reported(&self.ctx);
         ok
     }
 
@@ -282,7 +280,7 @@ mod tests {
     /// The next report that is not progress or a snapshot.
     fn next_other(w: &Worker) -> Report {
         loop {
-            match w.rx.recv_timeout(Duration::from_mins(2)).expect("a report") {
+            match w.recv_timeout(Duration::from_mins(2)).expect("a report") {
                 Report::Progress { .. } | Report::Snapshot(_) => {}
                 other => return other,
             }
