@@ -45,7 +45,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = crate::app::renderer::RendererPref::Auto, global = true)]
     pub renderer: crate::app::renderer::RendererPref,
     /// GUI benchmark: train, measure this many frames, print p50/p95 frame times and quit.
-    #[arg(long, value_name = "FRAMES")]
+    #[arg(long, value_name = "FRAMES", value_parser = crate::bounds::within(1, 100_000))]
     pub bench_ui: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -126,13 +126,13 @@ pub struct TrainArgs {
     #[arg(value_enum)]
     pub model: ModelArg,
     /// Importance samples per image for `iwae` (default 5).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::within(1, 5000))]
     pub k: Option<usize>,
     /// Train for this many seconds (default 20 when neither --seconds nor --epochs is given).
-    #[arg(long, conflicts_with = "epochs")]
+    #[arg(long, conflicts_with = "epochs", value_parser = crate::bounds::seconds)]
     pub seconds: Option<f64>,
     /// Train for this many passes over the training items.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::epochs)]
     pub epochs: Option<f64>,
     #[command(flatten)]
     pub data: DataArgs,
@@ -142,16 +142,16 @@ pub struct TrainArgs {
     /// Print one JSON object on stdout instead of a text report.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 2e-3, value_parser = crate::bounds::learning_rate)]
     pub lr: f64,
     /// Minibatch size (default 128; 256 points for the flows).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::batch())]
     pub batch_size: Option<usize>,
     /// Lipschitz bound c of each residual block (`resflow` only; must be below 1).
     #[arg(long, default_value_t = 0.9)]
     pub lipschitz: f64,
     /// Hidden layer widths, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "512,256")]
+    #[arg(long, value_delimiter = ',', default_value = "512,256", value_parser = crate::bounds::width())]
     pub hidden: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -201,15 +201,15 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub board: leaderboard::BoardArgs,
     /// Importance samples per digit, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1,5,50,5000")]
+    #[arg(long, value_delimiter = ',', default_value = "1,5,50,5000", value_parser = crate::bounds::within(1, 5000))]
     pub k: Vec<usize>,
     #[command(flatten)]
     pub data: DataArgs,
     /// Evaluate only the first N held-out images.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::within(1, 10_000_000))]
     pub limit: Option<usize>,
     /// Cells per side of the z-grid for the quadrature of log p(x) (2-D latents), over [−6, 6]².
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, value_parser = crate::bounds::within(2, 1000))]
     pub grid: usize,
     #[arg(long)]
     pub json: bool,
@@ -344,22 +344,22 @@ pub enum BenchWhat {
     /// Time the Gradient estimators lesson: 1,000 estimates per estimator, and everything it draws.
     Estimators {
         /// Samples per estimate.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = crate::bounds::within(1, 10_000))]
         k: usize,
         /// Repetitions (the median is printed).
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = crate::bounds::within(1, 10_000))]
         repeats: usize,
     },
     /// Time the `dsep` command on a random DAG: parse + queries, per-query times, peak memory.
     Dsep {
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = crate::bounds::within(2, 10_000_000))]
         nodes: usize,
-        #[arg(long, default_value_t = 3_000_000)]
+        #[arg(long, default_value_t = 3_000_000, value_parser = crate::bounds::within(0, 20_000_000))]
         edges: usize,
         /// Each edge joins node i to one of nodes i+1 ..= i+WINDOW (100: paths tens of thousands long; 0: any later node).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = crate::bounds::within(0, 10_000_000))]
         window: usize,
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = crate::bounds::within(0, 10_000_000))]
         queries: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -373,7 +373,7 @@ pub enum BenchWhat {
     },
     /// Time decoding a dragged latent point through the worker (request → image ready to draw).
     Decode {
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 200, value_parser = crate::bounds::within(1, 100_000))]
         count: usize,
         /// Keep the AE and the VAE training meanwhile (as in the lesson) instead of pausing them.
         #[arg(long)]
@@ -385,7 +385,7 @@ pub enum BenchWhat {
         /// 2-D toy dataset.
         #[arg(long, value_enum, default_value_t = Toy2d::Moons)]
         data: Toy2d,
-        #[arg(long, default_value_t = 60.0)]
+        #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
         seconds: f64,
         #[arg(long)]
         json: bool,
@@ -395,12 +395,12 @@ pub enum BenchWhat {
         /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
         #[arg(long, value_enum, default_value_t = BenchModel::Vae)]
         model: BenchModel,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = crate::bounds::steps())]
         steps: usize,
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = 128, value_parser = crate::bounds::batch())]
         batch_size: usize,
         /// Threads a lone model splits its batch over (default: every core on the CPU backend, 1 on a GPU).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::bounds::within(1, 256))]
         split: Option<usize>,
     },
 }
@@ -438,6 +438,7 @@ pub(crate) fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
 
 /// `latent-lab train ae|vae …`
 pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainReport> {
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
     let dataset = Arc::new(load_data(&args.data)?);
     let (device, info) = device::select(device_pref);
     let kind = args.model.image_kind().context("the flows train through `flows::train`")?;

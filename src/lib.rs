@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod autoregressive;
+pub mod bounds;
 pub mod causal;
 pub mod cli;
 pub mod data;

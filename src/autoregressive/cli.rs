@@ -58,21 +58,21 @@ pub enum BenchAr {
 #[derive(Debug, Args)]
 pub struct MadeArgs {
     /// Training time budget in seconds.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
     pub seconds: f64,
     /// Stop after this many steps (whichever of --seconds and --steps comes first).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::steps())]
     pub steps: Option<usize>,
-    #[arg(long, default_value_t = made::DEFAULT_HIDDEN)]
+    #[arg(long, default_value_t = made::DEFAULT_HIDDEN, value_parser = crate::bounds::within(1, 8192))]
     pub hidden: usize,
-    #[arg(long, default_value_t = made::DEFAULT_LR)]
+    #[arg(long, default_value_t = made::DEFAULT_LR, value_parser = crate::bounds::learning_rate_f32)]
     pub lr: f32,
-    #[arg(long, default_value_t = made::DEFAULT_BATCH)]
+    #[arg(long, default_value_t = made::DEFAULT_BATCH, value_parser = crate::bounds::batch())]
     pub batch_size: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Score the held-out digits every this many seconds of training (the NLL-vs-time curve).
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = crate::bounds::interval)]
     pub eval_every: f64,
     /// Write the model here (JSON, `"kind": "made"`).
     #[arg(long)]
@@ -86,19 +86,19 @@ pub struct MadeArgs {
 pub struct WaveNetArgs {
     #[arg(long, value_enum, default_value_t = SignalKind::Sines)]
     pub signal: SignalKind,
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::seconds)]
     pub seconds: f64,
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::steps())]
     pub steps: Option<usize>,
     /// Dilations, comma-separated (kernel 2): receptive field = 1 + Σ dilations.
-    #[arg(long, default_value = "1,2,4,8,16,32", value_delimiter = ',')]
+    #[arg(long, default_value = "1,2,4,8,16,32", value_delimiter = ',', value_parser = crate::bounds::within(1, 512))]
     pub dilations: Vec<usize>,
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = crate::bounds::within(1, 256))]
     pub channels: usize,
     /// Quantisation levels of the softmax output.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::bounds::within(2, 1024))]
     pub levels: usize,
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = 3e-3, value_parser = crate::bounds::learning_rate_f32)]
     pub lr: f32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -113,7 +113,7 @@ pub struct WaveNetArgs {
 pub struct SampleArgs {
     /// A MADE model file (from `train made --out`).
     pub model: PathBuf,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::bounds::within(1, crate::bounds::IMAGES))]
     pub count: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -127,7 +127,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Digits to sample.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = crate::bounds::within(1, crate::bounds::IMAGES))]
     pub digits: usize,
     #[arg(long)]
     pub json: bool,
@@ -174,10 +174,6 @@ fn progress_bar(seconds: f64) -> indicatif::ProgressBar {
     bar
 }
 
-fn positive(x: f64, name: &str) -> anyhow::Result<f64> {
-    if x.is_finite() && x > 0.0 { Ok(x) } else { bail!("{name} must be a positive number of seconds") }
-}
-
 /// What `train made` reports.
 #[derive(Debug, Serialize)]
 pub struct MadeReport {
@@ -196,8 +192,9 @@ pub struct MadeReport {
 }
 
 fn train_made(args: &MadeArgs) -> anyhow::Result<()> {
-    let seconds = positive(args.seconds, "--seconds")?;
-    let every = positive(args.eval_every, "--eval-every")?;
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
+    let seconds = args.seconds;
+    let every = args.eval_every;
     let data = Dataset::builtin_mnist()?;
     let train = Digits::from_dataset(&data, 0..data.train_len);
     let held = Digits::from_dataset(&data, data.heldout_range());
@@ -282,7 +279,8 @@ pub struct WaveNetReport {
 }
 
 fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
-    let seconds = positive(args.seconds, "--seconds")?;
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
+    let seconds = args.seconds;
     let config = WaveNetConfig { channels: args.channels, dilations: args.dilations.clone(), levels: args.levels };
     let net = WaveNet::new(config, args.seed)?;
     let parameters = net.parameters();

@@ -353,7 +353,7 @@ impl Made {
         }
         let file: MadeFile = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         let mut m = file.model;
-        let (d, h) = (m.rows * m.cols, m.hidden);
+        let (d, h) = (m.rows.saturating_mul(m.cols), m.hidden);
         if d == 0 || d > MAX_DIM || h == 0 || h > MAX_HIDDEN {
             return Err(corrupt(format!("unsupported size {}×{} with {h} hidden units", m.rows, m.cols)));
         }
@@ -865,5 +865,10 @@ mod tests {
         assert!(matches!(Made::load(&path), Err(ArError::Corrupt { .. })));
         assert!(matches!(Made::load(&dir.path().join("missing.json")), Err(ArError::Io { .. })));
         assert!(matches!(m.check_size(28, 28), Err(ArError::SizeMismatch { .. })));
+        // rows × cols that overflow a usize are refused as too big, not wrapped into a small size.
+        let huge = text.replace("\"rows\":2,", "\"rows\":4294967296,").replace("\"cols\":3,", "\"cols\":4294967297,");
+        assert_ne!(huge, text, "the test edits the sizes");
+        let ArError::Corrupt { reason, .. } = bad(&huge) else { panic!("not refused as corrupt") };
+        assert!(reason.contains("unsupported size"), "{reason}");
     }
 }

@@ -65,6 +65,7 @@ fn toy_dataset(args: &TrainArgs) -> anyhow::Result<Toy2d> {
 
 /// `latent-lab train realnvp|resflow --data … [--seconds S] [--out FILE] [--json]`
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
     let kind = toy_dataset(args)?;
     if args.epochs.is_some() {
         bail!("the flows train for a time: use --seconds");

@@ -98,21 +98,21 @@ pub struct DdpmArgs {
     #[arg(long, value_enum, default_value_t = DiffData::Moons)]
     pub data: DiffData,
     /// Training time in seconds (default 60 for 2-D data, 1500 for digits).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::seconds)]
     pub seconds: Option<f64>,
     #[arg(long, value_enum, default_value_t = ScheduleKind::Linear)]
     pub schedule: ScheduleKind,
     /// Diffusion steps T (default 200 for 2-D data, 1000 for digits).
-    #[arg(long = "timesteps")]
+    #[arg(long = "timesteps", value_parser = crate::bounds::within(1, crate::bounds::SAMPLING_STEPS))]
     pub timesteps: Option<usize>,
     /// Batch size (default 256 for 2-D data, 32 for digits).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::batch())]
     pub batch_size: Option<usize>,
     /// Peak learning rate (cosine decay to a tenth over the run; default 2e-3 for 2-D, 1e-3 for digits).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::learning_rate)]
     pub lr: Option<f64>,
     /// Digits: U-Net channels at 28, 14 and 7 pixels (multiples of 8).
-    #[arg(long, value_delimiter = ',', default_value = "8,16,32")]
+    #[arg(long, value_delimiter = ',', default_value = "8,16,32", value_parser = crate::bounds::within(8, 512))]
     pub channels: Vec<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -121,7 +121,7 @@ pub struct DdpmArgs {
     pub resume: Option<PathBuf>,
     /// Digits: condition the U-Net on the digit's label (10 for MNIST), for classifier-free guidance. With
     /// --resume of an unconditional U-Net, the class embedding is added at zero and trained from there.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::within(0, 1000))]
     pub classes: Option<usize>,
     /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
     #[arg(long)]
@@ -135,12 +135,12 @@ pub struct SampleArgs {
     /// The model file (FILE.json; for digits FILE.bpk beside it).
     pub model: PathBuf,
     /// Reverse steps: DDIM with this many steps (with --ddpm, all T ancestral steps are used instead).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = crate::bounds::within(1, crate::bounds::SAMPLING_STEPS))]
     pub steps: usize,
     #[arg(long)]
     pub ddpm: bool,
-    /// Number of samples (digits: a square grid).
-    #[arg(long, default_value_t = 64)]
+    /// Number of samples (2-D: at most 1,000,000; digits: a square grid of at most 1024).
+    #[arg(long, default_value_t = 64, value_parser = crate::bounds::within(1, crate::bounds::POINTS))]
     pub count: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -159,18 +159,18 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = DiffData::Moons)]
     pub data: DiffData,
     /// 2-D training time.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
     pub seconds: f64,
     /// Digits: the checkpoint to judge (default: the shipped one).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Digits: DDIM steps for the 64 judged samples (the timing of 16 digits always uses 50).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = crate::bounds::within(1, crate::bounds::SAMPLING_STEPS))]
     pub steps: usize,
     /// Digits: passes over the training digits for the judging classifier. At 20 its held-out accuracy has levelled
     /// off (4: 91.3 %, 20: 93.8 %, 40: 94.1 %) and it labels 89 % of real held-out digits with confidence ≥ 0.9;
     /// at 4 that is 74 %, so even perfect samples could not reach the 80 % target.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = crate::bounds::within(1, 1000))]
     pub classifier_epochs: usize,
     /// Digits, class-conditional checkpoints: the 64 judged samples ask for 0, 1, …, 9 in turn with this
     /// classifier-free guidance scale w (0: unconditional, "no label"). The 16 timed ones use it too.
@@ -270,8 +270,9 @@ pub fn train_toy(
 }
 
 fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
     if let Some(toy) = args.data.toy() {
-        let seconds = positive(args.seconds.unwrap_or(60.0), "--seconds")?;
+        let seconds = args.seconds.unwrap_or(60.0);
         let config = ToyConfig {
             schedule: args.schedule,
             steps: args.timesteps.unwrap_or(200),
@@ -306,7 +307,7 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
         };
         return print_report(&report, args.json);
     }
-    let seconds = positive(args.seconds.unwrap_or(1500.0), "--seconds")?;
+    let seconds = args.seconds.unwrap_or(1500.0);
     let dataset = Dataset::builtin_mnist()?;
     let (device, info) = device::select(pref);
     let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
@@ -402,10 +403,6 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     print_report(&report, args.json)
 }
 
-fn positive(v: f64, name: &str) -> anyhow::Result<f64> {
-    if v.is_finite() && v > 0.0 { Ok(v) } else { bail!("{name} must be positive, got {v}") }
-}
-
 fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(r)?);
@@ -462,16 +459,21 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
     let json_path = crate::runtime::files::pair_paths(&args.model).1;
     let text = crate::runtime::files::read_text_limited(&json_path, crate::runtime::files::limit::DESCRIPTION)
         .with_context(|| format!("cannot read {}", json_path.display()))?;
+    let images = !text.contains(super::toy::TOY_ARCHITECTURE);
+    if images && args.count > crate::bounds::IMAGES as usize {
+        bail!(
+            "--count {}: a grid of digits holds at most {} (2-D models take up to {})",
+            args.count,
+            crate::bounds::IMAGES,
+            crate::bounds::POINTS
+        );
+    }
     if crate::hvae::cli::is_hvae_description(&text) {
         return crate::hvae::cli::sample_png(&args.model, &args.out, args.count, args.seed);
     }
     let sampler = if args.ddpm { Sampler::Ddpm } else { Sampler::Ddim { steps: args.steps.max(1) } };
     let start = Instant::now();
-    if text.contains(super::toy::TOY_ARCHITECTURE) {
-        let model = read_toy_model(&text).map_err(|e| anyhow::anyhow!("{}: {e}", json_path.display()))?;
-        let (points, _) = model.sample(sampler, args.count, args.seed, false)?;
-        write_scatter(&points, &args.out)?;
-    } else {
+    if images {
         let (device, _) = device::select(pref);
         let (model, config) = digits::load_described(&args.model, &device)?;
         let guidance = sample_guidance(args, config.classes)?;
@@ -479,6 +481,10 @@ fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
             digits::sample_digits(&model, &config, sampler, args.count, args.seed, guidance.as_ref(), &device, |_| {})
                 .map_err(anyhow::Error::msg)?;
         write_grid(&pixels, args.count, config.image_size, &args.out)?;
+    } else {
+        let model = read_toy_model(&text).map_err(|e| anyhow::anyhow!("{}: {e}", json_path.display()))?;
+        let (points, _) = model.sample(sampler, args.count, args.seed, false)?;
+        write_scatter(&points, &args.out)?;
     }
     println!(
         "{} samples ({}) in {:.2} s → {}",
@@ -569,7 +575,7 @@ pub struct DigitsBench {
 
 fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
     if let Some(toy) = args.data.toy() {
-        let seconds = positive(args.seconds, "--seconds")?;
+        let seconds = args.seconds;
         let r = bench_toy(toy, seconds, args.seed)?;
         if args.json {
             println!("{}", serde_json::to_string(&r)?);

@@ -277,10 +277,19 @@ pub fn read_toy_model(text: &str) -> Result<ToyModel, String> {
     model.schedule().map_err(|e| e.to_string())?;
     let widths_ok = model.net.input_dim() == INPUTS
         && model.net.output_dim() == 2
+        && model.net.layers.len() <= 16
+        && model.net.layers.iter().all(|l| l.outputs <= 4096)
         && model.net.layers.windows(2).all(|w| w[0].outputs == w[1].inputs)
-        && model.net.layers.iter().all(|l| l.w.len() == l.inputs * l.outputs && l.b.len() == l.outputs);
+        && model
+            .net
+            .layers
+            .iter()
+            .all(|l| Some(l.w.len()) == l.inputs.checked_mul(l.outputs) && l.b.len() == l.outputs);
     if !widths_ok {
         return Err("the layer sizes do not fit together (corrupt file?)".into());
+    }
+    if !model.net.layers.iter().all(|l| l.w.iter().chain(&l.b).all(|v| v.is_finite())) {
+        return Err("some weights are NaN or infinite (a model saved after its training diverged?)".into());
     }
     Ok(model)
 }
@@ -331,6 +340,11 @@ mod tests {
         let bad_steps = text.replace("\"steps\":200", "\"steps\":0");
         assert!(read_toy_model(&bad_steps).unwrap_err().contains("T = 0"));
         assert!(read_toy_model("{").is_err());
+        // 1e39 is past f32's range: it reads as infinity, and is refused.
+        let mut poisoned = model.clone();
+        poisoned.net.layers[0].b[0] = 0.123_456_79;
+        let poisoned = serde_json::to_string(&poisoned).unwrap().replacen("0.12345679", "1e39", 1);
+        assert!(read_toy_model(&poisoned).unwrap_err().contains("NaN or infinite"), "{poisoned:.80}");
         assert!(ToyModel::new(&ToyConfig { steps: 0, ..ToyConfig::default() }).is_err());
     }
 

@@ -56,6 +56,11 @@ impl Default for UNetConfig {
     }
 }
 
+/// Largest side of the images a U-Net description may claim.
+pub const MAX_IMAGE_SIZE: usize = 64;
+/// Most diffusion steps T of a U-Net (as `train ddpm --timesteps` allows).
+pub const MAX_UNET_STEPS: usize = crate::bounds::SAMPLING_STEPS as usize;
+
 impl UNetConfig {
     /// Checks a description before anything is built from it.
     pub fn validate(&self) -> Result<(), String> {
@@ -65,8 +70,13 @@ impl UNetConfig {
                 self.architecture
             ));
         }
-        if self.image_size == 0 || !self.image_size.is_multiple_of(4) || self.image_size > 256 {
-            return Err(format!("image size {} must be a multiple of 4 up to 256", self.image_size));
+        // The weights fit any image size, so the description's is bounded here: 64² pixels is 5× MNIST's.
+        if self.image_size == 0 || !self.image_size.is_multiple_of(4) || self.image_size > MAX_IMAGE_SIZE {
+            return Err(format!("image size {} must be a multiple of 4 up to {MAX_IMAGE_SIZE}", self.image_size));
+        }
+        // Every one of the T steps is a pass of the network per digit when sampling with DDPM.
+        if self.steps > MAX_UNET_STEPS {
+            return Err(format!("T = {} diffusion steps: a U-Net takes at most {MAX_UNET_STEPS}", self.steps));
         }
         if self.channels.iter().any(|&c| c == 0 || !c.is_multiple_of(8) || c > 512)
             || !(1..=1024).contains(&self.time_dim)

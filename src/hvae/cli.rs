@@ -45,28 +45,28 @@ pub enum TrainHvae {
 #[derive(Debug, Args)]
 pub struct HvaeArgs {
     /// Training time budget in seconds.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
     pub seconds: f64,
     /// Stop after this many steps (whichever of time and steps comes first).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::bounds::steps())]
     pub steps: Option<usize>,
     /// Size of z₁ (z₂ is 2-D).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = crate::bounds::within(1, 64))]
     pub z1: usize,
     /// The inference DAG: bottom-up (x → z₁ → z₂) or from-x (x → z₁, x → z₂).
     #[arg(long, value_enum, default_value_t = Inference::BottomUp)]
     pub inference: Inference,
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = crate::bounds::batch())]
     pub batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = crate::bounds::learning_rate)]
     pub lr: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Importance samples per digit for the held-out IWAE bound (0 skips it).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::bounds::within(0, 5000))]
     pub iwae_k: usize,
     /// Held-out digits scored by the IWAE bound.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::bounds::within(1, 1_000_000))]
     pub eval_digits: usize,
     /// Save the model: FILE.bpk + FILE.json.
     #[arg(long)]
@@ -130,6 +130,7 @@ pub struct HvaeReport {
 
 /// Trains on the built-in binarised digits and evaluates on the held-out ones.
 pub fn train(args: &HvaeArgs) -> anyhow::Result<HvaeReport> {
+    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
     if args.iwae_k > crate::models::bounds::MAX_K {
         anyhow::bail!("--iwae-k {} is more than {} samples per digit", args.iwae_k, crate::models::bounds::MAX_K);
     }

@@ -68,7 +68,11 @@ pub fn run_entries(
             break;
         }
         let mut progress = |fraction: f32| report(RunEvent::Progress { entry: index, fraction });
-        let result = run_one(entry, data, budget, device, cpu_threads, cancel, &mut progress);
+        // A panic in one model is that model's failure; the others still run.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_one(entry, data, budget, device, cpu_threads, cancel, &mut progress)
+        }))
+        .unwrap_or_else(|p| Err(format!("crashed: {}", crate::runtime::threads::panic_message(&*p))));
         report(RunEvent::Finished { entry: index, result: result.clone() });
         results.push(result);
     }

@@ -151,6 +151,45 @@ pub fn with_added_extension(path: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Checks, before a long run, that a file can later be written at `path`: its folder exists (missing folders are
+/// created, as saving would) and takes a file (one is written and removed again). `path` itself may exist (it will
+/// be replaced) but must not be a folder.
+///
+/// # Errors
+/// Naming the folder or the path and what is wrong with it.
+pub fn check_writable(path: &Path) -> io::Result<()> {
+    let folder = folder_of(path);
+    let refuse = |what: String| Err(io::Error::other(what));
+    if let Err(e) = fs::create_dir_all(folder) {
+        return refuse(format!("the folder {} cannot be made ({e})", folder.display()));
+    }
+    if !folder.is_dir() {
+        return refuse(format!("{} is not a folder", folder.display()));
+    }
+    if path.is_dir() {
+        return refuse(format!("{} is a folder", path.display()));
+    }
+    let probe = temporary_sibling(path)?;
+    match File::create(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => refuse(format!("the folder {} takes no new file ({e})", folder.display())),
+    }
+}
+
+/// [`check_writable`] for a command's optional `--out`, as the sentence a command prints.
+///
+/// # Errors
+/// "--out PATH cannot be saved: …" when the check fails.
+pub fn check_out(out: Option<&Path>) -> Result<(), String> {
+    match out {
+        Some(path) => check_writable(path).map_err(|e| format!("--out {} cannot be saved: {e}", path.display())),
+        None => Ok(()),
+    }
+}
+
 /// The folder `path` lives in (`.` for a bare file name).
 pub fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
@@ -193,6 +232,22 @@ mod tests {
         write_atomic(&path, b"new contents").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new contents");
         assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_place_to_write_is_checked_before_the_work_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_writable(&dir.path().join("model.json")).is_ok());
+        assert!(check_writable(&dir.path().join("runs/first/model.json")).is_ok());
+        assert!(dir.path().join("runs/first").is_dir(), "a missing folder is made, as saving would");
+        std::fs::write(dir.path().join("file"), b"x").unwrap();
+        let under_a_file = check_writable(&dir.path().join("file/model.json")).unwrap_err().to_string();
+        assert!(under_a_file.contains("cannot be made"), "{under_a_file}");
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        assert!(check_writable(&dir.path().join("taken")).unwrap_err().to_string().contains("is a folder"));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 3, "only the entries made here, no probe file: {left:?}");
+        assert!(std::fs::read_dir(dir.path().join("runs/first")).unwrap().next().is_none(), "no probe file left");
     }
 
     #[test]

@@ -216,20 +216,16 @@ pub fn validate(config: &TrainConfig, dataset: &Dataset) -> Result<(), TrainErro
             dataset.train_len, config.batch_size
         ));
     }
-    if config.hidden.is_empty() || config.hidden.iter().any(|&w| w == 0 || w > 4096) {
-        return bad(format!("hidden sizes must be 1 to 6 widths in 1..=4096, got {:?}", config.hidden));
-    }
-    if !(1..=64).contains(&config.latent_dim) {
-        return bad(format!("latent size must be in 1..=64, got {}", config.latent_dim));
-    }
     if !(1..=5000).contains(&config.iwae_k) {
         return bad(format!("K (importance samples) must be in 1..=5000, got {}", config.iwae_k));
     }
     if config.models.is_empty() {
         return bad("choose at least one model to train".into());
     }
-    if let Err(message) = config.observation.validate() {
-        return bad(message);
+    // The shape is checked as the loader checks it, so every model trained here loads again.
+    for &kind in &config.models {
+        crate::models::checkpoint::validate(&model_config(config, dataset.dim(), kind))
+            .map_err(TrainError::InvalidConfig)?;
     }
     Ok(())
 }

@@ -104,7 +104,7 @@ fn eval_refuses_bad_requests_clearly() {
         .output()
         .unwrap();
     assert!(trained.status.success());
-    let output = latent_lab().args(["--device", "cpu", "eval"]).arg(&ae).args(["--k", "0"]).output().unwrap();
+    let output = latent_lab().args(["--device", "cpu", "eval"]).arg(&ae).args(["--k", "5"]).output().unwrap();
     assert!(!output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("autoencoder"),
@@ -205,4 +205,57 @@ fn out_names_are_taken_literally_and_two_runs_keep_two_models() {
         .collect();
     assert!(!names.iter().any(|n| n.contains("tmp")), "no temporary file is left: {names:?}");
     assert!(!dir.path().join("vae-lr0.bpk").exists(), "the old with_extension name");
+}
+
+/// Numbers outside their range are refused by every command's parser before any work starts (exit 2, the flag
+/// and the range named), whichever family the command belongs to.
+#[test]
+fn numbers_out_of_range_are_refused_before_any_work_naming_flag_and_range() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["train", "vae", "--batch-size", "0"], "'--batch-size <BATCH_SIZE>': 0 is not in 1..=4096"),
+        (&["train", "vae", "--lr", "0"], "'--lr <LR>': 0 is not in (0, 1e12]"),
+        (&["train", "vae", "--seconds", "nan"], "'--seconds <SECONDS>': nan is not in (0, 604800] seconds"),
+        (&["train", "vae", "--hidden", "512,0"], "'--hidden <HIDDEN>': 0 is not in 1..=4096"),
+        (&["train", "made", "--eval-every", "1e-9"], "'--eval-every <EVAL_EVERY>': 1e-9 is not in [0.1, 3600]"),
+        (&["train", "made", "--batch-size", "1000000000"], "1000000000 is not in 1..=4096"),
+        (&["train", "made", "--lr=-0.5"], "-0.5 is not in (0, 1e12]"),
+        (&["train", "wavenet", "--lr", "0"], "'--lr <LR>': 0 is not in (0, 1e12]"),
+        (&["train", "ddpm", "--lr", "0"], "'--lr <LR>': 0 is not in (0, 1e12]"),
+        (&["train", "ddpm", "--timesteps", "10000"], "10000 is not in 1..=1000"),
+        (&["train", "hvae", "--lr", "0"], "'--lr <LR>': 0 is not in (0, 1e12]"),
+        (&["sample", "assets/ddpm-digits.json", "--count", "0"], "'--count <COUNT>': 0 is not in 1..=1000000"),
+        (&["bench", "dsep", "--edges", "10000000000"], "10000000000 is not in 0..=20000000"),
+        (&["eval", "--leaderboard", "--seconds", "0"], "'--seconds <SECONDS>': 0 is not in (0, 604800]"),
+    ];
+    for (args, message) in cases {
+        let output = latent_lab().args(*args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: expected {message:?} in {stderr}");
+    }
+    // A grid of digits is bounded by what a grid holds, after the model file says it is one.
+    let output = latent_lab().args(["sample", "assets/ddpm-digits.json", "--count", "5000"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("a grid of digits holds at most 1024"));
+}
+
+/// A place `--out` cannot be saved to (here: "inside" a regular file) is refused before training, by every family's
+/// `train`.
+#[test]
+fn an_out_that_cannot_be_saved_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-file"), b"not a folder").unwrap();
+    let out = dir.path().join("a-file").join("model");
+    for model in ["vae", "realnvp", "ddpm", "hvae", "made", "wavenet"] {
+        let start = std::time::Instant::now();
+        let output = latent_lab().args(["train", model, "--seconds", "600", "--out"]).arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{model}: {stderr}");
+        assert!(
+            stderr.contains("cannot be saved: the folder") && stderr.contains("cannot be made"),
+            "{model}: {stderr}"
+        );
+        // Refused at once, not after the 600 s of training asked for.
+        assert!(start.elapsed().as_secs() < 60, "{model} trained first");
+    }
 }

@@ -64,7 +64,7 @@ fn a_run_whose_thread_dies_names_the_model_as_failed_and_the_next_run_works() {
     latent_lab::lessons::lesson_thread::inject_fault(&h.ctx, "leaderboard");
     h.get_by_label("Run the leaderboard").click();
     step_board_until(&mut h, "the failure", |h| {
-        h.query_by_label_contains("the leaderboard thread stopped: injected fault").is_some()
+        h.query_by_label_contains("injected fault in the leaderboard thread").is_some()
     });
     assert!(h.query_by_label("Run the leaderboard").is_some(), "the tab is usable again");
     h.get_by_label("Run the leaderboard").click();
