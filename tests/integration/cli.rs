@@ -259,3 +259,28 @@ fn an_out_that_cannot_be_saved_is_refused_before_training() {
         assert!(start.elapsed().as_secs() < 60, "{model} trained first");
     }
 }
+
+/// A save that fails part-way (a full disk, simulated with a file-size limit) leaves the previous model as it was,
+/// loadable, and no temporary file behind.
+#[test]
+fn a_save_that_runs_out_of_space_keeps_the_previous_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("made.json");
+    let train = |limit_kb: Option<u32>| {
+        let bin = env!("CARGO_BIN_EXE_latent-lab");
+        let limit = limit_kb.map_or_else(String::new, |kb| format!("trap '' XFSZ; ulimit -f {kb}; "));
+        let script = format!("{limit}exec \"$0\" train made --steps 2 --hidden 8 --seconds 60 --out \"$1\"");
+        Command::new("bash").args(["-c", &script, bin]).arg(&out).env("RUST_BACKTRACE", "0").output().unwrap()
+    };
+    let first = train(None);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let before = std::fs::read(&out).unwrap();
+    assert!(before.len() > 200 * 1024, "the model file is larger than the limit below");
+    let full = train(Some(100));
+    assert!(!full.status.success(), "the save under a 100 KB limit must fail");
+    assert_eq!(std::fs::read(&out).unwrap(), before, "the previous model is untouched");
+    assert!(latent_lab::autoregressive::made::Made::load(&out).is_ok(), "and still loads");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["made.json"], "no temporary file left");
+}

@@ -9,6 +9,7 @@ mod dsep;
 mod encoder_gradients;
 mod explore;
 mod flows;
+mod fuzz;
 mod gradients;
 mod hall;
 mod hvae;
