@@ -54,7 +54,8 @@ fn names<'t>(part: &'t str, side: &str) -> Result<Vec<&'t str>, String> {
 /// Parses one non-blank query line against `graph`.
 ///
 /// # Errors
-/// A message naming the problem: no `_||_`, an empty or invalid name list, an unknown node, or X and Y sharing a node.
+/// A message naming the problem: no `_||_`, an empty or invalid name list, an unknown node, or two of X, Y and Z
+/// sharing a node (the three sets must be disjoint, as the editor keeps them).
 pub fn parse_query(graph: &LoadedGraph<'_>, line: &str) -> Result<Query, String> {
     let Some(bars) = line.find("||") else {
         return Err("missing '_||_' (expected e.g. 'a, b _||_ c | d, e')".into());
@@ -77,9 +78,15 @@ pub fn parse_query(graph: &LoadedGraph<'_>, line: &str) -> Result<Query, String>
         _ => Vec::new(),
     };
     let in_y: std::collections::HashSet<u32> = y.iter().copied().collect();
+    let name = |v: u32| graph.names()[v as usize].to_owned();
     if let Some(&both) = x.iter().find(|v| in_y.contains(v)) {
-        let name = graph.names()[both as usize].to_owned();
-        return Err(format!("X and Y overlap: {name:?} is on both sides of '_||_'"));
+        return Err(format!("X and Y overlap: {:?} is on both sides of '_||_'", name(both)));
+    }
+    let in_z: std::collections::HashSet<u32> = z.iter().copied().collect();
+    for (set, side) in [(&x, "X"), (&y, "Y")] {
+        if let Some(&both) = set.iter().find(|v| in_z.contains(v)) {
+            return Err(format!("{side} and Z overlap: {:?} is both asked about and given (after '|')", name(both)));
+        }
     }
     Ok(Query { x, y, z })
 }
@@ -160,6 +167,11 @@ mod tests {
         assert!(e("a b").contains("line 1: missing '_||_'"));
         assert!(e("a || b").contains("missing '_||_'"));
         assert!(e("a _||_ a").contains("overlap"));
+        // Z shares a node with X or with Y, in either order of the lists: refused like X with Y.
+        for q in ["a _||_ b | a", "a _||_ b | b", "a _||_ b | b, a", "a, b _||_ b | a"] {
+            assert!(e(q).contains("overlap"), "{q}: {}", e(q));
+        }
+        assert_eq!(e("a _||_ b | a"), "query line 1: X and Z overlap: \"a\" is both asked about and given (after '|')");
         assert!(e(" _||_ b").contains("X (before '_||_') is empty"));
         assert!(e("a _||_  | b").contains("Y (after '_||_') is empty"));
         assert!(e("a,,b _||_ b").contains("empty name"));

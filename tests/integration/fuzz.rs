@@ -52,13 +52,11 @@ fn fuzz(name: &str, seed: &[u8], mut read: impl FnMut(&[u8]) -> bool) {
     let mut refused = 0;
     for case in 0..CASES {
         let input = mutate(seed, &mut rng);
-        match catch_unwind(AssertUnwindSafe(|| read(&input))) {
-            Ok(accepted) => refused += usize::from(!accepted),
-            Err(_) => {
-                let shown = String::from_utf8_lossy(&input[..input.len().min(300)]).into_owned();
-                panic!("{name}: case {case} panicked on {} bytes starting {shown:?}", input.len());
-            }
-        }
+        let Ok(accepted) = catch_unwind(AssertUnwindSafe(|| read(&input))) else {
+            let shown = String::from_utf8_lossy(&input[..input.len().min(300)]).into_owned();
+            panic!("{name}: case {case} panicked on {} bytes starting {shown:?}", input.len());
+        };
+        refused += usize::from(!accepted);
     }
     eprintln!("{name}: {CASES} damaged inputs, {refused} refused with an error, none panicked");
     assert!(refused > 0, "{name}: no damaged input was refused; the reader checks nothing");
