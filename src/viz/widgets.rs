@@ -3,7 +3,9 @@
 use eframe::egui::{self, ColorImage, TextureHandle, TextureId, TextureOptions};
 use egui_plot::{Corner, Legend, Plot};
 
-/// Puts `image` into the texture in `slot`, creating it on first use; returns its id.
+/// Puts `image` into the texture in `slot`, creating it on first use; returns its id. An image wider or taller
+/// than the GPU takes (a grid of wide images from another dataset) is shrunk to fit first; it is shown at its
+/// widget's size anyway.
 pub fn upload(
     slot: &mut Option<TextureHandle>,
     ctx: &egui::Context,
@@ -11,11 +13,41 @@ pub fn upload(
     image: ColorImage,
     options: TextureOptions,
 ) -> TextureId {
+    let image = fit_to_side(image, ctx.input(|i| i.max_texture_side));
     match slot {
         Some(t) => t.set(image, options),
         None => *slot = Some(ctx.load_texture(name, image, options)),
     }
     slot.as_ref().map_or_else(TextureId::default, TextureHandle::id)
+}
+
+/// `image` shrunk by the smallest whole factor that makes both sides at most `max_side` (each pixel the mean of
+/// its block), or unchanged if it fits.
+pub fn fit_to_side(image: ColorImage, max_side: usize) -> ColorImage {
+    let [width, height] = image.size;
+    let max_side = max_side.max(1);
+    if width <= max_side && height <= max_side {
+        return image;
+    }
+    let factor = width.max(height).div_ceil(max_side);
+    let size = [width.div_ceil(factor), height.div_ceil(factor)];
+    let mut pixels = Vec::with_capacity(size[0] * size[1]);
+    for row in 0..size[1] {
+        for col in 0..size[0] {
+            let (mut sum, mut count) = ([0_u32; 4], 0_u32);
+            for y in row * factor..((row + 1) * factor).min(height) {
+                for x in col * factor..((col + 1) * factor).min(width) {
+                    for (total, channel) in sum.iter_mut().zip(image.pixels[y * width + x].to_array()) {
+                        *total += u32::from(channel);
+                    }
+                    count += 1;
+                }
+            }
+            let [r, g, b, a] = sum.map(|total| u8::try_from(total / count.max(1)).unwrap_or(u8::MAX));
+            pixels.push(egui::Color32::from_rgba_premultiplied(r, g, b, a));
+        }
+    }
+    ColorImage::new(size, pixels)
 }
 
 /// A texture cached by a key (redrawn only when the key changes).
@@ -54,4 +86,23 @@ pub fn fixed_square_plot<'a>(
         .allow_double_click_reset(false)
         .x_axis_label(axes[0].to_owned())
         .y_axis_label(axes[1].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eframe::egui::Color32;
+
+    #[test]
+    fn images_wider_than_the_gpu_takes_shrink_to_fit_and_others_stay() {
+        let small = ColorImage::new([4, 3], vec![Color32::RED; 12]);
+        assert_eq!(fit_to_side(small.clone(), 4), small);
+        // 10 × 3 into sides of at most 4: factor 3 → 4 × 1, each pixel the mean of its block.
+        let pixels = (0..30).map(|i| Color32::from_gray(if i % 10 < 3 { 90 } else { 30 })).collect();
+        let fitted = fit_to_side(ColorImage::new([10, 3], pixels), 4);
+        assert_eq!(fitted.size, [4, 1]);
+        assert_eq!(fitted.pixels[0], Color32::from_gray(90));
+        assert_eq!(fitted.pixels[1], Color32::from_gray(30));
+        assert_eq!(fitted.pixels[3], Color32::from_gray(30), "the last, partial block averages what it has");
+    }
 }
