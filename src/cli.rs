@@ -644,7 +644,7 @@ pub fn dsep(graph_file: &std::path::Path) -> anyhow::Result<()> {
     let shown = graph_file.display();
     let bytes = crate::runtime::files::read_limited(graph_file, crate::runtime::files::limit::DOCUMENT)
         .with_context(|| format!("cannot read the graph file {shown}"))?;
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let bytes = crate::runtime::files::strip_bom(&bytes);
     let source = match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {

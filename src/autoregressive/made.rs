@@ -342,7 +342,7 @@ impl Made {
     /// Parses and validates a model file's bytes (`path` only names it in errors).
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<(Self, MadeInfo), ArError> {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
-        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        let bytes = crate::runtime::files::strip_bom(bytes);
         let kind: KindOnly = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         match kind.kind.as_deref() {
             Some(FILE_KIND) => {}
@@ -379,7 +379,7 @@ impl Made {
 /// MADE file still counts as one, so that loading it reports what is wrong with it.
 pub fn file_kind(path: &Path) -> Option<String> {
     let bytes = crate::runtime::files::read_limited(path, crate::runtime::files::limit::MODEL).ok()?;
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let bytes = crate::runtime::files::strip_bom(&bytes);
     if let Ok(k) = serde_json::from_slice::<KindOnly>(bytes) {
         k.kind
     } else {

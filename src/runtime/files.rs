@@ -58,19 +58,20 @@ pub fn read_limited(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 
 /// A text file read as [`read_limited`]: UTF-8, with a byte-order mark (as some Windows editors write) dropped.
 pub fn read_text_limited(path: &Path, max: u64) -> io::Result<String> {
-    let bytes = read_limited(path, max)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    let mut bytes = read_limited(path, max)?;
+    let bom = bytes.len() - strip_bom(&bytes).len();
+    bytes.drain(..bom);
+    String::from_utf8(bytes).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("it is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            format!("it is not UTF-8 text (byte {})", bom + e.utf8_error().valid_up_to()),
         )
-    })?;
-    Ok(strip_bom(&text).to_owned())
+    })
 }
 
-/// `text` without a leading UTF-8 byte-order mark.
-pub fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
+/// `bytes` without a leading UTF-8 byte-order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes)
 }
 
 /// `1.5 MB`, `64 MB`, `2.0 GB` (powers of 1024, as the limits are).
@@ -160,11 +161,9 @@ pub fn with_added_extension(path: &Path, ext: &str) -> PathBuf {
 pub fn check_writable(path: &Path) -> io::Result<()> {
     let folder = folder_of(path);
     let refuse = |what: String| Err(io::Error::other(what));
+    // Fails where a part of the folder's path is a file.
     if let Err(e) = fs::create_dir_all(folder) {
         return refuse(format!("the folder {} cannot be made ({e})", folder.display()));
-    }
-    if !folder.is_dir() {
-        return refuse(format!("{} is not a folder", folder.display()));
     }
     if path.is_dir() {
         return refuse(format!("{} is a folder", path.display()));

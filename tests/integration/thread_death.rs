@@ -37,10 +37,13 @@ fn diffusion_says_its_thread_died_and_the_2d_model_trains_again() {
     // The tab's thread loads the shipped U-Net first, and dies at that report.
     open(&mut h, "Diffusion");
     h.get_by_label("3 · Digits (U-Net)").click();
-    step_until(&mut h, 60, "the death", |h| shows(h, "the diffusion-lab thread stopped: injected fault"));
-    assert!(shows(&h, "Load a checkpoint to go on"));
+    // Wait for the digits page's own sentence: the side panel can lag a page switch by a frame or two.
+    step_until(&mut h, 60, "the death on the digits page", |h| {
+        shows(h, "the diffusion-lab thread stopped: injected fault") && shows(h, "Load a checkpoint to go on")
+    });
     h.get_by_label("2 · Learn the reverse").click();
     step_until(&mut h, 10, "the reverse page", |h| h.query_by_label("Train").is_some());
+    assert!(shows(&h, "Press Train to start again"), "the 2-D page says so too");
     h.get_by_label("Train").click();
     step_until(&mut h, 60, "a fresh thread training", |h| shows(h, "training: step") || shows(h, "trained:"));
 }

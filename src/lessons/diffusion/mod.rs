@@ -228,16 +228,14 @@ impl DiffusionLesson {
         }
         if let Some(ended) = ended {
             // The next frame starts a fresh thread; the U-Net on the dead one is gone until one is loaded again.
+            // Both pages say so, whichever was working.
             self.worker = None;
-            let toy_busy = std::mem::take(&mut self.toy.training);
-            let digits_busy = std::mem::take(&mut self.digits.training) | self.digits.busy.take().is_some();
+            self.toy.training = false;
+            self.toy.error = Some(format!("{ended}. Press Train to start again."));
+            self.digits.training = false;
+            self.digits.busy = None;
             self.digits.source = None;
-            if toy_busy || !digits_busy {
-                self.toy.error = Some(format!("{ended}. Press Train to start again."));
-            }
-            if digits_busy || !toy_busy {
-                self.digits.error = Some(format!("{ended}. Load a checkpoint to go on."));
-            }
+            self.digits.error = Some(format!("{ended}. Load a checkpoint to go on."));
         }
     }
 
