@@ -98,6 +98,8 @@ pub struct LatentLabApp {
     commands: Vec<TrainCommand>,
     hall: hall::Hall,
     scene_job: scene::SceneDialog,
+    /// A saved scene waiting for the model files it names (written once they are there).
+    pending_scene: Option<scene::PendingScene>,
     pacer: Pacer,
     steps: StepRate,
     /// What draws the window (`None` without a renderer, e.g. in tests).
@@ -173,6 +175,7 @@ impl LatentLabApp {
             commands: Vec::new(),
             hall: hall::Hall::default(),
             scene_job: None,
+            pending_scene: None,
             pacer,
             steps: StepRate::default(),
             drawing,
@@ -529,6 +532,7 @@ impl eframe::App for LatentLabApp {
 
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_scene_job(ctx);
+        self.poll_pending_scene(ctx);
         for event in self.trainer.drain() {
             self.handle_event(&event);
         }

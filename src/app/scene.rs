@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant, SystemTime};
 
 use eframe::egui;
 use serde::{Deserialize, Serialize};
@@ -69,32 +70,61 @@ impl LatentLabApp {
         serde_json::to_string_pretty(&scene).unwrap_or_default()
     }
 
-    /// The scene as JSON text for the file `path`, with the lessons' trained models written next to it (see
-    /// [`crate::lessons::Lesson::save_scene_with_models`]: files the worker writes appear just after).
-    pub fn scene_json_with_models(&mut self, path: &Path) -> String {
+    /// The scene as JSON text for the file `path`, with the lessons' trained models written next to it, and the
+    /// model files promised (see [`crate::lessons::Lesson::save_scene_with_models`]).
+    pub fn scene_json_with_models(&mut self, path: &Path) -> (String, Vec<PathBuf>) {
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let stem = path.file_stem().map_or_else(|| "scene".to_owned(), |s| s.to_string_lossy().into_owned());
         let mut commands = Vec::new();
         let mut lessons = BTreeMap::new();
+        let mut promised = Vec::new();
         for lesson in &mut self.lessons {
             let mut cx =
                 LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut commands };
-            if let Some(part) = lesson.save_scene_with_models(&dir, &stem, &mut cx) {
+            if let Some((part, files)) = lesson.save_scene_with_models(&dir, &stem, &mut cx) {
                 lessons.insert(lesson.name().to_owned(), part);
+                promised.extend(files);
             }
         }
         self.commands.extend(commands);
         let scene =
             SceneFile { format: FORMAT.into(), version: VERSION, lesson: self.selected_lesson().to_owned(), lessons };
-        serde_json::to_string_pretty(&scene).unwrap_or_default()
+        (serde_json::to_string_pretty(&scene).unwrap_or_default(), promised)
     }
 
-    /// Writes the scene to `path` now (the UI writes on a helper thread instead); model files follow from the
-    /// worker after the next frame.
+    /// Saves the scene to `path`: at once when no lesson has a model to write, else as soon as every model file
+    /// is written (the frames after this; see [`PendingScene`]). The dialog's path goes the same way.
     pub fn save_scene_to(&mut self, path: &Path) -> Result<(), String> {
-        let text = self.scene_json_with_models(path);
-        crate::runtime::files::write_atomic(path, text.as_bytes())
-            .map_err(|e| format!("Could not write {}: {e}", path.display()))
+        let (text, promised) = self.scene_json_with_models(path);
+        if promised.is_empty() {
+            return crate::runtime::files::write_atomic(path, text.as_bytes())
+                .map_err(|e| format!("Could not write {}: {e}", path.display()));
+        }
+        self.pending_scene = Some(PendingScene::new(path.to_owned(), text, promised));
+        Ok(())
+    }
+
+    /// Writes a pending scene once its model files are there, or gives up with a message when they do not come.
+    pub(super) fn poll_pending_scene(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &self.pending_scene else { return };
+        match pending.state(Instant::now()) {
+            Pending::Waiting => ctx.request_repaint_after(Duration::from_millis(200)),
+            Pending::Ready => {
+                if let Some(p) = self.pending_scene.take() {
+                    crate::viz::export::write_file(ctx, p.path, p.text.into_bytes());
+                }
+            }
+            Pending::GaveUp(missing) => {
+                let scene = file_name(&pending.path);
+                self.error = Some(format!(
+                    "The scene {scene} was not saved: its model file {} was not written within {} s (the tab's \
+                     message says why). A scene file saved before is unchanged.",
+                    file_name(&missing),
+                    PendingScene::PATIENCE.as_secs()
+                ));
+                self.pending_scene = None;
+            }
+        }
     }
 
     /// Reads and opens a scene file now; the outcome is shown like the dialog's.
@@ -203,11 +233,54 @@ impl LatentLabApp {
         self.scene_job = None;
         match job {
             SceneJob::SaveTo(path) => {
-                let text = self.scene_json_with_models(&path);
-                crate::viz::export::write_file(ctx, path, text.into_bytes());
+                let (text, promised) = self.scene_json_with_models(&path);
+                if promised.is_empty() {
+                    crate::viz::export::write_file(ctx, path, text.into_bytes());
+                } else {
+                    self.pending_scene = Some(PendingScene::new(path, text, promised));
+                }
             }
             SceneJob::Opened(path, text) => self.open_scene_text(&path, text),
             SceneJob::Cancelled(msg) => self.notice = Some(msg),
+        }
+    }
+}
+
+/// A scene file waiting for the model files it names.
+pub struct PendingScene {
+    path: PathBuf,
+    text: String,
+    files: Vec<PathBuf>,
+    /// When the saves were asked for (a file older than this is an earlier save's).
+    asked: SystemTime,
+    deadline: Instant,
+}
+
+/// Where a pending scene stands.
+#[derive(Debug, PartialEq, Eq)]
+enum Pending {
+    Waiting,
+    Ready,
+    /// This promised file never came.
+    GaveUp(PathBuf),
+}
+
+impl PendingScene {
+    /// How long the model files may take (a save is a second or two; a worker mid-step adds one step).
+    pub const PATIENCE: Duration = Duration::from_mins(1);
+
+    fn new(path: PathBuf, text: String, files: Vec<PathBuf>) -> Self {
+        // The file system's clock may lag the system clock by a tick: allow a second.
+        let asked = SystemTime::now() - Duration::from_secs(1);
+        Self { path, text, files, asked, deadline: Instant::now() + Self::PATIENCE }
+    }
+
+    fn state(&self, now: Instant) -> Pending {
+        let written = |f: &PathBuf| std::fs::metadata(f).and_then(|m| m.modified()).is_ok_and(|t| t >= self.asked);
+        match self.files.iter().find(|f| !written(f)) {
+            None => Pending::Ready,
+            Some(missing) if now >= self.deadline => Pending::GaveUp(missing.clone()),
+            Some(_) => Pending::Waiting,
         }
     }
 }
@@ -224,6 +297,20 @@ fn read_scene(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_scene_waits_for_fresh_files_and_gives_up_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("s-made.json");
+        let pending = PendingScene::new(dir.path().join("s.json"), "{}".into(), vec![model.clone()]);
+        assert_eq!(pending.state(Instant::now()), Pending::Waiting);
+        std::fs::write(&model, "{}").unwrap();
+        assert_eq!(pending.state(Instant::now()), Pending::Ready);
+        let stale = PendingScene { asked: SystemTime::now() + Duration::from_mins(1), ..pending };
+        assert_eq!(stale.state(Instant::now()), Pending::Waiting, "a file from an earlier save does not count");
+        let late = stale.deadline + Duration::from_secs(1);
+        assert_eq!(stale.state(late), Pending::GaveUp(model));
+    }
 
     #[test]
     fn bad_files_are_refused_with_a_reason() {

@@ -270,6 +270,21 @@ impl Dag {
         Ok(())
     }
 
+    /// Adds `from → to` without the duplicate and cycle checks of [`Dag::add_edge`], for the edges of a graph
+    /// already known to be acyclic and free of duplicates (a parsed file, checked by [`super::compact::CompactDag`]),
+    /// so that building it is linear in its size. Unknown ids and self-loops are ignored.
+    pub(crate) fn push_checked_edge(&mut self, from: NodeId, to: NodeId) {
+        if from == to || self.node(from).is_none() || self.node(to).is_none() {
+            return;
+        }
+        if let Some(n) = self.node_mut(from) {
+            n.children.push(to);
+        }
+        if let Some(n) = self.node_mut(to) {
+            n.parents.push(from);
+        }
+    }
+
     /// Removes the edge `from → to`.
     ///
     /// # Errors

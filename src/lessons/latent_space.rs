@@ -847,19 +847,23 @@ impl Lesson for LatentSpaceLesson {
     }
 
     /// With a run (training or paused), the worker writes both models as `STEM-latent-space-ae.bpk` and
-    /// `…-vae.bpk` (+ `.json`) in `dir` right after this returns; the scene refers to them and keeps the
+    /// `…-vae.bpk` (+ `.json`) in `dir` right after this returns (the four files are promised); the scene refers
+    /// to them and keeps the
     /// markers, the clicked digit, the interpolation and the drawing.
     fn save_scene_with_models(
         &mut self,
         dir: &std::path::Path,
         stem: &str,
         cx: &mut LessonContext<'_>,
-    ) -> Option<serde_json::Value> {
+    ) -> Option<(serde_json::Value, Vec<std::path::PathBuf>)> {
         let mut s = self.scene();
+        let mut promised = Vec::new();
         if self.run != RunState::NotStarted {
             for kind in ModelKind::ALL {
                 let file = format!("{stem}-latent-space-{}.bpk", kind.short().to_lowercase());
                 cx.commands.push(TrainCommand::Save { model: kind, path: dir.join(&file) });
+                let (weights, description) = crate::runtime::files::pair_paths(&dir.join(&file));
+                promised.extend([weights, description]);
                 s.models.push(file);
             }
             s.explore = self.views.iter().map(|v| v.explore.to_scene()).collect();
@@ -868,7 +872,7 @@ impl Lesson for LatentSpaceLesson {
                 s.canvas = Some(CanvasScene { rows: c.rows, cols: c.cols, pixels: c.pixels.clone() });
             }
         }
-        super::scene::to_value(&s)
+        super::scene::to_value(&s).map(|part| (part, promised))
     }
 
     /// Loading settings alone ends a run of this tab (the settings belong to the next one). A scene with models

@@ -68,16 +68,18 @@ pub trait Lesson {
         None
     }
     /// Saving the scene file `dir`/`stem`.json: [`Lesson::save_scene`] plus the lesson's trained models, written
-    /// next to it (`stem-…` files) and referred to in the JSON. A lesson whose models live on the worker sends the
-    /// saves through `cx`: the files then appear just after the scene file. The default saves no models.
+    /// next to it (`stem-…` files) and referred to in the JSON, with the files it promises to write. A lesson
+    /// whose models live on a thread sends the saves through `cx` or its thread; the app writes the scene file
+    /// only once every promised file is there, so a scene never names a model that was not written. The default
+    /// saves no models.
     fn save_scene_with_models(
         &mut self,
         dir: &std::path::Path,
         stem: &str,
         cx: &mut LessonContext<'_>,
-    ) -> Option<serde_json::Value> {
+    ) -> Option<(serde_json::Value, Vec<std::path::PathBuf>)> {
         let _ = (stem, cx);
-        self.save_scene(dir)
+        self.save_scene(dir).map(|part| (part, Vec::new()))
     }
     /// Restores what [`Lesson::save_scene`] wrote. Checks everything before changing anything: on `Err` (a
     /// reason, shown to the user) the lesson is as it was. Commands go through `cx` (sent only if the whole scene

@@ -28,3 +28,10 @@ pub fn step_until(h: &mut AppHarness, secs: u64, what: &str, pred: impl Fn(&AppH
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Saves the scene to `path` and steps until the app has written it: at once without models, else after every
+/// model file it names (the app writes the scene last).
+pub fn save_scene_and_wait(h: &mut AppHarness, path: &std::path::Path) {
+    h.state_mut().save_scene_to(path).unwrap();
+    step_until(h, 90, "the scene file, after its models", |_| path.is_file());
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use eframe::egui::{self, Event, PointerButton, Pos2};
 use egui_kittest::kittest::{NodeT, Queryable};
 
-use crate::app_harness::{AppHarness, app as harness, step_until};
+use crate::app_harness::{AppHarness, app as harness, save_scene_and_wait, step_until};
 use crate::samples::train_small;
 
 const FILES: [&str; 4] = [
@@ -78,7 +78,7 @@ fn a_latent_space_scene_brings_back_both_models_and_the_exploration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lecture.json");
     let (mut h, marker, digit) = trained_and_explored();
-    h.state_mut().save_scene_to(&path).unwrap();
+    save_scene_and_wait(&mut h, &path);
     step_until_files(&mut h, dir.path());
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let part = &json["lessons"]["Latent space"];
@@ -100,7 +100,7 @@ fn a_latent_space_scene_brings_back_both_models_and_the_exploration() {
 
     // The same weights: saving the opened scene again writes byte-identical model files.
     let again = tempfile::tempdir().unwrap();
-    fresh.state_mut().save_scene_to(&again.path().join("lecture.json")).unwrap();
+    save_scene_and_wait(&mut fresh, &again.path().join("lecture.json"));
     step_until_files(&mut fresh, again.path());
     for f in [FILES[0], FILES[2]] {
         let (a, b) = (std::fs::read(dir.path().join(f)).unwrap(), std::fs::read(again.path().join(f)).unwrap());
@@ -113,7 +113,7 @@ fn a_latent_space_scene_with_a_missing_model_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lecture.json");
     let (mut h, marker, _) = trained_and_explored();
-    h.state_mut().save_scene_to(&path).unwrap();
+    save_scene_and_wait(&mut h, &path);
     step_until_files(&mut h, dir.path());
     std::fs::remove_file(dir.path().join(FILES[2])).unwrap();
     let before = h.state().scene_json(dir.path());

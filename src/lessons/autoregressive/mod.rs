@@ -182,15 +182,16 @@ impl Lesson for AutoregressiveLesson {
     }
 
     /// The settings and, once MADE has weights, MADE as `<scene stem>-made.json` next to the scene (the weights
-    /// the page last received: while training, up to two seconds old). A helper thread writes the file just after
-    /// the scene JSON names it; how that went is the Digits page's message.
+    /// the page last received: while training, up to two seconds old). A helper thread writes the file (promised,
+    /// so the scene file follows it); how that went is the Digits page's message.
     fn save_scene_with_models(
         &mut self,
         dir: &Path,
         stem: &str,
         _cx: &mut LessonContext<'_>,
-    ) -> Option<serde_json::Value> {
+    ) -> Option<(serde_json::Value, Vec<PathBuf>)> {
         let scene = &dir.join(format!("{stem}.json"));
+        let mut promised = Vec::new();
         let model = self.digits.model.as_ref().map(|m| {
             let path = super::scene::model_file(scene, "made", "json");
             let (m, info, tx, file) = (m.clone(), self.digits.info(), self.scene_files.0.clone(), path.clone());
@@ -201,9 +202,10 @@ impl Lesson for AutoregressiveLesson {
                 };
                 let _ = tx.send(outcome);
             });
+            promised.push(path.clone());
             super::scene::reference(&path, dir)
         });
-        super::scene::to_value(&self.scene_settings(model))
+        super::scene::to_value(&self.scene_settings(model)).map(|part| (part, promised))
     }
 
     /// The settings of both pages, and MADE when the scene has it (read on a helper thread from the tab's next

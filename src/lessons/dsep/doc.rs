@@ -31,6 +31,11 @@ impl SetKind {
     }
 }
 
+/// Most nodes the editor draws (a graph for a lecture has tens; past this a drawing is no longer readable).
+pub const MAX_EDITOR_NODES: usize = 2_000;
+/// Most edges the editor draws.
+pub const MAX_EDITOR_EDGES: usize = 10_000;
+
 /// A graph as drawn: the DAG, node positions (canvas coordinates relative to its top-left) and the three sets.
 #[derive(Debug, Clone, Default)]
 pub struct GraphDoc {
@@ -92,6 +97,21 @@ impl GraphDoc {
             }
         }
         Ok(doc)
+    }
+
+    /// Parses graph text (`DAGitty` or DOT) into a document, refusing a graph larger than the editor draws with a
+    /// message that says where such a graph can be asked about. Linear in the size of the text.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let graph = crate::causal::text::parse_graph(text).map_err(|e| e.to_string())?;
+        let (nodes, edges) = (graph.index.len(), graph.dag.edge_count());
+        if nodes > MAX_EDITOR_NODES || edges > MAX_EDITOR_EDGES {
+            return Err(format!(
+                "the graph has {nodes} nodes and {edges} edges, more than the editor draws ({MAX_EDITOR_NODES} nodes, \
+                 {MAX_EDITOR_EDGES} edges). The command line answers queries on graphs of any size: \
+                 latent-lab dsep FILE < queries.txt"
+            ));
+        }
+        Self::from_loaded(&graph).map_err(|e| e.to_string())
     }
 
     /// `DAGitty` text with each node's position as `pos="x,y"`, so a saved layout comes back.
@@ -235,6 +255,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn graphs_past_the_editor_limit_are_refused_with_the_command_that_takes_them() {
+        let chain = |n: usize| {
+            let edges = (0..n - 1).fold(String::new(), |mut text, i| {
+                let _ = writeln!(text, "v{i} -> v{}", i + 1);
+                text
+            });
+            format!("dag {{\n{edges}}}\n")
+        };
+        let fits = GraphDoc::from_text(&chain(MAX_EDITOR_NODES)).expect("at the limit");
+        assert_eq!(fits.dag.len(), MAX_EDITOR_NODES);
+        let err = GraphDoc::from_text(&chain(30_000)).unwrap_err();
+        assert!(err.contains("30000 nodes") && err.contains("latent-lab dsep FILE"), "{err}");
+        assert!(GraphDoc::from_text("dag { a -> b -> a }").unwrap_err().contains("cycle"));
+    }
+
+    #[test]
     fn sets_stay_disjoint_and_toggle() {
         let mut doc = GraphDoc::laid_out(Dag::from_edges(&[("a", "b")]).expect("valid"));
         let a = doc.dag.find("a").expect("a");
@@ -266,7 +302,7 @@ mod tests {
         doc.set_pos(b, pos2(333.0, 222.0));
         let text = doc.to_dagitty();
         assert!(text.contains("b [pos=\"3.33,2.22\"]"), "{text}");
-        let back = GraphDoc::from_loaded(&crate::causal::text::parse_graph(&text).expect("parses")).expect("valid");
+        let back = GraphDoc::from_text(&text).expect("valid");
         for v in doc.dag.nodes() {
             let name = doc.dag.name(v).expect("name");
             let w = back.dag.find(name).expect("same names");

@@ -7,12 +7,18 @@ use eframe::egui;
 /// What a finished file job reports.
 #[derive(Debug)]
 pub enum FileDone {
-    Opened { name: String, text: String },
+    /// A graph file read and parsed on the helper thread: its text (kept for the text box) and the document, or
+    /// why it cannot be shown.
+    Opened {
+        name: String,
+        text: String,
+        doc: Result<super::doc::GraphDoc, String>,
+    },
     Saved(String),
     Failed(String),
 }
 
-/// Asks for a file to open and reads it.
+/// Asks for a file to open, reads it and parses it (a large graph costs the UI thread nothing).
 pub fn open(ctx: &egui::Context) -> Receiver<FileDone> {
     spawn(ctx, || {
         let Some(path) = rfd::FileDialog::new()
@@ -24,7 +30,10 @@ pub fn open(ctx: &egui::Context) -> Receiver<FileDone> {
             return FileDone::Failed("No file chosen (or no file dialog is available on this desktop).".into());
         };
         match crate::runtime::files::read_text_limited(&path, crate::runtime::files::limit::DOCUMENT) {
-            Ok(text) => FileDone::Opened { name: path.display().to_string(), text },
+            Ok(text) => {
+                let doc = super::doc::GraphDoc::from_text(&text);
+                FileDone::Opened { name: path.display().to_string(), text, doc }
+            }
             Err(e) => FileDone::Failed(format!("Could not read {}: {e}", path.display())),
         }
     })

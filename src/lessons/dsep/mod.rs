@@ -20,7 +20,6 @@ use self::doc::{GraphDoc, History, SetKind};
 use self::files::FileDone;
 use self::gaussian::Check;
 use super::{AppRequest, Lesson, LessonContext};
-use crate::causal::text::parse_graph;
 use crate::causal::{Independence, implied_independencies, to_dot};
 use crate::train::TrainEvent;
 
@@ -103,7 +102,12 @@ impl DsepLesson {
 
     /// Loads `DAGitty` or DOT text.
     fn load_text(&mut self, text: &str, from: &str) {
-        match parse_graph(text).and_then(|g| GraphDoc::from_loaded(&g)) {
+        self.load_doc(GraphDoc::from_text(text), from);
+    }
+
+    /// Shows a parsed document, or says why not and keeps the current graph.
+    fn load_doc(&mut self, doc: Result<GraphDoc, String>, from: &str) {
+        match doc {
             Ok(doc) => {
                 let n = doc.dag.len();
                 self.replace(doc);
@@ -173,9 +177,12 @@ impl DsepLesson {
         let Ok(done) = job.try_recv() else { return };
         self.file_job = None;
         match done {
-            FileDone::Opened { name, text } => {
-                self.text.clone_from(&text);
-                self.load_text(&text, &name);
+            FileDone::Opened { name, text, doc } => {
+                // The text box keeps what the user had unless the graph is shown (a huge text would slow it down).
+                if doc.is_ok() {
+                    self.text = text;
+                }
+                self.load_doc(doc, &name);
             }
             FileDone::Saved(msg) => self.info(msg),
             FileDone::Failed(msg) => self.error(msg),
@@ -510,9 +517,7 @@ impl Lesson for DsepLesson {
         _cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: DsepScene = super::scene::parse(scene)?;
-        let mut doc = parse_graph(&s.graph)
-            .and_then(|g| GraphDoc::from_loaded(&g))
-            .map_err(|e| format!("its graph is unreadable ({e})"))?;
+        let mut doc = GraphDoc::from_text(&s.graph).map_err(|e| format!("its graph is unreadable ({e})"))?;
         for (kind, names) in [(SetKind::A, &s.a), (SetKind::B, &s.b), (SetKind::C, &s.c)] {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             doc.mark(kind, &names);

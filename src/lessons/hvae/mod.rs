@@ -456,18 +456,22 @@ impl Lesson for HvaeLesson {
     }
 
     /// The settings and, once a model exists, the model as `<scene stem>-hvae.bpk` + `.json` next to the scene. The
-    /// lesson's thread writes the files (Save model…'s path) just after the scene JSON names them: it handles jobs
-    /// in order, so the files are there before anything else it is asked; a failure shows as the tab's message.
+    /// lesson's thread writes the files (Save model…'s path; promised, so the scene file follows them): it handles
+    /// jobs in order, so the files are there before anything else it is asked; a failure shows as the tab's
+    /// message.
     fn save_scene_with_models(
         &mut self,
         dir: &std::path::Path,
         stem: &str,
         _cx: &mut LessonContext<'_>,
-    ) -> Option<serde_json::Value> {
+    ) -> Option<(serde_json::Value, Vec<std::path::PathBuf>)> {
         let path = super::scene::model_file(&dir.join(format!("{stem}.json")), "hvae", "json");
         let sent = self.run_config.is_some()
             && self.worker.as_ref().is_some_and(|w| w.tx.send(Job::Save(path.clone())).is_ok());
-        super::scene::to_value(&self.scene_settings(sent.then(|| super::scene::reference(&path, dir))))
+        let (weights, description) = crate::runtime::files::pair_paths(&path);
+        let promised = if sent { vec![weights, description] } else { Vec::new() };
+        let part = super::scene::to_value(&self.scene_settings(sent.then(|| super::scene::reference(&path, dir))))?;
+        Some((part, promised))
     }
 
     /// The settings, and the model when the scene has one (loaded by the thread with the tab's next frame, i.e.
