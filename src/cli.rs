@@ -1,14 +1,15 @@
-//! Command line: no subcommand opens the GUI; `train` and `bench` run headless. The flows' commands live in
-//! `cli::flows`.
+//! The one command tree (clap derive): no subcommand opens the window; `train`, `sample`, `eval`, `dsep`, `bench`,
+//! `average` and `completions` run headless. Each family keeps its own flags and work in its `cli` module; this
+//! module only puts them in one tree, so `--help` at every level lists everything there is.
 
 pub mod flows;
 pub mod leaderboard;
+pub mod sample;
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -21,24 +22,19 @@ use crate::data::Dataset;
 use crate::data::toy2d::Toy2d;
 use crate::models::device::{self, DevicePref};
 use crate::models::{Observation, bounds, checkpoint};
+use crate::runtime::envelope;
+use crate::runtime::progress::Progress;
+use crate::runtime::train_flags::TrainFlags;
 use crate::train::knn::knn_accuracy;
 use crate::train::{ModelKind, StepOutcome, TrainConfig, TrainSession};
 
 pub mod decode_bench;
 
-/// The commands parsed by their own modules before this parser (each with --help).
-const MORE_COMMANDS: &str = "More commands (each with --help):
-  train ddpm --data moons|rings|gaussians|swiss-roll|digits    diffusion (2-D or the digits U-Net)
-  train hvae [--inference bottom-up|from-x] [--z1 8]            hierarchical VAE on binarised digits
-  train made | train wavenet [--signal sines|square|sawtooth]   autoregressive models (exact likelihood)
-  sample MODEL.json --out grid.png                              diffusion, HVAE or MADE model files
-  bench diffusion --data moons|digits, bench made               sampling speed and quality
-  eval --leaderboard [--seconds 60] [--json]                    held-out NLL of every model family";
-
 #[derive(Debug, Parser)]
-#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models", after_help = MORE_COMMANDS)]
+#[command(name = "latent-lab", version, about = "Live, touchable demos of deep generative models")]
 pub struct Cli {
-    /// Compute device: a hardware GPU if present (auto), the CPU, or wgpu.
+    /// Compute device of the burn models (AE/VAE/IWAE, HVAE, the digits U-Net): a hardware GPU if present (auto),
+    /// the CPU, or wgpu. The plain-Rust models (flows, MADE, WaveNet, 2-D DDPM) always run on the CPU.
     #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
     pub device: DevicePref,
     /// What draws the window: wgpu on a hardware GPU, else OpenGL (auto), or as chosen.
@@ -53,9 +49,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a model headless and print its metrics.
-    Train(TrainArgs),
-    /// Estimate L_K on the held-out images (and log p(x) by quadrature for a 2-D latent).
+    /// Train a model headless and print its metrics (`--seconds`, `--out`, `--json`, `--seed` may come before or
+    /// after the model's name).
+    Train {
+        #[command(flatten)]
+        flags: TrainFlags,
+        #[command(subcommand)]
+        model: TrainModel,
+    },
+    /// Sample from any model file into a picture; the file's kind says how (digits grid, 2-D scatter, signal).
+    Sample(sample::SampleArgs),
+    /// Estimate L_K on the held-out images (and log p(x) by quadrature for a 2-D latent), or `--leaderboard`.
     Eval(EvalArgs),
     /// Answer d-separation queries: reads `a, b _||_ c | d` lines on stdin, prints `true` or `false` for each.
     Dsep {
@@ -67,29 +71,39 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchWhat,
     },
+    /// Average the weights of digits U-Nets with the same architecture (runs continued from one checkpoint).
+    Average(crate::diffusion::cli::AverageArgs),
+    /// Print a shell completion script: `latent-lab completions bash > ~/.local/share/bash-completion/completions/latent-lab`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModelArg {
-    Ae,
-    Vae,
-    /// A VAE trained on the importance-weighted bound L_K (`--k`).
-    Iwae,
-    /// A RealNVP normalising flow on a 2-D toy dataset (`--data moons|rings|…`).
-    Realnvp,
-    /// A residual (i-ResNet style) flow on a 2-D toy dataset (`--data moons|rings|…`, `--lipschitz`).
-    Resflow,
-}
-
-impl ModelArg {
-    /// The image model this trains; `None` for the 2-D flows (`flows::train`).
-    pub fn image_kind(self) -> Option<ModelKind> {
-        match self {
-            Self::Ae => Some(ModelKind::Autoencoder),
-            Self::Vae | Self::Iwae => Some(ModelKind::Vae),
-            Self::Realnvp | Self::Resflow => None,
-        }
-    }
+/// The models `train` knows, each with only its own flags.
+#[derive(Debug, Subcommand)]
+pub enum TrainModel {
+    /// An autoencoder on images (default: the built-in MNIST digits): deterministic 2-D codes.
+    Ae(ImageTrainArgs),
+    /// A VAE on images: Gaussian codes, trained on the ELBO.
+    Vae(ImageTrainArgs),
+    /// A VAE trained on the importance-weighted bound L_K.
+    Iwae(IwaeArgs),
+    /// A RealNVP normalising flow on a 2-D toy dataset.
+    Realnvp(flows::FlowArgs),
+    /// A residual (i-ResNet style) flow on a 2-D toy dataset.
+    Resflow(flows::ResFlowArgs),
+    /// A denoising diffusion model: an ε-prediction MLP on 2-D data, or the U-Net with `--data digits`.
+    Ddpm(crate::diffusion::cli::DdpmArgs),
+    /// A two-layer hierarchical VAE (z₂ → z₁ → x) on the built-in binarised digits.
+    Hvae(crate::hvae::cli::HvaeArgs),
+    /// MADE on the built-in binarised digits (exact held-out NLL).
+    Made(crate::autoregressive::cli::MadeArgs),
+    /// A WaveNet-style dilated causal CNN on synthetic signals.
+    Wavenet(crate::autoregressive::cli::WaveNetArgs),
+    /// (Not a model here: the autoregressive model for digits is MADE.)
+    #[command(hide = true)]
+    Pixelcnn,
 }
 
 /// Which models `bench train` steps.
@@ -112,8 +126,7 @@ impl BenchModel {
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// IDX images file (raw or .gz; needs --labels); default: the built-in MNIST digits. For the flows: a 2-D
-    /// toy dataset (moons, rings, gaussians, checkerboard, spirals, swiss-roll; default moons).
+    /// IDX images file (raw or .gz; needs --labels); default: the built-in MNIST digits.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// IDX labels file matching --data.
@@ -121,40 +134,22 @@ pub struct DataArgs {
     pub labels: Option<PathBuf>,
 }
 
+/// `train ae` and `train vae`.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    #[arg(value_enum)]
-    pub model: ModelArg,
-    /// Importance samples per image for `iwae` (default 5).
-    #[arg(long, value_parser = crate::bounds::within(1, 5000))]
-    pub k: Option<usize>,
-    /// Train for this many seconds (default 20 when neither --seconds nor --epochs is given).
-    #[arg(long, conflicts_with = "epochs", value_parser = crate::bounds::seconds)]
-    pub seconds: Option<f64>,
-    /// Train for this many passes over the training items.
+pub struct ImageTrainArgs {
+    /// Train for this many passes over the training items instead of a time (not with --seconds).
     #[arg(long, value_parser = crate::bounds::epochs)]
     pub epochs: Option<f64>,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Save the trained weights here (burnpack) with the model config beside it as FILE.json.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print one JSON object on stdout instead of a text report.
-    #[arg(long)]
-    pub json: bool,
     #[arg(long, default_value_t = 2e-3, value_parser = crate::bounds::learning_rate)]
     pub lr: f64,
-    /// Minibatch size (default 128; 256 points for the flows).
-    #[arg(long, value_parser = crate::bounds::batch())]
-    pub batch_size: Option<usize>,
-    /// Lipschitz bound c of each residual block (`resflow` only; must be below 1).
-    #[arg(long, default_value_t = 0.9)]
-    pub lipschitz: f64,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 128, value_parser = crate::bounds::batch())]
+    pub batch_size: usize,
     /// Hidden layer widths, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "512,256", value_parser = crate::bounds::width())]
     pub hidden: Vec<usize>,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Observation model p(x|z): Bernoulli (cross-entropy) or Gaussian N(x; sigmoid(decoder output), σ²).
     #[arg(long = "obs", value_enum, default_value_t = ObsArg::Bernoulli)]
     pub obs: ObsArg,
@@ -166,13 +161,32 @@ pub struct TrainArgs {
     pub learn_sigma: bool,
 }
 
+/// `train iwae`: a VAE's flags and the number of importance samples.
+#[derive(Debug, Args)]
+pub struct IwaeArgs {
+    #[command(flatten)]
+    pub image: ImageTrainArgs,
+    /// Importance samples per image.
+    #[arg(long, default_value_t = 5, value_parser = crate::bounds::within(1, 5000))]
+    pub k: usize,
+}
+
+/// Which image model `train` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageModel {
+    Autoencoder,
+    Vae,
+    /// With K importance samples.
+    Iwae(usize),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ObsArg {
     Bernoulli,
     Gaussian,
 }
 
-impl TrainArgs {
+impl ImageTrainArgs {
     /// The observation model the flags ask for; --sigma2/--learn-sigma only make sense with --obs gaussian.
     pub fn observation(&self) -> anyhow::Result<Observation> {
         let observation = match self.obs {
@@ -237,10 +251,20 @@ pub struct EvalReport {
 
 /// `latent-lab eval MODEL --k …`
 pub fn eval(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<EvalReport> {
+    let path = args.model.as_ref().context("name a model file (or pass --leaderboard)")?;
+    let found = envelope::identify(path).map_err(anyhow::Error::msg)?;
+    if !matches!(found.kind, envelope::ModelKind::Autoencoder | envelope::ModelKind::Vae) {
+        bail!(
+            "{}: it holds {}, not an autoencoder or a VAE (eval estimates a VAE's bounds L_K; `latent-lab sample {}` \
+             draws from any model file)",
+            found.description.display(),
+            found.kind.label(),
+            path.display()
+        );
+    }
     let dataset = load_data(&args.data)?;
     let (device, info) = device::select(device_pref);
     let device = device.without_autodiff();
-    let path = args.model.as_ref().context("name a model file (or pass --leaderboard)")?;
     let (model, config) = checkpoint::load_for(path, dataset.dim(), &device)?;
     if !config.variational {
         bail!("{} is an autoencoder: the bounds need a VAE (q(z|x) to sample from)", path.display());
@@ -390,6 +414,11 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// 2-D: energy distance of samples after `--seconds` of training; digits: the shipped checkpoint's samples judged
+    /// by a held-out classifier, and the time to sample 16 digits with 50 DDIM steps.
+    Diffusion(crate::diffusion::cli::BenchArgs),
+    /// Pixel-by-pixel sampling speed of a 28×28 MADE (and training step time).
+    Made(crate::autoregressive::cli::BenchArgs),
     /// Time training steps: prints ms/step and images/s.
     Train {
         /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
@@ -436,36 +465,44 @@ pub(crate) fn load_data(args: &DataArgs) -> anyhow::Result<Dataset> {
     })
 }
 
-/// `latent-lab train ae|vae …`
-pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainReport> {
-    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
+/// `latent-lab train ae|vae|iwae …`
+pub fn train(
+    model: ImageModel,
+    args: &ImageTrainArgs,
+    flags: &TrainFlags,
+    device_pref: DevicePref,
+) -> anyhow::Result<TrainReport> {
+    flags.check_out()?;
+    if flags.seconds.is_some() && args.epochs.is_some() {
+        bail!("--seconds and --epochs both give a length of training: choose one");
+    }
     let dataset = Arc::new(load_data(&args.data)?);
     let (device, info) = device::select(device_pref);
-    let kind = args.model.image_kind().context("the flows train through `flows::train`")?;
-    let iwae_k = match (args.model, args.k) {
-        (ModelArg::Iwae, k) => k.unwrap_or(5),
-        (_, None | Some(1)) => 1,
-        (_, Some(k)) => bail!("--k {k} needs the iwae model: `latent-lab train iwae --k {k}`"),
+    let (kind, iwae_k) = match model {
+        ImageModel::Autoencoder => (ModelKind::Autoencoder, 1),
+        ImageModel::Vae => (ModelKind::Vae, 1),
+        ImageModel::Iwae(k) => (ModelKind::Vae, k),
     };
     let config = TrainConfig {
         iwae_k,
         learning_rate: args.lr,
-        batch_size: args.batch_size.unwrap_or(128),
+        batch_size: args.batch_size,
         hidden: args.hidden.clone(),
-        seed: args.seed,
+        seed: flags.seed_or(42),
         models: vec![kind],
         observation: args.observation()?,
         ..TrainConfig::default()
     };
     let mut session = TrainSession::new(config, dataset.clone(), &device)?.with_cpu_threads(info.cpu_threads());
-    let seconds = match (args.seconds, args.epochs) {
-        (Some(s), _) if !(s.is_finite() && s > 0.0) => bail!("--seconds must be positive, got {s}"),
-        (_, Some(e)) if !(e.is_finite() && e > 0.0) => bail!("--epochs must be positive, got {e}"),
+    let seconds = match (flags.seconds, args.epochs) {
         (Some(s), _) => Some(s),
         (None, Some(_)) => None,
         (None, None) => Some(20.0),
     };
-    let bar = progress_bar(seconds, args.epochs);
+    let bar = match (seconds, args.epochs) {
+        (Some(s), _) => Progress::new(s, "s"),
+        (None, e) => Progress::new(e.unwrap_or(1.0), "epochs"),
+    };
     let start = Instant::now();
     loop {
         let elapsed = start.elapsed().as_secs_f64();
@@ -481,8 +518,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
             match outcome {
                 StepOutcome::Trained(p) => {
                     let position = if seconds.is_some() { elapsed } else { session.epoch() };
-                    bar.set_position((position * 100.0) as u64);
-                    bar.set_message(format!("step {}  recon {:.1}  KL {:.2}", p.step, p.recon, p.kl));
+                    bar.set(position, format!("step {}  recon {:.1}  KL {:.2}", p.step, p.recon, p.kl));
                 }
                 StepOutcome::Diverged { message, .. } => {
                     bar.abandon();
@@ -492,7 +528,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         }
     }
     let seconds_taken = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
+    bar.finish();
     let train_items: Vec<usize> = (0..dataset.train_len).collect();
     let heldout_items: Vec<usize> = dataset.heldout_range().collect();
     let train_loss = session.evaluate(kind, &train_items).context("no model to evaluate")?;
@@ -506,7 +542,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         &dataset.labels[dataset.train_len..],
         5,
     );
-    let saved_to = match &args.out {
+    let saved_to = match &flags.out {
         Some(path) => Some(session.save(kind, path)?.display().to_string()),
         None => None,
     };
@@ -519,7 +555,7 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         steps,
         epochs: session.epoch(),
         seconds: seconds_taken,
-        images_per_second: steps as f64 * args.batch_size.unwrap_or(128) as f64 / seconds_taken.max(1e-9),
+        images_per_second: steps as f64 * args.batch_size as f64 / seconds_taken.max(1e-9),
         train_recon: train_loss.recon,
         train_kl: train_loss.kl,
         heldout_recon: heldout_loss.recon,
@@ -529,21 +565,6 @@ pub fn train(args: &TrainArgs, device_pref: DevicePref) -> anyhow::Result<TrainR
         sigma2: session.gaussian_sigma2(kind),
         saved_to,
     })
-}
-
-fn progress_bar(seconds: Option<f64>, epochs: Option<f64>) -> indicatif::ProgressBar {
-    let (len, unit) = match (seconds, epochs) {
-        (Some(s), _) => (s, "s"),
-        (None, Some(e)) => (e, "epochs"),
-        (None, None) => (1.0, ""),
-    };
-    let bar = indicatif::ProgressBar::new((len * 100.0) as u64);
-    let template = format!("{{bar:30}} {{percent:>3}}% of {len} {unit}  {{msg}}");
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 /// Human-readable report.
@@ -784,16 +805,4 @@ pub fn bench_dsep(opts: &DsepBench) -> anyhow::Result<()> {
         println!("peak memory (including the generated text): {mib:.0} MiB");
     }
     Ok(())
-}
-
-/// The words of a command line that are not options, after the program name and an optional `--device X` value:
-/// `latent-lab --device cpu train ddpm --seconds 5` gives `["train", "ddpm", "5"]`. The lesson families' CLIs use it
-/// to decide which parser handles `args`.
-#[must_use]
-pub fn command_words(args: &[OsString]) -> Vec<&str> {
-    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).filter(|a| !a.starts_with('-')).collect();
-    match words.first() {
-        Some(&("auto" | "cpu" | "wgpu")) => words[1..].to_vec(),
-        _ => words,
-    }
 }

@@ -11,8 +11,8 @@
 // Maths notation: one-letter names (μ, C = [[a, 0], [b, d]], g, w, K) and formulas in doc comments.
 #![allow(clippy::many_single_char_names, clippy::doc_markdown)]
 
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 
 /// A gradient with respect to γ = (μ₁, μ₂, C₁₁, C₂₁, C₂₂).
 pub type Grad = [f64; 5];
@@ -99,14 +99,7 @@ impl Gauss2 {
     }
 }
 
-/// Two independent standard normals (Box–Muller).
-pub fn normal_pair(rng: &mut SmallRng) -> [f64; 2] {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2: f64 = rng.random();
-    let r = (-2.0 * u1.ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-    [r * c, r * s]
-}
+pub use crate::nn::random::normal_pair;
 
 /// The function g whose expectation under π is differentiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

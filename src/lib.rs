@@ -16,6 +16,7 @@ pub mod hvae;
 pub mod leaderboard;
 pub mod lessons;
 pub mod models;
+pub mod nn;
 pub mod numeric;
 pub mod pacing;
 pub mod runtime;

@@ -1,4 +1,4 @@
-//! latent-lab entry point: no subcommand opens the window; `train` and `bench` run headless.
+//! latent-lab entry point: no subcommand opens the window; the commands (`latent_lab::cli`) run headless.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use eframe::egui;
 use latent_lab::app::{AppOptions, LatentLabApp, bench_window, renderer};
-use latent_lab::cli::{self, BenchWhat, Cli, Command};
+use latent_lab::cli::{self, BenchWhat, Cli, Command, ImageModel, TrainModel};
+use latent_lab::models::device::DevicePref;
+use latent_lab::runtime::train_flags::TrainFlags;
 
 fn main() -> ExitCode {
     match run() {
@@ -20,32 +22,11 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let launched = Instant::now();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if latent_lab::hvae::cli::is_hvae_command(&args) {
-        latent_lab::models::device::configure_cpu_threads();
-        return latent_lab::hvae::cli::run_args(&args);
-    }
-    if latent_lab::autoregressive::cli::is_ar_command(&args) {
-        latent_lab::models::device::configure_cpu_threads();
-        return latent_lab::autoregressive::cli::run_args(&args);
-    }
-    if latent_lab::diffusion::cli::is_diffusion_command(&args) {
-        latent_lab::models::device::configure_cpu_threads();
-        return latent_lab::diffusion::cli::run_args(&args);
-    }
     let cli = Cli::parse();
     latent_lab::models::device::configure_cpu_threads();
     match cli.command {
-        Some(Command::Train(args)) if args.model.image_kind().is_none() => cli::flows::train(&args),
-        Some(Command::Train(args)) => {
-            let report = cli::train(&args, cli.device)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                cli::print_report(&report);
-            }
-            Ok(())
-        }
+        Some(Command::Train { flags, model }) => train(&model, &flags, cli.device),
+        Some(Command::Sample(args)) => cli::sample::run(&args, cli.device),
         Some(Command::Eval(args)) if args.leaderboard => cli::leaderboard::run(&args, cli.device),
         Some(Command::Eval(args)) => {
             let report = cli::eval(&args, cli.device)?;
@@ -64,33 +45,12 @@ fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Bench { what: BenchWhat::Dsep { nodes, edges, window, queries, seed, write, each } }) => {
-            cli::bench_dsep(&cli::DsepBench { nodes, edges, window, queries, seed, write, each })
-        }
-        Some(Command::Bench { what: BenchWhat::Train { model, steps, batch_size, split } }) => {
-            cli::bench_train(model, steps, batch_size, split, cli.device)
-        }
-        Some(Command::Bench { what: BenchWhat::Flow { data, seconds, json } }) => {
-            cli::flows::bench(data, seconds, json)
-        }
-        Some(Command::Bench { what: BenchWhat::Estimators { k, repeats } }) => cli::bench_estimators(k, repeats),
-        Some(Command::Bench { what: BenchWhat::Decode { count, training } }) => {
-            cli::decode_bench::bench_decode(cli.device, count, training)
-        }
-        Some(Command::Bench { what: BenchWhat::Window { tab: cli::BenchTab::All, .. } }) => bench_each_tab(),
-        Some(Command::Bench { what: BenchWhat::Window { seconds, warmup, tab, refresh } }) => {
-            let plan = bench_window::Plan {
-                lessons: tab.lessons(),
-                warmup: Duration::from_secs_f64(warmup),
-                seconds: Duration::from_secs_f64(seconds),
-            };
-            let options = AppOptions {
-                device: cli.device,
-                renderer: cli.renderer,
-                refresh: Some(refresh),
-                ..AppOptions::default()
-            };
-            bench_in_window(&options, &plan)
+        Some(Command::Bench { what }) => bench(what, cli.device, cli.renderer),
+        Some(Command::Average(args)) => latent_lab::diffusion::cli::average(&args),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "latent-lab", &mut std::io::stdout());
+            Ok(())
         }
         None => run_gui(&AppOptions {
             device: cli.device,
@@ -99,6 +59,64 @@ fn run() -> anyhow::Result<()> {
             launched: Some(launched),
             ..AppOptions::default()
         }),
+    }
+}
+
+/// `latent-lab train MODEL`: the model's family does the work.
+fn train(model: &TrainModel, flags: &TrainFlags, device: DevicePref) -> anyhow::Result<()> {
+    use latent_lab::{autoregressive, diffusion, hvae};
+    let image = |kind, args| -> anyhow::Result<()> {
+        let report = cli::train(kind, args, flags, device)?;
+        if flags.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            cli::print_report(&report);
+        }
+        Ok(())
+    };
+    match model {
+        TrainModel::Ae(args) => image(ImageModel::Autoencoder, args),
+        TrainModel::Vae(args) => image(ImageModel::Vae, args),
+        TrainModel::Iwae(args) => image(ImageModel::Iwae(args.k), &args.image),
+        TrainModel::Realnvp(args) => cli::flows::train(cli::flows::FlowChoice::RealNvp, args, flags),
+        TrainModel::Resflow(args) => {
+            cli::flows::train(cli::flows::FlowChoice::Residual(args.lipschitz), &args.flow, flags)
+        }
+        TrainModel::Ddpm(args) => diffusion::cli::train(args, flags, device),
+        TrainModel::Hvae(args) => hvae::cli::run(args, flags, device),
+        TrainModel::Made(args) => autoregressive::cli::train_made(args, flags),
+        TrainModel::Wavenet(args) => autoregressive::cli::train_wavenet(args, flags),
+        TrainModel::Pixelcnn => anyhow::bail!(
+            "there is no PixelCNN in latent-lab: the autoregressive model for digits is MADE (`latent-lab train made`), \
+             with the same exact likelihood p(x) = Π p(x_j | x_<j) through masks"
+        ),
+    }
+}
+
+/// `latent-lab bench WHAT`.
+fn bench(what: BenchWhat, device: DevicePref, renderer: renderer::RendererPref) -> anyhow::Result<()> {
+    match what {
+        BenchWhat::Dsep { nodes, edges, window, queries, seed, write, each } => {
+            cli::bench_dsep(&cli::DsepBench { nodes, edges, window, queries, seed, write, each })
+        }
+        BenchWhat::Train { model, steps, batch_size, split } => {
+            cli::bench_train(model, steps, batch_size, split, device)
+        }
+        BenchWhat::Flow { data, seconds, json } => cli::flows::bench(data, seconds, json),
+        BenchWhat::Estimators { k, repeats } => cli::bench_estimators(k, repeats),
+        BenchWhat::Decode { count, training } => cli::decode_bench::bench_decode(device, count, training),
+        BenchWhat::Diffusion(args) => latent_lab::diffusion::cli::bench(&args, device),
+        BenchWhat::Made(args) => latent_lab::autoregressive::cli::bench(&args),
+        BenchWhat::Window { tab: cli::BenchTab::All, .. } => bench_each_tab(),
+        BenchWhat::Window { seconds, warmup, tab, refresh } => {
+            let plan = bench_window::Plan {
+                lessons: tab.lessons(),
+                warmup: Duration::from_secs_f64(warmup),
+                seconds: Duration::from_secs_f64(seconds),
+            };
+            let options = AppOptions { device, renderer, refresh: Some(refresh), ..AppOptions::default() };
+            bench_in_window(&options, &plan)
+        }
     }
 }
 

@@ -1,65 +1,24 @@
-//! The autoregressive commands: `train made`, `train wavenet`, `sample MODEL` (for MADE files; diffusion files go to
-//! `diffusion::cli`) and `bench made`. They have their own clap parser, which `main` tries first.
+//! The autoregressive commands' flags and work: `train made`, `train wavenet`, the MADE and WaveNet arms of
+//! `sample FILE`, and `bench made` (the command tree is `crate::cli`).
 
-use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context;
+use clap::Args;
 use serde::Serialize;
 
 use super::made::{self, Digits, Made, MadeInfo, MadeTrainer, Sampler};
 use super::signals::{self, SignalKind};
 use super::wavenet::{WaveNet, WaveNetConfig, WaveNetTrainer};
 use crate::data::Dataset;
-
-#[derive(Debug, Parser)]
-#[command(name = "latent-lab", about = "Autoregressive models (MADE, WaveNet): train, sample, bench")]
-pub struct ArCli {
-    /// Accepted for compatibility with the other commands (these models always run on the CPU).
-    #[arg(long, global = true, hide = true)]
-    pub device: Option<String>,
-    #[command(subcommand)]
-    pub command: ArCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ArCommand {
-    /// Train a model: `train made` or `train wavenet`.
-    Train {
-        #[command(subcommand)]
-        model: TrainAr,
-    },
-    /// Sample digits from a MADE model file into a PNG grid.
-    Sample(SampleArgs),
-    /// Benchmarks: `bench made` (pixels per second of pixel-by-pixel sampling).
-    Bench {
-        #[command(subcommand)]
-        what: BenchAr,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TrainAr {
-    /// MADE on the built-in binarised digits (exact held-out NLL).
-    Made(MadeArgs),
-    /// A WaveNet-style dilated causal CNN on synthetic signals.
-    Wavenet(WaveNetArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchAr {
-    /// Pixel-by-pixel sampling speed of a 28×28 MADE (and training step time).
-    Made(BenchArgs),
-}
+use crate::runtime::progress::Progress;
+use crate::runtime::train_flags::TrainFlags;
 
 #[derive(Debug, Args)]
 pub struct MadeArgs {
-    /// Training time budget in seconds.
-    #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
-    pub seconds: f64,
     /// Stop after this many steps (whichever of --seconds and --steps comes first).
     #[arg(long, value_parser = crate::bounds::steps())]
     pub steps: Option<usize>,
@@ -69,25 +28,15 @@ pub struct MadeArgs {
     pub lr: f32,
     #[arg(long, default_value_t = made::DEFAULT_BATCH, value_parser = crate::bounds::batch())]
     pub batch_size: usize,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     /// Score the held-out digits every this many seconds of training (the NLL-vs-time curve).
     #[arg(long, default_value_t = 10.0, value_parser = crate::bounds::interval)]
     pub eval_every: f64,
-    /// Write the model here (JSON, `"kind": "made"`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct WaveNetArgs {
     #[arg(long, value_enum, default_value_t = SignalKind::Sines)]
     pub signal: SignalKind,
-    #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::seconds)]
-    pub seconds: f64,
     #[arg(long, value_parser = crate::bounds::steps())]
     pub steps: Option<usize>,
     /// Dilations, comma-separated (kernel 2): receptive field = 1 + Σ dilations.
@@ -100,25 +49,6 @@ pub struct WaveNetArgs {
     pub levels: usize,
     #[arg(long, default_value_t = 3e-3, value_parser = crate::bounds::learning_rate_f32)]
     pub lr: f32,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Write the model here (JSON, `"kind": "wavenet"`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct SampleArgs {
-    /// A MADE model file (from `train made --out`).
-    pub model: PathBuf,
-    #[arg(long, default_value_t = 16, value_parser = crate::bounds::within(1, crate::bounds::IMAGES))]
-    pub count: usize,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    #[arg(long, default_value = "grid.png")]
-    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -131,47 +61,6 @@ pub struct BenchArgs {
     pub digits: usize,
     #[arg(long)]
     pub json: bool,
-}
-
-/// Whether `args` is one of these commands (`sample` only for a file whose `kind` is "made").
-pub fn is_ar_command(args: &[OsString]) -> bool {
-    let words = crate::cli::command_words(args);
-    match words.as_slice() {
-        ["train", "made" | "wavenet" | "pixelcnn", ..] | ["bench", "made", ..] => true,
-        ["sample", model, ..] => made::file_kind(Path::new(model)).as_deref() == Some(made::FILE_KIND),
-        _ => false,
-    }
-}
-
-/// Parses and runs an autoregressive command (clap prints help and usage errors and exits).
-pub fn run_args(args: &[OsString]) -> anyhow::Result<()> {
-    if args.iter().skip(1).filter_map(|a| a.to_str()).any(|a| a == "pixelcnn") {
-        anyhow::bail!(
-            "there is no PixelCNN in latent-lab: the autoregressive model for digits is MADE (`latent-lab train made`), \
-             with the same exact likelihood p(x) = Π p(x_j | x_<j) through masks"
-        );
-    }
-    let cli = match ArCli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
-    match cli.command {
-        ArCommand::Train { model: TrainAr::Made(a) } => train_made(&a),
-        ArCommand::Train { model: TrainAr::Wavenet(a) } => train_wavenet(&a),
-        ArCommand::Sample(a) => sample(&a),
-        ArCommand::Bench { what: BenchAr::Made(a) } => bench(&a),
-    }
-}
-
-fn progress_bar(seconds: f64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(1000);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{percent:>3}}% of {seconds} s  {{msg}}"))
-    {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 /// What `train made` reports.
@@ -191,34 +80,43 @@ pub struct MadeReport {
     pub saved_to: Option<String>,
 }
 
-fn train_made(args: &MadeArgs) -> anyhow::Result<()> {
-    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
-    let seconds = args.seconds;
+/// `latent-lab train made …`
+pub fn train_made(args: &MadeArgs, flags: &TrainFlags) -> anyhow::Result<()> {
+    flags.check_out()?;
+    let seconds = flags.seconds_or(60.0);
+    let seed = flags.seed_or(1);
     let every = args.eval_every;
     let data = Dataset::builtin_mnist()?;
     let train = Digits::from_dataset(&data, 0..data.train_len);
     let held = Digits::from_dataset(&data, data.heldout_range());
-    let mut model = Made::new(data.rows, data.cols, args.hidden, args.seed)?;
+    let mut model = Made::new(data.rows, data.cols, args.hidden, seed)?;
     model.init_output_bias(&train);
     let parameters = model.parameters();
-    let mut trainer = MadeTrainer::new(model, args.lr, args.batch_size, args.seed);
-    let bar = progress_bar(seconds);
+    let mut trainer = MadeTrainer::new(model, args.lr, args.batch_size, seed);
+    let bar = Progress::new(seconds, "s");
     let cancel = AtomicBool::new(false);
+    // --seconds is the whole run: training and the held-out scores along the way (the curve's times are training
+    // seconds); the final score comes after.
+    let clock = Instant::now();
     let (mut spent, mut curve, mut smooth) = (0.0_f64, Vec::new(), f64::NAN);
-    while spent < seconds && args.steps.is_none_or(|m| trainer.steps < m) {
-        let chunk = every.min(seconds - spent);
+    while clock.elapsed().as_secs_f64() < seconds && args.steps.is_none_or(|m| trainer.steps < m) {
+        let chunk = every.min(seconds - clock.elapsed().as_secs_f64()).max(1e-3);
         let taken = made::train_for(&mut trainer, &train, chunk, args.steps, &cancel, &mut |f, loss| {
             smooth = if smooth.is_nan() { loss } else { 0.98 * smooth + 0.02 * loss };
-            bar.set_position((((spent + f64::from(f) * chunk) / seconds) * 1000.0) as u64);
+            let _ = f;
+            bar.set(clock.elapsed().as_secs_f64(), format!("train {smooth:.1} nats"));
         })?;
         spent += taken;
         let (nll, _) = trainer.model.nll_stats(&held, held.len())?;
         curve.push((spent, nll));
-        bar.set_message(format!("step {}  train {smooth:.1}  held-out {nll:.1} nats", trainer.steps));
+        bar.set(
+            clock.elapsed().as_secs_f64(),
+            format!("step {}  train {smooth:.1}  held-out {nll:.1} nats", trainer.steps),
+        );
     }
-    bar.finish_and_clear();
+    bar.finish();
     let (heldout_nll, heldout_std_error) = trainer.model.nll_stats(&held, held.len())?;
-    let saved_to = match &args.out {
+    let saved_to = match &flags.out {
         Some(path) => {
             let info = MadeInfo { steps: trainer.steps, train_seconds: spent, heldout_nll: Some(heldout_nll) };
             trainer.model.save(path, &info)?;
@@ -239,7 +137,7 @@ fn train_made(args: &MadeArgs) -> anyhow::Result<()> {
         curve,
         saved_to,
     };
-    if args.json {
+    if flags.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
@@ -278,27 +176,28 @@ pub struct WaveNetReport {
     pub saved_to: Option<String>,
 }
 
-fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
-    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
-    let seconds = args.seconds;
+/// `latent-lab train wavenet …`
+pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<()> {
+    flags.check_out()?;
+    let seconds = flags.seconds_or(30.0);
+    let seed = flags.seed_or(1);
     let config = WaveNetConfig { channels: args.channels, dilations: args.dilations.clone(), levels: args.levels };
-    let net = WaveNet::new(config, args.seed)?;
+    let net = WaveNet::new(config, seed)?;
     let parameters = net.parameters();
-    let mut trainer = WaveNetTrainer::new(net, args.signal, args.lr, args.seed);
-    let bar = progress_bar(seconds);
+    let mut trainer = WaveNetTrainer::new(net, args.signal, args.lr, seed);
+    let bar = Progress::new(seconds, "s");
     let start = Instant::now();
     let mut smooth = f64::NAN;
     crate::models::float_env::flush_subnormals(|| -> anyhow::Result<()> {
         while start.elapsed().as_secs_f64() < seconds && args.steps.is_none_or(|m| trainer.steps < m) {
             let loss = trainer.step()?;
             smooth = if smooth.is_nan() { loss } else { 0.95 * smooth + 0.05 * loss };
-            bar.set_position((start.elapsed().as_secs_f64() / seconds * 1000.0) as u64);
-            bar.set_message(format!("step {}  loss {smooth:.3} nats", trainer.steps));
+            bar.set(start.elapsed().as_secs_f64(), format!("step {}  loss {smooth:.3} nats", trainer.steps));
         }
         Ok(())
     })?;
     let train_seconds = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
+    bar.finish();
     let net = &trainer.net;
     let r = net.receptive_field();
     let (mut held, mut mae, mut base) = (0.0, 0.0, 0.0);
@@ -311,11 +210,9 @@ fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
         mae += cont.iter().zip(truth).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / (64.0 * 32.0);
         base += truth.iter().map(|b| f64::from((s[split - 1] - b).abs())).sum::<f64>() / (64.0 * 32.0);
     }
-    let saved_to = match &args.out {
+    let saved_to = match &flags.out {
         Some(path) => {
-            let text = serde_json::to_string(&serde_json::json!({ "kind": "wavenet", "version": 1, "model": net }))?;
-            crate::runtime::files::write_atomic(path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            super::wavenet::WaveNetFile { signal: args.signal, model: net.clone() }.save(path)?;
             Some(path.display().to_string())
         }
         None => None,
@@ -332,7 +229,7 @@ fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
         repeat_last_mae: base,
         saved_to,
     };
-    if args.json {
+    if flags.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
@@ -354,32 +251,40 @@ fn train_wavenet(args: &WaveNetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes binary images (`rows × cols` each) as a PNG grid, each pixel drawn 2×2.
-pub fn write_grid(images: &[Vec<u8>], rows: usize, cols: usize, out: &Path) -> anyhow::Result<()> {
-    let per_row = (images.len() as f64).sqrt().ceil().max(1.0) as usize;
-    let grid_rows = images.len().div_ceil(per_row).max(1);
-    let (cw, ch) = (cols * 2 + 4, rows * 2 + 4);
-    let mut img = image::GrayImage::from_pixel((per_row * cw) as u32, (grid_rows * ch) as u32, image::Luma([60]));
-    for (n, im) in images.iter().enumerate() {
-        let (gy, gx) = (n / per_row, n % per_row);
-        for y in 0..rows * 2 {
-            for x in 0..cols * 2 {
-                let v = im.get((y / 2) * cols + x / 2).copied().unwrap_or(0);
-                img.put_pixel((gx * cw + 2 + x) as u32, (gy * ch + 2 + y) as u32, image::Luma([v * 255]));
-            }
-        }
-    }
-    img.save(out).with_context(|| format!("cannot write {}", out.display()))
+/// `latent-lab sample FILE` for a MADE model: `count` digits drawn pixel by pixel, as a grid (each pixel 2×2).
+pub fn sample_made(path: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let (model, _) = Made::load(path)?;
+    let images = made::sample(&model, count, seed);
+    let pixels: Vec<f32> = images.iter().flatten().map(|&v| f32::from(v)).collect();
+    crate::runtime::png::write_grid(&pixels, count, (model.rows, model.cols), 2, out)?;
+    println!("{count} MADE samples ({}×{}) written to {}", model.rows, model.cols, out.display());
+    Ok(())
 }
 
-fn sample(args: &SampleArgs) -> anyhow::Result<()> {
-    if args.count == 0 || args.count > 4096 {
-        bail!("--count must be 1 … 4096");
+/// `latent-lab sample FILE` for a WaveNet: a fresh signal of its family as the start (one receptive field), then
+/// `length` samples drawn one at a time at `temperature` (0: the most likely level), drawn as a curve (the start
+/// grey) or written as CSV (`--out *.csv`: one value per line).
+pub fn sample_wavenet(path: &Path, length: usize, temperature: f32, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let file = super::wavenet::WaveNetFile::load(path)?;
+    let start = signals::generate(file.signal, file.model.receptive_field(), seed);
+    let generated = file.model.continue_signal(&start, length, temperature, seed);
+    let signal: Vec<f32> = start.iter().chain(&generated).copied().collect();
+    if out.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let text = signal.iter().fold(String::new(), |mut text, v| {
+            let _ = writeln!(text, "{v}");
+            text
+        });
+        crate::runtime::files::write_atomic(out, text.as_bytes())
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    } else {
+        crate::runtime::png::write_signal(&signal, start.len(), out)?;
     }
-    let (model, _) = Made::load(&args.model)?;
-    let images = made::sample(&model, args.count, args.seed);
-    write_grid(&images, model.rows, model.cols, &args.out)?;
-    println!("{} MADE samples ({}×{}) written to {}", args.count, model.rows, model.cols, args.out.display());
+    println!(
+        "WaveNet ({}): {} given samples then {length} drawn at temperature {temperature} → {}",
+        file.signal.label(),
+        start.len(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -392,7 +297,7 @@ pub struct MadeBench {
     pub batch: usize,
 }
 
-fn bench(args: &BenchArgs) -> anyhow::Result<()> {
+pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let model = match &args.model {
         Some(p) => Made::load(p)?.0,
         None => Made::new(28, 28, made::DEFAULT_HIDDEN, 1)?,

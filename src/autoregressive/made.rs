@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ArError;
 use crate::data::Dataset;
-use crate::data::toy2d::normal;
 use crate::leaderboard::{Budget, NllKind, Row};
+use crate::nn::normal;
+use crate::runtime::envelope;
 
 /// Hidden units used by the CLI, the lesson and the leaderboard unless told otherwise.
 pub const DEFAULT_HIDDEN: usize = 500;
@@ -29,7 +30,6 @@ pub const DEFAULT_HIDDEN: usize = 500;
 pub const DEFAULT_LR: f32 = 2e-3;
 pub const DEFAULT_BATCH: usize = 64;
 /// The `kind` written into MADE model files.
-pub const FILE_KIND: &str = "made";
 const MAX_DIM: usize = 4096;
 const MAX_HIDDEN: usize = 8192;
 
@@ -325,17 +325,17 @@ impl Made {
 
     /// Writes the model file (JSON with `"kind": "made"`).
     pub fn save(&self, path: &Path, info: &MadeInfo) -> Result<(), ArError> {
-        let file = MadeFileRef { kind: FILE_KIND, version: 1, info, model: self };
+        let file = MadeFileRef { kind: envelope::ModelKind::Made.tag(), version: envelope::VERSION, info, model: self };
         let text =
             serde_json::to_string(&file).map_err(|e| ArError::Corrupt { path: path.into(), reason: e.to_string() })?;
         crate::runtime::files::write_atomic(path, text.as_bytes())
-            .map_err(|source| ArError::Io { path: path.into(), source })
+            .map_err(|error| ArError::Io { path: path.into(), error })
     }
 
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<(Self, MadeInfo), ArError> {
         let bytes = crate::runtime::files::read_limited(path, crate::runtime::files::limit::MODEL)
-            .map_err(|source| ArError::Io { path: path.into(), source })?;
+            .map_err(|error| ArError::Io { path: path.into(), error })?;
         Self::from_json(&bytes, path)
     }
 
@@ -343,14 +343,16 @@ impl Made {
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<(Self, MadeInfo), ArError> {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
         let bytes = crate::runtime::files::strip_bom(bytes);
-        let kind: KindOnly = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-        match kind.kind.as_deref() {
-            Some(FILE_KIND) => {}
-            Some(other) => {
-                return Err(ArError::WrongKind { path: path.into(), found: other.into(), expected: "MADE" });
+        let head: Head = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let made = [envelope::ModelKind::Made];
+        envelope::expect_head(head.kind.as_deref(), head.version.as_ref(), &made).map_err(|reason| {
+            match head.kind.as_deref().and_then(envelope::ModelKind::from_tag) {
+                Some(found) if found != envelope::ModelKind::Made => {
+                    ArError::WrongKind { path: path.into(), found: found.label().into(), expected: "a MADE model" }
+                }
+                _ => corrupt(reason),
             }
-            None => return Err(corrupt("no \"kind\" field".into())),
-        }
+        })?;
         let file: MadeFile = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         let mut m = file.model;
         let (d, h) = (m.rows.saturating_mul(m.cols), m.hidden);
@@ -375,22 +377,11 @@ impl Made {
     }
 }
 
-/// The `kind` of a model file, if it is JSON with one (reads the whole file). A damaged file that starts like a
-/// MADE file still counts as one, so that loading it reports what is wrong with it.
-pub fn file_kind(path: &Path) -> Option<String> {
-    let bytes = crate::runtime::files::read_limited(path, crate::runtime::files::limit::MODEL).ok()?;
-    let bytes = crate::runtime::files::strip_bom(&bytes);
-    if let Ok(k) = serde_json::from_slice::<KindOnly>(bytes) {
-        k.kind
-    } else {
-        let head = format!("{{\"kind\":\"{FILE_KIND}\"");
-        bytes.starts_with(head.as_bytes()).then(|| FILE_KIND.to_owned())
-    }
-}
-
-#[derive(Deserialize)]
-struct KindOnly {
+/// The envelope fields of a model file (the body is parsed apart).
+#[derive(serde::Deserialize)]
+struct Head {
     kind: Option<String>,
+    version: Option<serde_json::Value>,
 }
 
 /// What a model file says about its training.
@@ -404,7 +395,7 @@ pub struct MadeInfo {
 #[derive(Serialize)]
 struct MadeFileRef<'a> {
     kind: &'a str,
-    version: u32,
+    version: u64,
     info: &'a MadeInfo,
     model: &'a Made,
 }
@@ -439,23 +430,24 @@ pub struct MadeTrainer {
     pub batch: usize,
     pub steps: usize,
     grads: Made,
-    m: Made,
-    v: Made,
+    adam: crate::nn::Adam<f32>,
     rng: SmallRng,
     scratch: Scratch,
 }
 
 impl MadeTrainer {
     pub fn new(model: Made, lr: f32, batch: usize, seed: u64) -> Self {
-        let (grads, m, v) = (model.zeroed(), model.zeroed(), model.zeroed());
+        let mut grads = model.zeroed();
+        // Masked weights never get a gradient: sparse Adam skips them (most of a MADE's weights).
+        let mut adam = crate::nn::Adam::new(grads.blocks_mut().iter().map(|b| b.len()));
+        adam.sparse = true;
         Self {
             model,
             lr,
             batch: batch.max(1),
             steps: 0,
             grads,
-            m,
-            v,
+            adam,
             rng: SmallRng::seed_from_u64(seed ^ 0x5eed),
             scratch: Scratch::default(),
         }
@@ -481,23 +473,10 @@ impl MadeTrainer {
             return Err(ArError::Diverged(self.steps + 1));
         }
         self.steps += 1;
-        let t = self.steps as i32;
-        let (b1, b2, eps) = (0.9_f32, 0.999_f32, 1e-8_f32);
-        let step = self.lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
-        let scale = 1.0 / self.batch as f32;
-        let params = self.model.blocks_mut();
-        let (grads, ms, vs) = (self.grads.blocks_mut(), self.m.blocks_mut(), self.v.blocks_mut());
-        for (((p, g), m), v) in params.into_iter().zip(grads).zip(ms).zip(vs) {
-            for i in 0..p.len() {
-                let gi = g[i] * scale;
-                if gi == 0.0 && m[i] == 0.0 {
-                    continue;
-                }
-                m[i] = b1 * m[i] + (1.0 - b1) * gi;
-                v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
-                p[i] -= step * m[i] / (v[i].sqrt() + eps);
-            }
-        }
+        let scale = 1.0 / self.batch as f64;
+        let grads = self.grads.blocks_mut().into_iter().map(|g| &g[..]);
+        let params = self.model.blocks_mut().into_iter().map(|p| &mut p[..]);
+        self.adam.step(f64::from(self.lr), scale, params.zip(grads));
         Ok(loss)
     }
 }
@@ -847,13 +826,14 @@ mod tests {
         let m = random_made(2, 3, 4, 1);
         let info = MadeInfo { steps: 12, train_seconds: 1.5, heldout_nll: Some(3.0) };
         m.save(&path, &info).unwrap();
-        assert_eq!(file_kind(&path).as_deref(), Some("made"));
+        assert_eq!(crate::runtime::envelope::identify(&path).unwrap().kind, envelope::ModelKind::Made);
         let (back, back_info) = Made::load(&path).unwrap();
         assert_eq!(back, m);
         assert_eq!(back_info, info);
         let bad = |text: &str| Made::from_json(text.as_bytes(), Path::new("x.json")).unwrap_err();
         assert!(matches!(bad("not json"), ArError::Corrupt { .. }));
-        assert!(matches!(bad(r#"{"kind":"ddpm"}"#), ArError::WrongKind { .. }));
+        assert!(matches!(bad(r#"{"kind":"vae"}"#), ArError::WrongKind { .. }));
+        assert!(matches!(bad(r#"{"kind":"ddpm"}"#), ArError::Corrupt { .. }), "an unknown kind");
         assert!(matches!(bad(r#"{"kind":"made","info":{}}"#), ArError::Corrupt { .. }));
         let text = std::fs::read_to_string(&path).unwrap();
         let truncated = &text[..text.len() / 2];

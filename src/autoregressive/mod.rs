@@ -19,11 +19,12 @@ pub mod wavenet;
 /// Everything that can go wrong with an autoregressive model, its files or its inputs.
 #[derive(Debug, thiserror::Error)]
 pub enum ArError {
-    #[error("{path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    /// The cause is part of the message and not a `source`, so a report of the error chain says it once.
+    #[error("{path}: {error}")]
+    Io { path: std::path::PathBuf, error: std::io::Error },
     #[error("{path}: not a valid model file ({reason})")]
     Corrupt { path: std::path::PathBuf, reason: String },
-    #[error("{path}: this is a \"{found}\" model file, not a {expected} model")]
+    #[error("{path}: it holds {found}, not {expected}")]
     WrongKind { path: std::path::PathBuf, found: String, expected: &'static str },
     #[error("the model was trained on {model_rows}×{model_cols} images but the data is {data_rows}×{data_cols}")]
     SizeMismatch { model_rows: usize, model_cols: usize, data_rows: usize, data_cols: usize },

@@ -4,7 +4,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::f32::consts::TAU;
 
-use crate::data::toy2d::normal;
+use crate::nn::normal;
 
 /// Which family of signals to learn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]

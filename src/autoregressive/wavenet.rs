@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ArError;
 use super::signals::{self, SignalKind};
-use crate::data::toy2d::normal;
+use crate::nn::normal;
+use crate::runtime::envelope;
 
 /// The shape of a WaveNet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +268,64 @@ impl WaveNet {
     }
 }
 
+/// A WaveNet model file (the one envelope, `"kind": "wavenet"`): the network and the signals it learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveNetFile {
+    /// Files written before the signal was recorded learned the default, sines.
+    #[serde(default)]
+    pub signal: SignalKind,
+    pub model: WaveNet,
+}
+
+impl WaveNetFile {
+    /// Writes the file atomically.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), ArError> {
+        let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
+        let text = envelope::wrap(envelope::ModelKind::WaveNet, self).map_err(corrupt)?;
+        crate::runtime::files::write_atomic(path, text.as_bytes())
+            .map_err(|error| ArError::Io { path: path.into(), error })
+    }
+
+    /// Reads and validates a file.
+    pub fn load(path: &std::path::Path) -> Result<Self, ArError> {
+        let text = crate::runtime::files::read_text_limited(path, crate::runtime::files::limit::MODEL)
+            .map_err(|error| ArError::Io { path: path.into(), error })?;
+        Self::from_text(&text, path)
+    }
+
+    /// Parses and validates a file's text (`path` only names it in errors).
+    pub fn from_text(text: &str, path: &std::path::Path) -> Result<Self, ArError> {
+        let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
+        let file: Self = envelope::read_as(text, envelope::ModelKind::WaveNet).map_err(corrupt)?;
+        file.model.validate().map_err(|e| corrupt(e.to_string()))?;
+        Ok(file)
+    }
+}
+
+impl WaveNet {
+    /// Checks a network read from a file: its shape within the limits training has, every block the size the
+    /// shape asks for, and every weight finite.
+    pub fn validate(&self) -> Result<(), ArError> {
+        self.config.validate()?;
+        let (c, q) = (self.config.channels, self.config.levels);
+        let mut sizes = vec![c * 2, c];
+        for _ in 1..self.config.dilations.len() {
+            sizes.extend([c * 2 * c, c]);
+        }
+        sizes.extend([q * c, q]);
+        let found: Vec<usize> = self.blocks.iter().map(Vec::len).collect();
+        if found != sizes {
+            return Err(ArError::BadInput(format!(
+                "the weight blocks have sizes {found:?}; the shape needs {sizes:?}"
+            )));
+        }
+        if self.blocks.iter().flatten().any(|w| !w.is_finite()) {
+            return Err(ArError::BadInput("some weights are NaN or infinite".into()));
+        }
+        Ok(())
+    }
+}
+
 fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
@@ -280,15 +339,14 @@ pub struct WaveNetTrainer {
     pub lr: f32,
     pub batch: usize,
     pub steps: usize,
-    m: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
+    adam: crate::nn::Adam<f32>,
     rng: SmallRng,
 }
 
 impl WaveNetTrainer {
     pub fn new(net: WaveNet, kind: SignalKind, lr: f32, seed: u64) -> Self {
-        let zeros: Vec<Vec<f32>> = net.blocks.iter().map(|b| vec![0.0; b.len()]).collect();
-        Self { net, kind, lr, batch: 8, steps: 0, m: zeros.clone(), v: zeros, rng: SmallRng::seed_from_u64(seed) }
+        let adam = crate::nn::Adam::new(net.blocks.iter().map(Vec::len));
+        Self { net, kind, lr, batch: 8, steps: 0, adam, rng: SmallRng::seed_from_u64(seed) }
     }
 
     /// Window length used for training: the receptive field plus 96 predicted samples.
@@ -312,16 +370,8 @@ impl WaveNetTrainer {
             return Err(ArError::Diverged(self.steps + 1));
         }
         self.steps += 1;
-        let t = self.steps as i32;
-        let (b1, b2, eps) = (0.9_f32, 0.999_f32, 1e-8_f32);
-        let step = self.lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
-        for (((p, g), m), v) in self.net.blocks.iter_mut().zip(&g).zip(&mut self.m).zip(&mut self.v) {
-            for i in 0..p.len() {
-                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                p[i] -= step * m[i] / (v[i].sqrt() + eps);
-            }
-        }
+        let blocks = self.net.blocks.iter_mut().map(Vec::as_mut_slice).zip(g.iter().map(Vec::as_slice));
+        self.adam.step(f64::from(self.lr), 1.0, blocks);
         Ok(loss)
     }
 }
@@ -404,6 +454,29 @@ mod tests {
         let a = t.net.continue_signal(&prefix, 20, 1.0, 7);
         assert_eq!(a, t.net.continue_signal(&prefix, 20, 1.0, 7));
         assert_eq!(a.len(), 20);
+    }
+
+    #[test]
+    fn model_files_round_trip_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wave.json");
+        let file = WaveNetFile { signal: SignalKind::Square, model: tiny() };
+        file.save(&path).unwrap();
+        assert_eq!(WaveNetFile::load(&path).unwrap(), file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(r#"{"kind":"wavenet","version":1"#), "{text:.60}");
+        let mut cut = file.clone();
+        cut.model.blocks[0].pop();
+        let cut = envelope::wrap(envelope::ModelKind::WaveNet, &cut).unwrap();
+        let err = WaveNetFile::from_text(&cut, &path).unwrap_err().to_string();
+        assert!(err.contains("wave.json") && err.contains("weight blocks"), "{err}");
+        let made = text.replace("\"wavenet\"", "\"made\"");
+        assert!(WaveNetFile::from_text(&made, &path).unwrap_err().to_string().contains("holds a MADE model"));
+        let mut poisoned = file.clone();
+        poisoned.model.blocks[1][0] = f32::NAN;
+        let poisoned = serde_json::to_string(&poisoned).unwrap().replace("null", "1e39");
+        let poisoned = poisoned.replacen('{', r#"{"kind":"wavenet","#, 1);
+        assert!(WaveNetFile::from_text(&poisoned, &path).unwrap_err().to_string().contains("NaN or infinite"));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! `latent-lab train realnvp|resflow …` and `latent-lab bench flow …`: the 2-D flows, headless.
 
 use anyhow::{Context, bail};
-use clap::ValueEnum;
+use clap::Args;
 use serde::Serialize;
 
-use super::{ModelArg, TrainArgs};
 use crate::data::toy2d::Toy2d;
 use crate::flows::kde::Kde;
 use crate::flows::train::{Clock, FlowData, TOY_POINTS, TrainSettings, train_for, train_for_clock};
 use crate::flows::{FlowModel, RealNvpConfig, ResFlowConfig, Trainer};
+use crate::runtime::train_flags::TrainFlags;
 
 /// What `train realnvp|resflow` prints (`--json` prints exactly this).
 #[derive(Debug, Serialize)]
@@ -46,65 +46,70 @@ pub struct FlowBench {
     pub resflow_wall_seconds: f64,
 }
 
-/// The 2-D dataset named by `--data` (default two moons).
-fn toy_dataset(args: &TrainArgs) -> anyhow::Result<Toy2d> {
-    if args.data.labels.is_some() {
-        bail!("--labels is for image datasets; the flows train on a 2-D toy dataset (--data moons|rings|…)");
-    }
-    let Some(name) = &args.data.data else { return Ok(Toy2d::Moons) };
-    let name = name.to_string_lossy();
-    Toy2d::from_str(&name, true).map_err(|_| {
-        let names: Vec<String> = Toy2d::value_variants()
-            .iter()
-            .filter_map(ValueEnum::to_possible_value)
-            .map(|v| v.get_name().into())
-            .collect();
-        anyhow::anyhow!("unknown 2-D dataset '{name}': choose one of {}", names.join(", "))
-    })
+/// `train realnvp` and `train resflow`: what both flows take.
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// The 2-D toy dataset.
+    #[arg(long, value_enum, default_value_t = Toy2d::Moons)]
+    pub data: Toy2d,
+    #[arg(long, default_value_t = 2e-3, value_parser = crate::bounds::learning_rate)]
+    pub lr: f64,
+    /// Minibatch size in points (default 256).
+    #[arg(long, value_parser = crate::bounds::batch())]
+    pub batch_size: Option<usize>,
+}
+
+/// `train resflow`: the flow's flags and the Lipschitz bound of its blocks.
+#[derive(Debug, Args)]
+pub struct ResFlowArgs {
+    #[command(flatten)]
+    pub flow: FlowArgs,
+    /// Lipschitz bound c of each residual block (must lie in (0, 1) for the flow to be invertible).
+    #[arg(long, default_value_t = 0.9)]
+    pub lipschitz: f64,
+}
+
+/// Which flow `train` makes.
+#[derive(Debug, Clone, Copy)]
+pub enum FlowChoice {
+    RealNvp,
+    /// With its Lipschitz bound.
+    Residual(f64),
 }
 
 /// `latent-lab train realnvp|resflow --data … [--seconds S] [--out FILE] [--json]`
-pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
-    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
-    let kind = toy_dataset(args)?;
-    if args.epochs.is_some() {
-        bail!("the flows train for a time: use --seconds");
-    }
-    let seconds = args.seconds.unwrap_or(20.0);
-    if !(seconds.is_finite() && seconds > 0.0) {
-        bail!("--seconds must be positive, got {seconds}");
-    }
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        bail!("--lr must be positive, got {}", args.lr);
-    }
-    let model = match args.model {
-        ModelArg::Realnvp => FlowModel::real_nvp(RealNvpConfig::default(), args.seed),
-        ModelArg::Resflow => {
-            FlowModel::residual(ResFlowConfig { lipschitz: args.lipschitz, ..ResFlowConfig::default() }, args.seed)
+pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow::Result<()> {
+    flags.check_out()?;
+    let kind = args.data;
+    let seconds = flags.seconds_or(20.0);
+    let seed = flags.seed_or(42);
+    let model = match choice {
+        FlowChoice::RealNvp => FlowModel::real_nvp(RealNvpConfig::default(), seed),
+        FlowChoice::Residual(lipschitz) => {
+            FlowModel::residual(ResFlowConfig { lipschitz, ..ResFlowConfig::default() }, seed)
                 .map_err(anyhow::Error::msg)?
         }
-        other => bail!("{other:?} is not a flow"),
     };
-    let data = FlowData::toy(kind, TOY_POINTS, args.seed);
+    let data = FlowData::toy(kind, TOY_POINTS, seed);
     let settings = TrainSettings {
         lr: args.lr,
         batch_size: args.batch_size.unwrap_or(TrainSettings::default().batch_size).max(1),
-        seed: args.seed,
+        seed,
         ..TrainSettings::default()
     };
     let mut trainer = Trainer::new(model, settings);
-    if !args.json {
+    if !flags.json {
         eprintln!("training {} on {} for {seconds} s…", trainer.model.kind().label(), kind.label());
     }
     let summary = train_for(&mut trainer, &data, seconds);
     if let Some(step) = summary.diverged_at {
         bail!("diverged at step {step} — learning rate too high? (the last good weights were kept)");
     }
-    let saved_to = match &args.out {
+    let saved_to = match &flags.out {
         Some(path) => {
-            let text = serde_json::to_string(&serde_json::json!({ "data": kind, "model": &trainer.model }))?;
-            crate::runtime::files::write_atomic(path, text.as_bytes())
-                .with_context(|| format!("could not write {}", path.display()))?;
+            crate::flows::file::FlowFile { data: kind, model: trainer.model.clone() }
+                .save(path)
+                .map_err(|e| anyhow::anyhow!("could not save: {e}"))?;
             Some(path.display().to_string())
         }
         None => None,
@@ -122,7 +127,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         invertibility_error: trainer.model.invertibility_error(&data.test),
         saved_to,
     };
-    if args.json {
+    if flags.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
@@ -199,5 +204,30 @@ pub fn bench(kind: Toy2d, seconds: f64, json: bool) -> anyhow::Result<()> {
             report.kde_heldout_nll, report.kde_bandwidth
         );
     }
+    Ok(())
+}
+
+/// `latent-lab sample FILE` for a flow (the file's text, already read): x = f⁻¹(z) for z ~ N(0, I), as a scatter.
+pub fn sample(
+    text: &str,
+    path: &std::path::Path,
+    count: usize,
+    seed: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    let file = crate::flows::file::FlowFile::from_text(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (points, stats) = file.model.sample(count, seed);
+    let points: Vec<[f32; 2]> = points.iter().map(|p| [p[0] as f32, p[1] as f32]).collect();
+    crate::runtime::png::write_scatter(&points, out)?;
+    let inverse = stats
+        .map_or(String::new(), |s| format!(", fixed-point inverse: at most {} iterations per block", s.max_iterations));
+    println!(
+        "{count} samples of {} ({}) in {:.2} s{inverse} → {}",
+        file.model.kind().label(),
+        file.data.label(),
+        start.elapsed().as_secs_f64(),
+        out.display()
+    );
     Ok(())
 }

@@ -104,7 +104,7 @@ pub fn kind_label(kind: NllKind) -> String {
 
 fn print_board(r: &BoardReport) {
     println!(
-        "held-out NLL on {} ({} held-out digits, {:.0} s of training each, {})",
+        "held-out NLL on {} ({} held-out digits, {} s of training each, {})",
         r.dataset, r.heldout_digits, r.train_seconds_each, r.device
     );
     println!(

@@ -7,6 +7,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::f32::consts::{PI, TAU};
 
+use crate::nn::normal;
+
 /// The built-in 2-D datasets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 pub enum Toy2d {
@@ -90,13 +92,6 @@ impl Toy2d {
             }
         }
     }
-}
-
-/// A standard normal draw (Box–Muller).
-pub fn normal(rng: &mut impl Rng) -> f32 {
-    let u1 = rng.random::<f32>().max(f32::MIN_POSITIVE);
-    let u2 = rng.random::<f32>();
-    (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
 }
 
 /// Mean and standard deviation per coordinate.

@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 
-use super::mlp::{Adam, Mlp, Tape};
+use super::mlp::{Mlp, Tape};
 use crate::data::Dataset;
 
 /// A trained classifier and its held-out accuracy.
@@ -31,7 +31,7 @@ impl Classifier {
         let dim = dataset.dim();
         let classes = dataset.classes.max(2);
         let mut net = Mlp::new(&[dim, 256, classes], seed);
-        let mut adam = Adam::new(&net, 1e-3);
+        let mut adam = crate::nn::Adam::new(net.block_lens());
         let mut rng = SmallRng::seed_from_u64(seed);
         let mut order: Vec<usize> = (0..dataset.train_len).collect();
         let mut tape = Tape::default();
@@ -49,7 +49,7 @@ impl Classifier {
                     }
                 }
                 let g = net.backward(&tape, &d, chunk.len());
-                adam.step(&mut net, &g);
+                net.adam_step(&mut adam, 1e-3, &g);
             }
         }
         let mut me = Self { net, classes, heldout_accuracy: 0.0 };

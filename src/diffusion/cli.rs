@@ -1,12 +1,11 @@
-//! The diffusion commands: `train ddpm`, `sample MODEL` and `bench diffusion`. They have their own clap parser
-//! (their `--data` names a toy dataset, not an IDX file), which `main` tries first.
+//! The diffusion commands' flags and work: `train ddpm`, the diffusion arms of `sample FILE`, `bench diffusion` and
+//! `average` (the command tree is `crate::cli`).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::classifier::{Classifier, classifier_score, most_likely};
@@ -16,9 +15,12 @@ use super::schedule::ScheduleKind;
 use super::toy::{ToyConfig, ToyTrainer, read_toy_model};
 use super::unet::UNetConfig;
 use crate::data::Dataset;
-use crate::data::toy2d::{Toy2d, energy_distance, normal};
+use crate::data::toy2d::{Toy2d, energy_distance};
 use crate::models::device::{self, DevicePref};
 use crate::models::float_env::flush_subnormals;
+use crate::nn::normal;
+use crate::runtime::progress::Progress;
+use crate::runtime::train_flags::TrainFlags;
 
 /// What a diffusion model learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,33 +45,6 @@ impl DiffData {
     }
 }
 
-#[derive(Debug, Parser)]
-#[command(name = "latent-lab", about = "Diffusion models: train, sample, bench")]
-pub struct DiffusionCli {
-    #[arg(long, value_enum, default_value_t = DevicePref::Auto, global = true)]
-    pub device: DevicePref,
-    #[command(subcommand)]
-    pub command: DiffusionCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum DiffusionCommand {
-    /// Train a model: `train ddpm --data moons|rings|gaussians|swiss-roll|digits`.
-    Train {
-        #[command(subcommand)]
-        model: TrainModel,
-    },
-    /// Sample from a model file (a 2-D model's .json, or a U-Net's .json/.bpk pair) into a PNG.
-    Sample(SampleArgs),
-    /// Benchmarks: `bench diffusion --data moons|digits`.
-    Bench {
-        #[command(subcommand)]
-        what: BenchDiffusion,
-    },
-    /// Average the weights of digits U-Nets with the same architecture (runs continued from one checkpoint).
-    Average(AverageArgs),
-}
-
 #[derive(Debug, Args)]
 pub struct AverageArgs {
     /// Two or more U-Net checkpoints (FILE.bpk + FILE.json each).
@@ -80,26 +55,10 @@ pub struct AverageArgs {
     pub out: PathBuf,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum TrainModel {
-    /// A denoising diffusion model (ε-prediction MLP for 2-D data, U-Net for digits).
-    Ddpm(DdpmArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchDiffusion {
-    /// 2-D: energy distance of samples after `--seconds` of training; digits: the shipped checkpoint's samples judged
-    /// by a held-out classifier, and the time to sample 16 digits with 50 DDIM steps.
-    Diffusion(BenchArgs),
-}
-
 #[derive(Debug, Args)]
 pub struct DdpmArgs {
     #[arg(long, value_enum, default_value_t = DiffData::Moons)]
     pub data: DiffData,
-    /// Training time in seconds (default 60 for 2-D data, 1500 for digits).
-    #[arg(long, value_parser = crate::bounds::seconds)]
-    pub seconds: Option<f64>,
     #[arg(long, value_enum, default_value_t = ScheduleKind::Linear)]
     pub schedule: ScheduleKind,
     /// Diffusion steps T (default 200 for 2-D data, 1000 for digits).
@@ -114,8 +73,6 @@ pub struct DdpmArgs {
     /// Digits: U-Net channels at 28, 14 and 7 pixels (multiples of 8).
     #[arg(long, value_delimiter = ',', default_value = "8,16,32", value_parser = crate::bounds::within(8, 512))]
     pub channels: Vec<usize>,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Digits: continue training a saved U-Net (FILE.bpk + FILE.json; its channels and schedule are used).
     #[arg(long)]
     pub resume: Option<PathBuf>,
@@ -123,35 +80,6 @@ pub struct DdpmArgs {
     /// --resume of an unconditional U-Net, the class embedding is added at zero and trained from there.
     #[arg(long, value_parser = crate::bounds::within(0, 1000))]
     pub classes: Option<usize>,
-    /// Where to save: FILE.json for 2-D models; FILE.bpk + FILE.json for digits (saved every 2 minutes too).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct SampleArgs {
-    /// The model file (FILE.json; for digits FILE.bpk beside it).
-    pub model: PathBuf,
-    /// Reverse steps: DDIM with this many steps (with --ddpm, all T ancestral steps are used instead).
-    #[arg(long, default_value_t = 50, value_parser = crate::bounds::within(1, crate::bounds::SAMPLING_STEPS))]
-    pub steps: usize,
-    #[arg(long)]
-    pub ddpm: bool,
-    /// Number of samples (2-D: at most 1,000,000; digits: a square grid of at most 1024).
-    #[arg(long, default_value_t = 64, value_parser = crate::bounds::within(1, crate::bounds::POINTS))]
-    pub count: usize,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Class-conditional U-Nets: classifier-free guidance scale w (0: ignore labels, 1: plain conditional).
-    #[arg(long, default_value_t = digits::DEFAULT_GUIDANCE)]
-    pub guidance: f32,
-    /// Class-conditional U-Nets: only this digit (default: 0, 1, …, 9 in turn).
-    #[arg(long)]
-    pub digit: Option<usize>,
-    #[arg(long, default_value = "grid.png")]
-    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -182,47 +110,12 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Whether the arguments name a diffusion command (`train ddpm`, `sample`, `bench diffusion`, `average`), possibly after
-/// `--device X`.
-pub fn is_diffusion_command(args: &[OsString]) -> bool {
-    let words = crate::cli::command_words(args);
-    matches!(words.as_slice(), ["train", "ddpm", ..] | ["sample" | "average", ..] | ["bench", "diffusion", ..])
-}
-
-/// Parses and runs a diffusion command (clap prints help and usage errors and exits).
-pub fn run_args(args: &[OsString]) -> anyhow::Result<()> {
-    let cli = match DiffusionCli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
-    run(cli)
-}
-
-fn run(cli: DiffusionCli) -> anyhow::Result<()> {
-    match cli.command {
-        DiffusionCommand::Train { model: TrainModel::Ddpm(args) } => train(&args, cli.device),
-        DiffusionCommand::Sample(args) => sample(&args, cli.device),
-        DiffusionCommand::Bench { what: BenchDiffusion::Diffusion(args) } => bench(&args, cli.device),
-        DiffusionCommand::Average(args) => average(&args),
-    }
-}
-
-fn average(args: &AverageArgs) -> anyhow::Result<()> {
+/// `latent-lab average A B … --out C`
+pub fn average(args: &AverageArgs) -> anyhow::Result<()> {
     let (model, config) = digits::average(&args.models, &burn::prelude::Device::flex())?;
     let saved = digits::save(&model, &config, &args.out)?;
     println!("the mean of {} U-Nets → {}", args.models.len(), saved.display());
     Ok(())
-}
-
-fn progress_bar(seconds: f64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new((seconds * 10.0) as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{percent:>3}}% of {seconds} s  {{msg}}"))
-    {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }
 
 /// Cosine decay from `peak` to `peak / 10` as `fraction` goes from 0 to 1.
@@ -269,30 +162,33 @@ pub fn train_toy(
     Ok((trainer, smooth))
 }
 
-fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
-    crate::runtime::files::check_out(args.out.as_deref()).map_err(anyhow::Error::msg)?;
+/// `latent-lab train ddpm …`: the 2-D ε-model, or the digits U-Net with `--data digits`.
+pub fn train(args: &DdpmArgs, flags: &TrainFlags, pref: DevicePref) -> anyhow::Result<()> {
+    flags.check_out()?;
+    let seed = flags.seed_or(42);
     if let Some(toy) = args.data.toy() {
-        let seconds = args.seconds.unwrap_or(60.0);
+        let seconds = flags.seconds_or(60.0);
         let config = ToyConfig {
             schedule: args.schedule,
             steps: args.timesteps.unwrap_or(200),
             batch: args.batch_size.unwrap_or(256),
             learning_rate: args.lr.unwrap_or(2e-3) as f32,
-            seed: args.seed,
+            seed,
             ..ToyConfig::default()
         };
-        let bar = progress_bar(seconds);
-        let (trainer, loss) =
-            train_toy(toy.sample_standardised(10_000, args.seed), &config, seconds, |step, loss, t| {
-                bar.set_position((t * 10.0) as u64);
-                bar.set_message(format!("step {step}  loss {loss:.4}"));
-            })?;
-        bar.finish_and_clear();
-        let saved_to = match &args.out {
+        let bar = Progress::new(seconds, "s");
+        let (trainer, loss) = train_toy(toy.sample_standardised(10_000, seed), &config, seconds, |step, loss, t| {
+            bar.set(t, format!("step {step}  loss {loss:.4}"));
+        })?;
+        bar.finish();
+        let saved_to = match &flags.out {
             Some(path) => {
                 let path = crate::runtime::files::with_added_extension(path, "json");
-                crate::runtime::files::write_atomic(&path, serde_json::to_string(&trainer.ema)?.as_bytes())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                crate::runtime::files::write_atomic(
+                    &path,
+                    super::toy::write_toy_model(&trainer.ema).map_err(anyhow::Error::msg)?.as_bytes(),
+                )
+                .with_context(|| format!("cannot write {}", path.display()))?;
                 Some(path.display().to_string())
             }
             None => None,
@@ -305,9 +201,9 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
             final_loss: loss,
             saved_to,
         };
-        return print_report(&report, args.json);
+        return print_report(&report, flags.json);
     }
-    let seconds = args.seconds.unwrap_or(1500.0);
+    let seconds = flags.seconds_or(1500.0);
     let dataset = Dataset::builtin_mnist()?;
     let (device, info) = device::select(pref);
     let Ok(channels) = <[usize; 3]>::try_from(args.channels.as_slice()) else {
@@ -337,7 +233,7 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     let (steps_before, seconds_before) = (config.trained_steps, config.trained_seconds);
     let resumed_classes = config.classes;
     let mut trainer =
-        DigitsTrainer::with_weights(&dataset, config, weights, &device, args.batch_size.unwrap_or(32), args.seed)
+        DigitsTrainer::with_weights(&dataset, config, weights, &device, args.batch_size.unwrap_or(32), seed)
             .map_err(anyhow::Error::msg)?;
     match args.classes {
         Some(classes) if classes != resumed_classes => {
@@ -354,7 +250,7 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
     }
     let peak = args.lr.unwrap_or(1e-3);
     eprintln!("training the digits U-Net on {} for {seconds} s ({})", dataset.name, info.label);
-    let bar = progress_bar(seconds);
+    let bar = Progress::new(seconds, "s");
     let start = Instant::now();
     let mut last_save = Instant::now();
     let mut smooth = f64::NAN;
@@ -376,9 +272,8 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
             trainer.learning_rate = decayed(peak, elapsed / seconds);
             let loss = trainer.step().map_err(anyhow::Error::msg)?;
             smooth = if smooth.is_nan() { f64::from(loss) } else { 0.99 * smooth + 0.01 * f64::from(loss) };
-            bar.set_position((elapsed * 10.0) as u64);
-            bar.set_message(format!("step {}  loss {smooth:.4}", trainer.steps_done));
-            if let Some(path) = &args.out
+            bar.set(elapsed, format!("step {}  loss {smooth:.4}", trainer.steps_done));
+            if let Some(path) = &flags.out
                 && last_save.elapsed() > Duration::from_mins(2)
             {
                 save(&trainer, path, elapsed)?;
@@ -386,9 +281,9 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
             }
         }
     })?;
-    bar.finish_and_clear();
+    bar.finish();
     let taken = start.elapsed().as_secs_f64();
-    let saved_to = match &args.out {
+    let saved_to = match &flags.out {
         Some(path) => Some(save(&trainer, path, taken)?),
         None => None,
     };
@@ -400,7 +295,7 @@ fn train(args: &DdpmArgs, pref: DevicePref) -> anyhow::Result<()> {
         final_loss: smooth,
         saved_to,
     };
-    print_report(&report, args.json)
+    print_report(&report, flags.json)
 }
 
 fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
@@ -418,82 +313,53 @@ fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a grid of grey images (pixels in [0, 1], `size`² each) as a PNG.
-pub fn write_grid(pixels: &[f32], count: usize, size: usize, out: &Path) -> anyhow::Result<()> {
-    let cols = (count as f64).sqrt().ceil().max(1.0) as usize;
-    let rows = count.div_ceil(cols);
-    let (w, h) = (cols * (size + 2), rows * (size + 2));
-    let mut img = image::GrayImage::new(w as u32, h as u32);
-    for i in 0..count {
-        let (r, c) = (i / cols, i % cols);
-        for y in 0..size {
-            for x in 0..size {
-                let v = pixels.get(i * size * size + y * size + x).copied().unwrap_or(0.0);
-                img.put_pixel(
-                    (c * (size + 2) + 1 + x) as u32,
-                    (r * (size + 2) + 1 + y) as u32,
-                    image::Luma([(v * 255.0) as u8]),
-                );
-            }
-        }
-    }
-    img.save(out).with_context(|| format!("cannot write {}", out.display()))
+/// The `sample` settings of a diffusion model.
+#[derive(Debug, Clone)]
+pub struct DiffusionSample {
+    /// DDIM with this many reverse steps, or all T ancestral steps.
+    pub sampler: Sampler,
+    pub count: usize,
+    pub seed: u64,
+    /// Class-conditional U-Nets: the guidance scale w and one digit (default: 0, 1, …, 9 in turn).
+    pub guidance: f32,
+    pub digit: Option<usize>,
 }
 
-fn write_scatter(points: &[[f32; 2]], out: &Path) -> anyhow::Result<()> {
-    let n = 512_u32;
-    let mut img = image::RgbImage::from_pixel(n, n, image::Rgb([255, 255, 255]));
-    for p in points {
-        let x = ((p[0] + 3.0) / 6.0 * n as f32) as i64;
-        let y = ((3.0 - p[1]) / 6.0 * n as f32) as i64;
-        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-            if (0..i64::from(n)).contains(&(x + dx)) && (0..i64::from(n)).contains(&(y + dy)) {
-                img.put_pixel((x + dx) as u32, (y + dy) as u32, image::Rgb([31, 119, 180]));
-            }
-        }
-    }
-    img.save(out).with_context(|| format!("cannot write {}", out.display()))
-}
-
-fn sample(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
-    let json_path = crate::runtime::files::pair_paths(&args.model).1;
-    let text = crate::runtime::files::read_text_limited(&json_path, crate::runtime::files::limit::DESCRIPTION)
-        .with_context(|| format!("cannot read {}", json_path.display()))?;
-    let images = !text.contains(super::toy::TOY_ARCHITECTURE);
-    if images && args.count > crate::bounds::IMAGES as usize {
-        bail!(
-            "--count {}: a grid of digits holds at most {} (2-D models take up to {})",
-            args.count,
-            crate::bounds::IMAGES,
-            crate::bounds::POINTS
-        );
-    }
-    if crate::hvae::cli::is_hvae_description(&text) {
-        return crate::hvae::cli::sample_png(&args.model, &args.out, args.count, args.seed);
-    }
-    let sampler = if args.ddpm { Sampler::Ddpm } else { Sampler::Ddim { steps: args.steps.max(1) } };
+/// `latent-lab sample FILE` for a digits U-Net: a square grid of digits.
+pub fn sample_unet(path: &Path, opts: &DiffusionSample, out: &Path, pref: DevicePref) -> anyhow::Result<()> {
     let start = Instant::now();
-    if images {
-        let (device, _) = device::select(pref);
-        let (model, config) = digits::load_described(&args.model, &device)?;
-        let guidance = sample_guidance(args, config.classes)?;
-        let pixels =
-            digits::sample_digits(&model, &config, sampler, args.count, args.seed, guidance.as_ref(), &device, |_| {})
-                .map_err(anyhow::Error::msg)?;
-        write_grid(&pixels, args.count, config.image_size, &args.out)?;
-    } else {
-        let model = read_toy_model(&text).map_err(|e| anyhow::anyhow!("{}: {e}", json_path.display()))?;
-        let (points, _) = model.sample(sampler, args.count, args.seed, false)?;
-        write_scatter(&points, &args.out)?;
+    let (device, _) = device::select(pref);
+    let (model, config) = digits::load_described(path, &device)?;
+    let guidance = sample_guidance(opts, config.classes, path)?;
+    let pixels =
+        digits::sample_digits(&model, &config, opts.sampler, opts.count, opts.seed, guidance.as_ref(), &device, |_| {})
+            .map_err(anyhow::Error::msg)?;
+    crate::runtime::png::write_grid(&pixels, opts.count, (config.image_size, config.image_size), 1, out)?;
+    report_sampled(opts, start, out);
+    Ok(())
+}
+
+/// `latent-lab sample FILE` for a 2-D model (the file's text, already read): a scatter of the samples.
+pub fn sample_toy(text: &str, path: &Path, opts: &DiffusionSample, out: &Path) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let model = read_toy_model(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if opts.digit.is_some() {
+        bail!("--digit: {} is a 2-D model, not a class-conditional U-Net", path.display());
     }
+    let (points, _) = model.sample(opts.sampler, opts.count, opts.seed, false)?;
+    crate::runtime::png::write_scatter(&points, out)?;
+    report_sampled(opts, start, out);
+    Ok(())
+}
+
+fn report_sampled(opts: &DiffusionSample, start: Instant, out: &Path) {
     println!(
         "{} samples ({}) in {:.2} s → {}",
-        args.count,
-        sampler.describe(),
+        opts.count,
+        opts.sampler.describe(),
         start.elapsed().as_secs_f64(),
-        args.out.display()
+        out.display()
     );
-    Ok(())
 }
 
 fn check_guidance(w: f32) -> anyhow::Result<()> {
@@ -501,18 +367,18 @@ fn check_guidance(w: f32) -> anyhow::Result<()> {
 }
 
 /// The labels `sample` asks a model with `classes` classes for (None for an unconditional model).
-fn sample_guidance(args: &SampleArgs, classes: usize) -> anyhow::Result<Option<Guidance>> {
-    check_guidance(args.guidance)?;
+fn sample_guidance(opts: &DiffusionSample, classes: usize, path: &Path) -> anyhow::Result<Option<Guidance>> {
+    check_guidance(opts.guidance)?;
     if classes == 0 {
-        if args.digit.is_some() {
-            bail!("--digit: {} is not class-conditional", args.model.display());
+        if opts.digit.is_some() {
+            bail!("--digit: {} is not class-conditional", path.display());
         }
         return Ok(None);
     }
-    Ok(Some(match args.digit {
+    Ok(Some(match opts.digit {
         Some(d) if d >= classes => bail!("--digit {d}: the model knows classes 0 to {}", classes - 1),
-        Some(d) => Guidance { labels: vec![Some(d); args.count], scale: args.guidance },
-        None => Guidance::cycling(args.count, classes, args.guidance),
+        Some(d) => Guidance { labels: vec![Some(d); opts.count], scale: opts.guidance },
+        None => Guidance::cycling(opts.count, classes, opts.guidance),
     }))
 }
 
@@ -573,7 +439,7 @@ pub struct DigitsBench {
     pub sample16_ddim50_seconds: f64,
 }
 
-fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
+pub fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
     if let Some(toy) = args.data.toy() {
         let seconds = args.seconds;
         let r = bench_toy(toy, seconds, args.seed)?;

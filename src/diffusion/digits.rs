@@ -12,8 +12,9 @@ use super::sampler::{self, Sampler};
 use super::schedule::{Schedule, ScheduleKind};
 use super::unet::{UNet, UNetConfig, class_features, time_features};
 use crate::data::Dataset;
-use crate::data::toy2d::normal;
 use crate::models::weight_average::WeightAverage;
+use crate::nn::normal;
+use crate::runtime::envelope::{self, ModelKind};
 use crate::runtime::files;
 
 /// The checkpoint that ships with the app (trained by `latent-lab train ddpm --data digits`).
@@ -59,7 +60,7 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
     if let Some(parent) = description.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
     }
-    let json = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
+    let json = envelope::wrap(ModelKind::UNet, config).map_err(|e| err(&description, e))?;
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
     files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
@@ -69,7 +70,7 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
 /// Parses and checks a description.
 pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFileError> {
     let bad = |message: String| DiffusionFileError::BadConfig { path: path.to_owned(), message };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let (value, _) = envelope::parse_expecting(text, &[ModelKind::UNet]).map_err(bad)?;
     if let Some(arch) = value.get("architecture").and_then(|a| a.as_str())
         && arch != super::unet::UNET_ARCHITECTURE
     {
@@ -521,7 +522,12 @@ mod tests {
         let good = serde_json::to_string(&UNetConfig::default()).unwrap();
         assert!(parse_config(&good, path).is_ok());
         let err = parse_config(&good.replace("ddpm-unet", "ddpm-mlp-2d"), path).unwrap_err();
-        assert!(err.to_string().contains("architecture is \"ddpm-mlp-2d\""), "{err}");
+        assert!(err.to_string().contains("it holds a 2-D diffusion model, not a digits diffusion U-Net"), "{err}");
+        let enveloped = envelope::wrap(ModelKind::UNet, &UNetConfig::default()).unwrap();
+        assert!(parse_config(&enveloped, path).is_ok());
+        let err =
+            parse_config(&enveloped.replace("\"architecture\": \"ddpm-unet\"", "\"architecture\": \"other\""), path);
+        assert!(err.unwrap_err().to_string().contains("architecture is \"other\""));
         let err = parse_config(&good.replace("\"steps\":1000", "\"steps\":0"), path).unwrap_err();
         assert!(err.to_string().contains("T = 0"), "{err}");
         assert!(parse_config("{}", path).is_err());

@@ -1,4 +1,4 @@
-//! A small multilayer perceptron in plain Rust with hand-written backpropagation and Adam (pure: no egui, no
+//! A small multilayer perceptron in plain Rust with hand-written backpropagation, trained with `nn::Adam` (pure: no egui, no
 //! threads). The 2-D diffusion model is tiny (a few thousand multiply-adds per point), so per-operation overhead
 //! would dominate in a tensor library; plain loops over contiguous rows run it at full speed on one core.
 //!
@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::toy2d::normal;
+use crate::nn::normal;
 
 /// The weights of one affine layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,46 +166,21 @@ impl Mlp {
     pub fn is_finite(&self) -> bool {
         self.layers.iter().all(|l| l.w.iter().chain(&l.b).all(|v| v.is_finite()))
     }
-}
 
-/// Adam (Kingma & Ba) over an [`Mlp`]'s weights.
-#[derive(Debug, Clone)]
-pub struct Adam {
-    pub lr: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    t: i32,
-    m: Vec<(Vec<f32>, Vec<f32>)>,
-    v: Vec<(Vec<f32>, Vec<f32>)>,
-}
-
-impl Adam {
+    /// Lengths of the parameter blocks (each layer's weights, then its bias), for [`crate::nn::Adam::new`].
     #[must_use]
-    pub fn new(model: &Mlp, lr: f32) -> Self {
-        let zeros: Vec<(Vec<f32>, Vec<f32>)> =
-            model.layers.iter().map(|l| (vec![0.0; l.w.len()], vec![0.0; l.b.len()])).collect();
-        Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 0, m: zeros.clone(), v: zeros }
+    pub fn block_lens(&self) -> Vec<usize> {
+        self.layers.iter().flat_map(|l| [l.w.len(), l.b.len()]).collect()
     }
 
-    /// One update with `grads` from [`Mlp::backward`].
-    pub fn step(&mut self, model: &mut Mlp, grads: &[(Vec<f32>, Vec<f32>)]) {
-        self.t += 1;
-        let c1 = 1.0 - self.beta1.powi(self.t);
-        let c2 = 1.0 - self.beta2.powi(self.t);
-        let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
-        let lr = self.lr * c2.sqrt() / c1;
-        for (k, layer) in model.layers.iter_mut().enumerate() {
-            let update = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-                for i in 0..w.len() {
-                    m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-                    v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                    w[i] -= lr * m[i] / (v[i].sqrt() + eps);
-                }
-            };
-            update(&mut layer.w, &grads[k].0, &mut self.m[k].0, &mut self.v[k].0);
-            update(&mut layer.b, &grads[k].1, &mut self.m[k].1, &mut self.v[k].1);
-        }
+    /// One Adam step with `grads` from [`Mlp::backward`].
+    pub fn adam_step(&mut self, adam: &mut crate::nn::Adam<f32>, lr: f32, grads: &[(Vec<f32>, Vec<f32>)]) {
+        let blocks = self
+            .layers
+            .iter_mut()
+            .zip(grads)
+            .flat_map(|(l, (gw, gb))| [(&mut l.w[..], &gw[..]), (&mut l.b[..], &gb[..])]);
+        adam.step(f64::from(lr), 1.0, blocks);
     }
 }
 
@@ -263,7 +238,7 @@ mod tests {
     #[test]
     fn adam_fits_a_small_regression() {
         let mut model = Mlp::new(&[1, 16, 1], 3);
-        let mut adam = Adam::new(&model, 1e-2);
+        let mut adam = crate::nn::Adam::new(model.block_lens());
         let xs: Vec<f32> = (0..32).map(|i| i as f32 / 16.0 - 1.0).collect();
         let ys: Vec<f32> = xs.iter().map(|x| x * x).collect();
         let start = loss(&model, &xs, &ys, 32);
@@ -272,7 +247,7 @@ mod tests {
             let y = model.forward(&xs, 32, Some(&mut tape));
             let d: Vec<f32> = y.iter().zip(&ys).map(|(a, b)| a - b).collect();
             let g = model.backward(&tape, &d, 32);
-            adam.step(&mut model, &g);
+            model.adam_step(&mut adam, 1e-2, &g);
         }
         let end = loss(&model, &xs, &ys, 32);
         assert!(end < start * 0.05, "{start} → {end}");

@@ -10,7 +10,6 @@ use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
 use super::schedule::Schedule;
-use crate::data::toy2d::normal;
 
 /// A reverse-process sampler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,10 +98,7 @@ impl Sampler {
     }
 }
 
-/// Draws `n` standard normal numbers.
-pub fn normals(rng: &mut SmallRng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| normal(rng)).collect()
-}
+pub use crate::nn::random::normals;
 
 /// Runs a whole reverse pass for `count` points of `dim` numbers from x_T ~ N(0, I) (seeded), asking `eps_fn(x, t)`
 /// for the noise prediction of the whole batch at each step. `keep(x)` sees x_T and every later state (so a

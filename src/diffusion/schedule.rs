@@ -265,7 +265,7 @@ mod tests {
         let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
         let n = 200_000;
         let x0 = vec![1.5_f32; n];
-        let eps: Vec<f32> = (0..n).map(|_| crate::data::toy2d::normal(&mut rng)).collect();
+        let eps: Vec<f32> = (0..n).map(|_| crate::nn::normal(&mut rng)).collect();
         for t in [1, 30, 70, 100] {
             let xt = s.add_noise(&x0, &eps, t);
             let mean = xt.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;

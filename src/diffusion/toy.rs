@@ -7,10 +7,11 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::mlp::{Adam, Mlp, Tape};
+use super::mlp::{Mlp, Tape};
 use super::sampler::{self, Sampler};
 use super::schedule::{Schedule, ScheduleError, ScheduleKind};
-use crate::data::toy2d::normal;
+use crate::nn::Adam;
+use crate::nn::normal;
 
 /// Frequencies of the time embedding (each gives a sine and a cosine).
 pub const FREQUENCIES: usize = 8;
@@ -178,7 +179,8 @@ pub struct ToyTrainer {
     pub model: ToyModel,
     pub ema: ToyModel,
     schedule: Schedule,
-    adam: Adam,
+    adam: Adam<f32>,
+    lr: f32,
     data: Vec<[f32; 2]>,
     rng: SmallRng,
     batch: usize,
@@ -191,7 +193,8 @@ impl ToyTrainer {
         let model = ToyModel::new(config)?;
         let schedule = model.schedule()?;
         Ok(Self {
-            adam: Adam::new(&model.net, config.learning_rate),
+            adam: Adam::new(model.net.block_lens()),
+            lr: config.learning_rate,
             ema: model.clone(),
             model,
             schedule,
@@ -245,7 +248,7 @@ impl ToyTrainer {
         }
         let grads = self.model.net.backward(&self.tape, &d_out, b);
         let before = self.model.net.clone();
-        self.adam.step(&mut self.model.net, &grads);
+        self.model.net.adam_step(&mut self.adam, self.lr, &grads);
         if !self.model.net.is_finite() {
             self.model.net = before;
             return Err(Diverged { step: self.steps_done + 1, loss: f32::INFINITY });
@@ -264,13 +267,18 @@ impl ToyTrainer {
 
     /// Sets the learning rate (e.g. for a decay over a fixed time budget).
     pub fn set_learning_rate(&mut self, lr: f32) {
-        self.adam.lr = lr;
+        self.lr = lr;
     }
+}
+
+/// The text of a 2-D model file (the one envelope, `"kind": "ddpm-2d"`).
+pub fn write_toy_model(model: &ToyModel) -> Result<String, String> {
+    crate::runtime::envelope::wrap(crate::runtime::envelope::ModelKind::Ddpm2d, model)
 }
 
 /// Reads a 2-D model file (JSON) and checks it is one.
 pub fn read_toy_model(text: &str) -> Result<ToyModel, String> {
-    let model: ToyModel = serde_json::from_str(text).map_err(|e| format!("not a 2-D diffusion model: {e}"))?;
+    let model: ToyModel = crate::runtime::envelope::read_as(text, crate::runtime::envelope::ModelKind::Ddpm2d)?;
     if model.architecture != TOY_ARCHITECTURE {
         return Err(format!("architecture \"{}\" is not {TOY_ARCHITECTURE}", model.architecture));
     }
@@ -333,8 +341,10 @@ mod tests {
     #[test]
     fn model_files_round_trip_and_bad_ones_are_refused() {
         let model = ToyModel::new(&ToyConfig { hidden: vec![8], ..ToyConfig::default() }).unwrap();
-        let text = serde_json::to_string(&model).unwrap();
+        let text = write_toy_model(&model).unwrap();
         assert_eq!(read_toy_model(&text).unwrap(), model);
+        let before_the_envelope = serde_json::to_string(&model).unwrap();
+        assert_eq!(read_toy_model(&before_the_envelope).unwrap(), model);
         let other = text.replace(TOY_ARCHITECTURE, "unet");
         assert!(read_toy_model(&other).unwrap_err().contains("architecture"));
         let bad_steps = text.replace("\"steps\":200", "\"steps\":0");

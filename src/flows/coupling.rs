@@ -14,7 +14,7 @@ use rand::rngs::SmallRng;
 
 use super::mlp::{MlpCache, MlpShape, infer_f32};
 use super::{LOG_2PI, P2};
-use crate::data::toy2d::normal;
+use crate::nn::normal;
 
 /// Shape of a RealNVP.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -56,11 +56,41 @@ pub struct Workspace {
 }
 
 impl RealNvp {
-    pub fn new(config: RealNvpConfig, seed: u64) -> Self {
+    /// The s/t network of every layer: 1 input, `depth` hidden layers, (s, t) out.
+    fn shape_for(config: &RealNvpConfig) -> MlpShape {
         let mut sizes = vec![1];
         sizes.extend(std::iter::repeat_n(config.hidden.max(1), config.depth));
         sizes.push(2);
-        let shape = MlpShape::new(sizes);
+        MlpShape::new(sizes)
+    }
+
+    /// Checks a flow read from a file: a shape within bounds, parameters of the length it needs, all finite.
+    pub fn validate(&self) -> Result<(), String> {
+        let c = &self.config;
+        let in_bounds = (1..=64).contains(&c.layers)
+            && (1..=1024).contains(&c.hidden)
+            && (1..=8).contains(&c.depth)
+            && c.scale_bound.is_finite()
+            && c.scale_bound > 0.0;
+        if !in_bounds {
+            return Err(format!(
+                "RealNVP shape out of range: {} layers (1–64), width {} (1–1024), depth {} (1–8), scale bound {}",
+                c.layers, c.hidden, c.depth, c.scale_bound
+            ));
+        }
+        let shape = Self::shape_for(c);
+        let needed = shape.n_params() * c.layers;
+        if self.shape != shape || self.params.len() != needed {
+            return Err(format!("{} parameters for a shape that needs {needed}", self.params.len()));
+        }
+        if self.params.iter().any(|p| !p.is_finite()) {
+            return Err("some parameters are NaN or infinite".into());
+        }
+        Ok(())
+    }
+
+    pub fn new(config: RealNvpConfig, seed: u64) -> Self {
+        let shape = Self::shape_for(&config);
         let n = shape.n_params();
         let mut params = vec![0.0; n * config.layers];
         let mut rng = SmallRng::seed_from_u64(seed);

@@ -4,10 +4,12 @@
 //! - `coupling`: RealNVP (affine coupling layers, alternating masks, bounded log-scale).
 //! - `residual`: an i-ResNet-style residual flow (spectral normalisation, fixed-point inverse, exact and
 //!   power-series log-determinants).
+//! - `file`: the model file (the one envelope) and its checks.
 //! - `kde`: a Gaussian kernel density estimate with its bandwidth chosen by leave-one-out cross-validation.
 //! - `train`: data splits, the training loop (divergence guard), held-out NLL, density grids.
 
 pub mod coupling;
+pub mod file;
 pub mod kde;
 pub mod mlp;
 pub mod residual;

@@ -14,7 +14,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::{LOG_2PI, P2};
-use crate::data::toy2d::normal;
+use crate::nn::normal;
 
 type M2 = [[f64; 2]; 2];
 
@@ -229,6 +229,35 @@ impl ResFlow {
         let mut flow = Self { config, params, norms };
         flow.refresh_norms(50);
         Ok(flow)
+    }
+
+    /// Checks a flow read from a file: a valid config within bounds, parameters and power-iteration states of the
+    /// sizes it needs, all finite.
+    pub fn validate(&self) -> Result<(), String> {
+        let c = &self.config;
+        c.validate()?;
+        if c.blocks > 256 || c.hidden > 1024 {
+            return Err(format!("{} blocks of width {} is more than 256 blocks of width 1024", c.blocks, c.hidden));
+        }
+        let hd = c.hidden;
+        let needed = c.blocks * Self::block_len(hd);
+        if self.params.len() != needed {
+            return Err(format!("{} parameters for a shape that needs {needed}", self.params.len()));
+        }
+        let norms_fit = self.norms.len() == 2 * c.blocks
+            && self
+                .norms
+                .chunks_exact(2)
+                .all(|pair| (pair[0].u.len(), pair[0].v.len(), pair[1].u.len(), pair[1].v.len()) == (hd, 2, 2, hd));
+        if !norms_fit {
+            return Err("the spectral-norm states do not fit the blocks".into());
+        }
+        let finite = self.params.iter().all(|p| p.is_finite())
+            && self.norms.iter().all(|n| n.sigma.is_finite() && n.u.iter().chain(&n.v).all(|x| x.is_finite()));
+        if !finite {
+            return Err("some parameters are NaN or infinite".into());
+        }
+        Ok(())
     }
 
     fn block_len(hidden: usize) -> usize {

@@ -8,9 +8,10 @@ use rand::{Rng, SeedableRng};
 
 use super::P2;
 use super::coupling::{self, RealNvp, RealNvpConfig};
-use super::mlp::{Adam, clip_norm};
+use super::mlp::clip_norm;
 use super::residual::{ResFlow, ResFlowConfig};
 use crate::data::toy2d::Toy2d;
+use crate::nn::Adam;
 
 /// Points drawn from a toy dataset (a fifth held out).
 pub const TOY_POINTS: usize = 5000;
@@ -189,7 +190,7 @@ pub enum StepOutcome {
 pub struct Trainer {
     pub model: FlowModel,
     pub settings: TrainSettings,
-    adam: Adam,
+    adam: Adam<f64>,
     grad: Vec<f64>,
     ws: coupling::Workspace,
     rng: SmallRng,
@@ -207,7 +208,7 @@ impl Trainer {
             last_good: model.params().to_vec(),
             model,
             settings,
-            adam: Adam::new(n),
+            adam: Adam::new([n]),
             grad: vec![0.0; n],
             ws: coupling::Workspace::default(),
             rng: SmallRng::seed_from_u64(settings.seed),
@@ -243,7 +244,7 @@ impl Trainer {
         }
         self.last_good.copy_from_slice(self.model.params());
         let mut params = self.model.params().to_vec();
-        self.adam.step(&mut params, &self.grad, lr);
+        self.adam.step(lr, 1.0, [(&mut params[..], &self.grad[..])]);
         self.model.set_params(&params);
         StepOutcome::Loss(loss)
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{ARCHITECTURE, Hvae, HvaeConfig, HvaeError};
+use crate::runtime::envelope::{self, ModelKind};
 use crate::runtime::files;
 
 /// The two files of a model given either of them (or the name without extension).
@@ -18,7 +19,7 @@ pub fn files(path: &Path) -> (PathBuf, PathBuf) {
 pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, HvaeError> {
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
-    let text = serde_json::to_string_pretty(config).map_err(|e| err(&description, e.to_string()))?;
+    let text = envelope::wrap(ModelKind::Hvae, config).map_err(|e| err(&description, e))?;
     let bytes = model.clone().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
@@ -28,10 +29,10 @@ pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, H
 /// Parses and checks a description.
 pub fn parse_config(text: &str, path: &Path) -> Result<HvaeConfig, HvaeError> {
     let bad = |message: String| HvaeError::BadConfig { path: path.to_owned(), message };
-    if !text.contains(ARCHITECTURE) {
-        return Err(bad(format!("it does not describe a {ARCHITECTURE} (another model's file?)")));
+    let config: HvaeConfig = envelope::read_as(text, ModelKind::Hvae).map_err(bad)?;
+    if config.architecture != ARCHITECTURE {
+        return Err(bad(format!("its architecture \"{}\" is not a {ARCHITECTURE}", config.architecture)));
     }
-    let config: HvaeConfig = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     config.validate().map_err(bad)?;
     Ok(config)
 }

@@ -9,8 +9,8 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use super::Hvae;
-use crate::data::toy2d::normal;
 use crate::models::bounds::{bernoulli_log_lik_row, log_mean_exp};
+use crate::nn::normal;
 
 /// Samples per forward pass (bounds memory: 8192 × 784 floats ≈ 25 MB per temporary).
 const ROWS_PER_PASS: usize = 8192;

@@ -157,7 +157,7 @@ fn model_files_round_trip_and_bad_files_are_refused_by_name() {
     let ae = r#"{"input_dim": 784, "hidden": [512, 256], "latent_dim": 2, "variational": true}"#;
     std::fs::write(path.with_extension("json"), ae).unwrap();
     let err = checkpoint::load(&path, &device).unwrap_err();
-    assert!(err.to_string().contains("not describe a hierarchical-vae"), "{err}");
+    assert!(err.to_string().contains("it holds a VAE, not a hierarchical VAE"), "{err}");
     // Garbage and a missing file.
     std::fs::write(path.with_extension("json"), "{\"architecture\": \"hierarchical-vae\", \"z1_dim\": ").unwrap();
     assert!(matches!(checkpoint::load(&path, &device), Err(HvaeError::BadConfig { .. })));

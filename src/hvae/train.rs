@@ -108,7 +108,17 @@ impl HvaeTrainer {
         Ok(t)
     }
 
-    /// The autodiff device training runs on (load weights onto it to go on training them).
+    /// The same run on another autodiff device (`--device`): the model is made afresh there from the same seed.
+    #[must_use]
+    pub fn on_device(mut self, device: Device) -> Self {
+        device.seed(self.settings.seed);
+        self.model = self.config.init(&device);
+        self.good = self.model.clone();
+        self.device = device;
+        self
+    }
+
+    /// The autodiff device training runs on by default (load weights onto it to go on training them).
     pub fn device() -> Device {
         Device::flex().autodiff()
     }

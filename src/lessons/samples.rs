@@ -209,14 +209,8 @@ impl Default for SamplesLesson {
 
 impl SamplesLesson {
     fn resample(&mut self) {
-        let normal = |rng: &mut SmallRng| {
-            // Box–Muller: two uniforms give one standard normal.
-            let u1: f32 = rng.random_range(f32::EPSILON..1.0);
-            let u2: f32 = rng.random();
-            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
-        };
-        self.eps =
-            (0..self.side * self.side).map(|_| (0..self.latent_dim).map(|_| normal(&mut self.rng)).collect()).collect();
+        let (count, dim) = (self.side * self.side, self.latent_dim);
+        self.eps = (0..count).map(|_| crate::nn::random::normals(&mut self.rng, dim)).collect();
         self.samples.wanted = true;
         self.samples.last_sent = None;
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{Autoencoder, AutoencoderConfig};
+use crate::runtime::envelope::{self, ModelKind};
 use crate::runtime::files;
 
 /// Everything that can be wrong with a model file, naming the file.
@@ -74,12 +75,24 @@ pub fn weight_count(config: &AutoencoderConfig) -> usize {
     layers(&encoder) + layers(&decoder)
 }
 
+/// Parses and checks a description: an autoencoder's or a VAE's, of a shape [`validate`] accepts.
+pub fn parse_config(text: &str) -> Result<AutoencoderConfig, String> {
+    let (body, kind) = envelope::parse_expecting(text, &[ModelKind::Autoencoder, ModelKind::Vae])?;
+    let config: AutoencoderConfig = serde_json::from_value(body).map_err(|e| e.to_string())?;
+    if config.variational != (kind == ModelKind::Vae) {
+        return Err(format!("it says it holds {} but describes the other model", kind.label()));
+    }
+    validate(&config)?;
+    Ok(config)
+}
+
 /// Saves `model` (weights) and `config` (JSON). Returns the weights file.
 pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Result<PathBuf, CheckpointError> {
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| CheckpointError::Save { path: path.to_owned(), message };
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    let text = burn::config::config_to_json(config);
+    let kind = if config.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
+    let text = envelope::wrap(kind, config).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -90,9 +103,8 @@ pub fn load(path: &Path, device: &Device) -> Result<(Autoencoder, AutoencoderCon
     let (weights, description) = files(path);
     let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| CheckpointError::ReadConfig { path: description.clone(), message: e.to_string() })?;
-    let config: AutoencoderConfig = serde_json::from_str(&text)
-        .map_err(|e| CheckpointError::BadConfig { path: description.clone(), message: e.to_string() })?;
-    validate(&config).map_err(|message| CheckpointError::BadConfig { path: description.clone(), message })?;
+    let config =
+        parse_config(&text).map_err(|message| CheckpointError::BadConfig { path: description.clone(), message })?;
     let bytes = match files::read_limited(&weights, files::limit::MODEL) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -97,7 +97,7 @@ fn train_made_sample_and_bench_from_the_command_line() {
     let output = latent_lab().arg("sample").arg(&model).args(["--count", "9", "--out"]).arg(&png).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let img = image::open(&png).unwrap();
-    assert_eq!((img.width(), img.height()), (3 * 60, 3 * 60), "3×3 digits of 56 px plus borders");
+    assert_eq!((img.width(), img.height()), (3 * 58 + 2, 3 * 58 + 2), "3×3 digits of 56 px, 2-px gaps");
     // A damaged MADE file: a clear message naming it, non-zero exit.
     let text = std::fs::read_to_string(&model).unwrap();
     let bad = dir.path().join("bad.json");

@@ -130,6 +130,7 @@ fn train_realnvp_prints_heldout_nll_and_saves_the_model() {
     assert!(report["invertibility_error"].as_f64().unwrap() < 1e-9);
     let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(saved["model"]["RealNvp"]["params"].as_array().is_some_and(|p| !p.is_empty()));
+    assert_eq!((saved["kind"].as_str(), saved["version"].as_u64()), (Some("realnvp"), Some(1)), "the one envelope");
 }
 
 #[test]
@@ -141,7 +142,7 @@ fn flow_commands_refuse_bad_input_clearly() {
     let output = latent_lab().args(["train", "realnvp", "--data", "donut", "--seconds", "1"]).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown 2-D dataset 'donut'") && stderr.contains("moons"), "{stderr}");
+    assert!(stderr.contains("invalid value 'donut' for '--data <DATA>'") && stderr.contains("moons"), "{stderr}");
     let output = latent_lab().args(["train", "realnvp", "--seconds", "5", "--lr", "1e12"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("diverged at step"));
@@ -236,7 +237,8 @@ fn numbers_out_of_range_are_refused_before_any_work_naming_flag_and_range() {
     // A grid of digits is bounded by what a grid holds, after the model file says it is one.
     let output = latent_lab().args(["sample", "assets/ddpm-digits.json", "--count", "5000"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("a grid of digits holds at most 1024"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--count 5000: a digits diffusion U-Net draws at most 1024"), "{stderr}");
 }
 
 /// A place `--out` cannot be saved to (here: "inside" a regular file) is refused before training, by every family's
@@ -283,4 +285,137 @@ fn a_save_that_runs_out_of_space_keeps_the_previous_model() {
     let names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["made.json"], "no temporary file left");
+}
+
+/// A leaderboard where one family cannot run (MADE takes at most 4,096 pixels; these images have 65 × 65) prints
+/// the other families' rows, names the failed one, and exits 1 so a script learns the board is incomplete.
+#[test]
+fn a_leaderboard_with_a_failed_model_prints_the_rest_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (count, side) = (300_u32, 65_u32);
+    let mut images = vec![0, 0, 8, 3];
+    for v in [count, side, side] {
+        images.extend(v.to_be_bytes());
+    }
+    images.extend((0..(count * side * side) as usize).map(|i| if (i * 7919) % 13 < 5 { 255 } else { 0 }));
+    let mut labels = vec![0, 0, 8, 1];
+    labels.extend(count.to_be_bytes());
+    labels.extend((0..count).map(|i| (i % 10) as u8));
+    let (images_path, labels_path) = (dir.path().join("big-images.idx"), dir.path().join("big-labels.idx"));
+    std::fs::write(&images_path, images).unwrap();
+    std::fs::write(&labels_path, labels).unwrap();
+    let output = latent_lab()
+        .args(["--device", "cpu", "eval", "--leaderboard", "--seconds", "0.5", "--json", "--data"])
+        .arg(&images_path)
+        .arg("--labels")
+        .arg(&labels_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 of 4 models failed: MADE (exact)"), "{stderr}");
+    let board: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the board is printed");
+    let failed = board["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{board}");
+    assert!(failed[0][1].as_str().unwrap().contains("4096 pixels"), "{board}");
+    assert!(!board["rows"].as_array().unwrap().is_empty(), "the other families are on the board: {board}");
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let output = latent_lab().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn run_refused(args: &[&str]) -> (Option<i32>, String) {
+    let output = latent_lab().args(args).output().unwrap();
+    assert!(!output.status.success(), "{args:?} should fail");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// One command tree: `sample FILE` reads the file's kind and draws what that kind makes, for every kind `train`
+/// writes; a flag the kind has no use for is refused by name, and a reader given another kind's file says which
+/// kind it holds.
+#[test]
+fn sample_draws_every_kind_of_model_file_by_its_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let trainings: [(&str, &[&str]); 6] = [
+        ("vae", &["train", "vae", "--epochs", "0.05", "--hidden", "32"]),
+        ("nvp.json", &["train", "realnvp", "--seconds", "0.5"]),
+        ("res.json", &["train", "resflow", "--seconds", "0.5"]),
+        ("moons.json", &["train", "ddpm", "--seconds", "0.5"]),
+        ("made.json", &["train", "made", "--steps", "2", "--hidden", "16"]),
+        ("wave.json", &["train", "wavenet", "--steps", "2", "--dilations", "1,2"]),
+    ];
+    for (file, args) in trainings {
+        let mut args = args.to_vec();
+        let out = path(file);
+        args.extend(["--device", "cpu", "--out", &out]);
+        run_ok(&args);
+    }
+    let expected = [
+        ("vae", "VAE samples"),
+        ("nvp.json", "samples of RealNVP"),
+        ("res.json", "samples of Residual flow"),
+        ("moons.json", "samples (DDIM"),
+        ("made.json", "MADE samples"),
+        ("wave.json", "WaveNet (Mixture of sines"),
+        ("assets/ddpm-digits.json", "samples (DDIM"),
+    ];
+    for (file, said) in expected {
+        let model = if file.starts_with("assets") { file.to_owned() } else { path(file) };
+        let png = path(&format!("{}.png", file.replace('/', "-")));
+        let count: &[&str] = if file == "wave.json" { &["--length", "50"] } else { &["--count", "4"] };
+        let mut args = vec!["--device", "cpu", "sample", &model, "--out", &png];
+        args.extend(count);
+        if file.contains("ddpm") || file == "moons.json" {
+            args.extend(["--steps", "5"]);
+        }
+        let stdout = run_ok(&args);
+        assert!(stdout.contains(said), "{file}: {stdout}");
+        assert!(image::open(&png).is_ok(), "{file}: a picture");
+    }
+    let csv = path("wave.csv");
+    run_ok(&["sample", &path("wave.json"), "--length", "20", "--temperature", "0", "--out", &csv]);
+    let values = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(values.lines().count(), 4 + 20, "the receptive field (1 + 1 + 2) and 20 drawn samples");
+    // Flags another kind would use are refused by name; so is a file of the wrong kind.
+    let (code, stderr) = run_refused(&["sample", &path("made.json"), "--steps", "5", "--digit", "3"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("holds a MADE model: --steps, --digit does not apply to it"), "{stderr}");
+    let (_, stderr) = run_refused(&["eval", &path("made.json"), "--k", "1"]);
+    assert!(stderr.contains("it holds a MADE model, not an autoencoder or a VAE"), "{stderr}");
+    let (_, stderr) = run_refused(&["sample", &path("nothing.json")]);
+    assert!(stderr.contains("nothing.json"), "{stderr}");
+}
+
+/// The flags every `train` takes may come before the model's name; a family's flag is refused by another family;
+/// the generated help lists every model and benchmark; completions are generated for the shells.
+#[test]
+fn one_command_tree_takes_flags_anywhere_and_lists_everything_in_its_help() {
+    let report = run_ok(&["train", "--seconds", "0.5", "--json", "--seed", "3", "realnvp", "--data", "rings"]);
+    let report: serde_json::Value = serde_json::from_str(&report).expect("--json before the model's name");
+    assert_eq!(report["data"].as_str(), Some("Rings"));
+    let (code, stderr) = run_refused(&["train", "ae", "--lipschitz", "0.5"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unexpected argument '--lipschitz'"), "{stderr}");
+    let (code, stderr) = run_refused(&["train", "vae", "--k", "5"]);
+    assert_eq!(code, Some(2), "--k belongs to iwae: {stderr}");
+    let help = run_ok(&["train", "--help"]);
+    for model in ["ae", "vae", "iwae", "realnvp", "resflow", "ddpm", "hvae", "made", "wavenet"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(model)), "train --help lists {model}: {help}");
+    }
+    assert!(!help.contains("pixelcnn"), "the hidden pointer to MADE is not listed");
+    let help = run_ok(&["bench", "--help"]);
+    for what in ["window", "estimators", "dsep", "decode", "flow", "diffusion", "made", "train"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(what)), "bench --help lists {what}: {help}");
+    }
+    let top = run_ok(&["--help"]);
+    for command in ["train", "sample", "eval", "dsep", "bench", "average", "completions"] {
+        assert!(top.lines().any(|l| l.trim_start().starts_with(command)), "--help lists {command}: {top}");
+    }
+    let script = run_ok(&["completions", "bash"]);
+    assert!(script.contains("latent-lab") && script.contains("wavenet") && script.contains("--lipschitz"));
 }

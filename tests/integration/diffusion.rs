@@ -94,7 +94,9 @@ fn a_bad_checkpoint_is_refused_and_the_current_model_kept() {
     let model = latent_lab::diffusion::toy::ToyModel::new(&latent_lab::diffusion::toy::ToyConfig::default()).unwrap();
     std::fs::write(toy.with_extension("json"), serde_json::to_string(&model).unwrap()).unwrap();
     match DigitsEngine::load(&toy, 28) {
-        Err(DiffusionFileError::BadConfig { message, .. }) => assert!(message.contains("ddpm-mlp-2d"), "{message}"),
+        Err(DiffusionFileError::BadConfig { message, .. }) => {
+            assert!(message.contains("it holds a 2-D diffusion model, not a digits diffusion U-Net"), "{message}");
+        }
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("a 2-D model loaded as a U-Net"),
     }
@@ -239,7 +241,7 @@ fn a_digits_unet_learns_labels_and_samples_the_digit_asked_for() {
     let output =
         run(&["sample", model, "--digit", "3", "--count", "4", "--steps", "3", "--out", png.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(image::open(&png).unwrap().width(), 2 * 30);
+    assert_eq!(image::open(&png).unwrap().width(), 2 * 30 + 2, "2×2 digits of 28 px, 2-px gaps");
     let output = run(&["sample", model, "--digit", "10", "--steps", "3", "--out", png.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("--digit 10: the model knows classes 0 to 9"));
     let output = run(&["sample", plain.to_str().unwrap(), "--digit", "3", "--out", png.to_str().unwrap()]);

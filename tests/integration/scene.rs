@@ -3,7 +3,7 @@
 
 use egui_kittest::kittest::{NodeT, Queryable};
 
-use crate::app_harness::{AppHarness, app as harness, step_until};
+use crate::app_harness::{AppHarness, app as harness, save_scene_and_wait, step_until};
 
 fn steps(h: &mut AppHarness, n: usize) {
     for _ in 0..n {
@@ -44,7 +44,7 @@ fn a_scene_round_trips_every_lesson_and_the_tab() {
     steps(&mut h, 2);
     h.get_by_label("Rings").click();
     steps(&mut h, 2);
-    h.state_mut().save_scene_to(&path).unwrap();
+    save_scene_and_wait(&mut h, &path);
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("\"format\": \"latent-lab scene\"") && saved.contains("\"data\": \"Rings\""));
     let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
@@ -177,11 +177,11 @@ fn a_scene_keeps_the_trained_hierarchical_vae() {
     step_until(&mut h, 120, "a first snapshot", |h| h.query_by_label_contains("z₂ of held-out digits (step").is_some());
     h.get_by_label("Pause").click();
     step_until(&mut h, 10, "pausing", |h| h.query_by_label_contains("Paused at step").is_some());
-    h.state_mut().save_scene_to(&path).unwrap();
+    save_scene_and_wait(&mut h, &path);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(json["lessons"]["Hierarchical VAE"]["model"].as_str(), Some("lecture-hvae.json"));
     // The thread reports in order: paused, the snapshot taken on pausing, then the model written.
-    step_until(&mut h, 60, "the model written", |h| h.query_by_label_contains("Saved ").is_some());
+    step_until(&mut h, 60, "the model written", |h| h.query_all_by_label_contains("Saved ").next().is_some());
     assert!(dir.path().join("lecture-hvae.bpk").is_file() && dir.path().join("lecture-hvae.json").is_file());
     let step: String = text(&h, "Paused at step").chars().filter(char::is_ascii_digit).collect();
     let shown = text(&h, "z₂ of held-out digits (step");
@@ -213,13 +213,13 @@ fn a_scene_keeps_the_trained_hierarchical_vae() {
     assert_eq!(nats_cells(&fresh), held);
 
     // Another model's description: refused before anything changes.
-    std::fs::write(dir.path().join("other.json"), r#"{"architecture": "autoencoder"}"#).unwrap();
+    std::fs::write(dir.path().join("other.json"), r#"{"kind": "vae", "version": 1, "variational": true}"#).unwrap();
     std::fs::write(dir.path().join("other.bpk"), b"x").unwrap();
     gone["lessons"]["Hierarchical VAE"]["model"] = "other.json".into();
     std::fs::write(&gone_path, gone.to_string()).unwrap();
     fresh.state_mut().open_scene(&gone_path);
     steps(&mut fresh, 3);
-    assert!(fresh.query_by_label_contains("does not describe a hierarchical-vae").is_some());
+    assert!(fresh.query_by_label_contains("it holds a VAE, not a hierarchical VAE").is_some());
     assert!(fresh.query_by_label_contains("Nothing was changed.").is_some());
 
     // Damaged weights: the scene opens, the tab says why and keeps its model.
@@ -260,11 +260,11 @@ fn a_scene_keeps_the_trained_made() {
     let step = status.split(" · ").next().unwrap_or_default().to_owned();
     assert!(step.starts_with("step "), "{status}");
 
-    h.state_mut().save_scene_to(&path).unwrap();
+    save_scene_and_wait(&mut h, &path);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(json["lessons"]["Autoregressive"]["made"].as_str(), Some("talk-made.json"));
     step_until(&mut h, 60, "MADE written", |h| h.query_by_label_contains("talk-made.json.").is_some());
-    assert!(h.query_by_label_contains("Saved ").is_some());
+    assert!(h.query_all_by_label_contains("Saved ").next().is_some());
 
     let mut fresh = harness();
     steps(&mut fresh, 2);

@@ -17,9 +17,10 @@ use std::sync::mpsc::Receiver;
 use eframe::egui::{self, RichText};
 
 use super::{Lesson, LessonContext};
-use crate::data::toy2d::{Toy2d, normal};
+use crate::data::toy2d::Toy2d;
 use crate::diffusion::toy::{ToyConfig, ToyModel};
 use crate::diffusion::{Sampler, Schedule, ScheduleKind};
+use crate::nn::normal;
 use crate::train::TrainEvent;
 use crate::viz::widgets::CachedImage;
 use worker::{Job, Report, Worker};

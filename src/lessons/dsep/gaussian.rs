@@ -20,10 +20,7 @@ pub enum Check {
 pub const DRAWS: usize = 10_000;
 
 fn normal(rng: &mut SmallRng) -> f64 {
-    // Box–Muller.
-    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.random_range(0.0..1.0);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    crate::nn::random::normal_pair(rng)[0]
 }
 
 /// Inverse of a small symmetric positive-definite matrix (Gauss–Jordan with partial pivoting); `None` if singular.

@@ -18,9 +18,10 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use super::{Lesson, LessonContext};
-use crate::data::toy2d::{Toy2d, normal};
+use crate::data::toy2d::Toy2d;
 use crate::flows::train::{FlowData, TOY_POINTS};
 use crate::flows::{FlowKind, P2, RealNvpConfig, ResFlowConfig};
+use crate::nn::normal;
 use crate::train::TrainEvent;
 use crate::viz::colormap::{colour_bar, colourise, scale};
 use crate::viz::gpu_heatmap::{self, GpuHeatmap, HeatmapCallback};
