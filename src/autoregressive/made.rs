@@ -469,9 +469,7 @@ impl MadeTrainer {
             total += self.model.accumulate(train.image(i), &train.active[i], &mut self.grads, &mut self.scratch);
         }
         let loss = total / self.batch as f64;
-        if !loss.is_finite() || !self.grads.is_finite() {
-            return Err(ArError::Diverged(self.steps + 1));
-        }
+        crate::nn::check_finite(loss, self.grads.blocks_mut().into_iter().map(|g| &g[..]), self.steps + 1)?;
         self.steps += 1;
         let scale = 1.0 / self.batch as f64;
         let grads = self.grads.blocks_mut().into_iter().map(|g| &g[..]);

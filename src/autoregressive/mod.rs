@@ -32,8 +32,8 @@ pub enum ArError {
     NothingHidden,
     #[error("{0}")]
     BadInput(String),
-    #[error("training diverged at step {0} (a non-finite loss); the last good weights were kept")]
-    Diverged(usize),
+    #[error(transparent)]
+    Diverged(#[from] crate::nn::Diverged),
     #[error("cancelled")]
     Cancelled,
 }

@@ -366,9 +366,7 @@ impl WaveNetTrainer {
             total += self.net.loss(&x, &levels, Some((&mut g, weight)));
         }
         let loss = total / self.batch as f64;
-        if !loss.is_finite() || g.iter().flatten().any(|v| !v.is_finite()) {
-            return Err(ArError::Diverged(self.steps + 1));
-        }
+        crate::nn::check_finite(loss, g.iter().map(Vec::as_slice), self.steps + 1)?;
         self.steps += 1;
         let blocks = self.net.blocks.iter_mut().map(Vec::as_mut_slice).zip(g.iter().map(Vec::as_slice));
         self.adam.step(f64::from(self.lr), 1.0, blocks);

@@ -60,8 +60,8 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
     if let Some(parent) = description.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
     }
-    let json = envelope::wrap(ModelKind::UNet, config).map_err(|e| err(&description, e))?;
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
+    let json = envelope::wrap_pair(ModelKind::UNet, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -87,7 +87,7 @@ pub fn read_checkpoint(path: &Path) -> Result<(UNetConfig, Vec<u8>), DiffusionFi
     let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| DiffusionFileError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config = parse_config(&text, &description)?;
-    let bytes = files::read_limited(&weights, files::limit::MODEL)
+    let bytes = envelope::read_pair_weights(&weights, &text)
         .map_err(|e| DiffusionFileError::BadWeights { path: weights, message: e.to_string() })?;
     Ok((config, bytes))
 }
@@ -315,12 +315,9 @@ impl DigitsTrainer {
         let diff = pred - target;
         let loss = (diff.clone() * diff).mean();
         let value: f32 = loss.clone().into_scalar();
-        if !value.is_finite() {
+        if let Err(diverged) = crate::nn::check_finite::<f32>(f64::from(value), [], self.steps_done + 1) {
             self.model = Some(model);
-            return Err(format!(
-                "the loss became {value} at step {}: training stopped, the last good weights are kept",
-                self.steps_done + 1
-            ));
+            return Err(diverged.to_string());
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let model = self.optim.step(self.learning_rate, model, grads);

@@ -163,15 +163,7 @@ fn pairs(x: &[f32]) -> Vec<[f32; 2]> {
     x.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
 }
 
-/// Training stopped because a loss was not finite; the model keeps its last good weights.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "the loss became {loss} at step {step}: training stopped, the last good weights are kept (learning rate too high?)"
-)]
-pub struct Diverged {
-    pub step: usize,
-    pub loss: f32,
-}
+pub use crate::nn::Diverged;
 
 /// Trains a [`ToyModel`] on a fixed set of points, one mini-batch per [`ToyTrainer::step`]. Keeps an exponential
 /// moving average of the weights (decay 0.995) for sampling, as DDPM does.
@@ -243,15 +235,13 @@ impl ToyTrainer {
             })
             .collect();
         loss /= (2 * b) as f32;
-        if !loss.is_finite() {
-            return Err(Diverged { step: self.steps_done + 1, loss });
-        }
+        crate::nn::check_finite::<f32>(f64::from(loss), [], self.steps_done + 1)?;
         let grads = self.model.net.backward(&self.tape, &d_out, b);
         let before = self.model.net.clone();
         self.model.net.adam_step(&mut self.adam, self.lr, &grads);
         if !self.model.net.is_finite() {
             self.model.net = before;
-            return Err(Diverged { step: self.steps_done + 1, loss: f32::INFINITY });
+            return Err(Diverged { step: self.steps_done + 1 });
         }
         self.steps_done += 1;
         // EMA with a warm-up (1 + n)/(10 + n), capped at 0.995, so early snapshots are not dominated by the init.

@@ -235,7 +235,8 @@ impl Trainer {
         let norm = clip_norm(&mut self.grad, self.settings.clip);
         self.steps += 1;
         crate::runtime::steps::record(1);
-        if !(loss.is_finite() && norm.is_finite()) || self.model.params().iter().any(|p| !p.is_finite()) {
+        let guard = crate::nn::check_finite(loss, [&self.grad[..]], usize::try_from(self.steps).unwrap_or(usize::MAX));
+        if guard.is_err() || !norm.is_finite() || self.model.params().iter().any(|p| !p.is_finite()) {
             let good = std::mem::take(&mut self.last_good);
             self.model.set_params(&good);
             self.last_good = good;

@@ -19,8 +19,8 @@ pub fn files(path: &Path) -> (PathBuf, PathBuf) {
 pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, HvaeError> {
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
-    let text = envelope::wrap(ModelKind::Hvae, config).map_err(|e| err(&description, e))?;
     let bytes = model.clone().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
+    let text = envelope::wrap_pair(ModelKind::Hvae, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -43,7 +43,7 @@ pub fn load(path: &Path, device: &Device) -> Result<(Hvae, HvaeConfig), HvaeErro
     let text = files::read_text_limited(&description, files::limit::DESCRIPTION)
         .map_err(|e| HvaeError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config = parse_config(&text, &description)?;
-    let bytes = files::read_limited(&weights, files::limit::MODEL).map_err(|e| {
+    let bytes = envelope::read_pair_weights(&weights, &text).map_err(|e| {
         let message =
             if e.kind() == std::io::ErrorKind::NotFound { "the file does not exist".into() } else { e.to_string() };
         HvaeError::BadWeights { path: weights.clone(), message }

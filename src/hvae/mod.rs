@@ -37,8 +37,8 @@ pub enum HvaeError {
     Save { path: PathBuf, message: String },
     #[error("the model expects images of {expected} pixels but the dataset has {found}")]
     WrongImageSize { expected: usize, found: usize },
-    #[error("training diverged at step {step} (the loss became {loss}); the last good weights are kept")]
-    Diverged { step: usize, loss: f64 },
+    #[error(transparent)]
+    Diverged(#[from] crate::nn::Diverged),
     #[error("the dataset has no images to {0}")]
     NoData(&'static str),
     #[error("cancelled")]

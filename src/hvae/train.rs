@@ -148,9 +148,9 @@ impl HvaeTrainer {
         let read = |t: &Tensor<1>| f64::from(t.clone().into_scalar::<f32>());
         let out = StepTerms { recon: read(&terms.recon), kl_z1: read(&terms.kl_z1), kl_z2: read(&terms.kl_z2) };
         let loss = -out.elbo();
-        if !loss.is_finite() {
+        if let Err(diverged) = crate::nn::check_finite::<f32>(loss, [], self.steps + 1) {
             self.model = self.good.clone();
-            return Err(HvaeError::Diverged { step: self.steps, loss });
+            return Err(diverged.into());
         }
         let grads = GradientsParams::from_grads(terms.total().backward(), &self.model);
         self.good = self.model.clone();

@@ -92,7 +92,7 @@ pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Res
     let err = |path: &Path, message: String| CheckpointError::Save { path: path.to_owned(), message };
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
     let kind = if config.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
-    let text = envelope::wrap(kind, config).map_err(|e| err(&description, e))?;
+    let text = envelope::wrap_pair(kind, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -105,7 +105,7 @@ pub fn load(path: &Path, device: &Device) -> Result<(Autoencoder, AutoencoderCon
         .map_err(|e| CheckpointError::ReadConfig { path: description.clone(), message: e.to_string() })?;
     let config =
         parse_config(&text).map_err(|message| CheckpointError::BadConfig { path: description.clone(), message })?;
-    let bytes = match files::read_limited(&weights, files::limit::MODEL) {
+    let bytes = match envelope::read_pair_weights(&weights, &text) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(CheckpointError::BadWeights { path: weights, message: "the file does not exist".into() });

@@ -4,6 +4,7 @@
 //! `latent-lab sample FILE` chooses by kind, never by a substring. Files written before the envelope existed carry
 //! no kind; [`kind_of`] recognises them by the fields each family always wrote.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -91,16 +92,30 @@ impl ModelKind {
 /// then the body's fields. Pair descriptions are pretty-printed (people read them); single files with all their
 /// weights are compact.
 pub fn wrap<T: Serialize + ?Sized>(kind: ModelKind, body: &T) -> Result<String, String> {
+    wrap_with(kind, None, body)
+}
+
+/// [`wrap`] for the description of a pair, which also names its weights file by length and hash
+/// (`"weights_file": {"bytes": …, "fnv1a64": "…"}`), so a description is never read with weights it was not
+/// written with.
+pub fn wrap_pair<T: Serialize + ?Sized>(kind: ModelKind, body: &T, weights: &[u8]) -> Result<String, String> {
+    let stamp = serde_json::json!({ "bytes": weights.len(), "fnv1a64": files::content_hash(weights) });
+    wrap_with(kind, Some(stamp), body)
+}
+
+fn wrap_with<T: Serialize + ?Sized>(kind: ModelKind, stamp: Option<Value>, body: &T) -> Result<String, String> {
     let Value::Object(mut fields) = serde_json::to_value(body).map_err(|e| e.to_string())? else {
         return Err("the model description is not a JSON object".into());
     };
-    fields.remove("kind");
-    fields.remove("version");
-    let (pretty, head) = if kind.is_pair() {
-        (true, format!("{{\n  \"kind\": \"{}\",\n  \"version\": {VERSION}", kind.tag()))
-    } else {
-        (false, format!("{{\"kind\":\"{}\",\"version\":{VERSION}", kind.tag()))
-    };
+    for key in ENVELOPE_KEYS {
+        fields.remove(key);
+    }
+    let pretty = kind.is_pair();
+    let (sep, indent) = if pretty { ("\n  ", " ") } else { ("", "") };
+    let mut head = format!("{{{sep}\"kind\":{indent}\"{}\",{sep}\"version\":{indent}{VERSION}", kind.tag());
+    if let Some(stamp) = stamp {
+        let _ = write!(head, ",{sep}\"weights_file\":{indent}{stamp}");
+    }
     if fields.is_empty() {
         return Ok(head + if pretty { "\n}" } else { "}" });
     }
@@ -108,9 +123,42 @@ pub fn wrap<T: Serialize + ?Sized>(kind: ModelKind, body: &T) -> Result<String, 
     let rest = if pretty { serde_json::to_string_pretty(&rest) } else { serde_json::to_string(&rest) };
     let rest = rest.map_err(|e| e.to_string())?;
     // `rest` is `{…}`: its fields follow the envelope's after a comma (serde_json's maps are sorted by key, so the
-    // two fields are put first by hand).
+    // envelope's fields are put first by hand).
     let inner = rest.strip_prefix('{').unwrap_or(&rest);
     Ok(format!("{head},{inner}"))
+}
+
+/// The fields of the envelope itself (never part of a family's body).
+const ENVELOPE_KEYS: [&str; 3] = ["kind", "version", "weights_file"];
+
+/// Reads a pair's weights for the description `description_text`: `weights` when it is the file the description
+/// names (by length and hash), else the previous weights `files::write_pair` keeps beside it while a save is in
+/// progress (a save killed between its two renames), when those are. A description written before weights were
+/// named accepts `weights` as it is. Anything else is refused: the weights belong to another save.
+pub fn read_pair_weights(weights: &Path, description_text: &str) -> std::io::Result<Vec<u8>> {
+    let text = description_text.strip_prefix('\u{feff}').unwrap_or(description_text);
+    let stamp = serde_json::from_str::<Value>(text).ok().and_then(|v| v.get("weights_file").cloned());
+    let Some(stamp) = stamp else { return files::read_limited(weights, files::limit::MODEL) };
+    let fits = |bytes: &[u8]| {
+        stamp.get("bytes").and_then(Value::as_u64) == Some(bytes.len() as u64)
+            && stamp.get("fnv1a64").and_then(Value::as_str) == Some(files::content_hash(bytes).as_str())
+    };
+    let current = files::read_limited(weights, files::limit::MODEL);
+    if let Ok(bytes) = &current
+        && fits(bytes)
+    {
+        return current;
+    }
+    if let Ok(bytes) = files::read_limited(&files::previous_of(weights), files::limit::MODEL)
+        && fits(&bytes)
+    {
+        return Ok(bytes);
+    }
+    current?;
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "these weights were not saved with this description (another save's file, or a save that was interrupted)",
+    ))
 }
 
 /// The kind of a parsed description: its `"kind"`, or for a file written before the envelope, the fields its family
@@ -188,8 +236,9 @@ pub fn parse_expecting(text: &str, expected: &[ModelKind]) -> Result<(Value, Mod
     let mut value: Value = serde_json::from_str(text).map_err(|e| format!("it is not valid JSON: {e}"))?;
     let kind = expect(&value, expected)?;
     if let Some(object) = value.as_object_mut() {
-        object.remove("kind");
-        object.remove("version");
+        for key in ENVELOPE_KEYS {
+            object.remove(key);
+        }
     }
     Ok((value, kind))
 }
@@ -288,6 +337,34 @@ mod tests {
         for (text, kind) in cases {
             assert_eq!(parse_expecting(text, &ModelKind::ALL).unwrap().1, kind, "{text}");
         }
+    }
+
+    #[test]
+    fn a_pair_reads_the_weights_its_description_names_even_after_an_interrupted_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let (weights, description) = files::pair_paths(&dir.path().join("m"));
+        let body = Body { layers: 2, kind: "" };
+        let old = wrap_pair(ModelKind::Vae, &body, b"old weights").unwrap();
+        files::write_pair((&weights, b"old weights"), (&description, old.as_bytes())).unwrap();
+        assert_eq!(read_pair_weights(&weights, &old).unwrap(), b"old weights");
+        assert!(!files::previous_of(&weights).exists(), "the kept weights go once the save is done");
+        // A save killed between its renames: new weights in place, the old description, the old weights kept.
+        std::fs::hard_link(&weights, files::previous_of(&weights)).unwrap();
+        let renamed = dir.path().join("new.tmp");
+        std::fs::write(&renamed, b"new weights").unwrap();
+        std::fs::rename(&renamed, &weights).unwrap();
+        assert_eq!(read_pair_weights(&weights, &old).unwrap(), b"old weights", "the old pair still loads");
+        // The next save cleans up after it.
+        let new = wrap_pair(ModelKind::Vae, &body, b"new weights").unwrap();
+        files::write_pair((&weights, b"new weights"), (&description, new.as_bytes())).unwrap();
+        assert_eq!(read_pair_weights(&weights, &new).unwrap(), b"new weights");
+        assert!(!files::previous_of(&weights).exists());
+        // Weights of another save are refused; a description from before the stamp takes what is there.
+        let err = read_pair_weights(&weights, &old).unwrap_err();
+        assert!(err.to_string().contains("not saved with this description"), "{err}");
+        assert_eq!(read_pair_weights(&weights, r#"{"variational": true}"#).unwrap(), b"new weights");
+        let (body, kind) = parse_expecting(&new, &[ModelKind::Vae]).unwrap();
+        assert_eq!((kind, body.get("weights_file")), (ModelKind::Vae, None), "the stamp is the envelope's");
     }
 
     #[test]

@@ -107,26 +107,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes two files that belong together (a model's weights and its description). Both are written completely to
-/// temporary siblings first and only then renamed into place, `first` before `second`: a full disk, a missing
-/// folder or a kill while writing leaves the previous pair as it was, and no temporary file.
+/// Writes two files that belong together (a model's weights and its description, which names the weights by
+/// length and hash: `envelope::wrap_pair`). Both are written completely to temporary siblings first and only then
+/// renamed into place, `first` before `second`: a full disk, a missing folder or a kill while writing leaves the
+/// previous pair as it was, and no temporary file. Between the two renames the previous `first` is still there
+/// as a hard link, `FIRST.prev` (removed once `second` is in place), so a kill between them leaves the previous
+/// description beside the weights it names ([`previous_of`]; `envelope::read_pair_weights` finds them).
 pub fn write_pair(first: (&Path, &[u8]), second: (&Path, &[u8])) -> io::Result<()> {
     let (tmp_first, tmp_second) = (temporary_sibling(first.0)?, temporary_sibling(second.0)?);
-    let written = write_synced(&tmp_first, first.1)
-        .and_then(|()| write_synced(&tmp_second, second.1))
-        .and_then(|()| fs::rename(&tmp_first, first.0))
-        .and_then(|()| fs::rename(&tmp_second, second.0));
+    let previous = previous_of(first.0);
+    let written = write_synced(&tmp_first, first.1).and_then(|()| write_synced(&tmp_second, second.1));
     if written.is_err() {
         let _ = fs::remove_file(&tmp_first);
         let _ = fs::remove_file(&tmp_second);
         return written;
     }
+    // Keep the previous weights reachable until the new description is in place (a file system without hard
+    // links only narrows the window back to the two renames).
+    let _ = fs::remove_file(&previous);
+    let _ = fs::hard_link(first.0, &previous);
+    let renamed = fs::rename(&tmp_first, first.0).and_then(|()| fs::rename(&tmp_second, second.0));
+    if renamed.is_err() {
+        let _ = fs::remove_file(&tmp_first);
+        let _ = fs::remove_file(&tmp_second);
+        return renamed;
+    }
+    let _ = fs::remove_file(&previous);
     for folder in [folder_of(first.0), folder_of(second.0)] {
         if let Ok(dir) = File::open(folder) {
             let _ = dir.sync_all();
         }
     }
     Ok(())
+}
+
+/// Where [`write_pair`] keeps the previous `first` file while a pair is replaced: `FIRST.prev`.
+#[must_use]
+pub fn previous_of(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".prev");
+    PathBuf::from(name)
+}
+
+/// A 64-bit FNV-1a hash of `bytes` as 16 hex digits: how a description names the weights file it belongs to.
+#[must_use]
+pub fn content_hash(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// The weights (`.bpk`) and description (`.json`) of a model named by `path`, taken literally: a name that ends in

@@ -156,13 +156,12 @@ impl ModelRun {
         let kl = results.iter().map(|r| r.kl).sum();
         let total: f64 = results.iter().map(|r| r.total).sum();
         let grads: Option<Vec<GradientsParams>> = results.into_iter().map(|r| r.grads).collect();
-        let Some(mut grads) = grads.filter(|_| total.is_finite()) else {
+        let guard = crate::nn::check_finite::<f32>(total, [], usize::try_from(step).unwrap_or(usize::MAX));
+        let Some(mut grads) = grads.filter(|_| guard.is_ok()) else {
             // The current weights produced finite losses on every earlier step: keep them and stop.
             self.diverged = true;
-            let message = format!(
-                "{} diverged at step {step} (loss {total}) — learning rate too high? The weights from before this step are kept.",
-                self.kind.short()
-            );
+            let why = guard.err().map_or_else(|| "a step failed".to_owned(), |d| d.to_string());
+            let message = format!("{}: {why}", self.kind.short());
             return (self, StepOutcome::Diverged { step, message });
         };
         let grads = if grads.len() == 1 {

@@ -223,7 +223,7 @@ impl State {
                     sum.kl_z2 += t.kl_z2;
                     n += 1;
                 }
-                Err(e @ HvaeError::Diverged { .. }) => {
+                Err(e @ HvaeError::Diverged(_)) => {
                     self.training = false;
                     return self.send(Report::Diverged(e.to_string())) && self.snapshot();
                 }
