@@ -71,14 +71,7 @@ mod bench_tour;
 pub mod bench_window;
 pub mod renderer;
 
-/// Percentile of sorted samples (nearest rank).
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+pub use crate::numeric::percentile;
 
 /// The whole application.
 pub struct LatentLabApp {

@@ -503,21 +503,19 @@ pub fn train(
         (Some(s), _) => Progress::new(s, "s"),
         (None, e) => Progress::new(e.unwrap_or(1.0), "epochs"),
     };
-    let start = Instant::now();
-    loop {
-        let elapsed = start.elapsed().as_secs_f64();
-        let done = match (seconds, args.epochs) {
-            (Some(s), _) => elapsed >= s,
-            (None, Some(e)) => session.epoch() >= e,
-            (None, None) => true,
-        };
-        if done {
-            break;
+    // An epoch budget is a number of steps: epoch = steps · batch / training items.
+    let budget = match (seconds, args.epochs) {
+        (Some(s), _) => crate::nn::Budget::seconds(s),
+        (None, e) => {
+            let steps = (e.unwrap_or(1.0) * dataset.train_len as f64 / args.batch_size as f64).ceil() as usize;
+            crate::nn::Budget::seconds(f64::INFINITY).with_steps(Some(steps))
         }
+    };
+    let spent = crate::nn::budget::run(budget, None, |fraction| {
         for (_, outcome) in session.step() {
             match outcome {
                 StepOutcome::Trained(p) => {
-                    let position = if seconds.is_some() { elapsed } else { session.epoch() };
+                    let position = if seconds.is_some() { fraction * budget.seconds } else { session.epoch() };
                     bar.set(position, format!("step {}  recon {:.1}  KL {:.2}", p.step, p.recon, p.kl));
                 }
                 StepOutcome::Diverged { message, .. } => {
@@ -526,8 +524,9 @@ pub fn train(
                 }
             }
         }
-    }
-    let seconds_taken = start.elapsed().as_secs_f64();
+        Ok(())
+    })?;
+    let seconds_taken = spent.wall_seconds;
     bar.finish();
     let train_items: Vec<usize> = (0..dataset.train_len).collect();
     let heldout_items: Vec<usize> = dataset.heldout_range().collect();
@@ -796,8 +795,8 @@ pub fn bench_dsep(opts: &DsepBench) -> anyhow::Result<()> {
         queries - separated,
         times.iter().sum::<f64>(),
         times.iter().sum::<f64>() / times.len().max(1) as f64,
-        crate::app::percentile(&sorted, 50.0),
-        crate::app::percentile(&sorted, 99.0),
+        crate::numeric::percentile(&sorted, 50.0),
+        crate::numeric::percentile(&sorted, 99.0),
         sorted.last().copied().unwrap_or(0.0)
     );
     println!("parse + {queries} queries: {total:.2} s");

@@ -20,5 +20,6 @@ pub mod nn;
 pub mod numeric;
 pub mod pacing;
 pub mod runtime;
+pub mod score;
 pub mod train;
 pub mod viz;

@@ -1,4 +1,4 @@
-//! Small numeric kernels shared by the plain-Rust models (diffusion MLP, MADE, WaveNet).
+//! Small numeric kernels shared by the plain-Rust models (diffusion MLP, MADE, WaveNet), and percentiles of timings.
 
 /// Dot product with eight independent accumulators (vectorises without reassociation).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -15,6 +15,15 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         s += x * y;
     }
     s
+}
+
+/// Percentile of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[cfg(test)]

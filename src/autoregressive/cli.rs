@@ -186,17 +186,17 @@ pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<(
     let parameters = net.parameters();
     let mut trainer = WaveNetTrainer::new(net, args.signal, args.lr, seed);
     let bar = Progress::new(seconds, "s");
-    let start = Instant::now();
     let mut smooth = f64::NAN;
-    crate::models::float_env::flush_subnormals(|| -> anyhow::Result<()> {
-        while start.elapsed().as_secs_f64() < seconds && args.steps.is_none_or(|m| trainer.steps < m) {
+    let budget = crate::nn::Budget::seconds(seconds).with_steps(args.steps);
+    let spent = crate::models::float_env::flush_subnormals(|| {
+        crate::nn::budget::run(budget, None, |fraction| {
             let loss = trainer.step()?;
             smooth = if smooth.is_nan() { loss } else { 0.95 * smooth + 0.05 * loss };
-            bar.set(start.elapsed().as_secs_f64(), format!("step {}  loss {smooth:.3} nats", trainer.steps));
-        }
-        Ok(())
+            bar.set(fraction * seconds, format!("step {}  loss {smooth:.3} nats", trainer.steps));
+            Ok::<(), super::ArError>(())
+        })
     })?;
-    let train_seconds = start.elapsed().as_secs_f64();
+    let train_seconds = spent.seconds;
     bar.finish();
     let net = &trainer.net;
     let r = net.receptive_field();

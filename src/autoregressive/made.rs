@@ -11,8 +11,7 @@
 
 use crate::numeric::dot;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -20,9 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ArError;
 use crate::data::Dataset;
-use crate::leaderboard::{Budget, NllKind, Row};
 use crate::nn::normal;
 use crate::runtime::envelope;
+use crate::score::{Budget, NllKind, Row};
 
 /// Hidden units used by the CLI, the lesson and the leaderboard unless told otherwise.
 pub const DEFAULT_HIDDEN: usize = 500;
@@ -602,24 +601,19 @@ pub fn train_for(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f32, f64),
 ) -> Result<f64, ArError> {
-    crate::models::float_env::flush_subnormals(|| {
-        let start = Instant::now();
-        loop {
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= seconds || max_steps.is_some_and(|m| trainer.steps >= m) {
-                return Ok(elapsed);
-            }
-            if cancel.load(Ordering::Relaxed) {
-                return Err(ArError::Cancelled);
-            }
+    let remaining = max_steps.map(|m| m.saturating_sub(trainer.steps));
+    let budget = crate::nn::Budget::seconds(seconds).with_steps(remaining);
+    let spent = crate::models::float_env::flush_subnormals(|| {
+        crate::nn::budget::run(budget, Some(cancel), |fraction| {
             let loss = trainer.step(train)?;
-            let frac = match max_steps {
-                Some(m) => (trainer.steps as f64 / m as f64).max(elapsed / seconds),
-                None => elapsed / seconds,
-            };
-            progress(frac.min(1.0) as f32, loss);
-        }
-    })
+            progress(fraction as f32, loss);
+            Ok::<(), ArError>(())
+        })
+    })?;
+    if spent.cancelled {
+        return Err(ArError::Cancelled);
+    }
+    Ok(spent.seconds)
 }
 
 /// The leaderboard entry: binarises `data`, trains MADE (500 hidden units) on its train split for

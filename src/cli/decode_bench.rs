@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::data::Dataset;
-use crate::lessons::samples::tile;
 use crate::models::device::DevicePref;
 use crate::train::{ModelKind, Purpose, TrainCommand, TrainConfig, TrainEvent, TrainerHandle, WorkerOptions};
+use crate::viz::widgets::tile;
 
 /// Waits for an event that `wanted` accepts, failing on `Failed` or after `timeout`.
 fn wait_for(
@@ -34,7 +34,7 @@ fn wait_for(
 /// Latency percentiles of `samples` in milliseconds, as one line.
 fn summary(samples: &mut [f64]) -> String {
     samples.sort_by(f64::total_cmp);
-    let at = |p: f64| crate::app::percentile(samples, p);
+    let at = |p: f64| crate::numeric::percentile(samples, p);
     format!("p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms", at(50.0), at(95.0), at(100.0))
 }
 

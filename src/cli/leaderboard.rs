@@ -4,9 +4,9 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crate::runtime::progress::Progress;
 use anyhow::bail;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{EvalArgs, load_data};
@@ -48,22 +48,16 @@ pub fn run(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<()> {
     let budget =
         Budget { train_time: Duration::from_secs_f64(board.seconds), seed: board.seed, heldout_digits: heldout };
     let (device, info) = device::select(device_pref);
-    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(1000) };
-    bar.set_style(
-        ProgressStyle::with_template("{msg:32} [{bar:30}] {percent:>3}% {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let total = entries.len() as f64;
+    let bar = if args.json { Progress::hidden(total) } else { Progress::new(total, "models") };
     let cancel = AtomicBool::new(false);
     let mut report = |event: RunEvent| match event {
-        RunEvent::Progress { entry, fraction } => {
-            bar.set_message(entries[entry].label());
-            bar.set_position((1000.0 * (entry as f32 + fraction) / entries.len() as f32) as u64);
-        }
+        RunEvent::Progress { entry, fraction } => bar.set(entry as f64 + f64::from(fraction), entries[entry].label()),
         RunEvent::Finished { entry, result: Err(e) } => bar.println(format!("{}: failed: {e}", entries[entry].label())),
         RunEvent::Finished { .. } => {}
     };
     let results = run_entries(&entries, &data, &budget, &device, info.cpu_threads(), &cancel, &mut report);
-    bar.finish_and_clear();
+    bar.finish();
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     for (entry, result) in entries.iter().zip(results) {

@@ -143,21 +143,17 @@ pub fn train_toy(
     mut progress: impl FnMut(usize, f32, f64),
 ) -> anyhow::Result<(ToyTrainer, f64)> {
     let mut trainer = ToyTrainer::new(data, config)?;
-    let start = Instant::now();
     let mut smooth = f64::NAN;
-    flush_subnormals(|| -> anyhow::Result<()> {
-        loop {
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= seconds {
-                return Ok(());
+    flush_subnormals(|| {
+        crate::nn::budget::run(crate::nn::Budget::seconds(seconds), None, |fraction| {
+            trainer.set_learning_rate(decayed(f64::from(config.learning_rate), fraction) as f32);
+            let loss = f64::from(trainer.step()?);
+            smooth = if smooth.is_nan() { loss } else { 0.98 * smooth + 0.02 * loss };
+            if trainer.steps_done % 20 == 0 {
+                progress(trainer.steps_done, smooth as f32, fraction * seconds);
             }
-            trainer.set_learning_rate(decayed(f64::from(config.learning_rate), elapsed / seconds) as f32);
-            for _ in 0..20 {
-                let loss = trainer.step()?;
-                smooth = if smooth.is_nan() { f64::from(loss) } else { 0.98 * smooth + 0.02 * f64::from(loss) };
-            }
-            progress(trainer.steps_done, smooth as f32, elapsed);
-        }
+            Ok::<(), super::toy::Diverged>(())
+        })
     })?;
     Ok((trainer, smooth))
 }
@@ -263,15 +259,12 @@ pub fn train(args: &DdpmArgs, flags: &TrainFlags, pref: DevicePref) -> anyhow::R
         };
         Ok(digits::save(&model, &config, path)?.display().to_string())
     };
-    flush_subnormals(|| -> anyhow::Result<()> {
-        loop {
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= seconds {
-                return Ok(());
-            }
-            trainer.learning_rate = decayed(peak, elapsed / seconds);
+    flush_subnormals(|| {
+        crate::nn::budget::run(crate::nn::Budget::seconds(seconds), None, |fraction| -> anyhow::Result<()> {
+            trainer.learning_rate = decayed(peak, fraction);
             let loss = trainer.step().map_err(anyhow::Error::msg)?;
             smooth = if smooth.is_nan() { f64::from(loss) } else { 0.99 * smooth + 0.01 * f64::from(loss) };
+            let elapsed = start.elapsed().as_secs_f64();
             bar.set(elapsed, format!("step {}  loss {smooth:.4}", trainer.steps_done));
             if let Some(path) = &flags.out
                 && last_save.elapsed() > Duration::from_mins(2)
@@ -279,7 +272,8 @@ pub fn train(args: &DdpmArgs, flags: &TrainFlags, pref: DevicePref) -> anyhow::R
                 save(&trainer, path, elapsed)?;
                 last_save = Instant::now();
             }
-        }
+            Ok(())
+        })
     })?;
     bar.finish();
     let taken = start.elapsed().as_secs_f64();

@@ -1,8 +1,6 @@
 //! Training flows by maximum likelihood: data splits, the step loop with a divergence guard, held-out NLL and
 //! density grids (pure; the lesson's thread and the CLI both drive a [`Trainer`]).
 
-use std::time::Instant;
-
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -272,37 +270,8 @@ pub struct RunSummary {
     pub diverged_at: Option<u64>,
 }
 
-/// Which clock a timed run is measured by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// Wall-clock time.
-    Wall,
-    /// CPU time of the training thread (Linux: /proc/thread-self/stat; elsewhere wall-clock time): "60 s of CPU
-    /// training" on a machine that other processes share.
-    ThreadCpu,
-}
-
+pub use crate::nn::Clock;
 use crate::runtime::cpu_time::thread_cpu_seconds;
-
-struct Stopwatch {
-    clock: Clock,
-    wall: Instant,
-    cpu0: Option<f64>,
-}
-
-impl Stopwatch {
-    fn start(clock: Clock) -> Self {
-        let cpu0 = if clock == Clock::ThreadCpu { thread_cpu_seconds() } else { None };
-        Self { clock, wall: Instant::now(), cpu0 }
-    }
-
-    fn seconds(&self) -> f64 {
-        match (self.clock, self.cpu0, thread_cpu_seconds()) {
-            (Clock::ThreadCpu, Some(c0), Some(c)) => c - c0,
-            _ => self.wall.elapsed().as_secs_f64(),
-        }
-    }
-}
 
 /// Trains for `seconds` by `clock` (cosine learning-rate decay over that time), then measures the NLLs.
 pub fn train_for(trainer: &mut Trainer, data: &FlowData, seconds: f64) -> RunSummary {
@@ -311,32 +280,21 @@ pub fn train_for(trainer: &mut Trainer, data: &FlowData, seconds: f64) -> RunSum
 
 /// [`train_for`] with a choice of clock.
 pub fn train_for_clock(trainer: &mut Trainer, data: &FlowData, seconds: f64, clock: Clock) -> RunSummary {
-    let start = Instant::now();
-    let watch = Stopwatch::start(clock);
-    loop {
-        let used = watch.seconds();
-        if used >= seconds {
-            break;
+    let budget = crate::nn::Budget::seconds(seconds).on(clock);
+    // A diverged run stops with the weights of its last finite loss (the trainer says at which step).
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let spent = crate::nn::budget::run::<()>(budget, Some(&stop), |progress| {
+        if let StepOutcome::Diverged { .. } = trainer.step(&data.train, cosine_lr(trainer.settings.lr, progress)) {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let progress = used / seconds.max(1e-9);
-        // Check the clock every few steps only (steps take milliseconds).
-        let mut diverged = false;
-        for _ in 0..4 {
-            if let StepOutcome::Diverged { .. } = trainer.step(&data.train, cosine_lr(trainer.settings.lr, progress)) {
-                diverged = true;
-                break;
-            }
-        }
-        if diverged {
-            break;
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let measured = watch.seconds();
+        Ok(())
+    })
+    .unwrap_or_default();
+    let (elapsed, measured) = (spent.wall_seconds, spent.seconds);
     RunSummary {
         steps: trainer.steps,
         seconds: elapsed,
-        cpu_seconds: thread_cpu_seconds().and(watch.cpu0).map(|_| measured),
+        cpu_seconds: (clock == Clock::ThreadCpu && thread_cpu_seconds().is_some()).then_some(measured),
         ms_per_step: 1e3 * measured / trainer.steps.max(1) as f64,
         train_nll: trainer.model.nll(&data.train),
         heldout_nll: trainer.model.nll(&data.test),
@@ -484,7 +442,7 @@ mod timing {
         let res = FlowModel::residual(ResFlowConfig { blocks: 8, hidden: 32, ..ResFlowConfig::default() }, 1).unwrap();
         for m in [&nvp, &res] {
             let c0 = thread_cpu_seconds().unwrap();
-            let t = Instant::now();
+            let t = std::time::Instant::now();
             for _ in 0..5 {
                 std::hint::black_box(m.log_prob_display(&grid));
             }

@@ -100,13 +100,14 @@ pub fn train(args: &HvaeArgs, flags: &TrainFlags, device: DevicePref) -> anyhow:
     let settings = TrainSettings { batch_size: args.batch_size, learning_rate: args.lr, seed };
     let (eval_device, info) = device::select(device);
     let mut trainer = HvaeTrainer::new(config.clone(), settings, &data)?.on_device(eval_device.clone().autodiff());
-    let max_steps = args.steps.unwrap_or(usize::MAX);
     let bar = Progress::new(seconds_budget, "s");
-    let start = Instant::now();
     let mut recent: std::collections::VecDeque<StepTerms> = std::collections::VecDeque::new();
     let mut diverged = None;
-    crate::models::float_env::flush_subnormals(|| {
-        while trainer.steps < max_steps && start.elapsed().as_secs_f64() < seconds_budget {
+    // Diverged (the last good weights are kept) or refused: the run stops and reports it with what was trained.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let budget = crate::nn::Budget::seconds(seconds_budget).with_steps(args.steps);
+    let spent = crate::models::float_env::flush_subnormals(|| {
+        crate::nn::budget::run::<()>(budget, Some(&stop), |fraction| {
             match trainer.step() {
                 Ok(t) => {
                     if recent.len() == 100 {
@@ -114,19 +115,20 @@ pub fn train(args: &HvaeArgs, flags: &TrainFlags, device: DevicePref) -> anyhow:
                     }
                     recent.push_back(t);
                 }
-                // Diverged (the last good weights are kept) or refused: report it with what was trained.
                 Err(e) => {
                     diverged = Some(e.to_string());
-                    break;
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             if trainer.steps % 20 == 0 {
                 let elbo = recent.back().map_or(f64::NAN, StepTerms::elbo);
-                bar.set(start.elapsed().as_secs_f64(), format!("step {}  ELBO {elbo:.1}", trainer.steps));
+                bar.set(fraction * seconds_budget, format!("step {}  ELBO {elbo:.1}", trainer.steps));
             }
-        }
-    });
-    let seconds = start.elapsed().as_secs_f64();
+            Ok(())
+        })
+    })
+    .unwrap_or_default();
+    let seconds = spent.wall_seconds;
     bar.finish();
     let n = recent.len().max(1) as f64;
     let avg = |f: fn(&StepTerms) -> f64| recent.iter().map(f).sum::<f64>() / n;

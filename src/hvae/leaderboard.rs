@@ -10,7 +10,7 @@ use super::eval::bounds_on_threads;
 use super::train::{HvaeTrainer, TrainSettings};
 use super::{HvaeConfig, HvaeError, Inference};
 use crate::data::Dataset;
-use crate::leaderboard::{Budget, NllKind, Row};
+use crate::score::{Budget, NllKind, Row};
 
 /// Importance samples per held-out digit.
 pub const K: usize = 5000;
@@ -35,26 +35,24 @@ pub fn leaderboard_row(
     }
     let start = Instant::now();
     let limit = budget.train_time.as_secs_f64();
-    let trainer = crate::models::float_env::flush_subnormals(|| -> Result<HvaeTrainer, HvaeError> {
-        let mut trainer = HvaeTrainer::new(config, settings, &data)?;
-        let mut last_report = Instant::now();
-        while start.elapsed().as_secs_f64() < limit {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(HvaeError::Cancelled);
-            }
-            match trainer.step() {
-                Ok(_) => {}
-                // The guard put the last good weights back: score those rather than lose the run.
-                Err(HvaeError::Diverged { .. }) => break,
-                Err(e) => return Err(e),
-            }
+    let mut trainer = HvaeTrainer::new(config, settings, &data)?;
+    let mut last_report = Instant::now();
+    let run = crate::models::float_env::flush_subnormals(|| {
+        crate::nn::budget::run(crate::nn::Budget::seconds(limit), Some(cancel), |fraction| {
+            trainer.step()?;
             if last_report.elapsed().as_secs_f64() > 0.2 {
                 last_report = Instant::now();
-                progress(0.7 * (start.elapsed().as_secs_f64() / limit.max(1e-9)).min(1.0) as f32);
+                progress(0.7 * fraction as f32);
             }
-        }
-        Ok(trainer)
-    })?;
+            Ok(())
+        })
+    });
+    match run {
+        Ok(spent) if spent.cancelled => return Err(HvaeError::Cancelled),
+        // The guard put the last good weights back: score those rather than lose the run.
+        Ok(_) | Err(HvaeError::Diverged(_)) => {}
+        Err(e) => return Err(e),
+    }
     let train_seconds = start.elapsed().as_secs_f64();
     progress(0.7);
     let model = trainer.model();

@@ -168,12 +168,11 @@ fn model_files_round_trip_and_bad_files_are_refused_by_name() {
 fn the_leaderboard_row_trains_scores_reports_progress_and_can_be_cancelled() {
     use std::sync::atomic::AtomicBool;
     let data = Dataset::builtin_mnist().unwrap();
-    let budget =
-        crate::leaderboard::Budget { train_time: std::time::Duration::from_millis(400), seed: 3, heldout_digits: 4 };
+    let budget = crate::score::Budget { train_time: std::time::Duration::from_millis(400), seed: 3, heldout_digits: 4 };
     let mut seen = Vec::new();
     let row = super::leaderboard_row(&data, &budget, &AtomicBool::new(false), &mut |f| seen.push(f)).unwrap();
     assert_eq!(row.model, "Hierarchical VAE");
-    assert_eq!(row.kind, crate::leaderboard::NllKind::IwaeBound { k: 5000 });
+    assert_eq!(row.kind, crate::score::NllKind::IwaeBound { k: 5000 });
     assert_eq!(row.digits, 4);
     assert!(row.steps > 0 && row.train_seconds >= 0.4, "{row:?}");
     // −L_K of a briefly trained model: a finite, positive number of nats.

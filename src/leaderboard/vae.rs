@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use burn::tensor::Device;
 
@@ -80,21 +79,19 @@ pub fn leaderboard_row(
     };
     let mut session = TrainSession::new(config, binary.clone(), device)?.with_cpu_threads(cpu_threads);
     let seconds = budget.train_time.as_secs_f64().max(1e-3);
-    let start = Instant::now();
-    let mut steps = 0;
-    while start.elapsed().as_secs_f64() < seconds {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(VaeRowError::Cancelled);
-        }
+    let spent = crate::nn::budget::run(crate::nn::Budget::seconds(seconds), Some(cancel), |fraction| {
         for (_, outcome) in session.step() {
             if let StepOutcome::Diverged { step, message } = outcome {
                 return Err(VaeRowError::Diverged { model: objective.label(latent_dim), step, message });
             }
         }
-        steps += 1;
-        progress((0.5 * start.elapsed().as_secs_f64() / seconds).min(0.5) as f32);
+        progress(0.5 * fraction as f32);
+        Ok(())
+    })?;
+    if spent.cancelled {
+        return Err(VaeRowError::Cancelled);
     }
-    let train_seconds = start.elapsed().as_secs_f64();
+    let (steps, train_seconds) = (spent.steps, spent.wall_seconds);
     let model = session.inference_model(ModelKind::Vae).ok_or(TrainError::NoModel(ModelKind::Vae))?;
     let items = binary.heldout_range().take(budget.heldout_digits.max(1));
     let pixels: Vec<f32> = items.flat_map(|i| binary.image(i).iter().copied()).collect();

@@ -6,10 +6,10 @@ use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Corner, Line, PlotImage, PlotPoint, Points};
 
 use super::LessonContext;
-use super::samples::tile;
 use crate::models::posterior::PosteriorView;
 use crate::train::{ModelKind, TrainCommand, TrainEvent};
 use crate::viz::colormap::{field_image, scale};
+use crate::viz::widgets::tile;
 use crate::viz::widgets::{CachedImage, fixed_square_plot};
 
 /// Nats of log density shown by the colour maps (below that: the darkest colour).

@@ -81,25 +81,7 @@ pub fn manifold_points(n: usize) -> Vec<Vec<f32>> {
     zs
 }
 
-/// Tiles `images` (each `rows × cols`, values in [0, 1]) `per_row` to a row, `gap` dark pixels apart.
-pub fn tile(images: &[Vec<f32>], rows: usize, cols: usize, per_row: usize, gap: usize) -> egui::ColorImage {
-    let per_row = per_row.max(1);
-    let grid_rows = images.len().div_ceil(per_row).max(1);
-    let w = per_row * cols + (per_row - 1) * gap;
-    let h = grid_rows * rows + (grid_rows - 1) * gap;
-    let mut gray = vec![40u8; w * h];
-    for (k, img) in images.iter().enumerate() {
-        let (gi, gj) = (k / per_row, k % per_row);
-        let (y0, x0) = (gi * (rows + gap), gj * (cols + gap));
-        for r in 0..rows {
-            for c in 0..cols {
-                let v = img.get(r * cols + c).copied().unwrap_or(0.0);
-                gray[(y0 + r) * w + x0 + c] = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-            }
-        }
-    }
-    egui::ColorImage::from_gray([w, h], &gray)
-}
+pub use crate::viz::widgets::tile;
 
 /// One grid of decoded images and its texture.
 #[derive(Default)]

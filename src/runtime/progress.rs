@@ -21,6 +21,17 @@ impl Progress {
         Self { bar, total }
     }
 
+    /// A bar that shows nothing (a `--json` run on a terminal).
+    #[must_use]
+    pub fn hidden(total: f64) -> Self {
+        Self { bar: indicatif::ProgressBar::hidden(), total }
+    }
+
+    /// A line above the bar (it stays when the bar goes).
+    pub fn println(&self, line: impl AsRef<str>) {
+        self.bar.println(line);
+    }
+
     /// `done` of the total so far, and what to say about it.
     pub fn set(&self, done: f64, message: impl Into<std::borrow::Cow<'static, str>>) {
         let fraction = if self.total > 0.0 { (done / self.total).clamp(0.0, 1.0) } else { 1.0 };

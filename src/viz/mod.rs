@@ -1,4 +1,4 @@
-//! Visual helpers shared by the lessons: colours and fonts.
+//! Visual helpers shared by the lessons: colours, fonts, textures and tiles, exports, and pure shapes (brush, ellipses).
 
 pub mod colormap;
 pub mod export;
@@ -6,4 +6,5 @@ pub mod fonts;
 pub mod gpu_heatmap;
 pub mod palette;
 pub mod scatter;
+pub mod shapes;
 pub mod widgets;

@@ -12,7 +12,7 @@ use super::paint_image;
 use super::worker::{MadeView, Request};
 use crate::autoregressive::made::{self, Made, MadeInfo, Sampler};
 use crate::lessons::LessonContext;
-use crate::lessons::latent_space::paint_brush;
+use crate::viz::shapes::paint_brush;
 
 /// The VAE's IWAE bound on these digits after 60 s (2-D latent), from the Bounds tab, for comparison.
 pub const VAE_REFERENCE: f64 = 142.0;
