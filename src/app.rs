@@ -32,6 +32,8 @@ pub struct AppOptions {
     pub shader: Option<bool>,
     /// View ▸ Refresh while training, overriding the remembered choice.
     pub refresh: Option<pacing::Refresh>,
+    /// `--theme`, overriding the remembered View ▸ Theme.
+    pub theme: Option<hall::Theme>,
     /// `bench window`: the tabs to measure and where the numbers go; the window closes when they are done.
     pub window_bench: Option<(bench_window::Plan, bench_window::Results)>,
 }
@@ -174,6 +176,8 @@ impl LatentLabApp {
             drawing,
             window_bench: options.window_bench.clone().map(|(plan, results)| bench_window::Run::new(plan, results)),
         };
+        // Dark unless the user chose otherwise (not the desktop's preference: the lessons' colours are set per theme).
+        app.hall.set_theme(&cc.egui_ctx, hall::Theme::Dark);
         if let Some(storage) = cc.storage
             && let Some(remembered) = eframe::get_value::<hall::Remembered>(storage, hall::STORAGE_KEY)
         {
@@ -181,6 +185,9 @@ impl LatentLabApp {
         }
         if let Some(refresh) = options.refresh {
             app.pacer.set_refresh(refresh);
+        }
+        if let Some(theme) = options.theme {
+            app.hall.set_theme(&cc.egui_ctx, theme);
         }
         if app.bench.is_some() {
             let config = TrainConfig { codes_for_all: true, ..TrainConfig::default() };
@@ -223,6 +230,7 @@ impl LatentLabApp {
             explain: self.hall.explain,
             zoom_before_presentation: if self.hall.presenting { self.hall.zoom_before() } else { None },
             refresh: self.pacer.status().refresh,
+            theme: self.hall.theme,
         }
     }
 
@@ -231,6 +239,7 @@ impl LatentLabApp {
         self.select_lesson(&remembered.lesson);
         self.hall.explain = remembered.explain;
         self.pacer.set_refresh(remembered.refresh);
+        self.hall.set_theme(ctx, remembered.theme);
         if let Some(zoom) = remembered.zoom_before_presentation {
             ctx.set_zoom_factor(zoom);
         }

@@ -40,6 +40,9 @@ pub struct Cli {
     /// What draws the window: wgpu on a hardware GPU, else OpenGL (auto), or as chosen.
     #[arg(long, value_enum, default_value_t = crate::app::renderer::RendererPref::Auto, global = true)]
     pub renderer: crate::app::renderer::RendererPref,
+    /// The window's look: dark, or light for washed-out projectors (default: as chosen last in View ▸ Theme).
+    #[arg(long, value_enum)]
+    pub theme: Option<crate::app::hall::Theme>,
     /// GUI benchmark: train, measure this many frames, print p50/p95 frame times and quit.
     #[arg(long, value_name = "FRAMES", value_parser = crate::bounds::within(1, 100_000))]
     pub bench_ui: Option<usize>,

@@ -30,11 +30,9 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Eval(args)) if args.leaderboard => cli::leaderboard::run(&args, cli.device),
         Some(Command::Eval(args)) => {
             let report = cli::eval(&args, cli.device)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                cli::print_eval(&report, args.grid);
-            }
+            latent_lab::runtime::report::emit(args.json, &report, |report| {
+                cli::print_eval(report, args.grid);
+            })?;
             Ok(())
         }
         Some(Command::Dsep { graph_file }) => {
@@ -56,6 +54,7 @@ fn run() -> anyhow::Result<()> {
             device: cli.device,
             renderer: cli.renderer,
             bench_frames: cli.bench_ui,
+            theme: cli.theme,
             launched: Some(launched),
             ..AppOptions::default()
         }),
@@ -67,11 +66,9 @@ fn train(model: &TrainModel, flags: &TrainFlags, device: DevicePref) -> anyhow::
     use latent_lab::{autoregressive, diffusion, hvae};
     let image = |kind, args| -> anyhow::Result<()> {
         let report = cli::train(kind, args, flags, device)?;
-        if flags.json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            cli::print_report(&report);
-        }
+        latent_lab::runtime::report::emit(flags.json, &report, |report| {
+            cli::print_report(report);
+        })?;
         Ok(())
     };
     match model {

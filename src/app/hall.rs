@@ -26,6 +26,37 @@ pub struct Remembered {
     pub zoom_before_presentation: Option<f32>,
     /// View ▸ Refresh while training.
     pub refresh: Refresh,
+    /// View ▸ Theme.
+    pub theme: Theme,
+}
+
+/// The look of the window: dark (the default), or light for washed-out projectors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+}
+
+impl Theme {
+    pub const CHOICES: [Self; 2] = [Self::Dark, Self::Light];
+
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dark => "Dark",
+            Self::Light => "Light (for projectors)",
+        }
+    }
+
+    /// egui's theme.
+    #[must_use]
+    pub fn egui(self) -> egui::Theme {
+        match self {
+            Self::Dark => egui::Theme::Dark,
+            Self::Light => egui::Theme::Light,
+        }
+    }
 }
 
 /// Something a shortcut, menu item or button asks for.
@@ -43,6 +74,8 @@ pub enum Action {
     OpenScene,
     /// View ▸ Refresh while training.
     SetRefresh(Refresh),
+    /// View ▸ Theme.
+    SetTheme(Theme),
 }
 
 /// The shortcuts, as shown in the Help window.
@@ -68,6 +101,7 @@ pub struct Hall {
     pub help: bool,
     /// The zoom before presentation mode, restored after it.
     zoom_before: Option<f32>,
+    pub theme: Theme,
 }
 
 impl Hall {
@@ -79,6 +113,7 @@ impl Hall {
             Action::ToggleExplanation => self.explain = !self.explain,
             Action::ToggleControls => self.show_controls = !self.show_controls,
             Action::ToggleHelp => self.help = !self.help,
+            Action::SetTheme(theme) => self.set_theme(ctx, theme),
             Action::NextLesson
             | Action::PreviousLesson
             | Action::ToggleTraining
@@ -86,6 +121,12 @@ impl Hall {
             | Action::OpenScene
             | Action::SetRefresh(_) => {}
         }
+    }
+
+    /// Sets the window's look (remembered between runs).
+    pub fn set_theme(&mut self, ctx: &egui::Context, theme: Theme) {
+        self.theme = theme;
+        ctx.set_theme(theme.egui());
     }
 
     /// Presentation mode: twice the zoom, settings panels and the status bar hidden.
@@ -206,6 +247,7 @@ pub fn file_menu(ui: &mut egui::Ui, busy: bool, actions: &mut Vec<Action>) {
 
 /// The "View" menu and the "Explain this lesson" toggle of the normal top bar.
 pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, refresh: Refresh, actions: &mut Vec<Action>) {
+    let theme = hall.theme;
     ui.menu_button("View", |ui| {
         if ui.button("Presentation mode (F5)").clicked() {
             actions.push(Action::TogglePresentation);
@@ -219,6 +261,13 @@ pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, refresh: Refresh, actions: &mut
         if ui.button("Keyboard shortcuts (F2)").clicked() {
             actions.push(Action::ToggleHelp);
         }
+        ui.menu_button("Theme", |ui| {
+            for choice in Theme::CHOICES {
+                if ui.radio(theme == choice, choice.label()).clicked() {
+                    actions.push(Action::SetTheme(choice));
+                }
+            }
+        });
         ui.menu_button("Refresh while training", |ui| {
             ui.label("Without a GPU, every frame costs the models CPU time.");
             for choice in Refresh::CHOICES {

@@ -137,9 +137,7 @@ pub fn train_made(args: &MadeArgs, flags: &TrainFlags) -> anyhow::Result<()> {
         curve,
         saved_to,
     };
-    if flags.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
+    crate::runtime::report::emit(flags.json, &report, |report| {
         println!(
             "MADE {}×{} → {} hidden ({} weights): {} steps in {:.1} s ({:.1} ms/step)",
             data.rows, data.cols, report.hidden, report.parameters, report.steps, spent, report.ms_per_step
@@ -154,7 +152,7 @@ pub fn train_made(args: &MadeArgs, flags: &TrainFlags) -> anyhow::Result<()> {
         if let Some(p) = &report.saved_to {
             println!("saved to {p}");
         }
-    }
+    })?;
     Ok(())
 }
 
@@ -229,9 +227,7 @@ pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<(
         repeat_last_mae: base,
         saved_to,
     };
-    if flags.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
+    crate::runtime::report::emit(flags.json, &report, |report| {
         println!(
             "WaveNet on {}: receptive field {r} samples, {} weights, {} steps in {:.1} s",
             args.signal.label(),
@@ -247,7 +243,7 @@ pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<(
         if let Some(p) = &report.saved_to {
             println!("saved to {p}");
         }
-    }
+    })?;
     Ok(())
 }
 
@@ -329,9 +325,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         ms_per_train_step: step_ms,
         batch: made::DEFAULT_BATCH,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
+    crate::runtime::report::emit(args.json, &report, |report| {
         println!(
             "MADE {}×{}, {} hidden: sampling {:.0} pixels/s ({:.2} ms per digit, {digits} digits, {on} pixels on); \
              training {:.1} ms per step of {}",
@@ -343,6 +337,6 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
             report.ms_per_train_step,
             report.batch
         );
-    }
+    })?;
     Ok(())
 }

@@ -127,9 +127,7 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
         invertibility_error: trainer.model.invertibility_error(&data.test),
         saved_to,
     };
-    if flags.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
+    crate::runtime::report::emit(flags.json, &report, |report| {
         println!(
             "{} on {}: {} steps in {:.1} s ({:.2} ms/step)",
             report.model, report.data, report.steps, report.seconds, report.ms_per_step
@@ -139,7 +137,7 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
         if let Some(p) = &report.saved_to {
             println!("saved to {p}");
         }
-    }
+    })?;
     Ok(())
 }
 
@@ -182,9 +180,7 @@ pub fn bench(kind: Toy2d, seconds: f64, json: bool) -> anyhow::Result<()> {
         realnvp_wall_seconds: nvp.seconds,
         resflow_wall_seconds: res.seconds,
     };
-    if json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
+    crate::runtime::report::emit(json, &report, |report| {
         println!(
             "held-out NLL on {} ({} train / {} held-out points, nats/point):",
             kind.label(),
@@ -203,7 +199,7 @@ pub fn bench(kind: Toy2d, seconds: f64, json: bool) -> anyhow::Result<()> {
             "  KDE            {:.4}  (bandwidth {:.4}, by leave-one-out CV)",
             report.kde_heldout_nll, report.kde_bandwidth
         );
-    }
+    })?;
     Ok(())
 }
 

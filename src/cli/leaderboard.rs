@@ -75,11 +75,9 @@ pub fn run(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<()> {
         rows,
         failed,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&out)?);
-    } else {
-        print_board(&out);
-    }
+    crate::runtime::report::emit(args.json, &out, |out| {
+        print_board(out);
+    })?;
     // The board is printed either way; a script still learns that it is incomplete.
     if !out.failed.is_empty() {
         let names: Vec<&str> = out.failed.iter().map(|(name, _)| name.as_str()).collect();

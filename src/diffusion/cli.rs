@@ -293,9 +293,7 @@ pub fn train(args: &DdpmArgs, flags: &TrainFlags, pref: DevicePref) -> anyhow::R
 }
 
 fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string(r)?);
-    } else {
+    crate::runtime::report::emit(json, r, |r| {
         println!(
             "{}: {} steps in {:.1} s ({:.2} ms/step), final loss {:.4}",
             r.data, r.steps, r.seconds, r.ms_per_step, r.final_loss
@@ -303,7 +301,7 @@ fn print_report(r: &DdpmReport, json: bool) -> anyhow::Result<()> {
         if let Some(p) = &r.saved_to {
             println!("saved to {p}");
         }
-    }
+    })?;
     Ok(())
 }
 
@@ -437,9 +435,7 @@ pub fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
     if let Some(toy) = args.data.toy() {
         let seconds = args.seconds;
         let r = bench_toy(toy, seconds, args.seed)?;
-        if args.json {
-            println!("{}", serde_json::to_string(&r)?);
-        } else {
+        crate::runtime::report::emit(args.json, &r, |r| {
             println!(
                 "{}: D²(samples, data) = {:.4}, D²(N(0, I), data) = {:.4}, ratio {:.3} (target ≤ 0.15); {} steps, {:.2} ms/step; 1,000 DDPM samples in {:.2} s",
                 toy.label(),
@@ -450,7 +446,7 @@ pub fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
                 r.ms_per_step,
                 r.sampling_seconds
             );
-        }
+        })?;
         return Ok(());
     }
     let dataset = Dataset::builtin_mnist()?;
@@ -503,9 +499,7 @@ pub fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
         sample64_seconds: t64,
         sample16_ddim50_seconds: t16,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&r)?);
-    } else {
+    crate::runtime::report::emit(args.json, &r, |r| {
         println!(
             "classifier: {:.1} % on the held-out digits, {:.0} % of them labelled with confidence ≥ 0.9; {:.0} % of 64 samples labelled with confidence ≥ 0.9 (target ≥ 80 %); classes {:?}",
             100.0 * r.classifier_heldout_accuracy,
@@ -530,6 +524,6 @@ pub fn bench(args: &BenchArgs, pref: DevicePref) -> anyhow::Result<()> {
             "sampling: 16 digits with 50 DDIM steps in {t16:.2} s (target < 10 s); the 64 judged ({} DDIM steps) in {t64:.2} s",
             r.judged_ddim_steps
         );
-    }
+    })?;
     Ok(())
 }

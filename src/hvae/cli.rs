@@ -47,11 +47,9 @@ pub struct HvaeArgs {
 /// `latent-lab train hvae …`: trains, evaluates and prints the report.
 pub fn run(args: &HvaeArgs, flags: &TrainFlags, device: DevicePref) -> anyhow::Result<()> {
     let report = train(args, flags, device)?;
-    if flags.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print_report(&report);
-    }
+    crate::runtime::report::emit(flags.json, &report, |report| {
+        print_report(report);
+    })?;
     Ok(())
 }
 

@@ -278,7 +278,7 @@ impl GradientsLesson {
                     p.image(PlotImage::new("g (brighter = higher)", heat, PlotPoint::new(0.0, 0.0), [side, side]));
                     let Some(r) = &self.result else { return };
                     let pi = r.request.pi;
-                    let grey = Color32::from_gray(200);
+                    let grey = crate::viz::palette::points_ink(p.ctx());
                     p.line(Line::new("1σ, 2σ contours of π", ellipse(&pi, 1.0)).color(grey));
                     p.line(
                         Line::new("1σ, 2σ contours of π", ellipse(&pi, 2.0))
@@ -288,7 +288,7 @@ impl GradientsLesson {
                     p.points(
                         Points::new(format!("samples w_k (K = {})", r.request.k), r.samples.clone())
                             .radius(2.0)
-                            .color(Color32::WHITE),
+                            .color(crate::viz::palette::ink(p.ctx())),
                     );
                     let g = [r.truth[0], r.truth[1]];
                     let norm = g[0].hypot(g[1]);
@@ -423,7 +423,11 @@ impl GradientsLesson {
                     let side = (2.0 * MU_BOX) as f32;
                     p.image(PlotImage::new("g", heat, PlotPoint::new(0.0, 0.0), [side, side]));
                     let Some(r) = &self.result else { return };
-                    p.points(Points::new("start", vec![r.request.pi.mu]).color(Color32::WHITE).radius(4.0));
+                    p.points(
+                        Points::new("start", vec![r.request.pi.mu])
+                            .color(crate::viz::palette::ink(p.ctx()))
+                            .radius(4.0),
+                    );
                     for (i, e) in Estimator::ALL.iter().enumerate() {
                         let pts: Vec<[f64; 2]> = r.paths[i].iter().map(|g| g.mu).collect();
                         let end = pts.last().copied();

@@ -455,7 +455,8 @@ impl LatentSpaceLesson {
                         }
                     }
                     if let Some((a, b)) = ends {
-                        plot_ui.line(Line::new("", vec![a, b]).color(Color32::WHITE).width(1.5));
+                        plot_ui
+                            .line(Line::new("", vec![a, b]).color(crate::viz::palette::ink(plot_ui.ctx())).width(1.5));
                     }
                     if let Some((mean, cov)) = drawn {
                         if let Some(cov) = cov {
@@ -477,7 +478,7 @@ impl LatentSpaceLesson {
                                 .shape(MarkerShape::Square)
                                 .filled(false)
                                 .radius(6.0)
-                                .color(Color32::WHITE),
+                                .color(crate::viz::palette::ink(plot_ui.ctx())),
                         );
                     }
                     if let Some(m) = marker {
@@ -486,7 +487,7 @@ impl LatentSpaceLesson {
                                 .shape(MarkerShape::Circle)
                                 .filled(false)
                                 .radius(7.0)
-                                .color(Color32::WHITE),
+                                .color(crate::viz::palette::ink(plot_ui.ctx())),
                         );
                     }
                     pointer

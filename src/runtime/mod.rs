@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod files;
 pub mod png;
 pub mod progress;
+pub mod report;
 pub mod steps;
 pub mod threads;
 pub mod train_flags;

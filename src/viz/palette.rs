@@ -1,4 +1,5 @@
-//! Colours for classes: a qualitative palette readable on both dark and light backgrounds.
+//! Colours for classes (a qualitative palette readable on both dark and light backgrounds) and for the marks that
+//! follow the theme.
 
 use eframe::egui::Color32;
 
@@ -15,6 +16,25 @@ const TAB10: [Color32; 10] = [
     Color32::from_rgb(188, 189, 34),
     Color32::from_rgb(23, 190, 207),
 ];
+
+/// The strongest mark on a plot (a marker, the current step, a path): white in the dark theme, near-black in the
+/// light one.
+#[must_use]
+pub fn ink(ctx: &eframe::egui::Context) -> Color32 {
+    if is_light(ctx) { Color32::from_gray(20) } else { Color32::WHITE }
+}
+
+/// Data points under everything else: light grey in the dark theme, mid grey in the light one.
+#[must_use]
+pub fn points_ink(ctx: &eframe::egui::Context) -> Color32 {
+    if is_light(ctx) { Color32::from_gray(95) } else { Color32::from_gray(220) }
+}
+
+/// Whether the window has the light theme (cached pictures keep this in their key).
+#[must_use]
+pub fn is_light(ctx: &eframe::egui::Context) -> bool {
+    ctx.theme() == eframe::egui::Theme::Light
+}
 
 /// Colour of class `label`; classes past ten cycle with a golden-angle hue walk so neighbours stay distinct.
 pub fn class_color(label: usize) -> Color32 {

@@ -405,6 +405,37 @@ fn the_tab_and_the_explanation_are_remembered() {
     assert_eq!(fresh.ctx.zoom_factor(), 1.0, "the doubled zoom egui remembered is undone");
 }
 
+/// View ▸ Theme ▸ Light turns the window light (egui's light visuals), it is remembered, and a fresh window opened
+/// with what was stored comes up light too; Dark turns it back.
+#[test]
+fn the_light_theme_is_chosen_in_view_and_remembered() {
+    let mut h = harness();
+    steps(&mut h, 2);
+    assert!(h.ctx.global_style().visuals.dark_mode, "dark by default");
+    let choose = |h: &mut AppHarness, label: &str| {
+        h.get_by_label("View").click();
+        steps(h, 2);
+        h.get_by_label("Theme").hover();
+        steps(h, 2);
+        h.get_by_label(label).click();
+        steps(h, 2);
+    };
+    choose(&mut h, "Light (for projectors)");
+    assert!(!h.ctx.global_style().visuals.dark_mode, "light visuals");
+    let remembered = h.state().remembered();
+    assert_eq!(remembered.theme, latent_lab::app::hall::Theme::Light);
+    let stored: latent_lab::app::hall::Remembered =
+        serde_json::from_str(&serde_json::to_string(&remembered).unwrap()).unwrap();
+    let mut fresh = harness();
+    steps(&mut fresh, 2);
+    let ctx = fresh.ctx.clone();
+    fresh.state_mut().restore(&ctx, &stored);
+    steps(&mut fresh, 2);
+    assert!(!fresh.ctx.global_style().visuals.dark_mode, "the fresh window is light too");
+    choose(&mut h, "Dark");
+    assert!(h.ctx.global_style().visuals.dark_mode);
+}
+
 /// After clicking a tab or Present, Space still trains (the clicked widget does not keep it).
 #[test]
 fn space_after_a_click_trains_instead_of_pressing_the_button() {

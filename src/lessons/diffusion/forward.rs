@@ -143,7 +143,7 @@ fn schedule_plots(lesson: &DiffusionLesson, ui: &mut egui::Ui, w: f32, h: f32) {
                         );
                     }
                 }
-                p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
+                p.vline(VLine::new("current t", x_now).color(crate::viz::palette::ink(p.ctx())));
             }),
         "diffusion-alpha-bar",
         None,
@@ -167,7 +167,7 @@ fn schedule_plots(lesson: &DiffusionLesson, ui: &mut egui::Ui, w: f32, h: f32) {
                         );
                     }
                 }
-                p.vline(VLine::new("current t", x_now).color(Color32::WHITE));
+                p.vline(VLine::new("current t", x_now).color(crate::viz::palette::ink(p.ctx())));
             }),
         "diffusion-snr",
         None,

@@ -124,7 +124,7 @@ pub struct DiffusionLesson {
     toy: ToyState,
     digits: DigitsState,
     cloud: CachedImage<(u64, usize, usize, [usize; 2])>,
-    reverse_cloud: CachedImage<(u64, usize, [usize; 2])>,
+    reverse_cloud: CachedImage<(u64, usize, [usize; 2], bool)>,
     digit_textures: digits::Textures,
 }
 

@@ -116,7 +116,9 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                         let ppp = p.ctx().pixels_per_point();
                         let px = [(rect.width() * ppp).round() as usize, (rect.height() * ppp).round() as usize];
                         let bounds = Bounds { min: [-VIEW, -VIEW], max: [VIEW, VIEW] };
-                        let key = (lesson.toy.generation ^ (lesson.data_generation << 32), frame, px);
+                        let light = crate::viz::palette::is_light(p.ctx());
+                        let key = (lesson.toy.generation ^ (lesson.data_generation << 32), frame, px, light);
+                        let ink = crate::viz::palette::ink(p.ctx());
                         let states = &lesson.toy.states;
                         let data = &lesson.data;
                         let texture = lesson.reverse_cloud.get(p.ctx(), "diffusion-reverse", key, || {
@@ -126,12 +128,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                                 .get(frame)
                                 .map(|s| s.iter().map(|d| [f64::from(d[0]), f64::from(d[1])]).collect())
                                 .unwrap_or_default();
-                            rasterize(
-                                &[(DATA_COLOR.gamma_multiply(0.45), &faint), (Color32::from_rgb(240, 240, 240), &now)],
-                                bounds,
-                                px,
-                                1.7 * ppp,
-                            )
+                            rasterize(&[(DATA_COLOR.gamma_multiply(0.45), &faint), (ink, &now)], bounds, px, 1.7 * ppp)
                         });
                         let side = (2.0 * VIEW) as f32;
                         p.image(PlotImage::new(

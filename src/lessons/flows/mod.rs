@@ -73,7 +73,7 @@ pub struct FlowsLesson {
     ranges: [(f32, f32); 2],
     bar: Option<TextureHandle>,
     samples: [CachedImage<(u64, [usize; 2])>; 2],
-    data_image: CachedImage<(usize, u64, [usize; 2])>,
+    data_image: CachedImage<(usize, u64, [usize; 2], bool)>,
     arrivals: VecDeque<Instant>,
     /// The data the shown models were trained on.
     trained_on: Option<&'static str>,
@@ -375,8 +375,10 @@ impl FlowsLesson {
                     p.set_plot_bounds(PlotBounds::from_min_max([-VIEW, -VIEW], [VIEW, VIEW]));
                     let px = plot_pixels(p);
                     let bounds = Bounds { min: [-VIEW; 2], max: [VIEW; 2] };
-                    let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px), || {
-                        rasterize(&[(Color32::from_gray(220), &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
+                    let ink = crate::viz::palette::points_ink(p.ctx());
+                    let light = crate::viz::palette::is_light(p.ctx());
+                    let tex = self.data_image.get(p.ctx(), "flow-data", (key_len, seed, px, light), || {
+                        rasterize(&[(ink, &points)], bounds, px, 1.2 * p.ctx().pixels_per_point())
                     });
                     let side = (2.0 * VIEW) as f32;
                     p.image(PlotImage::new("", tex, PlotPoint::new(0.0, 0.0), [side, side]));
