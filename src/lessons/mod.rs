@@ -102,18 +102,21 @@ pub enum AppRequest {
     OpenInDsep { dagitty: String },
 }
 
-/// The lessons in tab order.
+/// The lessons in tab order: the lecture's order ("Deep generative models: VAEs and beyond"). 1, the VAE recap:
+/// the 2-D codes of an AE and a VAE, samples from N(0, I), L_1 ≤ … ≤ L_K ≤ log p(x), the two gradient
+/// estimators; 2, d-separation; 3, from VAEs to hierarchical VAEs to diffusion; 4, exact likelihood: flows, then
+/// autoregressive models; last, every family on one leaderboard.
 pub fn all() -> Vec<Box<dyn Lesson>> {
     vec![
         Box::new(latent_space::LatentSpaceLesson::default()),
         Box::new(samples::SamplesLesson::default()),
+        Box::new(bounds::BoundsLesson::default()),
         Box::new(gradients::GradientsLesson::default()),
         Box::new(encoder_gradients::EncoderGradientsLesson::default()),
-        Box::new(bounds::BoundsLesson::default()),
         Box::new(dsep::DsepLesson::default()),
-        Box::new(flows::FlowsLesson::default()),
-        Box::new(diffusion::DiffusionLesson::default()),
         Box::new(hvae::HvaeLesson::default()),
+        Box::new(diffusion::DiffusionLesson::default()),
+        Box::new(flows::FlowsLesson::default()),
         Box::new(autoregressive::AutoregressiveLesson::default()),
         Box::new(leaderboard::LeaderboardLesson::default()),
     ]

@@ -11,8 +11,9 @@ pub struct TrainFlags {
     /// made 60; wavenet 30).
     #[arg(long, global = true, value_parser = crate::bounds::seconds)]
     pub seconds: Option<f64>,
-    /// Save the trained model here. The name is taken literally: a one-file model is written to exactly this path,
-    /// a pair (ae, vae, iwae, hvae, ddpm on digits) adds `.bpk` and `.json` to it.
+    /// Save the trained model here. The name is taken literally (extensions are added, never replaced): a one-file
+    /// model is written to this path (ddpm on 2-D data adds `.json` unless the name ends in it), a pair (ae, vae,
+    /// iwae, hvae, ddpm on digits) adds `.bpk` and `.json` to it.
     #[arg(long, global = true, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Print one JSON object on stdout instead of a text report.
