@@ -373,6 +373,18 @@ fn presentation_screenshot() {
     h.render().expect("a wgpu adapter").save(path).unwrap();
 }
 
+/// A fresh window given what eframe stored (`remembered` through JSON, as eframe's storage keeps it).
+fn reopened_with(remembered: &latent_lab::app::hall::Remembered) -> AppHarness {
+    let stored: latent_lab::app::hall::Remembered =
+        serde_json::from_str(&serde_json::to_string(remembered).unwrap()).unwrap();
+    let mut fresh = harness();
+    steps(&mut fresh, 2);
+    let ctx = fresh.ctx.clone();
+    fresh.state_mut().restore(&ctx, &stored);
+    steps(&mut fresh, 2);
+    fresh
+}
+
 /// What eframe stores between runs: the tab, the explanation panel, and the zoom to undo when the app closed while
 /// presenting.
 #[test]
@@ -385,13 +397,8 @@ fn the_tab_and_the_explanation_are_remembered() {
     let remembered = h.state().remembered();
     assert_eq!((remembered.lesson.as_str(), remembered.explain), ("Flows", true));
     assert_eq!(remembered.zoom_before_presentation, None);
-    let stored: latent_lab::app::hall::Remembered =
-        serde_json::from_str(&serde_json::to_string(&remembered).unwrap()).unwrap();
-    let mut fresh = harness();
-    steps(&mut fresh, 2);
+    let mut fresh = reopened_with(&remembered);
     let ctx = fresh.ctx.clone();
-    fresh.state_mut().restore(&ctx, &stored);
-    steps(&mut fresh, 2);
     assert_eq!(fresh.state().selected_lesson(), "Flows");
     assert!(fresh.query_by_label("Flows: what you see").is_some());
     h.key_press(Key::F5);
@@ -425,13 +432,7 @@ fn the_light_theme_is_chosen_in_view_and_remembered() {
     assert!(!h.ctx.global_style().visuals.dark_mode, "light visuals");
     let remembered = h.state().remembered();
     assert_eq!(remembered.theme, latent_lab::app::hall::Theme::Light);
-    let stored: latent_lab::app::hall::Remembered =
-        serde_json::from_str(&serde_json::to_string(&remembered).unwrap()).unwrap();
-    let mut fresh = harness();
-    steps(&mut fresh, 2);
-    let ctx = fresh.ctx.clone();
-    fresh.state_mut().restore(&ctx, &stored);
-    steps(&mut fresh, 2);
+    let fresh = reopened_with(&remembered);
     assert!(!fresh.ctx.global_style().visuals.dark_mode, "the fresh window is light too");
     choose(&mut h, "Dark");
     assert!(h.ctx.global_style().visuals.dark_mode);
