@@ -4,6 +4,7 @@
 
 pub mod flows;
 pub mod leaderboard;
+pub mod reference;
 pub mod sample;
 
 use std::fmt::Write as _;
@@ -422,6 +423,21 @@ pub enum BenchWhat {
     Diffusion(crate::diffusion::cli::BenchArgs),
     /// Pixel-by-pixel sampling speed of a 28×28 MADE (and training step time).
     Made(crate::autoregressive::cli::BenchArgs),
+    /// Our numbers against PyTorch's on this machine (the same networks, data and optimiser): the 2-D DDPM and
+    /// RealNVP after --seconds, the VAE's images/s and its 5-NN accuracy after 20 s; a table with targets.
+    Reference {
+        /// Training time of the 2-D DDPM and of each flow.
+        #[arg(long, default_value_t = 60.0, value_parser = crate::bounds::seconds)]
+        seconds: f64,
+        /// VAE steps timed for the throughput.
+        #[arg(long, default_value_t = 300, value_parser = crate::bounds::steps())]
+        steps: usize,
+        /// Training time of the VAE whose 5-NN accuracy is compared (the reference's is 20 s).
+        #[arg(long, default_value_t = 20.0, value_parser = crate::bounds::seconds)]
+        vae_seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Time training steps: prints ms/step and images/s.
     Train {
         /// `both` trains the AE and the VAE side by side, as the Latent space lesson does.
@@ -597,7 +613,13 @@ pub fn bench_train(
     batch_size: usize,
     split: Option<usize>,
     device_pref: DevicePref,
-) -> anyhow::Result<()> {
+    verbose: bool,
+) -> anyhow::Result<f64> {
+    let say = |line: String| {
+        if verbose {
+            println!("{line}");
+        }
+    };
     let dataset = Arc::new(Dataset::builtin_mnist()?);
     let (device, info) = device::select(device_pref);
     let kinds = model.kinds();
@@ -605,13 +627,13 @@ pub fn bench_train(
     let config = TrainConfig { batch_size, models: kinds.clone(), ..TrainConfig::default() };
     let threads = split.unwrap_or_else(|| info.cpu_threads());
     let mut session = TrainSession::new(config, dataset, &device)?.with_cpu_threads(threads);
-    println!("device: {} ({}); a lone model splits its batch over {threads} thread(s)", info.label, info.reason);
+    say(format!("device: {} ({}); a lone model splits its batch over {threads} thread(s)", info.label, info.reason));
     let warm = Instant::now();
     for _ in 0..5 {
         session.step();
     }
     let _ = device.sync();
-    println!("warm-up (5 steps): {:.2} s", warm.elapsed().as_secs_f64());
+    say(format!("warm-up (5 steps): {:.2} s", warm.elapsed().as_secs_f64()));
     let steps = steps.max(1);
     let start = Instant::now();
     let mut block = Instant::now();
@@ -619,15 +641,16 @@ pub fn bench_train(
         session.step();
         if i % 250 == 0 && i < steps {
             let _ = device.sync();
-            println!("  steps {:>5}–{i:<5} {:.2} ms/step", i - 249, block.elapsed().as_secs_f64() * 1000.0 / 250.0);
+            say(format!("  steps {:>5}–{i:<5} {:.2} ms/step", i - 249, block.elapsed().as_secs_f64() * 1000.0 / 250.0));
             block = Instant::now();
         }
     }
     let _ = device.sync();
     let per_step = start.elapsed().as_secs_f64() * 1000.0 / steps as f64;
-    println!("{}: {steps} steps, batch {batch_size}: {per_step:.2} ms/step", names.join("+"));
-    println!("throughput: {:.0} images/s", (batch_size * kinds.len()) as f64 * 1000.0 / per_step);
-    Ok(())
+    say(format!("{}: {steps} steps, batch {batch_size}: {per_step:.2} ms/step", names.join("+")));
+    let images_per_second = (batch_size * kinds.len()) as f64 * 1000.0 / per_step;
+    say(format!("throughput: {images_per_second:.0} images/s"));
+    Ok(images_per_second)
 }
 
 /// `latent-lab bench estimators`: median time for 1,000 estimates of each estimator (the lesson's cloud) and for a

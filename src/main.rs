@@ -97,9 +97,13 @@ fn bench(what: BenchWhat, device: DevicePref, renderer: renderer::RendererPref) 
             cli::bench_dsep(&cli::DsepBench { nodes, edges, window, queries, seed, write, each })
         }
         BenchWhat::Train { model, steps, batch_size, split } => {
-            cli::bench_train(model, steps, batch_size, split, device)
+            cli::bench_train(model, steps, batch_size, split, device, true).map(|_| ())
         }
         BenchWhat::Flow { data, seconds, json } => cli::flows::bench(data, seconds, json),
+        BenchWhat::Reference { seconds, steps, vae_seconds, json } => {
+            let rows = cli::reference::run(seconds, steps, vae_seconds, device)?;
+            latent_lab::runtime::report::emit(json, &rows, |rows| cli::reference::print(rows))
+        }
         BenchWhat::Estimators { k, repeats } => cli::bench_estimators(k, repeats),
         BenchWhat::Decode { count, training } => cli::decode_bench::bench_decode(device, count, training),
         BenchWhat::Diffusion(args) => latent_lab::diffusion::cli::bench(&args, device),

@@ -144,6 +144,32 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
 /// `latent-lab bench flow --data moons --seconds 60 [--json]`: RealNVP and the residual flow train side by side
 /// (one thread each) for `seconds` of CPU time each, then the KDE is fitted on the same training points.
 pub fn bench(kind: Toy2d, seconds: f64, json: bool) -> anyhow::Result<()> {
+    let report = measure(kind, seconds)?;
+    crate::runtime::report::emit(json, &report, |report| {
+        println!(
+            "held-out NLL on {} ({} train / {} held-out points, nats/point):",
+            kind.label(),
+            report.train_points,
+            report.heldout_points
+        );
+        println!(
+            "  RealNVP        {:.4}  ({} steps, {:.2} ms/step)",
+            report.realnvp_heldout_nll, report.realnvp_steps, report.realnvp_ms_per_step
+        );
+        println!(
+            "  residual flow  {:.4}  ({} steps, {:.2} ms/step)",
+            report.resflow_heldout_nll, report.resflow_steps, report.resflow_ms_per_step
+        );
+        println!(
+            "  KDE            {:.4}  (bandwidth {:.4}, by leave-one-out CV)",
+            report.kde_heldout_nll, report.kde_bandwidth
+        );
+    })
+}
+
+/// RealNVP and the residual flow trained side by side for `seconds` of CPU time each, and the CV-bandwidth KDE,
+/// scored on the same held-out points.
+pub fn measure(kind: Toy2d, seconds: f64) -> anyhow::Result<FlowBench> {
     if !(seconds.is_finite() && seconds > 0.0) {
         bail!("--seconds must be positive, got {seconds}");
     }
@@ -180,27 +206,7 @@ pub fn bench(kind: Toy2d, seconds: f64, json: bool) -> anyhow::Result<()> {
         realnvp_wall_seconds: nvp.seconds,
         resflow_wall_seconds: res.seconds,
     };
-    crate::runtime::report::emit(json, &report, |report| {
-        println!(
-            "held-out NLL on {} ({} train / {} held-out points, nats/point):",
-            kind.label(),
-            report.train_points,
-            report.heldout_points
-        );
-        println!(
-            "  RealNVP        {:.4}  ({} steps, {:.2} ms/step)",
-            report.realnvp_heldout_nll, report.realnvp_steps, report.realnvp_ms_per_step
-        );
-        println!(
-            "  residual flow  {:.4}  ({} steps, {:.2} ms/step)",
-            report.resflow_heldout_nll, report.resflow_steps, report.resflow_ms_per_step
-        );
-        println!(
-            "  KDE            {:.4}  (bandwidth {:.4}, by leave-one-out CV)",
-            report.kde_heldout_nll, report.kde_bandwidth
-        );
-    })?;
-    Ok(())
+    Ok(report)
 }
 
 /// `latent-lab sample FILE` for a flow (the file's text, already read): x = f⁻¹(z) for z ~ N(0, I), as a scatter.

@@ -419,3 +419,33 @@ fn one_command_tree_takes_flags_anywhere_and_lists_everything_in_its_help() {
     let script = run_ok(&["completions", "bash"]);
     assert!(script.contains("latent-lab") && script.contains("wavenet") && script.contains("--lipschitz"));
 }
+
+/// `bench reference` measures the four rows of the PyTorch comparison in one run and says which targets are met.
+#[test]
+fn bench_reference_prints_four_rows_against_pytorch() {
+    let stdout = run_ok(&[
+        "--device",
+        "cpu",
+        "bench",
+        "reference",
+        "--seconds",
+        "0.5",
+        "--steps",
+        "3",
+        "--vae-seconds",
+        "0.5",
+        "--json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON array");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let (ours, pytorch) = (row["ours"].as_f64().unwrap(), row["pytorch"].as_f64().unwrap());
+        assert!(ours.is_finite() && pytorch > 0.0, "{row}");
+        assert!(row["met"].is_boolean() && row["target"].is_string(), "{row}");
+    }
+    let throughput = &rows[2];
+    let ratio = throughput["ratio"].as_f64().unwrap();
+    assert!((ratio - throughput["ours"].as_f64().unwrap() / 12_000.0).abs() < 1e-9, "{throughput}");
+    assert_eq!(throughput["met"].as_bool(), Some(ratio >= 1.2));
+}
