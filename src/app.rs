@@ -389,7 +389,8 @@ impl LatentLabApp {
             {
                 self.start_dataset_dialog(ui.ctx());
             }
-            ui.label(format!("Data: {}", self.dataset.name));
+            // One piece: a long dataset name moves to the next row whole instead of wrapping under the title.
+            ui.add(egui::Label::new(format!("Data: {}", self.dataset.name)).wrap_mode(egui::TextWrapMode::Extend));
             ui.separator();
             hall::file_menu(ui, self.scene_job.is_some(), actions);
             hall::view_menu(ui, &self.hall, self.pacer.status().refresh, actions);
