@@ -191,6 +191,17 @@ pub enum ObsArg {
 }
 
 impl ImageTrainArgs {
+    /// `train vae` with no flags: the defaults come from the flags' own declarations.
+    #[must_use]
+    pub fn defaults() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            args: ImageTrainArgs,
+        }
+        Defaults::parse_from(["defaults"]).args
+    }
+
     /// The observation model the flags ask for; --sigma2/--learn-sigma only make sense with --obs gaussian.
     pub fn observation(&self) -> anyhow::Result<Observation> {
         let observation = match self.obs {
@@ -257,7 +268,7 @@ pub struct EvalReport {
 pub fn eval(args: &EvalArgs, device_pref: DevicePref) -> anyhow::Result<EvalReport> {
     let path = args.model.as_ref().context("name a model file (or pass --leaderboard)")?;
     let found = envelope::identify(path).map_err(anyhow::Error::msg)?;
-    if !matches!(found.kind, envelope::ModelKind::Autoencoder | envelope::ModelKind::Vae) {
+    if !matches!(found.kind, envelope::FileKind::Autoencoder | envelope::FileKind::Vae) {
         bail!(
             "{}: it holds {}, not an autoencoder or a VAE (eval estimates a VAE's bounds L_K; `latent-lab sample {}` \
              draws from any model file)",

@@ -247,9 +247,10 @@ pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<(
     Ok(())
 }
 
-/// `latent-lab sample FILE` for a MADE model: `count` digits drawn pixel by pixel, as a grid (each pixel 2×2).
-pub fn sample_made(path: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result<()> {
-    let (model, _) = Made::load(path)?;
+/// `latent-lab sample FILE` for a MADE model (the file's text, already read): `count` digits drawn pixel by pixel,
+/// as a grid (each pixel 2×2).
+pub fn sample_made(text: &str, path: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let (model, _) = Made::from_json(text.as_bytes(), path)?;
     let images = made::sample(&model, count, seed);
     let pixels: Vec<f32> = images.iter().flatten().map(|&v| f32::from(v)).collect();
     crate::runtime::png::write_grid(&pixels, count, (model.rows, model.cols), 2, out)?;
@@ -257,11 +258,17 @@ pub fn sample_made(path: &Path, count: usize, seed: u64, out: &Path) -> anyhow::
     Ok(())
 }
 
-/// `latent-lab sample FILE` for a WaveNet: a fresh signal of its family as the start (one receptive field), then
+/// `latent-lab sample FILE` for a WaveNet (the file's text, already read): a fresh signal of its family as the start (one receptive field), then
 /// `length` samples drawn one at a time at `temperature` (0: the most likely level), drawn as a curve (the start
 /// grey) or written as CSV (`--out *.csv`: one value per line).
-pub fn sample_wavenet(path: &Path, length: usize, temperature: f32, seed: u64, out: &Path) -> anyhow::Result<()> {
-    let file = super::wavenet::WaveNetFile::load(path)?;
+pub fn sample_wavenet(
+    (text, path): (&str, &Path),
+    length: usize,
+    temperature: f32,
+    seed: u64,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let file = super::wavenet::WaveNetFile::from_text(text, path)?;
     let start = signals::generate(file.signal, file.model.receptive_field(), seed);
     let generated = file.model.continue_signal(&start, length, temperature, seed);
     let signal: Vec<f32> = start.iter().chain(&generated).copied().collect();

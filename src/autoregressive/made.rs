@@ -324,7 +324,7 @@ impl Made {
 
     /// Writes the model file (JSON with `"kind": "made"`).
     pub fn save(&self, path: &Path, info: &MadeInfo) -> Result<(), ArError> {
-        let file = MadeFileRef { kind: envelope::ModelKind::Made.tag(), version: envelope::VERSION, info, model: self };
+        let file = MadeFileRef { kind: envelope::FileKind::Made.tag(), version: envelope::VERSION, info, model: self };
         let text =
             serde_json::to_string(&file).map_err(|e| ArError::Corrupt { path: path.into(), reason: e.to_string() })?;
         crate::runtime::files::write_atomic(path, text.as_bytes())
@@ -343,10 +343,10 @@ impl Made {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
         let bytes = crate::runtime::files::strip_bom(bytes);
         let head: Head = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-        let made = [envelope::ModelKind::Made];
+        let made = [envelope::FileKind::Made];
         envelope::expect_head(head.kind.as_deref(), head.version.as_ref(), &made).map_err(|reason| {
-            match head.kind.as_deref().and_then(envelope::ModelKind::from_tag) {
-                Some(found) if found != envelope::ModelKind::Made => {
+            match head.kind.as_deref().and_then(envelope::FileKind::from_tag) {
+                Some(found) if found != envelope::FileKind::Made => {
                     ArError::WrongKind { path: path.into(), found: found.label().into(), expected: "a MADE model" }
                 }
                 _ => corrupt(reason),
@@ -818,7 +818,7 @@ mod tests {
         let m = random_made(2, 3, 4, 1);
         let info = MadeInfo { steps: 12, train_seconds: 1.5, heldout_nll: Some(3.0) };
         m.save(&path, &info).unwrap();
-        assert_eq!(crate::runtime::envelope::identify(&path).unwrap().kind, envelope::ModelKind::Made);
+        assert_eq!(crate::runtime::envelope::identify(&path).unwrap().kind, envelope::FileKind::Made);
         let (back, back_info) = Made::load(&path).unwrap();
         assert_eq!(back, m);
         assert_eq!(back_info, info);

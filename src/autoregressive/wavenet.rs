@@ -281,7 +281,7 @@ impl WaveNetFile {
     /// Writes the file atomically.
     pub fn save(&self, path: &std::path::Path) -> Result<(), ArError> {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
-        let text = envelope::wrap(envelope::ModelKind::WaveNet, self).map_err(corrupt)?;
+        let text = envelope::wrap(envelope::FileKind::WaveNet, self).map_err(corrupt)?;
         crate::runtime::files::write_atomic(path, text.as_bytes())
             .map_err(|error| ArError::Io { path: path.into(), error })
     }
@@ -296,7 +296,7 @@ impl WaveNetFile {
     /// Parses and validates a file's text (`path` only names it in errors).
     pub fn from_text(text: &str, path: &std::path::Path) -> Result<Self, ArError> {
         let corrupt = |reason: String| ArError::Corrupt { path: path.into(), reason };
-        let file: Self = envelope::read_as(text, envelope::ModelKind::WaveNet).map_err(corrupt)?;
+        let file: Self = envelope::read_as(text, envelope::FileKind::WaveNet).map_err(corrupt)?;
         file.model.validate().map_err(|e| corrupt(e.to_string()))?;
         Ok(file)
     }
@@ -465,7 +465,7 @@ mod tests {
         assert!(text.starts_with(r#"{"kind":"wavenet","version":1"#), "{text:.60}");
         let mut cut = file.clone();
         cut.model.blocks[0].pop();
-        let cut = envelope::wrap(envelope::ModelKind::WaveNet, &cut).unwrap();
+        let cut = envelope::wrap(envelope::FileKind::WaveNet, &cut).unwrap();
         let err = WaveNetFile::from_text(&cut, &path).unwrap_err().to_string();
         assert!(err.contains("wave.json") && err.contains("weight blocks"), "{err}");
         let made = text.replace("\"wavenet\"", "\"made\"");

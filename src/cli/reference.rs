@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{DataArgs, ImageModel, ImageTrainArgs, ObsArg};
+use super::{ImageModel, ImageTrainArgs};
 use crate::data::toy2d::Toy2d;
 use crate::models::device::DevicePref;
 use crate::runtime::train_flags::TrainFlags;
@@ -34,16 +34,7 @@ pub fn run(seconds: f64, steps: usize, vae_seconds: f64, device: DevicePref) -> 
     eprintln!("VAE 784-512-256-2, batch 128: {steps} steps …");
     let throughput = super::bench_train(super::BenchModel::Vae, steps, 128, None, device, false)?;
     eprintln!("VAE for {vae_seconds} s, then the held-out 5-NN accuracy of its codes …");
-    let args = ImageTrainArgs {
-        epochs: None,
-        data: DataArgs { data: None, labels: None },
-        lr: 2e-3,
-        batch_size: 128,
-        hidden: vec![512, 256],
-        obs: ObsArg::Bernoulli,
-        sigma2: 0.1,
-        learn_sigma: false,
-    };
+    let args = ImageTrainArgs::defaults();
     let flags = TrainFlags { seconds: Some(vae_seconds), ..TrainFlags::default() };
     let vae = super::train(ImageModel::Vae, &args, &flags, device)?;
     let gap = flows.realnvp_heldout_nll - flows.kde_heldout_nll;

@@ -13,7 +13,7 @@ use crate::diffusion::cli::DiffusionSample;
 use crate::diffusion::sampler::Sampler;
 use crate::models::checkpoint;
 use crate::models::device::{self, DevicePref};
-use crate::runtime::envelope::{self, ModelKind};
+use crate::runtime::envelope::{self, FileKind};
 
 #[derive(Debug, Args)]
 pub struct SampleArgs {
@@ -50,16 +50,16 @@ pub struct SampleArgs {
 
 impl SampleArgs {
     /// Refuses the flags `kind` has no use for, naming them.
-    fn check_flags_for(&self, kind: ModelKind) -> anyhow::Result<()> {
-        let diffusion = matches!(kind, ModelKind::UNet | ModelKind::Ddpm2d);
+    fn check_flags_for(&self, kind: FileKind) -> anyhow::Result<()> {
+        let diffusion = matches!(kind, FileKind::UNet | FileKind::Ddpm2d);
         let given = [
             ("--steps", self.steps.is_some(), diffusion),
             ("--ddpm", self.ddpm, diffusion),
-            ("--guidance", self.guidance.is_some(), kind == ModelKind::UNet),
-            ("--digit", self.digit.is_some(), kind == ModelKind::UNet),
-            ("--length", self.length.is_some(), kind == ModelKind::WaveNet),
-            ("--temperature", self.temperature.is_some(), kind == ModelKind::WaveNet),
-            ("--count", self.count.is_some(), kind != ModelKind::WaveNet),
+            ("--guidance", self.guidance.is_some(), kind == FileKind::UNet),
+            ("--digit", self.digit.is_some(), kind == FileKind::UNet),
+            ("--length", self.length.is_some(), kind == FileKind::WaveNet),
+            ("--temperature", self.temperature.is_some(), kind == FileKind::WaveNet),
+            ("--count", self.count.is_some(), kind != FileKind::WaveNet),
         ];
         let unused: Vec<&str> = given.iter().filter(|(_, set, fits)| *set && !fits).map(|(flag, ..)| *flag).collect();
         if !unused.is_empty() {
@@ -69,10 +69,10 @@ impl SampleArgs {
     }
 
     /// `--count`, or the default, checked against what `kind` can draw.
-    fn count_for(&self, kind: ModelKind) -> anyhow::Result<usize> {
-        let default = if kind == ModelKind::Made { 16 } else { 64 };
+    fn count_for(&self, kind: FileKind) -> anyhow::Result<usize> {
+        let default = if kind == FileKind::Made { 16 } else { 64 };
         let count = self.count.unwrap_or(default);
-        let points = matches!(kind, ModelKind::Ddpm2d | ModelKind::RealNvp | ModelKind::ResFlow);
+        let points = matches!(kind, FileKind::Ddpm2d | FileKind::RealNvp | FileKind::ResFlow);
         let most = if points { crate::bounds::POINTS } else { crate::bounds::IMAGES } as usize;
         if count > most {
             bail!(
@@ -100,20 +100,20 @@ pub fn run(args: &SampleArgs, pref: DevicePref) -> anyhow::Result<()> {
         digit: args.digit,
     };
     match found.kind {
-        ModelKind::Autoencoder | ModelKind::Vae => sample_autoencoder(path, count, args.seed, out, pref),
-        ModelKind::Hvae => crate::hvae::cli::sample_png(path, out, count, args.seed, pref),
-        ModelKind::UNet => crate::diffusion::cli::sample_unet(path, &diffusion(), out, pref),
-        ModelKind::Ddpm2d => crate::diffusion::cli::sample_toy(&found.text, path, &diffusion(), out),
-        ModelKind::Made => crate::autoregressive::cli::sample_made(path, count, args.seed, out),
-        ModelKind::WaveNet => {
+        FileKind::Autoencoder | FileKind::Vae => sample_autoencoder(path, count, args.seed, out, pref),
+        FileKind::Hvae => crate::hvae::cli::sample_png(path, out, count, args.seed, pref),
+        FileKind::UNet => crate::diffusion::cli::sample_unet(path, &diffusion(), out, pref),
+        FileKind::Ddpm2d => crate::diffusion::cli::sample_toy(&found.text, path, &diffusion(), out),
+        FileKind::Made => crate::autoregressive::cli::sample_made(&found.text, path, count, args.seed, out),
+        FileKind::WaveNet => {
             let temperature = args.temperature.unwrap_or(1.0);
             if !(temperature.is_finite() && (0.0..=100.0).contains(&temperature)) {
                 bail!("--temperature must be a number from 0 to 100, got {temperature}");
             }
             let length = args.length.unwrap_or(400);
-            crate::autoregressive::cli::sample_wavenet(path, length, temperature, args.seed, out)
+            crate::autoregressive::cli::sample_wavenet((&found.text, path), length, temperature, args.seed, out)
         }
-        ModelKind::RealNvp | ModelKind::ResFlow => super::flows::sample(&found.text, path, count, args.seed, out),
+        FileKind::RealNvp | FileKind::ResFlow => super::flows::sample(&found.text, path, count, args.seed, out),
     }
 }
 

@@ -14,7 +14,7 @@ use super::unet::{UNet, UNetConfig, class_features, time_features};
 use crate::data::Dataset;
 use crate::models::weight_average::WeightAverage;
 use crate::nn::normal;
-use crate::runtime::envelope::{self, ModelKind};
+use crate::runtime::envelope::{self, FileKind};
 use crate::runtime::files;
 
 /// The checkpoint that ships with the app (trained by `latent-lab train ddpm --data digits`).
@@ -61,7 +61,7 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
         std::fs::create_dir_all(parent).map_err(|e| err(parent, e.to_string()))?;
     }
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    let json = envelope::wrap_pair(ModelKind::UNet, config, &bytes).map_err(|e| err(&description, e))?;
+    let json = envelope::wrap_pair(FileKind::UNet, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, json.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -70,7 +70,7 @@ pub fn save(model: &UNet, config: &UNetConfig, path: &Path) -> Result<PathBuf, D
 /// Parses and checks a description.
 pub fn parse_config(text: &str, path: &Path) -> Result<UNetConfig, DiffusionFileError> {
     let bad = |message: String| DiffusionFileError::BadConfig { path: path.to_owned(), message };
-    let (value, _) = envelope::parse_expecting(text, &[ModelKind::UNet]).map_err(bad)?;
+    let (value, _) = envelope::parse_expecting(text, &[FileKind::UNet]).map_err(bad)?;
     if let Some(arch) = value.get("architecture").and_then(|a| a.as_str())
         && arch != super::unet::UNET_ARCHITECTURE
     {
@@ -520,7 +520,7 @@ mod tests {
         assert!(parse_config(&good, path).is_ok());
         let err = parse_config(&good.replace("ddpm-unet", "ddpm-mlp-2d"), path).unwrap_err();
         assert!(err.to_string().contains("it holds a 2-D diffusion model, not a digits diffusion U-Net"), "{err}");
-        let enveloped = envelope::wrap(ModelKind::UNet, &UNetConfig::default()).unwrap();
+        let enveloped = envelope::wrap(FileKind::UNet, &UNetConfig::default()).unwrap();
         assert!(parse_config(&enveloped, path).is_ok());
         let err =
             parse_config(&enveloped.replace("\"architecture\": \"ddpm-unet\"", "\"architecture\": \"other\""), path);

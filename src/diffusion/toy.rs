@@ -263,12 +263,12 @@ impl ToyTrainer {
 
 /// The text of a 2-D model file (the one envelope, `"kind": "ddpm-2d"`).
 pub fn write_toy_model(model: &ToyModel) -> Result<String, String> {
-    crate::runtime::envelope::wrap(crate::runtime::envelope::ModelKind::Ddpm2d, model)
+    crate::runtime::envelope::wrap(crate::runtime::envelope::FileKind::Ddpm2d, model)
 }
 
 /// Reads a 2-D model file (JSON) and checks it is one.
 pub fn read_toy_model(text: &str) -> Result<ToyModel, String> {
-    let model: ToyModel = crate::runtime::envelope::read_as(text, crate::runtime::envelope::ModelKind::Ddpm2d)?;
+    let model: ToyModel = crate::runtime::envelope::read_as(text, crate::runtime::envelope::FileKind::Ddpm2d)?;
     if model.architecture != TOY_ARCHITECTURE {
         return Err(format!("architecture \"{}\" is not {TOY_ARCHITECTURE}", model.architecture));
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::FlowModel;
 use crate::data::toy2d::Toy2d;
-use crate::runtime::envelope::{self, ModelKind};
+use crate::runtime::envelope::{self, FileKind};
 
 /// What `train realnvp|resflow --out FILE` writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,10 +18,10 @@ pub struct FlowFile {
 impl FlowFile {
     /// The envelope's kind of this flow.
     #[must_use]
-    pub fn kind(&self) -> ModelKind {
+    pub fn kind(&self) -> FileKind {
         match self.model {
-            FlowModel::RealNvp(_) => ModelKind::RealNvp,
-            FlowModel::Residual(_) => ModelKind::ResFlow,
+            FlowModel::RealNvp(_) => FileKind::RealNvp,
+            FlowModel::Residual(_) => FileKind::ResFlow,
         }
     }
 
@@ -41,7 +41,7 @@ impl FlowFile {
     /// Parses and validates a file's text: the kind says which flow, and the flow must be that one, of a shape within
     /// bounds, with finite parameters.
     pub fn from_text(text: &str) -> Result<Self, String> {
-        let (body, kind) = envelope::parse_expecting(text, &[ModelKind::RealNvp, ModelKind::ResFlow])?;
+        let (body, kind) = envelope::parse_expecting(text, &[FileKind::RealNvp, FileKind::ResFlow])?;
         let file: Self = serde_json::from_value(body).map_err(|e| format!("not a flow file: {e}"))?;
         if file.kind() != kind {
             return Err(format!("it says it holds {} but holds {}", kind.label(), file.kind().label()));
@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn wrong_kinds_short_parameters_and_nan_are_refused() {
         let [nvp, res] = small();
-        let text = envelope::wrap(ModelKind::RealNvp, &nvp).unwrap();
+        let text = envelope::wrap(FileKind::RealNvp, &nvp).unwrap();
         let swapped = text.replacen("\"realnvp\"", "\"resflow\"", 1);
         assert!(FlowFile::from_text(&swapped).unwrap_err().contains("says it holds a residual flow"));
         let made = text.replacen("\"realnvp\"", "\"made\"", 1);

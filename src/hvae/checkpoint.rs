@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{ARCHITECTURE, Hvae, HvaeConfig, HvaeError};
-use crate::runtime::envelope::{self, ModelKind};
+use crate::runtime::envelope::{self, FileKind};
 use crate::runtime::files;
 
 /// The two files of a model given either of them (or the name without extension).
@@ -20,7 +20,7 @@ pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, H
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| HvaeError::Save { path: path.to_owned(), message };
     let bytes = model.clone().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    let text = envelope::wrap_pair(ModelKind::Hvae, config, &bytes).map_err(|e| err(&description, e))?;
+    let text = envelope::wrap_pair(FileKind::Hvae, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;
     Ok(weights)
@@ -29,7 +29,7 @@ pub fn save(model: &Hvae, config: &HvaeConfig, path: &Path) -> Result<PathBuf, H
 /// Parses and checks a description.
 pub fn parse_config(text: &str, path: &Path) -> Result<HvaeConfig, HvaeError> {
     let bad = |message: String| HvaeError::BadConfig { path: path.to_owned(), message };
-    let config: HvaeConfig = envelope::read_as(text, ModelKind::Hvae).map_err(bad)?;
+    let config: HvaeConfig = envelope::read_as(text, FileKind::Hvae).map_err(bad)?;
     if config.architecture != ARCHITECTURE {
         return Err(bad(format!("its architecture \"{}\" is not a {ARCHITECTURE}", config.architecture)));
     }

@@ -97,7 +97,7 @@ pub fn train(args: &HvaeArgs, flags: &TrainFlags, device: DevicePref) -> anyhow:
     let config = HvaeConfig { input_dim: data.dim(), ..HvaeConfig::new(args.z1, args.inference) };
     let settings = TrainSettings { batch_size: args.batch_size, learning_rate: args.lr, seed };
     let (eval_device, info) = device::select(device);
-    let mut trainer = HvaeTrainer::new(config.clone(), settings, &data)?.on_device(eval_device.clone().autodiff());
+    let mut trainer = HvaeTrainer::new_on(config.clone(), settings, &data, eval_device.clone().autodiff())?;
     let bar = Progress::new(seconds_budget, "s");
     let mut recent: std::collections::VecDeque<StepTerms> = std::collections::VecDeque::new();
     let mut diverged = None;

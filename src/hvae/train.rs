@@ -60,6 +60,16 @@ pub struct HvaeTrainer {
 impl HvaeTrainer {
     /// Binarises nothing: `data` should already be binarised (see [`Dataset::binarised`]).
     pub fn new(config: HvaeConfig, settings: TrainSettings, data: &Dataset) -> Result<Self, HvaeError> {
+        Self::new_on(config, settings, data, Self::device())
+    }
+
+    /// [`HvaeTrainer::new`] on another autodiff device (`--device`).
+    pub fn new_on(
+        config: HvaeConfig,
+        settings: TrainSettings,
+        data: &Dataset,
+        device: Device,
+    ) -> Result<Self, HvaeError> {
         config.validate().map_err(HvaeError::Invalid)?;
         if data.dim() != config.input_dim {
             return Err(HvaeError::WrongImageSize { expected: config.input_dim, found: data.dim() });
@@ -74,7 +84,6 @@ impl HvaeTrainer {
                 settings.batch_size, settings.learning_rate
             )));
         }
-        let device = Self::device();
         device.seed(settings.seed);
         let model = config.init(&device);
         let dim = data.dim();
@@ -106,16 +115,6 @@ impl HvaeTrainer {
         t.model = model;
         t.good = t.model.clone();
         Ok(t)
-    }
-
-    /// The same run on another autodiff device (`--device`): the model is made afresh there from the same seed.
-    #[must_use]
-    pub fn on_device(mut self, device: Device) -> Self {
-        device.seed(self.settings.seed);
-        self.model = self.config.init(&device);
-        self.good = self.model.clone();
-        self.device = device;
-        self
     }
 
     /// The autodiff device training runs on by default (load weights onto it to go on training them).

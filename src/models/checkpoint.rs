@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::{Autoencoder, AutoencoderConfig};
-use crate::runtime::envelope::{self, ModelKind};
+use crate::runtime::envelope::{self, FileKind};
 use crate::runtime::files;
 
 /// Everything that can be wrong with a model file, naming the file.
@@ -77,9 +77,9 @@ pub fn weight_count(config: &AutoencoderConfig) -> usize {
 
 /// Parses and checks a description: an autoencoder's or a VAE's, of a shape [`validate`] accepts.
 pub fn parse_config(text: &str) -> Result<AutoencoderConfig, String> {
-    let (body, kind) = envelope::parse_expecting(text, &[ModelKind::Autoencoder, ModelKind::Vae])?;
+    let (body, kind) = envelope::parse_expecting(text, &[FileKind::Autoencoder, FileKind::Vae])?;
     let config: AutoencoderConfig = serde_json::from_value(body).map_err(|e| e.to_string())?;
-    if config.variational != (kind == ModelKind::Vae) {
+    if config.variational != (kind == FileKind::Vae) {
         return Err(format!("it says it holds {} but describes the other model", kind.label()));
     }
     validate(&config)?;
@@ -91,7 +91,7 @@ pub fn save(model: &Autoencoder, config: &AutoencoderConfig, path: &Path) -> Res
     let (weights, description) = files(path);
     let err = |path: &Path, message: String| CheckpointError::Save { path: path.to_owned(), message };
     let bytes = model.valid().into_record().into_bytes().map_err(|e| err(&weights, e.to_string()))?;
-    let kind = if config.variational { ModelKind::Vae } else { ModelKind::Autoencoder };
+    let kind = if config.variational { FileKind::Vae } else { FileKind::Autoencoder };
     let text = envelope::wrap_pair(kind, config, &bytes).map_err(|e| err(&description, e))?;
     files::write_pair((&weights, &bytes[..]), (&description, text.as_bytes()))
         .map_err(|e| err(&weights, e.to_string()))?;

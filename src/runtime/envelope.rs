@@ -17,7 +17,7 @@ pub const VERSION: u64 = 1;
 
 /// Every kind of model file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelKind {
+pub enum FileKind {
     Autoencoder,
     Vae,
     Hvae,
@@ -31,7 +31,7 @@ pub enum ModelKind {
     ResFlow,
 }
 
-impl ModelKind {
+impl FileKind {
     pub const ALL: [Self; 9] = [
         Self::Autoencoder,
         Self::Vae,
@@ -91,19 +91,19 @@ impl ModelKind {
 /// `body` (a struct that serialises to a JSON object) as the text of a `kind` file: `"kind"` and `"version"` first,
 /// then the body's fields. Pair descriptions are pretty-printed (people read them); single files with all their
 /// weights are compact.
-pub fn wrap<T: Serialize + ?Sized>(kind: ModelKind, body: &T) -> Result<String, String> {
+pub fn wrap<T: Serialize + ?Sized>(kind: FileKind, body: &T) -> Result<String, String> {
     wrap_with(kind, None, body)
 }
 
 /// [`wrap`] for the description of a pair, which also names its weights file by length and hash
 /// (`"weights_file": {"bytes": …, "fnv1a64": "…"}`), so a description is never read with weights it was not
 /// written with.
-pub fn wrap_pair<T: Serialize + ?Sized>(kind: ModelKind, body: &T, weights: &[u8]) -> Result<String, String> {
+pub fn wrap_pair<T: Serialize + ?Sized>(kind: FileKind, body: &T, weights: &[u8]) -> Result<String, String> {
     let stamp = serde_json::json!({ "bytes": weights.len(), "fnv1a64": files::content_hash(weights) });
     wrap_with(kind, Some(stamp), body)
 }
 
-fn wrap_with<T: Serialize + ?Sized>(kind: ModelKind, stamp: Option<Value>, body: &T) -> Result<String, String> {
+fn wrap_with<T: Serialize + ?Sized>(kind: FileKind, stamp: Option<Value>, body: &T) -> Result<String, String> {
     let Value::Object(mut fields) = serde_json::to_value(body).map_err(|e| e.to_string())? else {
         return Err("the model description is not a JSON object".into());
     };
@@ -136,8 +136,7 @@ const ENVELOPE_KEYS: [&str; 3] = ["kind", "version", "weights_file"];
 /// progress (a save killed between its two renames), when those are. A description written before weights were
 /// named accepts `weights` as it is. Anything else is refused: the weights belong to another save.
 pub fn read_pair_weights(weights: &Path, description_text: &str) -> std::io::Result<Vec<u8>> {
-    let text = description_text.strip_prefix('\u{feff}').unwrap_or(description_text);
-    let stamp = serde_json::from_str::<Value>(text).ok().and_then(|v| v.get("weights_file").cloned());
+    let stamp = serde_json::from_str::<Value>(description_text).ok().and_then(|v| v.get("weights_file").cloned());
     let Some(stamp) = stamp else { return files::read_limited(weights, files::limit::MODEL) };
     let fits = |bytes: &[u8]| {
         stamp.get("bytes").and_then(Value::as_u64) == Some(bytes.len() as u64)
@@ -163,34 +162,30 @@ pub fn read_pair_weights(weights: &Path, description_text: &str) -> std::io::Res
 
 /// The kind of a parsed description: its `"kind"`, or for a file written before the envelope, the fields its family
 /// always wrote (`"architecture"`, `"variational"`, a flow's `"model"`).
-pub fn kind_of(value: &Value) -> Result<ModelKind, String> {
+pub fn kind_of(value: &Value) -> Result<FileKind, String> {
     let Some(object) = value.as_object() else {
         return Err("it is not a latent-lab model file (not a JSON object)".into());
     };
     if let Some(kind) = object.get("kind") {
-        let tag = kind.as_str().ok_or("its \"kind\" is not a string")?;
-        return ModelKind::from_tag(tag).ok_or_else(|| {
-            let known: Vec<&str> = ModelKind::ALL.iter().map(|k| k.tag()).collect();
-            format!("its kind \"{tag}\" is not one latent-lab knows ({})", known.join(", "))
-        });
+        return known_kind(kind.as_str().ok_or("its \"kind\" is not a string")?);
     }
     let legacy = match object.get("architecture").and_then(Value::as_str) {
-        Some("hierarchical-vae") => Some(ModelKind::Hvae),
-        Some("ddpm-unet") => Some(ModelKind::UNet),
-        Some("ddpm-mlp-2d") => Some(ModelKind::Ddpm2d),
+        Some("hierarchical-vae") => Some(FileKind::Hvae),
+        Some("ddpm-unet") => Some(FileKind::UNet),
+        Some("ddpm-mlp-2d") => Some(FileKind::Ddpm2d),
         _ => None,
     };
     let legacy = legacy.or_else(|| match object.get("variational").and_then(Value::as_bool) {
-        Some(true) => Some(ModelKind::Vae),
-        Some(false) => Some(ModelKind::Autoencoder),
+        Some(true) => Some(FileKind::Vae),
+        Some(false) => Some(FileKind::Autoencoder),
         None => None,
     });
     let legacy = legacy.or_else(|| {
         let model = object.get("model")?.as_object()?;
         if model.contains_key("RealNvp") {
-            Some(ModelKind::RealNvp)
+            Some(FileKind::RealNvp)
         } else if model.contains_key("Residual") {
-            Some(ModelKind::ResFlow)
+            Some(FileKind::ResFlow)
         } else {
             None
         }
@@ -199,7 +194,7 @@ pub fn kind_of(value: &Value) -> Result<ModelKind, String> {
 }
 
 /// Checks that `value` is a file of one of `expected` in a version this build reads; returns its kind.
-pub fn expect(value: &Value, expected: &[ModelKind]) -> Result<ModelKind, String> {
+pub fn expect(value: &Value, expected: &[FileKind]) -> Result<FileKind, String> {
     let found = kind_of(value)?;
     check_found(found, value.get("version"), expected)
 }
@@ -207,13 +202,20 @@ pub fn expect(value: &Value, expected: &[ModelKind]) -> Result<ModelKind, String
 /// [`expect`] from only the `"kind"` and `"version"` fields, for a reader that parses its body straight into its own
 /// types (a file with all its weights is parsed once). A missing kind is refused here: only files that always wrote
 /// one may use this.
-pub fn expect_head(kind: Option<&str>, version: Option<&Value>, expected: &[ModelKind]) -> Result<ModelKind, String> {
+pub fn expect_head(kind: Option<&str>, version: Option<&Value>, expected: &[FileKind]) -> Result<FileKind, String> {
     let Some(tag) = kind else { return Err("it has no \"kind\" (not a latent-lab model file?)".into()) };
-    let found = kind_of(&serde_json::json!({ "kind": tag }))?;
-    check_found(found, version, expected)
+    check_found(known_kind(tag)?, version, expected)
 }
 
-fn check_found(found: ModelKind, version: Option<&Value>, expected: &[ModelKind]) -> Result<ModelKind, String> {
+/// The kind a `"kind"` tag names, or why it names none.
+fn known_kind(tag: &str) -> Result<FileKind, String> {
+    FileKind::from_tag(tag).ok_or_else(|| {
+        let known: Vec<&str> = FileKind::ALL.iter().map(|k| k.tag()).collect();
+        format!("its kind \"{tag}\" is not one latent-lab knows ({})", known.join(", "))
+    })
+}
+
+fn check_found(found: FileKind, version: Option<&Value>, expected: &[FileKind]) -> Result<FileKind, String> {
     if !expected.contains(&found) {
         let wanted: Vec<&str> = expected.iter().map(|k| k.label()).collect();
         return Err(format!("it holds {}, not {}", found.label(), wanted.join(" or ")));
@@ -230,9 +232,9 @@ fn check_found(found: ModelKind, version: Option<&Value>, expected: &[ModelKind]
     }
 }
 
-/// Parses `text`, checks it as [`expect`] does and returns the family's fields (without `"kind"` and `"version"`).
-pub fn parse_expecting(text: &str, expected: &[ModelKind]) -> Result<(Value, ModelKind), String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// Parses `text` (as `files::read_text_limited` gives it: a byte-order mark is already dropped), checks it as
+/// [`expect`] does and returns the family's fields (without `"kind"` and `"version"`).
+pub fn parse_expecting(text: &str, expected: &[FileKind]) -> Result<(Value, FileKind), String> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| format!("it is not valid JSON: {e}"))?;
     let kind = expect(&value, expected)?;
     if let Some(object) = value.as_object_mut() {
@@ -244,7 +246,7 @@ pub fn parse_expecting(text: &str, expected: &[ModelKind]) -> Result<(Value, Mod
 }
 
 /// Parses `text` as a `kind` file and deserialises its fields as `T`.
-pub fn read_as<T: serde::de::DeserializeOwned>(text: &str, kind: ModelKind) -> Result<T, String> {
+pub fn read_as<T: serde::de::DeserializeOwned>(text: &str, kind: FileKind) -> Result<T, String> {
     let (body, _) = parse_expecting(text, &[kind])?;
     serde_json::from_value(body).map_err(|e| e.to_string())
 }
@@ -252,7 +254,7 @@ pub fn read_as<T: serde::de::DeserializeOwned>(text: &str, kind: ModelKind) -> R
 /// A model file a user named, identified.
 #[derive(Debug)]
 pub struct Identified {
-    pub kind: ModelKind,
+    pub kind: FileKind,
     /// The file that holds the description (`FILE.json` of a pair, or the file itself).
     pub description: PathBuf,
     /// That file's text.
@@ -266,7 +268,7 @@ pub fn identify(path: &Path) -> Result<Identified, String> {
     let shown = description.display();
     let text = files::read_text_limited(&description, files::limit::MODEL).map_err(|e| format!("{shown}: {e}"))?;
     let (_, kind) =
-        parse_expecting(&text, &ModelKind::ALL).map_err(|e| format!("{shown}: not a valid model file ({e})"))?;
+        parse_expecting(&text, &FileKind::ALL).map_err(|e| format!("{shown}: not a valid model file ({e})"))?;
     Ok(Identified { kind, description, text })
 }
 
@@ -288,7 +290,7 @@ mod tests {
 
     #[test]
     fn wrapped_files_lead_with_kind_and_version_and_read_back_as_their_kind() {
-        for kind in ModelKind::ALL {
+        for kind in FileKind::ALL {
             let text = wrap(kind, &Body { layers: 3, kind: "stale" }).unwrap();
             let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             assert!(compact.starts_with(&format!("{{\"kind\":\"{}\",\"version\":{VERSION},", kind.tag())), "{text}");
@@ -299,43 +301,43 @@ mod tests {
             assert!(
                 text.contains(&format!("\"version\":{VERSION}")) || text.contains(&format!("\"version\": {VERSION}"))
             );
-            assert_eq!(ModelKind::from_tag(kind.tag()), Some(kind));
+            assert_eq!(FileKind::from_tag(kind.tag()), Some(kind));
         }
     }
 
     #[test]
     fn a_file_of_another_kind_is_refused_by_name() {
-        let text = wrap(ModelKind::Made, &Body { layers: 1, kind: "" }).unwrap();
-        let err = parse_expecting(&text, &[ModelKind::Autoencoder, ModelKind::Vae]).unwrap_err();
+        let text = wrap(FileKind::Made, &Body { layers: 1, kind: "" }).unwrap();
+        let err = parse_expecting(&text, &[FileKind::Autoencoder, FileKind::Vae]).unwrap_err();
         assert_eq!(err, "it holds a MADE model, not an autoencoder or a VAE");
     }
 
     #[test]
     fn newer_versions_unknown_kinds_and_non_objects_are_refused() {
         let newer = r#"{"kind":"made","version":7}"#;
-        assert!(parse_expecting(newer, &[ModelKind::Made]).unwrap_err().contains("newer latent-lab"));
+        assert!(parse_expecting(newer, &[FileKind::Made]).unwrap_err().contains("newer latent-lab"));
         let zero = r#"{"kind":"made","version":0}"#;
-        assert!(parse_expecting(zero, &[ModelKind::Made]).unwrap_err().contains("not a format version"));
+        assert!(parse_expecting(zero, &[FileKind::Made]).unwrap_err().contains("not a format version"));
         let unknown = r#"{"kind":"pixelcnn"}"#;
-        assert!(parse_expecting(unknown, &ModelKind::ALL).unwrap_err().contains("\"pixelcnn\" is not one"));
-        assert!(parse_expecting("[1, 2]", &ModelKind::ALL).unwrap_err().contains("not a JSON object"));
-        assert!(parse_expecting("{\"layers\": 2}", &ModelKind::ALL).unwrap_err().contains("no \"kind\""));
-        assert!(parse_expecting("{", &ModelKind::ALL).unwrap_err().contains("not valid JSON"));
+        assert!(parse_expecting(unknown, &FileKind::ALL).unwrap_err().contains("\"pixelcnn\" is not one"));
+        assert!(parse_expecting("[1, 2]", &FileKind::ALL).unwrap_err().contains("not a JSON object"));
+        assert!(parse_expecting("{\"layers\": 2}", &FileKind::ALL).unwrap_err().contains("no \"kind\""));
+        assert!(parse_expecting("{", &FileKind::ALL).unwrap_err().contains("not valid JSON"));
     }
 
     #[test]
     fn files_from_before_the_envelope_are_recognised_by_their_fields() {
         let cases = [
-            (r#"{"architecture":"hierarchical-vae"}"#, ModelKind::Hvae),
-            (r#"{"architecture":"ddpm-unet","image_size":28}"#, ModelKind::UNet),
-            (r#"{"architecture":"ddpm-mlp-2d"}"#, ModelKind::Ddpm2d),
-            (r#"{"input_dim":784,"variational":true}"#, ModelKind::Vae),
-            (r#"{"input_dim":784,"variational":false}"#, ModelKind::Autoencoder),
-            (r#"{"data":"Moons","model":{"RealNvp":{}}}"#, ModelKind::RealNvp),
-            (r#"{"data":"Moons","model":{"Residual":{}}}"#, ModelKind::ResFlow),
+            (r#"{"architecture":"hierarchical-vae"}"#, FileKind::Hvae),
+            (r#"{"architecture":"ddpm-unet","image_size":28}"#, FileKind::UNet),
+            (r#"{"architecture":"ddpm-mlp-2d"}"#, FileKind::Ddpm2d),
+            (r#"{"input_dim":784,"variational":true}"#, FileKind::Vae),
+            (r#"{"input_dim":784,"variational":false}"#, FileKind::Autoencoder),
+            (r#"{"data":"Moons","model":{"RealNvp":{}}}"#, FileKind::RealNvp),
+            (r#"{"data":"Moons","model":{"Residual":{}}}"#, FileKind::ResFlow),
         ];
         for (text, kind) in cases {
-            assert_eq!(parse_expecting(text, &ModelKind::ALL).unwrap().1, kind, "{text}");
+            assert_eq!(parse_expecting(text, &FileKind::ALL).unwrap().1, kind, "{text}");
         }
     }
 
@@ -344,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (weights, description) = files::pair_paths(&dir.path().join("m"));
         let body = Body { layers: 2, kind: "" };
-        let old = wrap_pair(ModelKind::Vae, &body, b"old weights").unwrap();
+        let old = wrap_pair(FileKind::Vae, &body, b"old weights").unwrap();
         files::write_pair((&weights, b"old weights"), (&description, old.as_bytes())).unwrap();
         assert_eq!(read_pair_weights(&weights, &old).unwrap(), b"old weights");
         assert!(!files::previous_of(&weights).exists(), "the kept weights go once the save is done");
@@ -355,7 +357,7 @@ mod tests {
         std::fs::rename(&renamed, &weights).unwrap();
         assert_eq!(read_pair_weights(&weights, &old).unwrap(), b"old weights", "the old pair still loads");
         // The next save cleans up after it.
-        let new = wrap_pair(ModelKind::Vae, &body, b"new weights").unwrap();
+        let new = wrap_pair(FileKind::Vae, &body, b"new weights").unwrap();
         files::write_pair((&weights, b"new weights"), (&description, new.as_bytes())).unwrap();
         assert_eq!(read_pair_weights(&weights, &new).unwrap(), b"new weights");
         assert!(!files::previous_of(&weights).exists());
@@ -363,8 +365,8 @@ mod tests {
         let err = read_pair_weights(&weights, &old).unwrap_err();
         assert!(err.to_string().contains("not saved with this description"), "{err}");
         assert_eq!(read_pair_weights(&weights, r#"{"variational": true}"#).unwrap(), b"new weights");
-        let (body, kind) = parse_expecting(&new, &[ModelKind::Vae]).unwrap();
-        assert_eq!((kind, body.get("weights_file")), (ModelKind::Vae, None), "the stamp is the envelope's");
+        let (body, kind) = parse_expecting(&new, &[FileKind::Vae]).unwrap();
+        assert_eq!((kind, body.get("weights_file")), (FileKind::Vae, None), "the stamp is the envelope's");
     }
 
     #[test]
@@ -375,11 +377,11 @@ mod tests {
         std::fs::write(files::with_added_extension(&stem, "bpk"), b"weights").unwrap();
         for name in ["vae.lr0.002", "vae.lr0.002.bpk", "vae.lr0.002.json"] {
             let found = identify(&dir.path().join(name)).unwrap();
-            assert_eq!(found.kind, ModelKind::Vae, "{name}");
+            assert_eq!(found.kind, FileKind::Vae, "{name}");
         }
         let single = dir.path().join("moons.flow");
         std::fs::write(&single, r#"{"kind":"realnvp","version":1}"#).unwrap();
-        assert_eq!(identify(&single).unwrap().kind, ModelKind::RealNvp);
+        assert_eq!(identify(&single).unwrap().kind, FileKind::RealNvp);
         let missing = identify(&dir.path().join("nothing")).unwrap_err();
         assert!(missing.contains("nothing.json"), "{missing}");
     }

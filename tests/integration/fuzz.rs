@@ -125,7 +125,7 @@ fn scene_and_model_description_readers_never_panic() {
     let unet = std::fs::read("assets/ddpm-digits.json").unwrap();
     fuzz("U-Net description", &unet, |b| parse_config(&String::from_utf8_lossy(b), Path::new("u.json")).is_ok());
     let hvae = latent_lab::runtime::envelope::wrap(
-        latent_lab::runtime::envelope::ModelKind::Hvae,
+        latent_lab::runtime::envelope::FileKind::Hvae,
         &latent_lab::hvae::HvaeConfig::new(2, latent_lab::hvae::Inference::BottomUp),
     )
     .unwrap();
