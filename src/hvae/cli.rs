@@ -148,7 +148,7 @@ pub fn train(args: &HvaeArgs, flags: &TrainFlags, device: DevicePref) -> anyhow:
         elbo_same = Some(-b.iter().map(|b| b.elbo).sum::<f64>() / b.len() as f64);
     }
     let saved = match &flags.out {
-        Some(path) => Some(checkpoint::save(&model, &config, path)?),
+        Some(path) => Some(checkpoint::save(&model, &config, trainer.steps, path)?),
         None => None,
     };
     Ok(HvaeReport {
@@ -214,7 +214,7 @@ fn print_report(r: &HvaeReport) {
 pub fn sample_png(model_path: &Path, out: &Path, n: usize, seed: u64, device: DevicePref) -> anyhow::Result<()> {
     let start = Instant::now();
     let device = device::select(device).0.without_autodiff();
-    let (model, config) = checkpoint::load(model_path, &device)?;
+    let (model, config, _) = checkpoint::load(model_path, &device)?;
     let n = n.clamp(1, 4096);
     let pixels = sample_means(&model, n, seed, &device);
     let side = (config.input_dim as f64).sqrt().round() as usize;

@@ -136,10 +136,10 @@ fn model_files_round_trip_and_bad_files_are_refused_by_name() {
     let (t, _) = trained(Inference::FromX, 3);
     let model = t.model();
     let path = dir.path().join("h");
-    checkpoint::save(&model, &t.config, &path).unwrap();
+    checkpoint::save(&model, &t.config, t.steps, &path).unwrap();
     let device = Device::flex();
-    let (back, config) = checkpoint::load(&path.with_extension("json"), &device).unwrap();
-    assert_eq!(config, t.config);
+    let (back, config, steps) = checkpoint::load(&path.with_extension("json"), &device).unwrap();
+    assert_eq!((config, steps), (t.config.clone(), 3));
     assert_eq!(sample_means(&back, 4, 2, &device), sample_means(&model, 4, 2, &device));
     // Truncated weights.
     let bpk = path.with_extension("bpk");

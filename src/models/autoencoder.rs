@@ -65,6 +65,8 @@ pub struct AutoencoderConfig {
     pub latent_dim: usize,
     pub variational: bool,
     pub observation: Option<Observation>,
+    /// Optimiser steps the weights were trained for (`None` in files written before it was recorded).
+    pub steps: Option<u64>,
 }
 
 /// An autoencoder (deterministic codes) or a VAE (Gaussian codes).

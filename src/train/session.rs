@@ -320,7 +320,9 @@ impl TrainSession {
             batch_size: TrainConfig::default().batch_size.min(dataset.train_len.max(1)),
             ..TrainConfig::default()
         };
+        let steps = loaded.iter().filter_map(|(_, _, c)| c.steps).min().unwrap_or(0);
         let mut session = Self::new(config, dataset, device)?;
+        session.step = steps;
         for (run, (_, model, _)) in session.runs.iter_mut().zip(loaded) {
             run.model = model;
         }
@@ -565,7 +567,8 @@ impl TrainSession {
             path: path.display().to_string(),
             message: format!("no {} in this session", kind.short()),
         })?;
-        checkpoint::save(&run.model, &model_config(&self.config, self.dataset.dim(), kind), path)
+        let config = model_config(&self.config, self.dataset.dim(), kind).with_steps(Some(self.step));
+        checkpoint::save(&run.model, &config, path)
             .map_err(|e| TrainError::Save { path: path.display().to_string(), message: e.to_string() })
     }
 }

@@ -195,8 +195,9 @@ fn a_scene_keeps_the_trained_hierarchical_vae() {
     fresh.state_mut().open_scene(&path);
     step_until(&mut fresh, 60, "the model loaded", |h| {
         h.query_by_label_contains("lecture-hvae.json; Train goes on training it").is_some()
-            && h.query_by_label("z₂ of held-out digits (step 0)").is_some()
+            && h.query_by_label(&format!("z₂ of held-out digits (step {step})")).is_some()
     });
+    assert!(text(&fresh, "Paused at step").contains(&step), "the loaded model keeps its step count");
     assert_eq!(fresh.state().selected_lesson(), "Hierarchical VAE");
     assert_eq!(nats_cells(&fresh), held, "the same held-out ELBO terms from the same weights");
     assert!(fresh.query_by_label("Resume").is_some(), "paused, ready to go on training");

@@ -134,12 +134,12 @@ impl HvaeLesson {
                         self.state = RunState::Paused;
                     }
                 }
-                Report::Loaded { config, message } => {
+                Report::Loaded { config, steps, message } => {
                     self.z1_dim = config.z1_dim;
                     self.inference = config.inference;
                     self.run_config = Some(config);
                     self.state = RunState::Paused;
-                    self.step = 0;
+                    self.step = steps;
                     self.last = None;
                     self.elbo.clear();
                     self.kl1.clear();

@@ -72,6 +72,8 @@ pub enum Report {
     /// A model file was loaded (training paused, curves start again).
     Loaded {
         config: HvaeConfig,
+        /// The optimiser steps the loaded weights were trained for.
+        steps: usize,
         message: String,
     },
     /// A message that changes nothing else (`true` for an error).
@@ -174,7 +176,7 @@ impl State {
                 let Some(run) = self.run.as_ref() else {
                     return self.send(Report::Notice("No model to save yet: train one first.".into(), true));
                 };
-                match checkpoint::save(&run.trainer.model(), &run.trainer.config, &path) {
+                match checkpoint::save(&run.trainer.model(), &run.trainer.config, run.trainer.steps, &path) {
                     Ok(weights) => self.send(Report::Notice(
                         format!("Saved {}", weights.with_extension("{bpk,json}").display()),
                         false,
@@ -188,19 +190,21 @@ impl State {
 
     fn load(&mut self, path: &std::path::Path, dataset: Arc<Dataset>) -> bool {
         let data = dataset.binarised();
-        let loaded = checkpoint::load(path, &HvaeTrainer::device()).and_then(|(model, config)| {
+        let loaded = checkpoint::load(path, &HvaeTrainer::device()).and_then(|(model, config, steps)| {
             if config.input_dim != data.dim() {
                 return Err(HvaeError::WrongImageSize { expected: config.input_dim, found: data.dim() });
             }
-            HvaeTrainer::from_model(config, TrainSettings::default(), &data, model)
+            let mut trainer = HvaeTrainer::from_model(config, TrainSettings::default(), &data, model)?;
+            trainer.steps = steps;
+            Ok(trainer)
         });
         match loaded {
             Ok(trainer) => {
-                let config = trainer.config.clone();
+                let (config, steps) = (trainer.config.clone(), trainer.steps);
                 self.training = false;
                 self.run = Some(Run { trainer, source: dataset, data });
                 let message = format!("Loaded {}; Train goes on training it.", path.display());
-                self.send(Report::Loaded { config, message }) && self.snapshot()
+                self.send(Report::Loaded { config, steps, message }) && self.snapshot()
             }
             Err(e) => self.send(Report::Notice(format!("{e} — the current model is kept"), true)),
         }
