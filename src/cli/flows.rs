@@ -57,6 +57,10 @@ pub struct FlowArgs {
     /// Minibatch size in points (default 256).
     #[arg(long, value_parser = crate::bounds::batch())]
     pub batch_size: Option<usize>,
+    /// The Flows tab's size (8 layers or blocks of 32 hidden units) instead of the default, so the tab's heat maps
+    /// stay fast with the file (the shipped lecture's flows are made so).
+    #[arg(long)]
+    pub lesson_size: bool,
 }
 
 /// `train resflow`: the flow's flags and the Lipschitz bound of its blocks.
@@ -83,11 +87,15 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
     let kind = args.data;
     let seconds = flags.seconds_or(20.0);
     let seed = flags.seed_or(42);
-    let model = match choice {
-        FlowChoice::RealNvp => FlowModel::real_nvp(RealNvpConfig::default(), seed),
-        FlowChoice::Residual(lipschitz) => {
+    let model = match (choice, args.lesson_size) {
+        (FlowChoice::RealNvp, false) => FlowModel::real_nvp(RealNvpConfig::default(), seed),
+        (FlowChoice::RealNvp, true) => FlowModel::real_nvp(crate::lessons::flows::lesson_nvp(), seed),
+        (FlowChoice::Residual(lipschitz), false) => {
             FlowModel::residual(ResFlowConfig { lipschitz, ..ResFlowConfig::default() }, seed)
                 .map_err(anyhow::Error::msg)?
+        }
+        (FlowChoice::Residual(lipschitz), true) => {
+            FlowModel::residual(crate::lessons::flows::lesson_res(lipschitz), seed).map_err(anyhow::Error::msg)?
         }
     };
     let data = FlowData::toy(kind, TOY_POINTS, seed);
@@ -107,7 +115,7 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
     }
     let saved_to = match &flags.out {
         Some(path) => {
-            crate::flows::file::FlowFile { data: kind, model: trainer.model.clone() }
+            crate::flows::file::FlowFile { data: kind, model: trainer.model.clone(), steps: trainer.steps }
                 .save(path)
                 .map_err(|e| anyhow::anyhow!("could not save: {e}"))?;
             Some(path.display().to_string())

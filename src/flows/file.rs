@@ -13,6 +13,9 @@ use crate::runtime::envelope::{self, FileKind};
 pub struct FlowFile {
     pub data: Toy2d,
     pub model: FlowModel,
+    /// Optimiser steps the flow was trained for (files before this field: 0).
+    #[serde(default)]
+    pub steps: u64,
 }
 
 impl FlowFile {
@@ -62,7 +65,7 @@ mod tests {
     fn small() -> [FlowFile; 2] {
         let nvp = FlowModel::real_nvp(RealNvpConfig { layers: 2, hidden: 4, depth: 1, scale_bound: 2.0 }, 1);
         let res = FlowModel::residual(ResFlowConfig { blocks: 2, hidden: 4, ..ResFlowConfig::default() }, 1).unwrap();
-        [FlowFile { data: Toy2d::Moons, model: nvp }, FlowFile { data: Toy2d::Rings, model: res }]
+        [FlowFile { data: Toy2d::Moons, model: nvp, steps: 3 }, FlowFile { data: Toy2d::Rings, model: res, steps: 0 }]
     }
 
     #[test]
@@ -73,7 +76,7 @@ mod tests {
             file.save(&path).unwrap();
             let back = FlowFile::load(&path).unwrap();
             assert_eq!(back.kind(), file.kind());
-            assert_eq!(back.data, file.data);
+            assert_eq!((back.data, back.steps), (file.data, file.steps));
             let xs = [[0.3, -0.2], [1.5, 0.7]];
             assert_eq!(back.model.log_prob(&xs), file.model.log_prob(&xs));
         }

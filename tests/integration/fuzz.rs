@@ -146,7 +146,7 @@ fn flow_and_wavenet_files_never_panic() {
     ];
     for (i, model) in flows.into_iter().enumerate() {
         let path = dir.path().join(format!("flow{i}.json"));
-        FlowFile { data: latent_lab::data::toy2d::Toy2d::Moons, model }.save(&path).unwrap();
+        FlowFile { data: latent_lab::data::toy2d::Toy2d::Moons, model, steps: 0 }.save(&path).unwrap();
         fuzz("flow", &std::fs::read(&path).unwrap(), |b| FlowFile::from_text(&String::from_utf8_lossy(b)).is_ok());
     }
     let net = WaveNet::new(WaveNetConfig { channels: 2, dilations: vec![1, 2], levels: 4 }, 1).unwrap();

@@ -20,7 +20,7 @@ use rand::rngs::SmallRng;
 use super::{Lesson, LessonContext};
 use crate::data::toy2d::Toy2d;
 use crate::flows::train::{FlowData, TOY_POINTS};
-use crate::flows::{FlowKind, P2, RealNvpConfig, ResFlowConfig};
+use crate::flows::{FlowKind, FlowModel, P2, RealNvpConfig, ResFlowConfig};
 use crate::nn::normal;
 use crate::train::TrainEvent;
 use crate::viz::colormap::{colour_bar, colourise, scale};
@@ -77,6 +77,8 @@ pub struct FlowsLesson {
     arrivals: VecDeque<Instant>,
     /// The data the shown models were trained on.
     trained_on: Option<&'static str>,
+    /// Trained flows from a scene, sent to the thread on the next frame (it starts with the tab).
+    scene_flows: Option<(Toy2d, Vec<(FlowModel, u64)>)>,
 }
 
 impl Default for FlowsLesson {
@@ -104,6 +106,7 @@ impl Default for FlowsLesson {
             data_image: CachedImage::default(),
             arrivals: VecDeque::new(),
             trained_on: None,
+            scene_flows: None,
         }
     }
 }
@@ -222,6 +225,20 @@ impl FlowsLesson {
             })
             .collect();
         crate::viz::export::xy_csv("step", "nll", &series)
+    }
+
+    /// Shows trained flows (from a scene), paused: Resume trains them on, Train starts from scratch.
+    fn show_trained(&mut self, toy: Toy2d, models: Vec<(FlowModel, u64)>) {
+        let data = FlowData::toy(toy, TOY_POINTS, self.seed);
+        self.message = None;
+        self.paused = true;
+        self.trained_on = Some(toy.label());
+        if let Some(w) = &self.worker {
+            let _ = w.tx.send(Request::SeriesTerms(self.terms));
+            if w.tx.send(Request::Load { data, models, lr: self.lr, seed: self.seed }).is_err() {
+                self.message = Some("the flows' thread has stopped".into());
+            }
+        }
     }
 
     fn set_paused(&mut self, paused: bool) {
@@ -407,7 +424,8 @@ impl FlowsLesson {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{}: log p(x) with samples", kind.label())).strong());
                 if let Some(data) = self.trained_on {
-                    ui.small(format!("({data})"));
+                    let steps = self.snapshot.as_ref().and_then(|s| s.models.get(i)).map(|m| m.steps);
+                    ui.small(steps.map_or_else(|| format!("({data})"), |n| format!("({data}, step {n})")));
                 }
             });
             let plot_size = egui::vec2(size.x, size.y - 22.0);
@@ -576,9 +594,33 @@ struct FlowsScene {
     lipschitz: f64,
     lr: f64,
     seed: u64,
+    /// Trained flows to start from: a RealNVP file and a residual-flow file (`train realnvp|resflow --out`),
+    /// relative to the scene's folder, both trained on `data`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    models: Vec<String>,
 }
 
 const PAINT: &str = "paint";
+
+/// Reads the two flow files a scene names: a RealNVP and a residual flow, trained on `toy`.
+fn read_scene_flows(models: &[String], dir: &std::path::Path, toy: Toy2d) -> Result<Vec<(FlowModel, u64)>, String> {
+    if models.len() != 2 {
+        return Err(format!("it names {} flow files instead of two (RealNVP, residual flow)", models.len()));
+    }
+    let mut flows = Vec::new();
+    for (reference, want) in models.iter().zip([FlowKind::RealNvp, FlowKind::Residual]) {
+        let path = super::scene::resolve_file(reference, dir)?;
+        let file = crate::flows::file::FlowFile::load(&path)?;
+        if file.model.kind() != want {
+            return Err(format!("{reference} holds a {}, not a {}", file.model.kind().label(), want.label()));
+        }
+        if file.data != toy {
+            return Err(format!("{reference} was trained on {}, the scene shows {}", file.data.label(), toy.label()));
+        }
+        flows.push((file.model, file.steps));
+    }
+    Ok(flows)
+}
 
 impl Lesson for FlowsLesson {
     fn name(&self) -> &'static str {
@@ -597,13 +639,15 @@ impl Lesson for FlowsLesson {
             lipschitz: self.lipschitz,
             lr: self.lr,
             seed: self.seed,
+            models: Vec::new(),
         })
     }
 
+    /// Settings, and trained flows when the scene names them (read here: two small files; shown paused).
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
         _cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: FlowsScene = super::scene::parse(scene)?;
@@ -611,6 +655,12 @@ impl Lesson for FlowsLesson {
         if s.painted.iter().flatten().any(|v| !v.is_finite()) {
             return Err("its painted points are not all finite numbers".into());
         }
+        let flows = match (source, s.models.is_empty()) {
+            (_, true) => None,
+            (Source::Toy(toy), false) => Some((toy, read_scene_flows(&s.models, dir, toy)?)),
+            (Source::Paint, false) => return Err("its flow files need a toy dataset, not a painting".into()),
+        };
+        self.scene_flows = flows;
         self.source = source;
         self.painted = s.painted;
         self.brush = s.brush.clamp(0.03, 0.6);
@@ -639,6 +689,9 @@ impl Lesson for FlowsLesson {
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {
         if self.worker.is_none() {
             self.worker = FlowWorker::spawn(ui.ctx().clone());
+        }
+        if let Some((toy, models)) = self.scene_flows.take() {
+            self.show_trained(toy, models);
         }
         self.receive(ui.ctx());
         super::hall::controls_panel(ui, "flow-controls", 380.0, |ui| self.controls(ui));

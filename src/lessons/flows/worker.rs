@@ -41,6 +41,13 @@ pub enum Request {
         lr: f64,
         seed: u64,
     },
+    /// Show trained flows (RealNVP, then the residual flow, each with its step count), paused, on `data`.
+    Load {
+        data: FlowData,
+        models: Vec<(FlowModel, u64)>,
+        lr: f64,
+        seed: u64,
+    },
     Pause,
     Resume,
     /// Power-series terms for the log-det comparison.
@@ -249,24 +256,34 @@ fn grid_lines() -> Vec<Vec<P2>> {
 }
 
 fn start(data: FlowData, nvp: RealNvpConfig, res: ResFlowConfig, lr: f64, seed: u64) -> Result<Session, String> {
+    let residual = FlowModel::residual(res, seed)?;
+    new_session(data, vec![(FlowModel::real_nvp(nvp, seed), 0), (residual, 0)], lr, seed, false)
+}
+
+/// A session of these flows (with the steps they were trained for), paused or not.
+fn new_session(
+    data: FlowData,
+    flows: Vec<(FlowModel, u64)>,
+    lr: f64,
+    seed: u64,
+    paused: bool,
+) -> Result<Session, String> {
     if !(lr.is_finite() && lr > 0.0) {
         return Err(format!("learning rate {lr} refused: it must be positive"));
     }
-    let residual = FlowModel::residual(res, seed)?;
     let settings = TrainSettings { lr, seed, ..TrainSettings::default() };
-    let model = |m: FlowModel| Model {
-        trainer: Trainer::new(m, settings),
-        ema: None,
-        train_curve: Vec::new(),
-        heldout_curve: Vec::new(),
+    let model = |(m, steps): (FlowModel, u64)| {
+        let mut trainer = Trainer::new(m, settings);
+        trainer.steps = steps;
+        Model { trainer, ema: None, train_curve: Vec::new(), heldout_curve: Vec::new() }
     };
     let step = (data.train.len() / STAGE_POINTS).max(1);
     let stage_points = data.train.iter().step_by(step).take(STAGE_POINTS).copied().collect();
     Ok(Session {
-        models: vec![model(FlowModel::real_nvp(nvp, seed)), model(residual)],
+        models: flows.into_iter().map(model).collect(),
         data,
         lr,
-        paused: false,
+        paused,
         terms: 8,
         generation: 0,
         last_snapshot: None,
@@ -293,35 +310,41 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
             }
         };
         let mut send_now = false;
-        match request {
-            Some(Request::Train { data, nvp, res, lr, seed }) => match start(data, nvp, res, lr, seed) {
-                Ok(s) => {
-                    session = Some(s);
-                    send_now = true;
-                }
-                Err(message) => {
-                    if replies.send(Reply::Refused(message)).is_err() {
-                        return;
-                    }
-                    lesson_thread::reported(ctx);
-                }
-            },
+        let started = match request {
+            Some(Request::Train { data, nvp, res, lr, seed }) => Some(start(data, nvp, res, lr, seed)),
+            Some(Request::Load { data, models, lr, seed }) => Some(new_session(data, models, lr, seed, true)),
             Some(Request::Pause) => {
                 if let Some(s) = &mut session {
                     s.paused = true;
                     send_now = true;
                 }
+                None
             }
             Some(Request::Resume) => {
                 if let Some(s) = &mut session {
                     s.paused = false;
                 }
+                None
             }
             Some(Request::SeriesTerms(n)) => {
                 if let Some(s) = &mut session {
                     s.terms = n.max(1);
                     send_now = true;
                 }
+                None
+            }
+            None => None,
+        };
+        match started {
+            Some(Ok(s)) => {
+                session = Some(s);
+                send_now = true;
+            }
+            Some(Err(message)) => {
+                if replies.send(Reply::Refused(message)).is_err() {
+                    return;
+                }
+                lesson_thread::reported(ctx);
             }
             None => {}
         }
