@@ -1,6 +1,8 @@
 //! The eframe app: tab bar, status bar, dataset loading, and the hand-off of worker events to the lessons.
 
+pub mod drop;
 pub mod hall;
+pub mod lecture;
 pub mod scene;
 
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ pub struct AppOptions {
     pub refresh: Option<pacing::Refresh>,
     /// `--theme`, overriding the remembered View ▸ Theme.
     pub theme: Option<hall::Theme>,
+    /// `--lecture [FILE] --stop N`: start in lecture mode (the shipped lecture without a file) at stop N (from 1).
+    pub lecture: Option<(Option<PathBuf>, usize)>,
     /// `bench window`: the tabs to measure and where the numbers go; the window closes when they are done.
     pub window_bench: Option<(bench_window::Plan, bench_window::Results)>,
 }
@@ -95,6 +99,11 @@ pub struct LatentLabApp {
     scene_job: scene::SceneDialog,
     /// A saved scene waiting for the model files it names (written once they are there).
     pending_scene: Option<scene::PendingScene>,
+    /// The lecture being given (Lecture ▸ Start the lecture).
+    lecture: Option<lecture::LectureRun>,
+    lecture_job: scene::SceneDialog,
+    /// Files dropped on the window, being read.
+    drop_job: drop::DropJob,
     pacer: Pacer,
     steps: StepRate,
     /// What draws the window (`None` without a renderer, e.g. in tests).
@@ -171,6 +180,9 @@ impl LatentLabApp {
             hall: hall::Hall::default(),
             scene_job: None,
             pending_scene: None,
+            lecture: None,
+            lecture_job: None,
+            drop_job: None,
             pacer,
             steps: StepRate::default(),
             drawing,
@@ -188,6 +200,15 @@ impl LatentLabApp {
         }
         if let Some(theme) = options.theme {
             app.hall.set_theme(&cc.egui_ctx, theme);
+        }
+        if let Some((file, stop)) = &options.lecture {
+            match file {
+                Some(path) => app.open_lecture(path),
+                None => app.start_shipped_lecture(),
+            }
+            if *stop > 1 {
+                app.show_stop(stop - 1);
+            }
         }
         if app.bench.is_some() {
             let config = TrainConfig { codes_for_all: true, ..TrainConfig::default() };
@@ -266,6 +287,13 @@ impl LatentLabApp {
                         }
                     }
                 }
+                hall::Action::StartLecture
+                | hall::Action::OpenLecture
+                | hall::Action::SaveLecture
+                | hall::Action::SaveLectureAs
+                | hall::Action::LeaveLecture
+                | hall::Action::NextStop
+                | hall::Action::PreviousStop => self.apply_lecture_action(ctx, action),
                 hall::Action::SaveScene => self.start_scene_dialog(ctx, true),
                 hall::Action::OpenScene => self.start_scene_dialog(ctx, false),
                 hall::Action::SetRefresh(refresh) => self.pacer.set_refresh(refresh),
@@ -370,6 +398,7 @@ impl LatentLabApp {
             }
             self.messages(ui);
         });
+        self.lecture_panel(ui, actions);
     }
 
     fn tab_row(&mut self, ui: &mut egui::Ui, actions: &mut Vec<hall::Action>) {
@@ -393,6 +422,7 @@ impl LatentLabApp {
             ui.add(egui::Label::new(format!("Data: {}", self.dataset.name)).wrap_mode(egui::TextWrapMode::Extend));
             ui.separator();
             hall::file_menu(ui, self.scene_job.is_some(), actions);
+            hall::lecture_menu(ui, self.lecture.is_some(), actions);
             hall::view_menu(ui, &self.hall, self.pacer.status().refresh, actions);
         });
     }
@@ -535,6 +565,8 @@ impl eframe::App for LatentLabApp {
 
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_scene_job(ctx);
+        self.poll_lecture_job(ctx);
+        self.poll_drop_job();
         self.poll_pending_scene(ctx);
         for event in self.trainer.drain() {
             self.handle_event(&event);
@@ -556,6 +588,7 @@ impl eframe::App for LatentLabApp {
             }
         }
         let ctx = ui.ctx().clone();
+        self.take_dropped_files(&ctx);
         let mut actions = hall::read_shortcuts(&ctx, self.hall.presenting);
         if ctx.current_pass_index() == 0 {
             self.pacer.frame_started(&ctx);
@@ -572,7 +605,7 @@ impl eframe::App for LatentLabApp {
         let mut clicked = Vec::new();
         self.top_bar(ui, &mut clicked);
         self.apply_actions(&ctx, &clicked);
-        self.hall.publish(&ctx);
+        self.hall.publish(&ctx, self.classroom());
         if !self.hall.presenting {
             self.status_bar(ui);
         }

@@ -44,6 +44,13 @@ pub struct Cli {
     /// The window's look: dark, or light for washed-out projectors (default: as chosen last in View ▸ Theme).
     #[arg(long, value_enum)]
     pub theme: Option<crate::app::hall::Theme>,
+    /// Open in lecture mode: the shipped lecture, or the lecture file named (Lecture ▸ Open lecture… in the window).
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    #[allow(clippy::option_option)] // absent, `--lecture` (the shipped one) or `--lecture FILE`
+    pub lecture: Option<Option<PathBuf>>,
+    /// With --lecture: the stop to start at (1 = the first; a lecture has at most 500).
+    #[arg(long, requires = "lecture", value_parser = crate::bounds::within(1, 500))]
+    pub stop: Option<usize>,
     /// GUI benchmark: train, measure this many frames, print p50/p95 frame times and quit.
     #[arg(long, value_name = "FRAMES", value_parser = crate::bounds::within(1, 100_000))]
     pub bench_ui: Option<usize>,

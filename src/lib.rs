@@ -14,6 +14,7 @@ pub mod estimators;
 pub mod flows;
 pub mod hvae;
 pub mod leaderboard;
+pub mod lecture;
 pub mod lessons;
 pub mod models;
 pub mod nn;

@@ -55,6 +55,7 @@ fn run() -> anyhow::Result<()> {
             renderer: cli.renderer,
             bench_frames: cli.bench_ui,
             theme: cli.theme,
+            lecture: cli.lecture.map(|file| (file, cli.stop.unwrap_or(1))),
             launched: Some(launched),
             ..AppOptions::default()
         }),

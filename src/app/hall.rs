@@ -72,6 +72,15 @@ pub enum Action {
     ToggleHelp,
     SaveScene,
     OpenScene,
+    /// Lecture ▸ Start the lecture (the shipped one).
+    StartLecture,
+    OpenLecture,
+    SaveLecture,
+    SaveLectureAs,
+    LeaveLecture,
+    /// Page Down: the next lecture stop (the next lesson outside a lecture).
+    NextStop,
+    PreviousStop,
     /// View ▸ Refresh while training.
     SetRefresh(Refresh),
     /// View ▸ Theme.
@@ -79,11 +88,13 @@ pub enum Action {
 }
 
 /// The shortcuts, as shown in the Help window.
-pub const SHORTCUTS: [(&str, &str); 8] = [
+pub const SHORTCUTS: [(&str, &str); 10] = [
     ("F5", "Presentation mode on / off"),
     ("Esc", "Leave presentation mode"),
-    ("Ctrl+→ or Page Down", "Next lesson"),
-    ("Ctrl+← or Page Up", "Previous lesson"),
+    ("Page Down", "Next lecture stop (next lesson outside a lecture)"),
+    ("Page Up", "Previous lecture stop (previous lesson outside a lecture)"),
+    ("Ctrl+→", "Next lesson"),
+    ("Ctrl+←", "Previous lesson"),
     ("Space", "Train / Pause (lessons that train)"),
     ("F1", "Explain this lesson (formula, things to try)"),
     ("F6", "Show / hide the settings in presentation mode"),
@@ -119,6 +130,13 @@ impl Hall {
             | Action::ToggleTraining
             | Action::SaveScene
             | Action::OpenScene
+            | Action::StartLecture
+            | Action::OpenLecture
+            | Action::SaveLecture
+            | Action::SaveLectureAs
+            | Action::LeaveLecture
+            | Action::NextStop
+            | Action::PreviousStop
             | Action::SetRefresh(_) => {}
         }
     }
@@ -150,9 +168,10 @@ impl Hall {
         self.zoom_before
     }
 
-    /// Tells the lessons what to hide this frame.
-    pub fn publish(&self, ctx: &egui::Context) {
-        hall::set_controls_hidden(ctx, self.presenting && !self.show_controls);
+    /// Tells the lessons what to hide this frame: the settings in presentation mode and at a lecture stop that
+    /// hides them (`classroom`), unless F6 shows them.
+    pub fn publish(&self, ctx: &egui::Context, classroom: bool) {
+        hall::set_controls_hidden(ctx, (self.presenting || classroom) && !self.show_controls);
         hall::set_explanation_shown(ctx, self.explain);
     }
 }
@@ -180,10 +199,16 @@ pub fn read_shortcuts(ctx: &egui::Context, presenting: bool) -> Vec<Action> {
         if take(Key::F6, Modifiers::NONE) {
             actions.push(Action::ToggleControls);
         }
-        if take(Key::PageDown, Modifiers::NONE) || (!typing && take(Key::ArrowRight, Modifiers::COMMAND)) {
+        if take(Key::PageDown, Modifiers::NONE) {
+            actions.push(Action::NextStop);
+        }
+        if take(Key::PageUp, Modifiers::NONE) {
+            actions.push(Action::PreviousStop);
+        }
+        if !typing && take(Key::ArrowRight, Modifiers::COMMAND) {
             actions.push(Action::NextLesson);
         }
-        if take(Key::PageUp, Modifiers::NONE) || (!typing && take(Key::ArrowLeft, Modifiers::COMMAND)) {
+        if !typing && take(Key::ArrowLeft, Modifiers::COMMAND) {
             actions.push(Action::PreviousLesson);
         }
         if !typing && take(Key::Space, Modifiers::NONE) {
@@ -204,7 +229,7 @@ pub fn presentation_bar(
 ) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Lesson");
-        if ui.button("◀").on_hover_text("Previous lesson (Ctrl+← or Page Up)").clicked() {
+        if ui.button("◀").on_hover_text("Previous lesson (Ctrl+←; Page Up outside a lecture)").clicked() {
             actions.push(Action::PreviousLesson);
         }
         let current = lessons.get(*selected).map_or("", |l| l.name());
@@ -217,7 +242,7 @@ pub fn presentation_bar(
             })
             .response
             .labelled_by(label.id);
-        if ui.button("▶").on_hover_text("Next lesson (Ctrl+→ or Page Down)").clicked() {
+        if ui.button("▶").on_hover_text("Next lesson (Ctrl+→; Page Down outside a lecture)").clicked() {
             actions.push(Action::NextLesson);
         }
         ui.separator();
@@ -241,6 +266,28 @@ pub fn file_menu(ui: &mut egui::Ui, busy: bool, actions: &mut Vec<Action>) {
         }
         if ui.add_enabled(!busy, egui::Button::new("Open scene…")).clicked() {
             actions.push(Action::OpenScene);
+        }
+    });
+}
+
+/// The "Lecture" menu: the shipped lecture, lecture files.
+pub fn lecture_menu(ui: &mut egui::Ui, active: bool, actions: &mut Vec<Action>) {
+    ui.menu_button("Lecture", |ui| {
+        if ui
+            .button("Start the lecture")
+            .on_hover_text("\"Deep generative models: VAEs and beyond\", stop by stop, from trained models")
+            .clicked()
+        {
+            actions.push(Action::StartLecture);
+        }
+        if ui.button("Open lecture…").clicked() {
+            actions.push(Action::OpenLecture);
+        }
+        if ui.add_enabled(active, egui::Button::new("Save lecture as…")).clicked() {
+            actions.push(Action::SaveLectureAs);
+        }
+        if ui.add_enabled(active, egui::Button::new("Leave the lecture")).clicked() {
+            actions.push(Action::LeaveLecture);
         }
     });
 }

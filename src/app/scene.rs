@@ -133,7 +133,7 @@ impl LatentLabApp {
         self.open_scene_text(path, text);
     }
 
-    fn open_scene_text(&mut self, path: &Path, text: Result<String, String>) {
+    pub(super) fn open_scene_text(&mut self, path: &Path, text: Result<String, String>) {
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         match text.and_then(|t| self.apply_scene(&t, &dir)) {
             Ok(note) => {
@@ -148,7 +148,12 @@ impl LatentLabApp {
 
     /// Applies a scene, all or nothing. `Ok` carries a note on what was skipped.
     fn apply_scene(&mut self, text: &str, dir: &Path) -> Result<String, String> {
-        let scene = parse(text)?;
+        self.apply_scene_file(&parse(text)?, dir)
+    }
+
+    /// Applies a parsed scene, all or nothing (the lessons it leaves out keep their state). `Ok` carries a note
+    /// on what was skipped.
+    pub(super) fn apply_scene_file(&mut self, scene: &SceneFile, dir: &Path) -> Result<String, String> {
         let before: Vec<Option<serde_json::Value>> = self.lessons.iter().map(|l| l.save_scene(dir)).collect();
         let mut commands = Vec::new();
         let mut restored = Vec::new();
@@ -196,41 +201,17 @@ impl LatentLabApp {
 
     /// Starts the save or open dialog on a helper thread.
     pub(super) fn start_scene_dialog(&mut self, ctx: &egui::Context, save: bool) {
-        let (tx, rx) = mpsc::channel();
-        let ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let dialog = rfd::FileDialog::new().add_filter("latent-lab scene", &["json"]);
-            let none = "No file chosen (or no file dialog is available on this desktop).".to_owned();
-            let job = if save {
-                dialog
-                    .set_title("Save the scene")
-                    .set_file_name("scene.json")
-                    .save_file()
-                    .map_or(SceneJob::Cancelled(none), SceneJob::SaveTo)
-            } else {
-                match dialog.set_title("Open a scene").pick_file() {
-                    Some(path) => {
-                        let text = read_scene(&path);
-                        SceneJob::Opened(path, text)
-                    }
-                    None => SceneJob::Cancelled(none),
-                }
-            };
-            let _ = tx.send(job);
-            crate::pacing::wake(&ctx);
+        let filter = ("latent-lab scene", "json");
+        self.scene_job = Some(if save {
+            file_dialog(ctx, "Save the scene", filter, Some("scene.json"))
+        } else {
+            file_dialog(ctx, "Open a scene", filter, None)
         });
-        self.scene_job = Some(rx);
     }
 
     /// Takes a finished scene dialog's result.
     pub(super) fn poll_scene_job(&mut self, ctx: &egui::Context) {
-        let Some(rx) = &self.scene_job else { return };
-        let job = match rx.try_recv() {
-            Ok(job) => job,
-            Err(mpsc::TryRecvError::Empty) => return,
-            Err(mpsc::TryRecvError::Disconnected) => SceneJob::Cancelled("the file dialog stopped".into()),
-        };
-        self.scene_job = None;
+        let Some(job) = take_job(&mut self.scene_job) else { return };
         match job {
             SceneJob::SaveTo(path) => {
                 let (text, promised) = self.scene_json_with_models(&path);
@@ -244,6 +225,46 @@ impl LatentLabApp {
             SceneJob::Cancelled(msg) => self.notice = Some(msg),
         }
     }
+}
+
+/// A file dialog on a helper thread: "save" (with `save_name` suggested) returns the path chosen, "open" the path
+/// and the file's text (a regular file of at most [`crate::runtime::files::limit::DOCUMENT`]).
+pub fn file_dialog(
+    ctx: &egui::Context,
+    title: &'static str,
+    filter: (&'static str, &'static str),
+    save_name: Option<&'static str>,
+) -> Receiver<SceneJob> {
+    let (tx, rx) = mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        let dialog = rfd::FileDialog::new().add_filter(filter.0, &[filter.1]).set_title(title);
+        let none = "No file chosen (or no file dialog is available on this desktop).".to_owned();
+        let job = match save_name {
+            Some(name) => dialog.set_file_name(name).save_file().map_or(SceneJob::Cancelled(none), SceneJob::SaveTo),
+            None => match dialog.pick_file() {
+                Some(path) => {
+                    let text = read_scene(&path);
+                    SceneJob::Opened(path, text)
+                }
+                None => SceneJob::Cancelled(none),
+            },
+        };
+        let _ = tx.send(job);
+        crate::pacing::wake(&ctx);
+    });
+    rx
+}
+
+/// A finished dialog's result, if it has one (the dialog is then over).
+pub fn take_job(dialog: &mut SceneDialog) -> Option<SceneJob> {
+    let job = match dialog.as_ref()?.try_recv() {
+        Ok(job) => job,
+        Err(mpsc::TryRecvError::Empty) => return None,
+        Err(mpsc::TryRecvError::Disconnected) => SceneJob::Cancelled("the file dialog stopped".into()),
+    };
+    *dialog = None;
+    Some(job)
 }
 
 /// A scene file waiting for the model files it names.

@@ -3,7 +3,7 @@
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{
     Corner, ItemId, Legend, Line, LineStyle, MarkerShape, Plot, PlotBounds, PlotImage, PlotMemory, PlotPoint,
-    PlotPoints, Points,
+    PlotPoints, Points, Text,
 };
 
 use super::hall::Explanation;
@@ -651,6 +651,17 @@ impl LatentSpaceLesson {
             points.iter().map(|p| [p.epoch, f(p)]).collect()
         };
         let colors = [Color32::from_rgb(230, 140, 40), Color32::from_rgb(70, 140, 230)];
+        // Models loaded from files have no curves yet: say so instead of showing empty axes.
+        let weak = ui.visuals().weak_text_color();
+        let loaded = self.run == RunState::Paused && self.views.iter().all(|v| v.train_curve.is_empty());
+        let note = |plot_ui: &mut egui_plot::PlotUi<'_>| {
+            if loaded {
+                let text = RichText::new("Loaded from files: the curves start when training resumes (Resume)")
+                    .size(15.0)
+                    .color(weak);
+                plot_ui.text(Text::new("", PlotPoint::new(0.0, 0.0), text));
+            }
+        };
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new("Reconstruction error  −log p(x|z)  (nats per image)").strong());
@@ -661,6 +672,7 @@ impl LatentSpaceLesson {
                         .height(size.y - 24.0)
                         .x_axis_label("epoch")
                         .show(ui, |plot_ui| {
+                            note(plot_ui);
                             for kind in ModelKind::ALL {
                                 let v = &self.views[kind.index()];
                                 let c = colors[kind.index()];
@@ -693,6 +705,7 @@ impl LatentSpaceLesson {
                         .height(size.y - 24.0)
                         .x_axis_label("epoch")
                         .show(ui, |plot_ui| {
+                            note(plot_ui);
                             plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));
                             plot_ui.line(
                                 Line::new("VAE KL held-out", curve(&v.heldout_curve, |p| p.kl))

@@ -121,3 +121,8 @@ pub fn all() -> Vec<Box<dyn Lesson>> {
         Box::new(leaderboard::LeaderboardLesson::default()),
     ]
 }
+
+/// The tabs' names, in order.
+pub fn names() -> Vec<&'static str> {
+    all().iter().map(|l| l.name()).collect()
+}

@@ -85,14 +85,18 @@ fn save_bytes(file_name: &str, filter: (&'static str, &'static str), bytes: &[u8
 
 /// Writes `bytes` to `path` on a helper thread (the outcome is collected like an export's).
 pub fn write_file(ctx: &egui::Context, path: PathBuf, bytes: Vec<u8>) {
+    run_job(ctx, move || match crate::runtime::files::write_atomic(&path, &bytes) {
+        Ok(()) => Done::Saved(format!("Saved {}", path.display())),
+        Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
+    });
+}
+
+/// Runs `job` (file work) on a helper thread; its outcome is collected like an export's.
+pub fn run_job(ctx: &egui::Context, job: impl FnOnce() -> Done + Send + 'static) {
     let (tx, rx) = mpsc::channel();
     let repaint = ctx.clone();
     std::thread::spawn(move || {
-        let done = match crate::runtime::files::write_atomic(&path, &bytes) {
-            Ok(()) => Done::Saved(format!("Saved {}", path.display())),
-            Err(e) => Done::Failed(format!("Could not write {}: {e}", path.display())),
-        };
-        let _ = tx.send(done);
+        let _ = tx.send(job());
         crate::pacing::wake(&repaint);
     });
     track(ctx, rx);

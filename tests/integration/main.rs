@@ -16,6 +16,7 @@ mod hvae;
 mod idx_files;
 mod latent_scene;
 mod leaderboard;
+mod lecture;
 mod pacing;
 mod samples;
 mod scene;
