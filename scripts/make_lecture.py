@@ -45,7 +45,7 @@ def main():
     def part(lesson, **changes):
         p = copy.deepcopy(fresh[lesson])
         for k, v in changes.items():
-            if k not in p and k not in ("models", "model", "made"):
+            if k not in p and k not in ("models", "model", "made", "do_a"):
                 raise SystemExit(f"{lesson} has no setting {k}: {sorted(p)}")
             p[k] = v
         return {lesson: p}
@@ -58,8 +58,8 @@ def main():
     made = part("Autoregressive", page="Digits", hidden_units=100, made="made.json")
     wavenet = part("Autoregressive", page="Signals", hidden_units=100, made="made.json")
 
-    def dsep(graph, a, b, c):
-        return part("d-separation", graph=graph, a=a, b=b, c=c)
+    def dsep(graph, a, b, c, **more):
+        return part("d-separation", graph=graph, a=a, b=b, c=c, **more)
 
     def diffusion(page):
         return part("Diffusion", page=page)
@@ -135,6 +135,11 @@ def main():
          "Complete: if not, they are dependent in some such distribution.",
          "Draw your own graph (double-click to add a node, drag between nodes for an arrow) and ask.",
          dsep(BISHOP, ["a"], ["b"], ["f"]))
+    stop(p2, "Seeing is not doing: do(x)", "d-separation",
+         "An intervention do(x) sets x from outside, cutting the arrows into x. In x ← m → y, observing x tells "
+         "us about y; setting x does not: x ⊥⊥ y in the graph after do(x).",
+         "Untick do(A) to compare with merely observing x: the chain through m opens again.",
+         dsep(FORK, ["x"], ["y"], [], do_a=True))
 
     p3 = "3 · From VAEs to hierarchical VAEs to diffusion"
     stop(p3, "The DAG of a VAE", "d-separation",

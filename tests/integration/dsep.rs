@@ -191,6 +191,23 @@ mod lesson {
         assert!(answer_shows(&h, "{a} ⊥⊥ {c} | {f}: no"));
     }
 
+    /// do(A) answers in the graph with the arrows into A cut, and unticking it answers the observed graph again.
+    #[test]
+    fn do_a_cuts_the_arrows_into_a_and_answers_again() {
+        let mut h = harness();
+        h.run_steps(2);
+        click(&mut h, "d-separation");
+        click(&mut h, "Fork");
+        click(&mut h, "node m, in C (given)");
+        assert!(answer_shows(&h, "{x} ⊥⊥ {y}: no, not d-separated"));
+        click(&mut h, "do(A): cut the arrows into A");
+        assert!(answer_shows(&h, "After do({x}) (1 arrow cut): {x} ⊥⊥ {y}: yes, d-separated"));
+        assert!(answer_shows(&h, "No chain joins A and B"));
+        click(&mut h, "do(A): cut the arrows into A");
+        assert!(answer_shows(&h, "{x} ⊥⊥ {y}: no, not d-separated"));
+        assert!(!answer_shows(&h, "After do("));
+    }
+
     #[test]
     fn selecting_deleting_and_renaming_a_node() {
         let mut h = harness();

@@ -201,7 +201,13 @@ fn snapshots_of_lecture_stops() {
     let stops = h.state().lecture().unwrap().lecture.stops.clone();
     let options = egui_kittest::SnapshotOptions::new().threshold(2.0).max_failed_pixels(800);
     let mut results = egui_kittest::SnapshotResults::new();
-    for title in ["Deep latent variable models", "Bishop, Fig. 8.22", "A hierarchical VAE", "Coupling layers"] {
+    for title in [
+        "Deep latent variable models",
+        "Bishop, Fig. 8.22",
+        "Seeing is not doing",
+        "A hierarchical VAE",
+        "Coupling layers",
+    ] {
         let i = stops.iter().position(|s| s.title.starts_with(title)).unwrap();
         h.state_mut().show_stop(i);
         let lesson = stops[i].lesson.clone();

@@ -258,7 +258,20 @@ fn draw(
         if state.selected == Some(Selection::Edge(u, v)) {
             painter.line_segment([a, b], Stroke::new(stroke.width + 6.0, visuals.selection.bg_fill));
         }
-        arrow(painter, a, b, stroke);
+        if answer.cut_edges.contains(&(u, v)) {
+            // Cut by do(A): dashed and faint, with a gap where the scissors went.
+            let faint = Stroke::new(1.5, edge_color.gamma_multiply(0.6));
+            painter.extend(Shape::dashed_line(&[a, b], faint, 6.0, 5.0));
+            painter.text(
+                a + (b - a) * 0.5,
+                egui::Align2::CENTER_CENTER,
+                "✂",
+                egui::FontId::proportional(16.0),
+                text_color,
+            );
+        } else {
+            arrow(painter, a, b, stroke);
+        }
     }
     if let Some(ch) = hovered {
         let color = if ch.open { COLOR_OPEN } else { visuals.text_color() };

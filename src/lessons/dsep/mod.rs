@@ -50,6 +50,8 @@ pub struct DsepLesson {
     /// Partial correlation from the linear-Gaussian check, for single nodes A and B.
     check: Option<Check>,
     check_seed: u64,
+    /// Answer after the intervention do(A): the arrows into A cut.
+    do_a: bool,
     /// Quiz mode, while a question is on screen or its answer is shown.
     quiz: Option<quiz::Quiz>,
     message: Option<(String, bool)>,
@@ -73,6 +75,7 @@ impl Default for DsepLesson {
             implied: Vec::new(),
             show_blanket: true,
             check: None,
+            do_a: false,
             check_seed: 1,
             quiz: None,
             message: None,
@@ -439,7 +442,15 @@ impl DsepLesson {
             Some(false) => canvas::COLOR_OPEN,
             None => ui.visuals().text_color(),
         };
-        ui.label(RichText::new(&self.answer.headline).size(17.0).strong().color(color));
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(&self.answer.headline).size(17.0).strong().color(color));
+            let toggle = ui
+                .checkbox(&mut self.do_a, "do(A): cut the arrows into A")
+                .on_hover_text("An intervention sets A from outside: its causes no longer reach it (dashed arrows)");
+            if toggle.changed() {
+                self.stale = true;
+            }
+        });
         if self.answer.separated.is_none() {
             return;
         }
@@ -478,6 +489,7 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
               p(x₁, …, x_n) = Π_i p(x_i | parents(x_i))",
     things_to_try: &[
         "Collider preset: put the collider in C and watch A and B become dependent.",
+        "Fork preset with nothing given: tick do(A). Setting x cuts m → x, and x ⊥⊥ y; observing x did not.",
         "Chain and Fork presets: conditioning on the middle node blocks the chain.",
         "Ask for a quiz question and answer it before looking.",
         "Select a node to see its Markov blanket.",
@@ -491,6 +503,9 @@ struct DsepScene {
     a: Vec<String>,
     b: Vec<String>,
     c: Vec<String>,
+    /// The answer after do(A).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    do_a: bool,
 }
 
 impl Lesson for DsepLesson {
@@ -507,6 +522,7 @@ impl Lesson for DsepLesson {
             a: names(SetKind::A),
             b: names(SetKind::B),
             c: names(SetKind::C),
+            do_a: self.do_a,
         })
     }
 
@@ -523,6 +539,7 @@ impl Lesson for DsepLesson {
             doc.mark(kind, &names);
         }
         self.replace(doc);
+        self.do_a = s.do_a;
         self.info("Graph loaded from the scene.");
         Ok(())
     }
@@ -541,8 +558,9 @@ impl Lesson for DsepLesson {
             self.canvas.selected = None;
         }
         if self.stale {
-            self.answer = answer::compute(&self.doc);
-            self.check = self.gaussian_check();
+            self.answer = answer::compute(&self.doc, self.do_a);
+            // The linear-Gaussian check samples the observed model, not the intervened one.
+            self.check = if self.do_a { None } else { self.gaussian_check() };
             self.implied = if self.doc.dag.len() <= MAX_IMPLIED_NODES {
                 implied_independencies(&self.doc.dag)
             } else {
