@@ -9,6 +9,7 @@ mod files;
 mod gaussian;
 mod presets;
 mod quiz;
+mod vector;
 
 use std::sync::mpsc::Receiver;
 
@@ -383,6 +384,15 @@ impl DsepLesson {
             }
             if ui.add_enabled(idle, egui::Button::new("Save PNG…")).on_hover_text("The canvas as drawn").clicked() {
                 self.file_job = Some(files::save_png(ui.ctx(), self.canvas_rect));
+            }
+            let svg = ui.add_enabled(idle, egui::Button::new("Save SVG…")).on_hover_text("A vector drawing for slides");
+            if svg.clicked() {
+                self.file_job = Some(files::save(ui.ctx(), vector::to_svg(&self.doc), "svg"));
+            }
+            let tikz =
+                ui.add_enabled(idle, egui::Button::new("Save TikZ…")).on_hover_text("A tikzpicture for LaTeX/Beamer");
+            if tikz.clicked() {
+                self.file_job = Some(files::save(ui.ctx(), vector::to_tikz(&self.doc), "tex"));
             }
         });
     }
