@@ -504,6 +504,13 @@ impl LatentSpaceLesson {
             let at = shown.inner.map(|p| [p.x, p.y]);
             if let Some(at) = at {
                 pointer_actions(ex, codes, at, &shown, ui, kind, cx);
+                // Hover read-out: the digit under the pointer, its label and its code.
+                let under = nearest_within(&codes.points, at, shown.transform.dpos_dvalue(), PICK_PIXELS);
+                if let Some(i) = under.filter(|_| !shown.response.dragged()) {
+                    let item = item_of(codes, i, cx.dataset);
+                    let label = cx.dataset.labels.get(item).copied();
+                    shown.response.clone().on_hover_text_at_pointer(hover_text(item, label, codes.points[i]));
+                }
             }
             if ex.probe_in_flight.is_none()
                 && let Some(p) = ex.probe
@@ -722,6 +729,17 @@ impl LatentSpaceLesson {
     }
 }
 
+/// The dataset item of the `i`-th code: codes cover the held-out items, or every item when "all" is on.
+fn item_of(codes: &CodePlot, i: usize, dataset: &crate::data::Dataset) -> usize {
+    if codes.count == dataset.len() { i } else { dataset.heldout_range().start + i }
+}
+
+/// What hovering a code says: "digit #9012 · label 7 · code (0.41, −1.20)".
+fn hover_text(item: usize, label: Option<u8>, code: [f32; 2]) -> String {
+    let label = label.map_or_else(String::new, |l| format!(" · label {l}"));
+    format!("digit #{item}{label} · code ({:.2}, {:.2})", code[0], code[1]).replace('-', "−")
+}
+
 /// A drag moves `kind`'s marker to `at`; a click picks the digit there (Shift: the path from the clicked digit).
 fn pointer_actions(
     ex: &mut Explore,
@@ -750,8 +768,7 @@ fn pointer_actions(
                 cx.commands.push(strip_request(kind, codes, a, b));
             }
             (_, _, Some((i, code))) => {
-                // Codes cover the held-out items, or every item when "all" is on.
-                let item = if codes.count == cx.dataset.len() { i } else { cx.dataset.heldout_range().start + i };
+                let item = item_of(codes, i, cx.dataset);
                 let pixels = cx.dataset.image(item).to_vec();
                 cx.commands.push(TrainCommand::Encode {
                     model: kind,
@@ -1022,7 +1039,13 @@ impl Lesson for LatentSpaceLesson {
 
 #[cfg(test)]
 mod tests {
-    use super::{interpolation_points, nearest_within, parse_hidden};
+    use super::{hover_text, interpolation_points, nearest_within, parse_hidden};
+
+    #[test]
+    fn hovering_a_code_names_the_digit_its_label_and_code() {
+        assert_eq!(hover_text(9012, Some(7), [0.414, -1.2]), "digit #9012 · label 7 · code (0.41, −1.20)");
+        assert_eq!(hover_text(3, None, [0.0, 2.0]), "digit #3 · code (0.00, 2.00)");
+    }
 
     #[test]
     fn nearest_point_within_a_few_pixels() {
