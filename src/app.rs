@@ -287,6 +287,21 @@ impl LatentLabApp {
                         }
                     }
                 }
+                hall::Action::StepTraining(n) => {
+                    if let Some(lesson) = self.lessons.get_mut(self.selected) {
+                        let mut cx = LessonContext {
+                            dataset: &self.dataset,
+                            worker_state: &self.worker_state,
+                            commands: &mut self.commands,
+                        };
+                        if !lesson.step_training(n, &mut cx) {
+                            self.notice = Some(format!(
+                                "{}: steps one at a time only while paused, on the tabs that have Step (\".\")",
+                                lesson.name()
+                            ));
+                        }
+                    }
+                }
                 hall::Action::StartLecture
                 | hall::Action::OpenLecture
                 | hall::Action::SaveLecture

@@ -67,6 +67,8 @@ pub enum Action {
     NextLesson,
     PreviousLesson,
     ToggleTraining,
+    /// `.` (Shift+`.`: ten): optimiser steps while paused.
+    StepTraining(u32),
     ToggleExplanation,
     ToggleControls,
     ToggleHelp,
@@ -88,7 +90,7 @@ pub enum Action {
 }
 
 /// The shortcuts, as shown in the Help window.
-pub const SHORTCUTS: [(&str, &str); 10] = [
+pub const SHORTCUTS: [(&str, &str); 12] = [
     ("F5", "Presentation mode on / off"),
     ("Esc", "Leave presentation mode"),
     ("Page Down", "Next lecture stop (next lesson outside a lecture)"),
@@ -96,6 +98,8 @@ pub const SHORTCUTS: [(&str, &str); 10] = [
     ("Ctrl+→", "Next lesson"),
     ("Ctrl+←", "Previous lesson"),
     ("Space", "Train / Pause (lessons that train)"),
+    (".", "One optimiser step while paused (Latent space)"),
+    ("Shift+.", "Ten optimiser steps while paused"),
     ("F1", "Explain this lesson (formula, things to try)"),
     ("F6", "Show / hide the settings in presentation mode"),
     ("F2", "This list of shortcuts"),
@@ -128,6 +132,7 @@ impl Hall {
             Action::NextLesson
             | Action::PreviousLesson
             | Action::ToggleTraining
+            | Action::StepTraining(_)
             | Action::SaveScene
             | Action::OpenScene
             | Action::StartLecture
@@ -213,6 +218,12 @@ pub fn read_shortcuts(ctx: &egui::Context, presenting: bool) -> Vec<Action> {
         }
         if !typing && take(Key::Space, Modifiers::NONE) {
             actions.push(Action::ToggleTraining);
+        }
+        if !typing && take(Key::Period, Modifiers::SHIFT) {
+            actions.push(Action::StepTraining(10));
+        }
+        if !typing && take(Key::Period, Modifiers::NONE) {
+            actions.push(Action::StepTraining(1));
         }
     });
     actions

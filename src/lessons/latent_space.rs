@@ -327,6 +327,12 @@ impl LatentSpaceLesson {
                 if ui.button("Resume").clicked() {
                     self.toggle_run(cx);
                 }
+                if ui.button("Step").on_hover_text("One optimiser step of both models (.)").clicked() {
+                    self.step_training(1, cx);
+                }
+                if ui.button("×10").on_hover_text("Ten optimiser steps (Shift+.)").clicked() {
+                    self.step_training(10, cx);
+                }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
                 }
@@ -915,6 +921,14 @@ impl Lesson for LatentSpaceLesson {
 
     fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
         self.toggle_run(cx);
+        true
+    }
+
+    fn step_training(&mut self, n: u32, cx: &mut LessonContext<'_>) -> bool {
+        if self.run != RunState::Paused {
+            return false;
+        }
+        cx.commands.push(TrainCommand::Step(n));
         true
     }
 

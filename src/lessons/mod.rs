@@ -61,6 +61,12 @@ pub trait Lesson {
         let _ = cx;
         false
     }
+    /// `.` / "Step": while paused, exactly `n` optimiser steps. Returns `false` when the lesson cannot step now
+    /// (the default: it has no step control yet, or it is not paused).
+    fn step_training(&mut self, n: u32, cx: &mut LessonContext<'_>) -> bool {
+        let _ = (n, cx);
+        false
+    }
     /// Scene files: this lesson's state (settings, data, graph, …) as JSON. Model files are referenced by path,
     /// relative to `dir` (the scene's folder) when inside it. `None` (the default): nothing to save.
     fn save_scene(&self, dir: &std::path::Path) -> Option<serde_json::Value> {

@@ -119,6 +119,8 @@ pub enum TrainCommand {
     },
     Pause,
     Resume,
+    /// While paused: exactly this many optimiser steps, then the losses and codes, and paused again.
+    Step(u32),
     /// Stop and drop the models (the UI's Reset).
     Stop,
     /// Encode all items, not only the held-out ones, for the code plots.

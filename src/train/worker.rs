@@ -262,6 +262,18 @@ impl Worker {
                 self.paused = true;
             }
             TrainCommand::Resume => self.paused = false,
+            TrainCommand::Step(n) => {
+                if self.paused && self.evaluation.is_none() {
+                    for _ in 0..n {
+                        self.tick();
+                        if self.session.as_ref().is_none_or(|s| !s.any_live()) {
+                            break;
+                        }
+                    }
+                    self.flush_losses();
+                    self.send_codes();
+                }
+            }
             TrainCommand::Stop => {
                 self.cancel_evaluation();
                 self.session = None;

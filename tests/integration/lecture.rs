@@ -254,3 +254,30 @@ fn the_lecture_flags_parse() {
     assert!(parse(&["--stop", "3"]).is_err(), "--stop without --lecture");
     assert!(parse(&["--lecture", "--stop", "0"]).is_err(), "stops count from 1");
 }
+
+/// A paused Latent space run steps by exactly one optimiser step with `.` or Step, and ten with Shift+`.` or ×10;
+/// the step counts shown (both code plots) say so, and the run stays paused.
+#[test]
+fn dot_and_step_train_exactly_one_or_ten_steps_while_paused() {
+    let mut h = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_eframe(|cc| {
+        LatentLabApp::new(
+            cc,
+            &AppOptions { device: DevicePref::Cpu, lecture: Some((None, 2)), ..AppOptions::default() },
+        )
+    });
+    let expect = |h: &mut AppHarness, steps: u64, what: &str| {
+        step_until(h, 60, what, |h| h.query_all_by_label_contains(&format!("digits, step {steps})")).count() == 2);
+    };
+    expect(&mut h, 2110, "the shipped models");
+    h.key_press(Key::Period);
+    expect(&mut h, 2111, "one step after '.'");
+    h.key_press_modifiers(egui::Modifiers::SHIFT, Key::Period);
+    expect(&mut h, 2121, "ten more after Shift+'.'");
+    h.get_by_label("Step").click();
+    expect(&mut h, 2122, "one more after Step");
+    h.get_by_label("×10").click();
+    expect(&mut h, 2132, "ten more after ×10");
+    steps(&mut h, 10);
+    assert!(h.query_all_by_label_contains("digits, step 2132)").count() == 2, "still paused: no step more");
+    assert!(h.query_by_label("Resume").is_some());
+}
