@@ -266,6 +266,14 @@ impl LatentLabApp {
         }
     }
 
+    /// Runs `f` on the tab shown with its context (`None` without tabs).
+    fn with_selected_lesson<R>(&mut self, f: impl FnOnce(&mut dyn Lesson, &mut LessonContext<'_>) -> R) -> Option<R> {
+        let lesson = self.lessons.get_mut(self.selected)?;
+        let mut cx =
+            LessonContext { dataset: &self.dataset, worker_state: &self.worker_state, commands: &mut self.commands };
+        Some(f(lesson.as_mut(), &mut cx))
+    }
+
     /// Carries out shortcuts, menu items and buttons of the lecture-hall controls.
     fn apply_actions(&mut self, ctx: &egui::Context, actions: &[hall::Action]) {
         for &action in actions {
@@ -275,31 +283,17 @@ impl LatentLabApp {
                     self.selected = hall::step_lesson(self.selected, self.lessons.len(), -1);
                 }
                 hall::Action::ToggleTraining => {
-                    if let Some(lesson) = self.lessons.get_mut(self.selected) {
-                        let mut cx = LessonContext {
-                            dataset: &self.dataset,
-                            worker_state: &self.worker_state,
-                            commands: &mut self.commands,
-                        };
-                        if !lesson.toggle_training(&mut cx) {
-                            self.notice =
-                                Some(format!("{}: nothing to train here (Space = Train / Pause)", lesson.name()));
-                        }
+                    if let Some(false) = self.with_selected_lesson(|lesson, cx| lesson.toggle_training(cx)) {
+                        let name = self.selected_lesson();
+                        self.notice = Some(format!("{name}: nothing to train here (Space = Train / Pause)"));
                     }
                 }
                 hall::Action::StepTraining(n) => {
-                    if let Some(lesson) = self.lessons.get_mut(self.selected) {
-                        let mut cx = LessonContext {
-                            dataset: &self.dataset,
-                            worker_state: &self.worker_state,
-                            commands: &mut self.commands,
-                        };
-                        if !lesson.step_training(n, &mut cx) {
-                            self.notice = Some(format!(
-                                "{}: steps one at a time only while paused, on the tabs that have Step (\".\")",
-                                lesson.name()
-                            ));
-                        }
+                    if let Some(false) = self.with_selected_lesson(|lesson, cx| lesson.step_training(n, cx)) {
+                        let name = self.selected_lesson();
+                        self.notice = Some(format!(
+                            "{name}: steps one at a time only while paused, on the tabs that have Step (\".\")"
+                        ));
                     }
                 }
                 hall::Action::StartLecture

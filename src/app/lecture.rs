@@ -164,6 +164,10 @@ impl LatentLabApp {
                 }
             }
             Err(e) => {
+                // The tabs are as they were, so the parts applied before still describe them.
+                if let Some(run) = &mut self.lecture {
+                    run.applied = before;
+                }
                 self.select_lesson(&scene.lesson);
                 self.error = Some(format!(
                     "Stop {number} (\"{}\") could not set up its tabs: {e}. They are as they were.",

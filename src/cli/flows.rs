@@ -87,15 +87,16 @@ pub fn train(choice: FlowChoice, args: &FlowArgs, flags: &TrainFlags) -> anyhow:
     let kind = args.data;
     let seconds = flags.seconds_or(20.0);
     let seed = flags.seed_or(42);
-    let model = match (choice, args.lesson_size) {
-        (FlowChoice::RealNvp, false) => FlowModel::real_nvp(RealNvpConfig::default(), seed),
-        (FlowChoice::RealNvp, true) => FlowModel::real_nvp(crate::lessons::flows::lesson_nvp(), seed),
-        (FlowChoice::Residual(lipschitz), false) => {
-            FlowModel::residual(ResFlowConfig { lipschitz, ..ResFlowConfig::default() }, seed)
-                .map_err(anyhow::Error::msg)?
-        }
-        (FlowChoice::Residual(lipschitz), true) => {
-            FlowModel::residual(crate::lessons::flows::lesson_res(lipschitz), seed).map_err(anyhow::Error::msg)?
+    let model = match choice {
+        FlowChoice::RealNvp if args.lesson_size => FlowModel::real_nvp(crate::lessons::flows::lesson_nvp(), seed),
+        FlowChoice::RealNvp => FlowModel::real_nvp(RealNvpConfig::default(), seed),
+        FlowChoice::Residual(lipschitz) => {
+            let config = if args.lesson_size {
+                crate::lessons::flows::lesson_res(lipschitz)
+            } else {
+                ResFlowConfig { lipschitz, ..ResFlowConfig::default() }
+            };
+            FlowModel::residual(config, seed).map_err(anyhow::Error::msg)?
         }
     };
     let data = FlowData::toy(kind, TOY_POINTS, seed);

@@ -39,13 +39,24 @@ pub fn lecture_text() -> &'static str {
 /// (`$XDG_CACHE_HOME`, `~/.cache`, else the temporary folder). The hash names the contents, so a newer version's
 /// lecture never mixes with an older one's.
 pub fn folder() -> PathBuf {
+    // Hashed once per run, file by file (the files are 13 MB: not copied into one buffer, not hashed per click).
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| {
+        let per_file = FILES.iter().fold(String::new(), |mut all, (name, bytes)| {
+            all.push_str(name);
+            all.push(':');
+            all.push_str(&crate::runtime::files::content_hash(bytes));
+            all.push(';');
+            all
+        });
+        crate::runtime::files::content_hash(per_file.as_bytes())
+    });
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    let all: Vec<u8> = FILES.iter().flat_map(|(name, bytes)| name.bytes().chain(bytes.iter().copied())).collect();
-    cache.join("latent-lab").join(format!("lecture-{}", crate::runtime::files::content_hash(&all)))
+    cache.join("latent-lab").join(format!("lecture-{hash}"))
 }
 
 /// Writes the shipped lecture into `dir` (each file atomically; files already there with the right size are

@@ -203,7 +203,9 @@ impl State {
                 let (config, steps) = (trainer.config.clone(), trainer.steps);
                 self.training = false;
                 self.run = Some(Run { trainer, source: dataset, data });
-                let message = format!("Loaded {}; Train goes on training it.", path.display());
+                // The file's name: the folder (for the shipped lecture, a cache folder) says nothing to the room.
+                let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+                let message = format!("Loaded {name}; Train goes on training it.");
                 self.send(Report::Loaded { config, steps, message }) && self.snapshot()
             }
             Err(e) => self.send(Report::Notice(format!("{e} — the current model is kept"), true)),
