@@ -4,6 +4,7 @@ pub mod drop;
 pub mod hall;
 pub mod lecture;
 pub mod scene;
+pub mod slow_motion;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,6 +107,7 @@ pub struct LatentLabApp {
     drop_job: drop::DropJob,
     pacer: Pacer,
     steps: StepRate,
+    slow_motion: slow_motion::SlowMotion,
     /// What draws the window (`None` without a renderer, e.g. in tests).
     drawing: Option<renderer::Drawing>,
     window_bench: Option<bench_window::Run>,
@@ -185,6 +187,7 @@ impl LatentLabApp {
             drop_job: None,
             pacer,
             steps: StepRate::default(),
+            slow_motion: slow_motion::SlowMotion::default(),
             drawing,
             window_bench: options.window_bench.clone().map(|(plan, results)| bench_window::Run::new(plan, results)),
         };
@@ -274,6 +277,16 @@ impl LatentLabApp {
         Some(f(lesson.as_mut(), &mut cx))
     }
 
+    /// View ▸ Slow motion: one step of the shown lesson when due (silently nothing unless it is paused), and a
+    /// frame when the next one is.
+    fn slow_motion_frame(&mut self, ctx: &egui::Context) {
+        let Some(interval) = self.slow_motion.interval() else { return };
+        if self.slow_motion.due(Instant::now()) {
+            self.with_selected_lesson(|lesson, cx| lesson.step_training(1, cx));
+        }
+        crate::pacing::wake_after(ctx, interval);
+    }
+
     /// Carries out shortcuts, menu items and buttons of the lecture-hall controls.
     fn apply_actions(&mut self, ctx: &egui::Context, actions: &[hall::Action]) {
         for &action in actions {
@@ -306,6 +319,7 @@ impl LatentLabApp {
                 hall::Action::SaveScene => self.start_scene_dialog(ctx, true),
                 hall::Action::OpenScene => self.start_scene_dialog(ctx, false),
                 hall::Action::SetRefresh(refresh) => self.pacer.set_refresh(refresh),
+                hall::Action::SetSlowMotion(rate) => self.slow_motion.set(rate),
                 other => self.hall.apply(ctx, other),
             }
         }
@@ -432,7 +446,7 @@ impl LatentLabApp {
             ui.separator();
             hall::file_menu(ui, self.scene_job.is_some(), actions);
             hall::lecture_menu(ui, self.lecture.is_some(), actions);
-            hall::view_menu(ui, &self.hall, self.pacer.status().refresh, actions);
+            hall::view_menu(ui, &self.hall, (self.pacer.status().refresh, self.slow_motion.rate()), actions);
         });
     }
 
@@ -478,6 +492,11 @@ impl LatentLabApp {
                     .on_hover_text("Optimiser steps per second, all models and lessons together");
                 ui.separator();
                 ui.label(format!("Trainer: {}", self.status_text()));
+                if let Some(rate) = self.slow_motion.rate() {
+                    ui.separator();
+                    ui.label(format!("Slow motion: {rate} steps/s while paused"))
+                        .on_hover_text("View ▸ Slow motion: a paused lesson steps by itself");
+                }
             });
         });
     }
@@ -611,6 +630,9 @@ impl eframe::App for LatentLabApp {
             actions.push(action);
         }
         self.apply_actions(&ctx, &actions);
+        if ctx.current_pass_index() == 0 {
+            self.slow_motion_frame(&ctx);
+        }
         let mut clicked = Vec::new();
         self.top_bar(ui, &mut clicked);
         self.apply_actions(&ctx, &clicked);

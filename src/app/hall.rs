@@ -85,6 +85,8 @@ pub enum Action {
     PreviousStop,
     /// View ▸ Refresh while training.
     SetRefresh(Refresh),
+    /// View ▸ Slow motion: steps per second of a paused lesson (`None`: off).
+    SetSlowMotion(Option<u32>),
     /// View ▸ Theme.
     SetTheme(Theme),
 }
@@ -98,7 +100,7 @@ pub const SHORTCUTS: [(&str, &str); 12] = [
     ("Ctrl+→", "Next lesson"),
     ("Ctrl+←", "Previous lesson"),
     ("Space", "Train / Pause (lessons that train)"),
-    (".", "One optimiser step while paused (Latent space)"),
+    (".", "One optimiser step while paused (View ▸ Slow motion: by itself)"),
     ("Shift+.", "Ten optimiser steps while paused"),
     ("F1", "Explain this lesson (formula, things to try)"),
     ("F6", "Show / hide the settings in presentation mode"),
@@ -142,7 +144,8 @@ impl Hall {
             | Action::LeaveLecture
             | Action::NextStop
             | Action::PreviousStop
-            | Action::SetRefresh(_) => {}
+            | Action::SetRefresh(_)
+            | Action::SetSlowMotion(_) => {}
         }
     }
 
@@ -304,7 +307,7 @@ pub fn lecture_menu(ui: &mut egui::Ui, active: bool, actions: &mut Vec<Action>) 
 }
 
 /// The "View" menu and the "Explain this lesson" toggle of the normal top bar.
-pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, refresh: Refresh, actions: &mut Vec<Action>) {
+pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, (refresh, slow): (Refresh, Option<u32>), actions: &mut Vec<Action>) {
     let theme = hall.theme;
     ui.menu_button("View", |ui| {
         if ui.button("Presentation mode (F5)").clicked() {
@@ -331,6 +334,14 @@ pub fn view_menu(ui: &mut egui::Ui, hall: &Hall, refresh: Refresh, actions: &mut
             for choice in Refresh::CHOICES {
                 if ui.radio(refresh == choice, choice.label()).clicked() {
                     actions.push(Action::SetRefresh(choice));
+                }
+            }
+        });
+        ui.menu_button("Slow motion", |ui| {
+            ui.label("A paused lesson takes one optimiser step at a time by itself (as pressing '.').");
+            for choice in super::slow_motion::CHOICES {
+                if ui.radio(slow == choice, super::slow_motion::SlowMotion::label(choice)).clicked() {
+                    actions.push(Action::SetSlowMotion(choice));
                 }
             }
         });

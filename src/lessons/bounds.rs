@@ -25,6 +25,11 @@ enum Phase {
         slot: usize,
         until: Instant,
     },
+    /// Run `slot` paused with `left` of its training time to go (Step trains one optimiser step at a time).
+    Paused {
+        slot: usize,
+        left: Duration,
+    },
     /// Evaluating run `slot`: `stage` and the fraction done.
     Evaluating {
         slot: usize,
@@ -54,6 +59,8 @@ pub struct BoundsLesson {
     model_file: Option<PathBuf>,
     pending_file: Option<PathBuf>,
     posterior: PosteriorPanel,
+    /// The optimiser steps of the run in training, as last reported.
+    step: u64,
 }
 
 impl Default for BoundsLesson {
@@ -72,6 +79,7 @@ impl Default for BoundsLesson {
             model_file: None,
             pending_file: None,
             posterior: PosteriorPanel::default(),
+            step: 0,
         }
     }
 }
@@ -91,8 +99,25 @@ impl BoundsLesson {
         self.results[slot] = None;
         self.message = None;
         self.current = Some((slot, self.label(slot)));
+        self.step = 0;
         self.phase = Phase::Training { slot, until: Instant::now() + Duration::from_secs_f64(self.seconds) };
         cx.commands.push(TrainCommand::Start { config, dataset: cx.dataset.clone() });
+    }
+
+    /// Pause (the time left is kept) or Resume a training run; `false` when none trains.
+    fn toggle_pause(&mut self, cx: &mut LessonContext<'_>) -> bool {
+        match self.phase {
+            Phase::Training { slot, until } => {
+                cx.commands.push(TrainCommand::Pause);
+                self.phase = Phase::Paused { slot, left: until.saturating_duration_since(Instant::now()) };
+            }
+            Phase::Paused { slot, left } => {
+                cx.commands.push(TrainCommand::Resume);
+                self.phase = Phase::Training { slot, until: Instant::now() + left };
+            }
+            Phase::Idle | Phase::Evaluating { .. } => return false,
+        }
+        true
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
@@ -116,13 +141,32 @@ impl BoundsLesson {
             Phase::Idle => {}
             Phase::Training { slot, until } => {
                 let left = until.saturating_duration_since(Instant::now());
-                ui.label(format!("Training the {}: {:.0} s left", self.label(slot), left.as_secs_f64().ceil()));
+                let seconds = left.as_secs_f64().ceil();
+                ui.label(format!("Training the {}: step {}, {seconds:.0} s left", self.label(slot), self.step));
+                ui.horizontal(|ui| {
+                    if ui.button("Pause").on_hover_text("The time left waits too (Space)").clicked() {
+                        self.toggle_pause(cx);
+                    }
+                    super::hall::step_buttons(ui, false);
+                });
                 if left.is_zero() {
                     cx.commands.push(TrainCommand::Pause);
                     cx.commands.push(TrainCommand::Evaluate { model: ModelKind::Vae, request: EvalRequest::default() });
                     self.phase = Phase::Evaluating { slot, stage: "starting".into(), fraction: 0.0 };
                 }
                 crate::pacing::wake_after(ui.ctx(), Duration::from_millis(200));
+            }
+            Phase::Paused { slot, left } => {
+                let seconds = left.as_secs_f64().ceil();
+                ui.label(format!("The {} paused at step {}: {seconds:.0} s left", self.label(slot), self.step));
+                ui.horizontal(|ui| {
+                    if ui.button("Resume").clicked() {
+                        self.toggle_pause(cx);
+                    }
+                    if let Some(n) = super::hall::step_buttons(ui, true) {
+                        self.step_training(n, cx);
+                    }
+                });
             }
             Phase::Evaluating { slot, stage, fraction } => {
                 ui.label(format!("Evaluating the {}: {stage}", self.label(slot)));
@@ -373,11 +417,22 @@ impl Lesson for BoundsLesson {
         Some(EXPLANATION)
     }
 
-    /// Space trains the VAE when nothing runs (the evaluation starts by itself when the time is up).
+    /// Space trains the VAE when nothing runs (the evaluation starts by itself when the time is up), and pauses
+    /// or resumes a run in training.
     fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
         if self.phase == Phase::Idle {
             self.start(0, cx);
+        } else {
+            self.toggle_pause(cx);
         }
+        true
+    }
+
+    fn step_training(&mut self, n: u32, cx: &mut LessonContext<'_>) -> bool {
+        if !matches!(self.phase, Phase::Paused { .. }) {
+            return false;
+        }
+        cx.commands.push(TrainCommand::Step(n));
         true
     }
 
@@ -429,9 +484,10 @@ impl Lesson for BoundsLesson {
         }
         let slot = match &self.phase {
             Phase::Idle => return,
-            Phase::Training { slot, .. } | Phase::Evaluating { slot, .. } => *slot,
+            Phase::Training { slot, .. } | Phase::Paused { slot, .. } | Phase::Evaluating { slot, .. } => *slot,
         };
         match event {
+            TrainEvent::Loss { model: ModelKind::Vae, point } => self.step = point.step,
             TrainEvent::EvalProgress { stage, fraction, .. } => {
                 if let Phase::Evaluating { .. } = self.phase {
                     self.phase = Phase::Evaluating { slot, stage: stage.clone(), fraction: *fraction };

@@ -109,6 +109,9 @@ impl EncoderGradientsLesson {
                 if ui.button(label).clicked() {
                     self.toggle_run(cx);
                 }
+                if let Some(n) = super::hall::step_buttons(ui, self.run == Run::Paused) {
+                    self.step_training(n, cx);
+                }
                 if ui.button("Reset").clicked() {
                     self.run = Run::Stopped;
                     self.curves = Default::default();
@@ -116,10 +119,16 @@ impl EncoderGradientsLesson {
                 }
             }
         });
+        let step = self.curves.iter().filter_map(|c| c.last().map(|p| p.step)).max();
+        match (self.run, step) {
+            (Run::Paused, Some(step)) => ui.label(format!("Paused at step {step}.")),
+            (Run::Running, Some(step)) => ui.label(format!("Training: step {step}")),
+            _ => ui.label(""),
+        };
         ui.small("One trainer serves every tab: training here stops a run on the Latent space tab.");
         ui.separator();
-        egui::Grid::new("encoder-grad-table").num_columns(4).striped(true).show(ui, |ui| {
-            for head in ["encoder gradient", "−ELBO", "mean ‖∇‖", "sd ‖∇‖"] {
+        egui::Grid::new("encoder-grad-table").num_columns(5).striped(true).show(ui, |ui| {
+            for head in ["encoder gradient", "step", "−ELBO", "mean ‖∇‖", "sd ‖∇‖"] {
                 ui.label(RichText::new(head).strong());
             }
             ui.end_row();
@@ -128,6 +137,7 @@ impl EncoderGradientsLesson {
                 ui.colored_label(COLORS[kind.index()], kind.short());
                 match (curve.last(), norm_spread(curve)) {
                     (Some(p), Some((mean, sd))) => {
+                        ui.monospace(p.step.to_string());
                         ui.monospace(format!("{:.1}", p.recon + p.kl));
                         ui.monospace(format!("{mean:.1}"));
                         ui.monospace(format!("{sd:.1}"));
@@ -165,6 +175,7 @@ impl EncoderGradientsLesson {
                 .legend(Legend::default().position(Corner::RightTop))
                 .height(h)
                 .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
                 .show(ui, |plot_ui| {
                     for kind in ModelKind::ENCODER_PAIR {
                         plot_ui.line(
@@ -181,6 +192,11 @@ impl EncoderGradientsLesson {
                 .legend(Legend::default().position(Corner::RightTop))
                 .height(h)
                 .x_axis_label("step")
+                .label_formatter(|pos| {
+                    crate::viz::hover::curve_label(pos, "step", |y| {
+                        format!("‖∇‖ = {}", crate::viz::hover::significant(10f64.powf(y), 3))
+                    })
+                })
                 .y_axis_formatter(|mark, _| {
                     let v = 10f64.powf(mark.value);
                     if v >= 1.0 { format!("{v:.0}") } else { format!("{v:.3}") }
@@ -255,6 +271,14 @@ impl Lesson for EncoderGradientsLesson {
 
     fn toggle_training(&mut self, cx: &mut LessonContext<'_>) -> bool {
         self.toggle_run(cx);
+        true
+    }
+
+    fn step_training(&mut self, n: u32, cx: &mut LessonContext<'_>) -> bool {
+        if self.run != Run::Paused {
+            return false;
+        }
+        cx.commands.push(TrainCommand::Step(n));
         true
     }
 

@@ -454,6 +454,7 @@ impl GradientsLesson {
                     .width(size.x)
                     .height(size.y - 24.0)
                     .x_axis_label("step")
+                    .label_formatter(crate::viz::hover::step_and_value)
                     .y_axis_label("E[g]")
                     .show(ui, |p| {
                         let Some(r) = &self.result else { return };

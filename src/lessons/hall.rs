@@ -55,6 +55,37 @@ pub fn controls_panel(ui: &mut egui::Ui, id: &'static str, width: f32, add: impl
     });
 }
 
+/// "Step" and "×10" beside a lesson's Pause / Resume: one or ten optimiser steps of a paused run (`.` and
+/// Shift+`.` ask the same through [`super::Lesson::step_training`]). Greyed out, saying why, unless `paused`.
+/// Returns the steps asked for.
+pub fn step_buttons(ui: &mut egui::Ui, paused: bool) -> Option<u32> {
+    let mut asked = None;
+    for (label, n, hint) in [("Step", 1, "One optimiser step (.)"), ("×10", 10, "Ten optimiser steps (Shift+.)")] {
+        let button = ui
+            .add_enabled(paused, egui::Button::new(label))
+            .on_hover_text(hint)
+            .on_disabled_hover_text("Pause first: steps are taken one at a time while paused");
+        if button.clicked() {
+            asked = Some(n);
+        }
+    }
+    asked
+}
+
+/// The largest seed the seed fields offer.
+pub const MAX_SEED: u64 = 999_999;
+
+/// "Seed" of the next new `model` (weights, minibatches, noise): the same seed, settings and step count repeat a
+/// run exactly. Greyed out while a model exists (`enabled` false): it would not change it.
+pub fn seed_field(ui: &mut egui::Ui, seed: &mut u64, enabled: bool, model: &str) {
+    ui.horizontal(|ui| {
+        ui.label("Seed");
+        ui.add_enabled(enabled, egui::DragValue::new(seed).range(1..=MAX_SEED))
+            .on_hover_text(format!("A new {model} starts from this seed: the same seed and steps repeat a run exactly"))
+            .on_disabled_hover_text(format!("Reset the {model} to start one with another seed"));
+    });
+}
+
 /// The lesson's introduction at the top of its settings: `what` of its explanation, unless the explanation panel
 /// shows it already (then one line pointing there).
 pub fn intro(ui: &mut egui::Ui, title: &str, explanation: &Explanation) {

@@ -327,11 +327,8 @@ impl LatentSpaceLesson {
                 if ui.button("Resume").clicked() {
                     self.toggle_run(cx);
                 }
-                if ui.button("Step").on_hover_text("One optimiser step of both models (.)").clicked() {
-                    self.step_training(1, cx);
-                }
-                if ui.button("×10").on_hover_text("Ten optimiser steps (Shift+.)").clicked() {
-                    self.step_training(10, cx);
+                if let Some(n) = super::hall::step_buttons(ui, true) {
+                    self.step_training(n, cx);
                 }
                 if ui.button("Reset").clicked() {
                     self.reset(cx);
@@ -684,6 +681,7 @@ impl LatentSpaceLesson {
                         .width(size.x)
                         .height(size.y - 24.0)
                         .x_axis_label("epoch")
+                        .label_formatter(|pos| crate::viz::hover::curve_label(pos, "epoch", |y| format!("{y:.1} nats")))
                         .show(ui, |plot_ui| {
                             note(plot_ui);
                             for kind in ModelKind::ALL {
@@ -717,6 +715,7 @@ impl LatentSpaceLesson {
                         .width(size.x)
                         .height(size.y - 24.0)
                         .x_axis_label("epoch")
+                        .label_formatter(|pos| crate::viz::hover::curve_label(pos, "epoch", |y| format!("{y:.1} nats")))
                         .show(ui, |plot_ui| {
                             note(plot_ui);
                             plot_ui.line(Line::new("VAE KL train", curve(&v.train_curve, |p| p.kl)).color(colors[1]));

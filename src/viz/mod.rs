@@ -4,6 +4,7 @@ pub mod colormap;
 pub mod export;
 pub mod fonts;
 pub mod gpu_heatmap;
+pub mod hover;
 pub mod palette;
 pub mod scatter;
 pub mod shapes;

@@ -34,7 +34,7 @@ fn the_diffusion_tab_scrubs_t_trains_and_samples() {
     step_until(&mut h, 120, "training to finish", |h| h.query_by_label_contains("trained:").is_some());
     h.get_by_label("2 · Learn the reverse").click();
     step_until(&mut h, 60, "the reverse pass", |h| h.query_by_label_contains("Reverse pass (DDPM").is_some());
-    h.get_by_label("Step").click();
+    h.get_by_label("Next frame").click();
     h.get_by_label("4 · As a hierarchical VAE").click();
     step_until(&mut h, 60, "the ELBO terms", |h| h.query_by_label_contains("Σ L_t =").is_some());
     h.get_by_label("3 · Digits (U-Net)").click();

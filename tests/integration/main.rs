@@ -20,6 +20,7 @@ mod lecture;
 mod pacing;
 mod samples;
 mod scene;
+mod stepping;
 mod thread_death;
 mod ui;
 mod worker;

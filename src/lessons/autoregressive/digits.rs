@@ -43,6 +43,8 @@ pub enum FileOutcome {
 pub struct DigitsPage {
     file_job: Option<Receiver<FileOutcome>>,
     pub hidden_units: usize,
+    /// The seed of a new MADE (its weights and minibatches): the same seed repeats a run step for step.
+    pub seed: u64,
     pub view: MadeView,
     pub model: Option<Arc<Made>>,
     pub message: Option<String>,
@@ -75,6 +77,7 @@ impl Default for DigitsPage {
         Self {
             file_job: None,
             hidden_units: made::DEFAULT_HIDDEN,
+            seed: 1,
             view: MadeView::default(),
             model: None,
             message: None,
@@ -125,7 +128,7 @@ impl DigitsPage {
     }
 
     pub fn dataset_changed(&mut self) {
-        *self = Self { speed: self.speed, hidden_units: self.hidden_units, ..Self::default() };
+        *self = Self { speed: self.speed, hidden_units: self.hidden_units, seed: self.seed, ..Self::default() };
         self.message = Some("The dataset changed: MADE starts again on the new images (press Train MADE).".into());
     }
 
@@ -172,12 +175,35 @@ impl DigitsPage {
             Request::PauseMade
         } else {
             self.message = None;
-            if self.view.steps > 0 {
-                Request::ResumeMade
-            } else {
-                Request::TrainMade { data: Arc::new(dataset.binarised()), hidden: self.hidden_units, seed: 1 }
-            }
+            if self.view.steps > 0 { Request::ResumeMade } else { self.train_request(dataset, false) }
         }
+    }
+
+    /// A new MADE with the page's size and seed (or the current one if it fits), training or paused.
+    fn train_request(&self, dataset: &crate::data::Dataset, paused: bool) -> Request {
+        Request::TrainMade { data: Arc::new(dataset.binarised()), hidden: self.hidden_units, seed: self.seed, paused }
+    }
+
+    /// `.` / Step: `n` steps of the paused MADE, or of a new one (built with the seed) when there is none yet.
+    pub fn step(&mut self, n: u32, dataset: &crate::data::Dataset) -> Option<Vec<Request>> {
+        if self.paused() {
+            Some(vec![Request::StepMade(n)])
+        } else if self.fresh() {
+            self.message = None;
+            Some(vec![self.train_request(dataset, true), Request::StepMade(n)])
+        } else {
+            None
+        }
+    }
+
+    /// No MADE yet (Step builds one).
+    fn fresh(&self) -> bool {
+        !self.view.training && self.view.steps == 0 && self.model.is_none()
+    }
+
+    /// Whether MADE has weights and is not training (Step works).
+    pub fn paused(&self) -> bool {
+        !self.view.training && self.view.steps > 0
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>, requests: &mut Vec<Request>) {
@@ -185,6 +211,11 @@ impl DigitsPage {
             let label = if self.view.training { "Pause MADE" } else { "Train MADE" };
             if ui.button(label).clicked() {
                 requests.push(self.toggle(cx.dataset));
+            }
+            if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
+                && let Some(step) = self.step(n, cx.dataset)
+            {
+                requests.extend(step);
             }
             if ui.button("Reset MADE").clicked() {
                 self.message = None;
@@ -207,6 +238,7 @@ impl DigitsPage {
             ui.add_enabled(enabled, egui::Slider::new(&mut self.hidden_units, 50..=1000).text("Hidden units"))
                 .on_disabled_hover_text("Reset MADE to change the size");
         });
+        crate::lessons::hall::seed_field(ui, &mut self.seed, self.view.steps == 0, "MADE");
         let d = cx.dataset.rows * cx.dataset.cols;
         let status = match self.view.heldout {
             Some((nll, se)) => format!(
@@ -271,6 +303,7 @@ impl DigitsPage {
                 .width(width)
                 .height(260.0)
                 .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
                 .y_axis_label("−log p(x)")
                 .include_y(60.0)
                 .include_y(220.0)

@@ -177,6 +177,21 @@ impl Lesson for AutoregressiveLesson {
         true
     }
 
+    /// `.`: steps of the page shown's model while it is paused.
+    fn step_training(&mut self, n: u32, cx: &mut LessonContext<'_>) -> bool {
+        let requests = match self.page {
+            Page::Digits => self.digits.step(n, cx.dataset),
+            Page::Signals => self.wave.step(n),
+        };
+        let Some(requests) = requests else { return false };
+        if self.worker.is_some() {
+            self.send_page(requests);
+        } else {
+            self.queued.extend(requests);
+        }
+        true
+    }
+
     fn save_scene(&self, _dir: &Path) -> Option<serde_json::Value> {
         super::scene::to_value(&self.scene_settings(None))
     }
@@ -261,6 +276,8 @@ impl AutoregressiveLesson {
             hide_bottom: self.digits.hide_bottom,
             completions: self.digits.count,
             completion_seed: self.digits.completion_seed,
+            made_seed: self.digits.seed,
+            wavenet_seed: self.wave.seed,
             signal: self.wave.kind,
             dilations: self.wave.preset,
             temperature: self.wave.temperature,
@@ -278,6 +295,8 @@ impl AutoregressiveLesson {
         self.digits.hide_bottom = s.hide_bottom;
         self.digits.count = s.completions.clamp(4, 8);
         self.digits.completion_seed = s.completion_seed.clamp(1, 999_999);
+        self.digits.seed = s.made_seed.clamp(1, crate::lessons::hall::MAX_SEED);
+        self.wave.seed = s.wavenet_seed.clamp(1, crate::lessons::hall::MAX_SEED);
         self.digits.completions.clear();
         self.wave.kind = s.signal;
         self.wave.preset = s.dilations;
@@ -334,6 +353,10 @@ impl AutoregressiveLesson {
     }
 }
 
+fn one() -> u64 {
+    1
+}
+
 /// The Autoregressive tab in a scene file: the page shown, both pages' settings and the MADE file, if MADE has weights
 /// (the WaveNet is not saved: it trains in seconds).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -346,6 +369,11 @@ struct ArScene {
     hide_bottom: bool,
     completions: usize,
     completion_seed: u64,
+    /// The seeds of a new MADE and a new WaveNet (scenes from before they were saved: 1).
+    #[serde(default = "one")]
+    made_seed: u64,
+    #[serde(default = "one")]
+    wavenet_seed: u64,
     signal: crate::autoregressive::signals::SignalKind,
     /// Index into the dilation presets.
     dilations: usize,

@@ -45,11 +45,13 @@ pub struct WavePage {
     pub view: WaveView,
     pub message: Option<String>,
     pub temperature: f32,
+    /// The seed of a new WaveNet (its weights and training signals): the same seed repeats a run step for step.
+    pub seed: u64,
 }
 
 impl Default for WavePage {
     fn default() -> Self {
-        Self { kind: SignalKind::Sines, preset: 0, view: WaveView::default(), message: None, temperature: 1.0 }
+        Self { kind: SignalKind::Sines, preset: 0, view: WaveView::default(), message: None, temperature: 1.0, seed: 1 }
     }
 }
 
@@ -68,13 +70,39 @@ impl WavePage {
         PRESETS[self.preset.min(PRESETS.len() - 1)]
     }
 
+    /// Whether the WaveNet has weights and is not training (Step works).
+    pub fn paused(&self) -> bool {
+        !self.view.training && self.view.steps > 0
+    }
+
     /// Space: Train (or resume) the WaveNet, or pause it.
     pub fn toggle(&mut self) -> Request {
         if self.view.training {
             Request::PauseWaveNet
         } else {
             self.message = None;
-            Request::TrainWaveNet { kind: self.kind, dilations: self.dilations().to_vec(), seed: 1 }
+            self.train_request(false)
+        }
+    }
+
+    fn train_request(&self, paused: bool) -> Request {
+        Request::TrainWaveNet { kind: self.kind, dilations: self.dilations().to_vec(), seed: self.seed, paused }
+    }
+
+    /// No WaveNet yet (Step builds one).
+    fn fresh(&self) -> bool {
+        !self.view.training && self.view.steps == 0
+    }
+
+    /// `.` / Step: `n` steps of the paused WaveNet, or of a new one (built with the seed) when there is none yet.
+    pub fn step(&mut self, n: u32) -> Option<Vec<Request>> {
+        if self.paused() {
+            Some(vec![Request::StepWaveNet(n)])
+        } else if self.fresh() {
+            self.message = None;
+            Some(vec![self.train_request(true), Request::StepWaveNet(n)])
+        } else {
+            None
         }
     }
 
@@ -101,10 +129,16 @@ impl WavePage {
             if ui.button(label).clicked() {
                 requests.push(self.toggle());
             }
+            if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
+                && let Some(step) = self.step(n)
+            {
+                requests.extend(step);
+            }
             if ui.button("Reset WaveNet").clicked() {
                 requests.push(Request::ResetWaveNet);
             }
         });
+        crate::lessons::hall::seed_field(ui, &mut self.seed, self.view.steps == 0, "WaveNet");
         ui.add(egui::Slider::new(&mut self.temperature, 0.0..=1.5).text("Sampling temperature"));
         if ui.button("New continuations").clicked() {
             requests.push(Request::Continue { temperature: self.temperature });
@@ -213,6 +247,7 @@ impl WavePage {
                 .width(width)
                 .height(height)
                 .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
                 .y_axis_label("nats")
                 .include_y(0.0)
                 .show(ui, |p| {

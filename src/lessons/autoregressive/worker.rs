@@ -36,6 +36,8 @@ pub enum Request {
         data: Arc<Dataset>,
         hidden: usize,
         seed: u64,
+        /// Build (or keep) the model but leave it paused, for Step.
+        paused: bool,
     },
     /// Go on training the current MADE.
     ResumeMade,
@@ -46,14 +48,20 @@ pub enum Request {
         data: Arc<Dataset>,
     },
     PauseMade,
+    /// While MADE is paused: exactly this many optimiser steps, then its view with fresh weights.
+    StepMade(u32),
     ResetMade,
     /// Train the WaveNet; a new one if none, or the signal kind or dilations changed.
     TrainWaveNet {
         kind: SignalKind,
         dilations: Vec<usize>,
         seed: u64,
+        /// Build (or keep) the net but leave it paused, for Step.
+        paused: bool,
     },
     PauseWaveNet,
+    /// While the WaveNet is paused: exactly this many optimiser steps, then its view with fresh continuations.
+    StepWaveNet(u32),
     ResetWaveNet,
     /// Draw new continuations at this temperature (and use it from now on).
     Continue {
@@ -183,7 +191,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
 
 fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Context) {
     match r {
-        Request::TrainMade { data, hidden, seed } => {
+        Request::TrainMade { data, hidden, seed, paused } => {
             // A new model unless the current one fits (a changed dataset resets MADE before this).
             let fresh = st.made.as_ref().is_none_or(|m| {
                 m.hidden != hidden || m.data.rows != data.rows || m.data.cols != data.cols || m.data.len() != data.len()
@@ -199,7 +207,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 }
             }
             if let Some(m) = st.made.as_mut() {
-                m.view.training = m.trainer.steps < MAX_STEPS;
+                m.view.training = !paused && m.trainer.steps < MAX_STEPS;
                 m.started = Instant::now();
                 send_made(m, fresh, replies);
             }
@@ -233,11 +241,22 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 send_made(m, true, replies);
             }
         }
+        Request::StepMade(n) => {
+            if let Some(m) = st.made.as_mut().filter(|m| !m.view.training) {
+                for _ in 0..n {
+                    if m.trainer.steps >= MAX_STEPS || !step_made(m, replies) {
+                        break;
+                    }
+                }
+                m.view.training = false;
+                send_made(m, true, replies);
+            }
+        }
         Request::ResetMade => {
             st.made = None;
             let _ = replies.send(Reply::Made(Box::default()));
         }
-        Request::TrainWaveNet { kind, dilations, seed } => {
+        Request::TrainWaveNet { kind, dilations, seed, paused } => {
             let fresh = st.wave.as_ref().is_none_or(|w| w.view.kind != kind || w.view.dilations != dilations);
             if fresh {
                 let config = WaveNetConfig { dilations: dilations.clone(), ..WaveNetConfig::default() };
@@ -257,12 +276,24 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 }
             }
             if let Some(w) = st.wave.as_mut() {
-                w.view.training = w.trainer.steps < MAX_STEPS;
+                w.view.training = !paused && w.trainer.steps < MAX_STEPS;
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
             }
         }
         Request::PauseWaveNet => {
             if let Some(w) = st.wave.as_mut() {
+                w.view.training = false;
+                refresh_continuations(w, st.temperature);
+                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            }
+        }
+        Request::StepWaveNet(n) => {
+            if let Some(w) = st.wave.as_mut().filter(|w| !w.view.training) {
+                for _ in 0..n {
+                    if w.trainer.steps >= MAX_STEPS || !step_wave(w, replies) {
+                        break;
+                    }
+                }
                 w.view.training = false;
                 refresh_continuations(w, st.temperature);
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
@@ -304,7 +335,8 @@ fn new_made(data: Arc<Dataset>, hidden: usize, seed: u64) -> Result<MadeState, S
     })
 }
 
-fn step_made(m: &mut MadeState, replies: &Sender<Reply>) {
+/// One optimiser step of MADE; `false` when it failed (training stops, the message is sent).
+fn step_made(m: &mut MadeState, replies: &Sender<Reply>) -> bool {
     match m.trainer.step(&m.train) {
         Ok(loss) => {
             let ema = m.ema.map_or(loss, |e| 0.95 * e + 0.05 * loss);
@@ -316,11 +348,13 @@ fn step_made(m: &mut MadeState, replies: &Sender<Reply>) {
                 m.view.training = false;
                 send_made(m, true, replies);
             }
+            true
         }
         Err(e) => {
             m.view.training = false;
             let _ = replies.send(Reply::MadeMessage(e.to_string()));
             send_made(m, true, replies);
+            false
         }
     }
 }
@@ -341,7 +375,8 @@ fn send_made(m: &mut MadeState, full: bool, replies: &Sender<Reply>) {
     m.view.model = None;
 }
 
-fn step_wave(w: &mut WaveState, replies: &Sender<Reply>) {
+/// One optimiser step of the WaveNet; `false` when it failed (training stops, the message is sent).
+fn step_wave(w: &mut WaveState, replies: &Sender<Reply>) -> bool {
     match w.trainer.step() {
         Ok(loss) => {
             let ema = w.ema.map_or(loss, |e| 0.95 * e + 0.05 * loss);
@@ -353,10 +388,12 @@ fn step_wave(w: &mut WaveState, replies: &Sender<Reply>) {
             if w.trainer.steps >= MAX_STEPS {
                 w.view.training = false;
             }
+            true
         }
         Err(e) => {
             w.view.training = false;
             let _ = replies.send(Reply::WaveMessage(e.to_string()));
+            false
         }
     }
 }

@@ -272,9 +272,14 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     if !lesson.digits.losses.is_empty() {
         ui.label(RichText::new("Live training loss ‖ε − ε_θ‖² per pixel").strong());
         crate::viz::export::plot(
-            Plot::new("diffusion-digits-loss").height(140.0).x_axis_label("step").y_axis_label("loss").show(ui, |p| {
-                p.line(Line::new("loss", lesson.digits.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
-            }),
+            Plot::new("diffusion-digits-loss")
+                .height(140.0)
+                .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
+                .y_axis_label("loss")
+                .show(ui, |p| {
+                    p.line(Line::new("loss", lesson.digits.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
+                }),
             "diffusion-digits-loss",
             None,
         );

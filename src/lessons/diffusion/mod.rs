@@ -62,6 +62,8 @@ pub enum DataChoice {
 #[derive(Default)]
 pub struct ToyState {
     pub training: bool,
+    /// The data generation the thread's kept run trained on (Resume and Step go on with it while it is current).
+    pub run_data: Option<u64>,
     pub status: String,
     pub error: Option<String>,
     /// (step, smoothed loss).
@@ -119,6 +121,8 @@ pub struct DiffusionLesson {
     sampler_ddim: bool,
     ddim_steps: usize,
     train_iterations: usize,
+    /// The seed of the next 2-D model (weights, minibatches, noise).
+    pub toy_seed: u64,
     worker: Option<Worker>,
     started: bool,
     toy: ToyState,
@@ -143,6 +147,7 @@ impl Default for DiffusionLesson {
             sampler_ddim: false,
             ddim_steps: 20,
             train_iterations: 4000,
+            toy_seed: 42,
             worker: None,
             started: false,
             toy: ToyState { sample_seed: 1, ..ToyState::default() },
@@ -200,13 +205,36 @@ impl DiffusionLesson {
             self.toy.error = Some(e);
             return;
         }
-        let config = ToyConfig { schedule: self.schedule_kind, steps: self.steps, ..ToyConfig::default() };
+        let config =
+            ToyConfig { schedule: self.schedule_kind, steps: self.steps, seed: self.toy_seed, ..ToyConfig::default() };
         self.toy.training = true;
+        self.toy.run_data = Some(self.data_generation);
         self.toy.error = None;
         self.toy.losses.clear();
         self.toy.status = "starting…".into();
         self.toy.elbo = None;
         self.send(Job::TrainToy { data: self.data.clone(), config, iterations: self.train_iterations });
+    }
+
+    /// Whether the thread keeps a stopped run on the current data (Resume and Step work).
+    pub fn toy_paused(&self) -> bool {
+        !self.toy.training && self.toy.model.is_some() && self.toy.run_data == Some(self.data_generation)
+    }
+
+    /// Goes on training the stopped run.
+    pub fn resume_training(&mut self) {
+        self.toy.training = true;
+        self.toy.error = None;
+        self.send(Job::ResumeToy);
+    }
+
+    /// `n` optimiser steps of the stopped run; `false` when there is none on the current data.
+    pub fn step_toy(&mut self, n: u32) -> bool {
+        if !self.toy_paused() {
+            return false;
+        }
+        self.send(Job::StepToy(n));
+        true
     }
 
     fn request_samples(&mut self) {
@@ -243,11 +271,17 @@ impl DiffusionLesson {
     fn on_report(&mut self, r: Report) {
         match r {
             Report::ToyProgress { step, loss, ms_per_step } => {
-                self.toy.losses.push([step as f64, f64::from(loss)]);
-                self.toy.status = format!(
-                    "training: step {step} of {}, loss {loss:.3}, {ms_per_step:.1} ms/step",
-                    self.train_iterations
-                );
+                if self.toy.losses.last().is_none_or(|p| p[0] < step as f64) {
+                    self.toy.losses.push([step as f64, f64::from(loss)]);
+                }
+                self.toy.status = if ms_per_step.is_finite() {
+                    format!(
+                        "training: step {step} of {}, loss {loss:.3}, {ms_per_step:.1} ms/step",
+                        self.train_iterations
+                    )
+                } else {
+                    format!("stepped: step {step} of {}, loss {loss:.3}", self.train_iterations)
+                };
             }
             Report::ToyTrained { model, steps } => {
                 self.toy.training = false;
@@ -261,6 +295,7 @@ impl DiffusionLesson {
             }
             Report::ToyFailed(e) => {
                 self.toy.training = false;
+                self.toy.run_data = None;
                 self.toy.error = Some(e);
             }
             Report::ToySamples { states, timesteps, sampler } => {
@@ -392,6 +427,13 @@ struct DiffusionScene {
     train_iterations: usize,
     sampler_ddim: bool,
     ddim_steps: usize,
+    /// Scenes from before the seed was saved: the default, 42.
+    #[serde(default = "default_toy_seed")]
+    toy_seed: u64,
+}
+
+fn default_toy_seed() -> u64 {
+    42
 }
 
 const PAINTED: &str = "painted";
@@ -413,6 +455,7 @@ impl Lesson for DiffusionLesson {
             schedule: self.schedule_kind,
             steps: self.steps,
             train_iterations: self.train_iterations,
+            toy_seed: self.toy_seed,
             sampler_ddim: self.sampler_ddim,
             ddim_steps: self.ddim_steps,
         })
@@ -440,6 +483,7 @@ impl Lesson for DiffusionLesson {
         self.schedule_kind = s.schedule;
         self.steps = s.steps;
         self.train_iterations = s.train_iterations.clamp(200, 20_000);
+        self.toy_seed = s.toy_seed.clamp(1, super::hall::MAX_SEED);
         self.sampler_ddim = s.sampler_ddim;
         self.ddim_steps = s.ddim_steps.clamp(2, 100);
         self.t = self.t.min(self.steps);
@@ -459,10 +503,16 @@ impl Lesson for DiffusionLesson {
         }
         if self.toy.training {
             self.send(worker::Job::Stop);
+        } else if self.toy_paused() {
+            self.resume_training();
         } else {
             self.start_training();
         }
         true
+    }
+
+    fn step_training(&mut self, n: u32, _cx: &mut LessonContext<'_>) -> bool {
+        self.page != Page::Digits && self.step_toy(n)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {

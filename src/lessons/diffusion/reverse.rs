@@ -21,13 +21,22 @@ pub fn training_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
          ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖² with Adam; samples use the moving average of the weights.",
     );
     ui.add(egui::Slider::new(&mut lesson.train_iterations, 200..=20_000).logarithmic(true).text("training steps"));
+    crate::lessons::hall::seed_field(ui, &mut lesson.toy_seed, !lesson.toy.training, "2-D model");
     ui.horizontal(|ui| {
         if lesson.toy.training {
-            if ui.button("Stop training").clicked() {
+            if ui.button("Pause").on_hover_text("Stop training; Resume goes on").clicked() {
                 lesson.send(super::worker::Job::Stop);
             }
-        } else if ui.button("Train").clicked() {
-            lesson.start_training();
+        } else {
+            if ui.button("Train").on_hover_text("Train a new model from scratch").clicked() {
+                lesson.start_training();
+            }
+            if lesson.toy_paused() && ui.button("Resume").clicked() {
+                lesson.resume_training();
+            }
+        }
+        if let Some(n) = crate::lessons::hall::step_buttons(ui, lesson.toy_paused()) {
+            lesson.step_toy(n);
         }
     });
     if !lesson.toy.status.is_empty() {
@@ -63,7 +72,10 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
             }
             lesson.toy.playing = !lesson.toy.playing;
         }
-        if ui.add_enabled(n_states > 0, egui::Button::new("Step")).clicked() {
+        let next = ui
+            .add_enabled(n_states > 0, egui::Button::new("Next frame"))
+            .on_hover_text("One denoising step further in the reverse pass shown (not a training step)");
+        if next.clicked() {
             lesson.toy.playing = false;
             lesson.toy.frame = (lesson.toy.frame.floor() + 1.0).min(n_states.saturating_sub(1) as f64);
         }
@@ -168,6 +180,7 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                     .width(w)
                     .height(((avail.y - 60.0) / 2.0).max(150.0))
                     .x_axis_label("step")
+                    .label_formatter(crate::viz::hover::step_and_value)
                     .y_axis_label("loss")
                     .show(ui, |p| {
                         p.line(Line::new("loss", lesson.toy.losses.clone()).color(Color32::from_rgb(235, 170, 40)));

@@ -23,8 +23,12 @@ pub enum Job {
         config: ToyConfig,
         iterations: usize,
     },
-    /// Stops any training (2-D or digits); the weights so far are kept.
+    /// Stops any training (2-D or digits); the weights so far are kept (the 2-D run can go on: `ResumeToy`).
     Stop,
+    /// Goes on training the stopped 2-D run.
+    ResumeToy,
+    /// While the 2-D run is stopped: exactly this many optimiser steps, then its model (`ToyTrained`).
+    StepToy(u32),
     SampleToy {
         model: Box<ToyModel>,
         sampler: Sampler,
@@ -97,7 +101,7 @@ pub type Worker = LessonThread<Job, Report>;
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
         lesson_thread::spawn("diffusion-lab", ctx, |jobs, reports, ctx| {
-            State { jobs, reports, ctx, pending: VecDeque::new(), digits: None }.run();
+            State { jobs, reports, ctx, pending: VecDeque::new(), digits: None, toy: None }.run();
         })
     }
 }
@@ -108,6 +112,29 @@ struct State {
     ctx: egui::Context,
     pending: VecDeque<Job>,
     digits: Option<DigitsEngine>,
+    /// The 2-D run, kept when training stops so it can go on or step.
+    toy: Option<ToyRun>,
+}
+
+/// A 2-D training run: the trainer, its step budget and its learning-rate schedule's base.
+struct ToyRun {
+    trainer: ToyTrainer,
+    iterations: usize,
+    learning_rate: f32,
+    /// The smoothed loss shown.
+    smooth: f32,
+}
+
+impl ToyRun {
+    /// One optimiser step at the cosine schedule's rate for this point of the run.
+    fn step(&mut self) -> Result<(), crate::nn::Diverged> {
+        let fraction = self.trainer.steps_done as f64 / self.iterations.max(1) as f64;
+        let lr = self.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * fraction).cos()) as f32);
+        self.trainer.set_learning_rate(lr);
+        let l = self.trainer.step()?;
+        self.smooth = if self.smooth.is_nan() { l } else { 0.97 * self.smooth + 0.03 * l };
+        Ok(())
+    }
 }
 
 impl State {
@@ -144,7 +171,16 @@ impl State {
     fn run(&mut self) {
         while let Some(job) = self.next() {
             let alive = match job {
-                Job::TrainToy { data, config, iterations } => self.train_toy(data, &config, iterations),
+                Job::TrainToy { data, config, iterations } => match ToyTrainer::new(data, &config) {
+                    Ok(trainer) => {
+                        let learning_rate = config.learning_rate;
+                        self.toy = Some(ToyRun { trainer, iterations, learning_rate, smooth: f32::NAN });
+                        self.train_toy()
+                    }
+                    Err(e) => self.send(Report::ToyFailed(e.to_string())),
+                },
+                Job::ResumeToy => self.train_toy(),
+                Job::StepToy(n) => self.step_toy(n),
                 Job::Stop => true,
                 Job::SampleToy { model, sampler, count, seed } => {
                     let mut timesteps = Vec::new();
@@ -205,42 +241,55 @@ impl State {
         }
     }
 
-    fn train_toy(&mut self, data: Vec<[f32; 2]>, config: &ToyConfig, iterations: usize) -> bool {
-        let mut trainer = match ToyTrainer::new(data, config) {
-            Ok(t) => t,
-            Err(e) => return self.send(Report::ToyFailed(e.to_string())),
-        };
+    /// Trains the kept 2-D run to its step budget or until a Stop, reporting progress every 0.1 s; the run stays
+    /// for `ResumeToy` / `StepToy`.
+    fn train_toy(&mut self) -> bool {
+        let Some(mut run) = self.toy.take() else { return true };
         let start = Instant::now();
+        let first = run.trainer.steps_done;
         let mut last = Instant::now();
-        let mut smooth = f32::NAN;
-        loop {
-            if trainer.steps_done >= iterations || self.stop_requested() {
-                break;
+        let failure = loop {
+            if run.trainer.steps_done >= run.iterations || self.stop_requested() {
+                break None;
             }
-            let fraction = trainer.steps_done as f64 / iterations.max(1) as f64;
-            let lr = config.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * fraction).cos()) as f32);
-            trainer.set_learning_rate(lr);
-            for _ in 0..10 {
-                match trainer.step() {
-                    Ok(l) => smooth = if smooth.is_nan() { l } else { 0.97 * smooth + 0.03 * l },
-                    Err(e) => {
-                        self.send(Report::ToyTrained {
-                            model: Box::new(trainer.ema.clone()),
-                            steps: trainer.steps_done,
-                        });
-                        return self.send(Report::ToyFailed(e.to_string()));
-                    }
-                }
+            if let Err(e) = (0..10).try_for_each(|_| run.step()) {
+                break Some(e.to_string());
             }
             if last.elapsed().as_secs_f64() > 0.1 {
                 last = Instant::now();
-                let ms = start.elapsed().as_secs_f64() * 1000.0 / trainer.steps_done.max(1) as f64;
-                if !self.send(Report::ToyProgress { step: trainer.steps_done, loss: smooth, ms_per_step: ms }) {
+                let ms = start.elapsed().as_secs_f64() * 1000.0 / (run.trainer.steps_done - first).max(1) as f64;
+                let step = run.trainer.steps_done;
+                if !self.send(Report::ToyProgress { step, loss: run.smooth, ms_per_step: ms }) {
                     return false;
                 }
             }
+        };
+        if let Some(message) = failure {
+            return self.toy_failed(run, &message);
         }
-        self.send(Report::ToyTrained { model: Box::new(trainer.ema), steps: trainer.steps_done })
+        let done =
+            self.send(Report::ToyTrained { model: Box::new(run.trainer.ema.clone()), steps: run.trainer.steps_done });
+        self.toy = Some(run);
+        done
+    }
+
+    /// Exactly `n` optimiser steps of the stopped 2-D run, then its progress and model.
+    fn step_toy(&mut self, n: u32) -> bool {
+        let Some(mut run) = self.toy.take() else { return true };
+        if let Err(e) = (0..n).try_for_each(|_| run.step()) {
+            return self.toy_failed(run, &e.to_string());
+        }
+        let step = run.trainer.steps_done;
+        let alive = self.send(Report::ToyProgress { step, loss: run.smooth, ms_per_step: f64::NAN })
+            && self.send(Report::ToyTrained { model: Box::new(run.trainer.ema.clone()), steps: step });
+        self.toy = Some(run);
+        alive
+    }
+
+    /// A diverged step: the moving average so far is shown, the run is dropped.
+    fn toy_failed(&mut self, run: ToyRun, message: &str) -> bool {
+        self.send(Report::ToyTrained { model: Box::new(run.trainer.ema), steps: run.trainer.steps_done });
+        self.send(Report::ToyFailed(message.to_owned()))
     }
 
     fn train_digits(&mut self, dataset: &Dataset, seconds: f64) -> bool {

@@ -241,6 +241,17 @@ impl FlowsLesson {
         }
     }
 
+    /// `n` optimiser steps of each flow while paused; `false` when not paused.
+    fn step(&mut self, n: u32) -> bool {
+        if !self.paused {
+            return false;
+        }
+        if let Some(w) = &self.worker {
+            let _ = w.tx.send(Request::Step(n));
+        }
+        true
+    }
+
     fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
         if let Some(w) = &self.worker {
@@ -272,6 +283,7 @@ impl FlowsLesson {
         ui.separator();
         ui.add(egui::Slider::new(&mut self.lipschitz, 0.5..=1.2).text("Lipschitz bound c (residual flow, < 1)"));
         ui.add(egui::Slider::new(&mut self.lr, 1e-4..=1.0).logarithmic(true).text("learning rate"));
+        super::hall::seed_field(ui, &mut self.seed, true, "pair of flows (and its data)");
         ui.horizontal(|ui| {
             if ui.button("Train").on_hover_text("Start training both flows from scratch").clicked() {
                 self.train();
@@ -282,6 +294,9 @@ impl FlowsLesson {
             }
             if self.paused && ui.button("Resume").clicked() {
                 self.set_paused(false);
+            }
+            if let Some(n) = super::hall::step_buttons(ui, self.paused) {
+                self.step(n);
             }
         });
         if let Some(m) = &self.message {
@@ -494,6 +509,7 @@ impl FlowsLesson {
                     .width(size.x)
                     .height(size.y - 24.0)
                     .x_axis_label("step")
+                    .label_formatter(crate::viz::hover::step_and_value)
                     .y_axis_label("NLL")
                     .show(ui, |p| {
                         let Some(s) = &self.snapshot else { return };
@@ -704,6 +720,10 @@ impl Lesson for FlowsLesson {
             self.train();
         }
         true
+    }
+
+    fn step_training(&mut self, n: u32, _cx: &mut LessonContext<'_>) -> bool {
+        self.step(n)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _cx: &mut LessonContext<'_>) {

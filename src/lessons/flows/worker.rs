@@ -50,6 +50,8 @@ pub enum Request {
     },
     Pause,
     Resume,
+    /// While paused: exactly this many optimiser steps of each flow, then a full snapshot.
+    Step(u32),
     /// Power-series terms for the log-det comparison.
     SeriesTerms(usize),
 }
@@ -323,6 +325,15 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
             Some(Request::Resume) => {
                 if let Some(s) = &mut session {
                     s.paused = false;
+                }
+                None
+            }
+            Some(Request::Step(n)) => {
+                if let Some(s) = session.as_mut().filter(|s| s.paused) {
+                    for _ in 0..n {
+                        s.step();
+                    }
+                    send_now = true;
                 }
                 None
             }

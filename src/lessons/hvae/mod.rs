@@ -240,6 +240,9 @@ impl HvaeLesson {
             if ui.add_enabled(training, egui::Button::new("Pause")).clicked() {
                 self.pause();
             }
+            if let Some(n) = super::hall::step_buttons(ui, self.state == RunState::Paused) {
+                self.step_paused(n);
+            }
             if ui
                 .add_enabled(self.run_config.is_some(), egui::Button::new("Reset"))
                 .on_hover_text("Forget the model")
@@ -308,6 +311,15 @@ impl HvaeLesson {
     fn pause(&mut self) {
         self.send(Job::Pause);
         self.state = RunState::Paused;
+    }
+
+    /// `n` optimiser steps of the paused model; `false` unless paused.
+    fn step_paused(&mut self, n: u32) -> bool {
+        if self.state != RunState::Paused {
+            return false;
+        }
+        self.send(Job::Step(n));
+        true
     }
 
     /// The explanation of the chosen inference DAG (the KL terms differ).
@@ -449,6 +461,10 @@ impl Lesson for HvaeLesson {
             self.train(cx);
         }
         true
+    }
+
+    fn step_training(&mut self, n: u32, _cx: &mut LessonContext<'_>) -> bool {
+        self.step_paused(n)
     }
 
     fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {

@@ -118,6 +118,7 @@ pub fn curves(ui: &mut egui::Ui, elbo: &[[f64; 2]], kl1: &[[f64; 2]], kl2: &[[f6
                 .width(w)
                 .height(size.y)
                 .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
                 .legend(Legend::default())
                 .show(ui, |p| {
                     p.line(Line::new("ELBO", PlotPoints::from(elbo.to_vec())).color(Color32::from_rgb(235, 170, 40)));
@@ -131,6 +132,7 @@ pub fn curves(ui: &mut egui::Ui, elbo: &[[f64; 2]], kl1: &[[f64; 2]], kl2: &[[f6
                 .width(w)
                 .height(size.y)
                 .x_axis_label("step")
+                .label_formatter(crate::viz::hover::step_and_value)
                 .legend(Legend::default())
                 .show(ui, |p| {
                     p.line(Line::new("KL_z₁", PlotPoints::from(kl1.to_vec())).color(Color32::from_rgb(90, 170, 250)));

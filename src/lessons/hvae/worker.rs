@@ -28,6 +28,8 @@ pub enum Job {
     Train { dataset: Arc<Dataset>, config: HvaeConfig },
     /// Stop training, keep the model.
     Pause,
+    /// While paused: exactly this many optimiser steps, then the progress and a snapshot.
+    Step(u32),
     /// Forget the model.
     Reset,
     /// New samples from the current model with this seed.
@@ -91,6 +93,15 @@ impl Worker {
     }
 }
 
+/// How much one call of `train_a_while` trains.
+#[derive(Debug, Clone, Copy)]
+enum Slice {
+    /// While training: about this many seconds.
+    Seconds(f64),
+    /// While paused (Step): exactly this many optimiser steps.
+    Steps(usize),
+}
+
 struct Run {
     trainer: HvaeTrainer,
     source: Arc<Dataset>,
@@ -130,7 +141,7 @@ impl State {
             };
             let alive = match job {
                 Some(job) => self.handle(job),
-                None => self.train_a_while(),
+                None => self.train_a_while(Slice::Seconds(0.1)),
             };
             if !alive {
                 return;
@@ -161,6 +172,12 @@ impl State {
                 self.training = false;
                 let step = self.run.as_ref().map_or(0, |r| r.trainer.steps);
                 self.send(Report::Paused { step }) && self.snapshot()
+            }
+            Job::Step(n) => {
+                if self.training || self.run.is_none() {
+                    return true;
+                }
+                self.train_a_while(Slice::Steps(n as usize))
             }
             Job::Reset => {
                 self.training = false;
@@ -212,8 +229,8 @@ impl State {
         }
     }
 
-    /// About a tenth of a second of steps, then a progress report (and a snapshot every few seconds).
-    fn train_a_while(&mut self) -> bool {
+    /// A slice of steps, then a progress report (and a snapshot every few seconds, or after counted steps).
+    fn train_a_while(&mut self, slice: Slice) -> bool {
         let Some(run) = self.run.as_mut() else {
             self.training = false;
             return true;
@@ -221,7 +238,11 @@ impl State {
         let start = Instant::now();
         let mut sum = StepTerms::default();
         let mut n = 0usize;
-        while start.elapsed().as_secs_f64() < 0.1 {
+        let more = |n: usize| match slice {
+            Slice::Seconds(s) => start.elapsed().as_secs_f64() < s,
+            Slice::Steps(count) => n < count,
+        };
+        while more(n) {
             match run.trainer.step() {
                 Ok(t) => {
                     sum.recon += t.recon;
@@ -246,7 +267,8 @@ impl State {
         if !self.send(Report::Progress { step, terms, ms_per_step }) {
             return false;
         }
-        let due = self.last_snapshot.is_none_or(|t| t.elapsed() > Duration::from_secs_f64(SNAPSHOT_EVERY));
+        let due = matches!(slice, Slice::Steps(_))
+            || self.last_snapshot.is_none_or(|t| t.elapsed() > Duration::from_secs_f64(SNAPSHOT_EVERY));
         if due { self.snapshot() } else { true }
     }
 
