@@ -56,13 +56,13 @@ def main():
     hvae = part("Hierarchical VAE", model="hvae.bpk")
     flows = part("Flows", data="Two moons", models=["flow-realnvp.json", "flow-resflow.json"])
     made = part("Autoregressive", page="Digits", hidden_units=100, made="made.json")
-    wavenet = part("Autoregressive", page="Signals", hidden_units=100, made="made.json")
+    wavenet = part("Autoregressive", page="Signals", hidden_units=100, made="made.json", wavenet="wavenet.json")
 
     def dsep(graph, a, b, c, **more):
         return part("d-separation", graph=graph, a=a, b=b, c=c, **more)
 
-    def diffusion(page):
-        return part("Diffusion", page=page)
+    def diffusion(page, **more):
+        return part("Diffusion", page=page, **more)
 
     stops = []
 
@@ -162,7 +162,8 @@ def main():
          dsep(DIFFUSION, ["x_T"], ["x_0"], ["x_2"]))
     stop(p3, "Learning the reverse", "Diffusion",
          "p_θ(x_{t−1} | x_t) = N(μ_θ(x_t, t), σ_t² I), with μ_θ from a network ε_θ(x_t, t) trained to predict "
-         "the noise.", "Run the reverse chain step by step from pure noise back to the data.", diffusion(1))
+         "the noise.", "Run the reverse chain step by step from pure noise back to the data.",
+         diffusion(1, toy_model="ddpm-2d.json"))
     stop(p3, "The diffusion ELBO", "Diffusion",
          "−ELBO = Σ_t KL(q(x_{t−1} | x_t, x_0) ‖ p_θ(x_{t−1} | x_t)) + …: one KL term per layer, as in the HVAE.",
          "The terms per step t: most of the bound is spent near the data.", diffusion(3))

@@ -210,7 +210,7 @@ pub fn train_wavenet(args: &WaveNetArgs, flags: &TrainFlags) -> anyhow::Result<(
     }
     let saved_to = match &flags.out {
         Some(path) => {
-            super::wavenet::WaveNetFile { signal: args.signal, model: net.clone() }.save(path)?;
+            super::wavenet::WaveNetFile { signal: args.signal, model: net.clone(), steps: trainer.steps }.save(path)?;
             Some(path.display().to_string())
         }
         None => None,

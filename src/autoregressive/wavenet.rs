@@ -275,6 +275,9 @@ pub struct WaveNetFile {
     #[serde(default)]
     pub signal: SignalKind,
     pub model: WaveNet,
+    /// The optimiser steps the weights were trained for (files from before it was saved: 0).
+    #[serde(default)]
+    pub steps: usize,
 }
 
 impl WaveNetFile {
@@ -458,7 +461,7 @@ mod tests {
     fn model_files_round_trip_and_bad_ones_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wave.json");
-        let file = WaveNetFile { signal: SignalKind::Square, model: tiny() };
+        let file = WaveNetFile { signal: SignalKind::Square, model: tiny(), steps: 12 };
         file.save(&path).unwrap();
         assert_eq!(WaveNetFile::load(&path).unwrap(), file);
         let text = std::fs::read_to_string(&path).unwrap();

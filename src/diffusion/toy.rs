@@ -60,6 +60,9 @@ pub struct ToyModel {
     pub schedule: ScheduleKind,
     pub steps: usize,
     pub net: Mlp,
+    /// The optimiser steps these weights were trained for (files from before it was saved: 0).
+    #[serde(default)]
+    pub trained_steps: usize,
 }
 
 /// Every state of a reverse pass, x_T first: `[state][point]`.
@@ -79,6 +82,7 @@ impl ToyModel {
             schedule: config.schedule,
             steps: config.steps,
             net: Mlp::new(&widths, config.seed),
+            trained_steps: 0,
         })
     }
 
@@ -244,6 +248,8 @@ impl ToyTrainer {
             return Err(Diverged { step: self.steps_done + 1 });
         }
         self.steps_done += 1;
+        self.ema.trained_steps = self.steps_done;
+        self.model.trained_steps = self.steps_done;
         // EMA with a warm-up (1 + n)/(10 + n), capped at 0.995, so early snapshots are not dominated by the init.
         let n = self.steps_done as f32;
         let decay = ((1.0 + n) / (10.0 + n)).min(0.995);

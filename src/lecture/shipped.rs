@@ -25,6 +25,8 @@ pub const FILES: &[(&str, &[u8])] = shipped![
     "made.json",
     "flow-realnvp.json",
     "flow-resflow.json",
+    "ddpm-2d.json",
+    "wavenet.json",
 ];
 
 /// The lecture file's name in the folder.

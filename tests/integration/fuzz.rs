@@ -151,7 +151,9 @@ fn flow_and_wavenet_files_never_panic() {
     }
     let net = WaveNet::new(WaveNetConfig { channels: 2, dilations: vec![1, 2], levels: 4 }, 1).unwrap();
     let path = dir.path().join("wave.json");
-    WaveNetFile { signal: latent_lab::autoregressive::signals::SignalKind::default(), model: net }.save(&path).unwrap();
+    WaveNetFile { signal: latent_lab::autoregressive::signals::SignalKind::default(), model: net, steps: 0 }
+        .save(&path)
+        .unwrap();
     fuzz("WaveNet", &std::fs::read(&path).unwrap(), |b| {
         WaveNetFile::from_text(&String::from_utf8_lossy(b), Path::new("wave.json")).is_ok()
     });

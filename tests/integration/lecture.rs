@@ -48,6 +48,15 @@ fn number_after(h: &AppHarness, after: &str) -> Option<u64> {
     rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
 }
 
+/// The step count at the start of a status line ("step 2467 · …", the WaveNet's and MADE's).
+fn status_steps(h: &AppHarness) -> Option<u64> {
+    let starts = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        [n.label(), n.value()].into_iter().flatten().find(|t| t.starts_with("step "))
+    };
+    let text = h.query_all(by().predicate(move |n| starts(n).is_some())).find_map(|n| starts(&n.accesskit_node()))?;
+    text["step ".len()..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
 /// What shows that the stop's lesson starts from a trained model, and its step count (`None`: not yet).
 fn trained_steps(h: &AppHarness, lesson: &str) -> Option<u64> {
     match lesson {
@@ -56,7 +65,8 @@ fn trained_steps(h: &AppHarness, lesson: &str) -> Option<u64> {
         "Bounds" => text_of(h, "loaded: iwae-k5.bpk").map(|_| 1),
         "Hierarchical VAE" => number_after(h, "Paused at step "),
         "Flows" => number_after(h, "(Two moons, step "),
-        "Autoregressive" => number_after(h, "weights after step ").or(number_after(h, "step ")),
+        "Diffusion" => number_after(h, "trained: "),
+        "Autoregressive" => number_after(h, "weights after step ").or(status_steps(h)),
         _ => Some(1),
     }
 }
@@ -75,10 +85,8 @@ fn the_shipped_lecture_walks_stop_by_stop_in_both_themes() {
             assert_eq!(h.state().selected_lesson(), stop.lesson, "stop {}", i + 1);
             assert!(h.query_all_by_label(&stop.title).next().is_some(), "stop {}: its title {}", i + 1, stop.title);
             assert!(text_of(&h, &format!("stop {} of {n}", i + 1)).is_some(), "progress of stop {}", i + 1);
-            // The stop names model files (the WaveNet page has none shipped: it trains in seconds).
-            let page = stop.lessons.get(&stop.lesson).and_then(|p| p.get("page")).and_then(|p| p.as_str());
-            let needs_model =
-                stop.lessons.values().any(|p| !lecture::referenced_files(p).is_empty()) && page != Some("Signals");
+            // The stop names model files.
+            let needs_model = stop.lessons.values().any(|p| !lecture::referenced_files(p).is_empty());
             if needs_model {
                 step_until(&mut h, 60, &format!("a trained model at stop {} ({})", i + 1, stop.title), |h| {
                     trained_steps(h, &stop.lesson).is_some_and(|s| s > 0)

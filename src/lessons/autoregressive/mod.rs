@@ -16,6 +16,7 @@ use crate::train::TrainEvent;
 use worker::{ArWorker, Reply, Request};
 
 use crate::autoregressive::made::Made;
+use crate::autoregressive::wavenet::WaveNetFile;
 pub use digits::DigitsPage;
 pub use digits::EXPLANATION as DIGITS_EXPLANATION;
 use digits::FileOutcome;
@@ -231,6 +232,7 @@ impl Lesson for AutoregressiveLesson {
     fn load_scene(&mut self, scene: &serde_json::Value, dir: &Path, _cx: &mut LessonContext<'_>) -> Result<(), String> {
         let s: ArScene = super::scene::parse(scene)?;
         let made = s.made.as_deref().map(|m| super::scene::resolve_file(m, dir)).transpose()?;
+        let wavenet = s.wavenet.as_deref().map(|w| read_scene_wavenet(w, dir)).transpose()?;
         if !(s.pixels_per_second.is_finite() && s.temperature.is_finite()) {
             return Err("its sampling speed or temperature is not a number".into());
         }
@@ -247,11 +249,25 @@ impl Lesson for AutoregressiveLesson {
                 self.digits.hidden_units
             ));
         }
-        if self.wave.view.steps > 0 && (s.signal, s.dilations) != (self.wave.kind, self.wave.preset) {
+        if wavenet.is_none()
+            && self.wave.view.steps > 0
+            && (s.signal, s.dilations) != (self.wave.kind, self.wave.preset)
+        {
             return Err("the WaveNet is trained on another signal or dilations: press Reset WaveNet first".into());
         }
         self.scene_made = made;
         self.apply_settings(&s, hidden);
+        if let Some((file, preset)) = wavenet {
+            self.wave.kind = file.signal;
+            self.wave.preset = preset;
+            self.wave.message = None;
+            let request = Request::UseWaveNet { net: Box::new(file.model), kind: file.signal, steps: file.steps };
+            if self.worker.is_some() {
+                send(self.worker.as_ref(), vec![request], &mut self.wave.message);
+            } else {
+                self.queued.push(request);
+            }
+        }
         Ok(())
     }
 
@@ -282,6 +298,7 @@ impl AutoregressiveLesson {
             dilations: self.wave.preset,
             temperature: self.wave.temperature,
             made,
+            wavenet: None,
         }
     }
 
@@ -353,6 +370,16 @@ impl AutoregressiveLesson {
     }
 }
 
+/// Reads a scene's WaveNet file and finds its dilation stack among the tab's presets.
+fn read_scene_wavenet(reference: &str, dir: &Path) -> Result<(WaveNetFile, usize), String> {
+    let path = super::scene::resolve_file(reference, dir)?;
+    let file = WaveNetFile::load(&path).map_err(|e| e.to_string())?;
+    let preset = wave::PRESETS.iter().position(|d| *d == file.model.config.dilations.as_slice()).ok_or_else(|| {
+        format!("{reference}: its dilations {:?} are not one of the tab's stacks", file.model.config.dilations)
+    })?;
+    Ok((file, preset))
+}
+
 fn one() -> u64 {
     1
 }
@@ -381,4 +408,27 @@ struct ArScene {
     /// MADE's file, relative to the scene's folder when inside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     made: Option<String>,
+    /// A WaveNet file (`latent-lab train wavenet --out`), likewise: shown paused on its signal and dilations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wavenet: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoregressive::wavenet::{WaveNet, WaveNetConfig};
+
+    #[test]
+    fn a_scene_reads_the_shipped_wavenet_and_refuses_other_dilations() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/lecture");
+        let (file, preset) = read_scene_wavenet("wavenet.json", &dir).unwrap();
+        assert_eq!(wave::PRESETS[preset], file.model.config.dilations.as_slice());
+        assert!(file.steps > 1000, "the shipped WaveNet records its steps: {}", file.steps);
+        let odd = tempfile::tempdir().unwrap();
+        let net = WaveNet::new(WaveNetConfig { dilations: vec![1, 3], ..WaveNetConfig::default() }, 1).unwrap();
+        WaveNetFile { signal: file.signal, model: net, steps: 5 }.save(&odd.path().join("odd.json")).unwrap();
+        let e = read_scene_wavenet("odd.json", odd.path()).unwrap_err();
+        assert!(e.contains("odd.json") && e.contains("[1, 3]"), "{e}");
+        assert!(read_scene_wavenet("made.json", &dir).is_err(), "a MADE file is not a WaveNet");
+    }
 }

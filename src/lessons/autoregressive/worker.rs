@@ -28,6 +28,9 @@ pub const CONTINUATIONS: usize = 3;
 pub const CONTINUE_LEN: usize = 96;
 pub const PREFIX_EXTRA: usize = 64;
 
+/// The WaveNet's learning rate on this tab.
+const WAVENET_LR: f32 = 3e-3;
+
 /// What the lesson asks for.
 #[derive(Debug, Clone)]
 pub enum Request {
@@ -58,6 +61,12 @@ pub enum Request {
         seed: u64,
         /// Build (or keep) the net but leave it paused, for Step.
         paused: bool,
+    },
+    /// Replace the WaveNet by loaded weights (trained on `kind` for `steps`); training paused.
+    UseWaveNet {
+        net: Box<WaveNet>,
+        kind: SignalKind,
+        steps: usize,
     },
     PauseWaveNet,
     /// While the WaveNet is paused: exactly this many optimiser steps, then its view with fresh continuations.
@@ -262,7 +271,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 let config = WaveNetConfig { dilations: dilations.clone(), ..WaveNetConfig::default() };
                 match WaveNet::new(config, seed) {
                     Ok(net) => {
-                        let trainer = WaveNetTrainer::new(net, kind, 3e-3, seed);
+                        let trainer = WaveNetTrainer::new(net, kind, WAVENET_LR, seed);
                         let view = WaveView { kind, dilations, temperature: st.temperature, ..WaveView::default() };
                         let mut w = WaveState { trainer, ema: None, view, test_seed: 7_000_000 + seed };
                         refresh_continuations(&mut w, st.temperature);
@@ -279,6 +288,22 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 w.view.training = !paused && w.trainer.steps < MAX_STEPS;
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
             }
+        }
+        Request::UseWaveNet { net, kind, steps } => {
+            let dilations = net.config.dilations.clone();
+            let mut trainer = WaveNetTrainer::new(*net, kind, WAVENET_LR, 1);
+            trainer.steps = steps;
+            let view = WaveView { kind, dilations, temperature: st.temperature, steps, ..WaveView::default() };
+            // The loss curve starts with the loaded net's cross-entropy on fresh signals.
+            let window = trainer.window();
+            let loss = (0..8_u64)
+                .map(|i| trainer.net.signal_loss(&signals::generate(kind, window, 9_000_000 + i)) / 8.0)
+                .sum::<f64>();
+            let mut w = WaveState { trainer, ema: Some(loss), view, test_seed: 7_000_001 };
+            w.view.loss_curve.push([steps as f64, loss]);
+            refresh_continuations(&mut w, st.temperature);
+            let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            st.wave = Some(w);
         }
         Request::PauseWaveNet => {
             if let Some(w) = st.wave.as_mut() {

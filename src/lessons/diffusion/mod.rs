@@ -124,6 +124,8 @@ pub struct DiffusionLesson {
     /// The seed of the next 2-D model (weights, minibatches, noise).
     pub toy_seed: u64,
     worker: Option<Worker>,
+    /// Jobs asked for before the thread was started (a scene opened before the tab was shown), sent once it is.
+    queued: Vec<Job>,
     started: bool,
     toy: ToyState,
     digits: DigitsState,
@@ -149,6 +151,7 @@ impl Default for DiffusionLesson {
             train_iterations: 4000,
             toy_seed: 42,
             worker: None,
+            queued: Vec::new(),
             started: false,
             toy: ToyState { sample_seed: 1, ..ToyState::default() },
             digits: DigitsState {
@@ -188,10 +191,10 @@ impl DiffusionLesson {
     }
 
     fn send(&mut self, job: Job) {
-        if let Some(w) = &self.worker
-            && w.tx.send(job).is_err()
-        {
-            self.toy.error = Some("the lesson's compute thread stopped".into());
+        match &self.worker {
+            None => self.queued.push(job),
+            Some(w) if w.tx.send(job).is_err() => self.toy.error = Some("the lesson's compute thread stopped".into()),
+            Some(_) => {}
         }
     }
 
@@ -214,6 +217,28 @@ impl DiffusionLesson {
         self.toy.status = "starting…".into();
         self.toy.elbo = None;
         self.send(Job::TrainToy { data: self.data.clone(), config, iterations: self.train_iterations });
+    }
+
+    /// Shows a trained 2-D model (from a scene): its samples and L_t; Train trains a new one from scratch.
+    fn show_trained_toy(&mut self, model: ToyModel) {
+        self.schedule_kind = model.schedule;
+        self.steps = model.steps;
+        self.t = self.t.min(self.steps);
+        self.toy.training = false;
+        self.toy.run_data = None;
+        self.toy.error = None;
+        self.toy.losses.clear();
+        self.toy.status = format!(
+            "trained: {} steps (T = {}, {} schedule), loaded — Train trains a new one",
+            model.trained_steps,
+            model.steps,
+            model.schedule.label()
+        );
+        self.toy.model = Some(model.clone());
+        self.toy.generation += 1;
+        self.request_samples();
+        let data = self.data.clone();
+        self.send(Job::Elbo { model: Box::new(model), data });
     }
 
     /// Whether the thread keeps a stopped run on the current data (Resume and Step work).
@@ -430,6 +455,21 @@ struct DiffusionScene {
     /// Scenes from before the seed was saved: the default, 42.
     #[serde(default = "default_toy_seed")]
     toy_seed: u64,
+    /// A trained 2-D model file (`latent-lab train ddpm --out`), relative to the scene's folder when inside it:
+    /// shown at once, Train still trains a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    toy_model: Option<String>,
+}
+
+/// The largest 2-D model file a scene may name (the lesson's model is about 150 kB).
+const MAX_TOY_FILE: u64 = 64 << 20;
+
+/// Reads a scene's 2-D model file.
+fn read_scene_toy(reference: &str, dir: &std::path::Path) -> Result<ToyModel, String> {
+    let path = super::scene::resolve_file(reference, dir)?;
+    let text = crate::runtime::files::read_text_limited(&path, MAX_TOY_FILE)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::diffusion::toy::read_toy_model(&text).map_err(|e| format!("{reference}: {e}"))
 }
 
 fn default_toy_seed() -> u64 {
@@ -456,6 +496,7 @@ impl Lesson for DiffusionLesson {
             steps: self.steps,
             train_iterations: self.train_iterations,
             toy_seed: self.toy_seed,
+            toy_model: None,
             sampler_ddim: self.sampler_ddim,
             ddim_steps: self.ddim_steps,
         })
@@ -464,10 +505,14 @@ impl Lesson for DiffusionLesson {
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
-        _dir: &std::path::Path,
+        dir: &std::path::Path,
         _cx: &mut LessonContext<'_>,
     ) -> Result<(), String> {
         let s: DiffusionScene = super::scene::parse(scene)?;
+        let toy_model = s.toy_model.as_deref().map(|r| read_scene_toy(r, dir)).transpose()?;
+        if toy_model.is_some() && self.toy.training {
+            return Err("the 2-D model is training: pause it first".into());
+        }
         let page = *Page::ALL.get(s.page).ok_or_else(|| format!("it names page {} of 4", s.page + 1))?;
         let data_choice = if s.data == PAINTED {
             DataChoice::Painted
@@ -488,6 +533,9 @@ impl Lesson for DiffusionLesson {
         self.ddim_steps = s.ddim_steps.clamp(2, 100);
         self.t = self.t.min(self.steps);
         self.refresh_data();
+        if let Some(model) = toy_model {
+            self.show_trained_toy(model);
+        }
         Ok(())
     }
 
@@ -524,6 +572,9 @@ impl Lesson for DiffusionLesson {
                 self.digits.busy = Some("loading the shipped checkpoint…".into());
                 self.send(Job::LoadShipped);
             }
+            for job in std::mem::take(&mut self.queued) {
+                self.send(job);
+            }
         }
         self.drain();
         digits::poll_dialog(self);
@@ -545,4 +596,41 @@ impl Lesson for DiffusionLesson {
     }
 
     fn on_event(&mut self, _event: &TrainEvent) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scene_reads_the_shipped_2d_model_with_its_steps_and_names_a_bad_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/lecture");
+        let model = read_scene_toy("ddpm-2d.json", &dir).unwrap();
+        assert!(model.trained_steps > 1000, "the shipped model records its steps: {}", model.trained_steps);
+        let e = read_scene_toy("made.json", &dir).unwrap_err();
+        assert!(e.contains("made.json"), "another model's file is named: {e}");
+        assert!(read_scene_toy("no-such.json", &dir).unwrap_err().contains("no-such.json"));
+    }
+
+    #[test]
+    fn a_scene_with_a_2d_model_shows_it_trained_and_a_bad_one_changes_nothing() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/lecture");
+        let mut lesson = DiffusionLesson::default();
+        let scene = lesson.save_scene(&dir).unwrap();
+        let mut with_model = scene.clone();
+        with_model["toy_model"] = "ddpm-2d.json".into();
+        with_model["page"] = 1.into();
+        let dataset = std::sync::Arc::new(crate::data::Dataset::builtin_mnist().unwrap());
+        let (state, mut commands) = (crate::train::WorkerState::Idle, Vec::new());
+        let mut cx = LessonContext { dataset: &dataset, worker_state: &state, commands: &mut commands };
+        let mut bad = with_model.clone();
+        bad["toy_model"] = "made.json".into();
+        assert!(lesson.load_scene(&bad, &dir, &mut cx).is_err());
+        assert!(lesson.toy.model.is_none() && lesson.page == Page::Forward, "a refused scene changes nothing");
+        lesson.load_scene(&with_model, &dir, &mut cx).unwrap();
+        assert!(lesson.toy.model.is_some() && lesson.page == Page::Reverse);
+        assert!(lesson.toy.status.starts_with("trained: "), "{}", lesson.toy.status);
+        assert!(!lesson.toy_paused(), "a loaded model is shown; Train trains a new one");
+        assert_eq!(lesson.queued.len(), 2, "its samples and L_t wait for the thread");
+    }
 }
