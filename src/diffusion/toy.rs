@@ -202,6 +202,18 @@ impl ToyTrainer {
         })
     }
 
+    /// Goes on training `model` (e.g. read from a file) on `data`: its weights start both the network and the moving
+    /// average, the step count goes on from `trained_steps`; Adam starts afresh. The schedule is the model's.
+    pub fn from_model(data: Vec<[f32; 2]>, model: ToyModel, config: &ToyConfig) -> Result<Self, ScheduleError> {
+        let config = ToyConfig { schedule: model.schedule, steps: model.steps, ..config.clone() };
+        let mut trainer = Self::new(data, &config)?;
+        trainer.adam = Adam::new(model.net.block_lens());
+        trainer.steps_done = model.trained_steps;
+        trainer.ema = model.clone();
+        trainer.model = model;
+        Ok(trainer)
+    }
+
     /// One Adam step on a random mini-batch; returns the batch's mean squared error per coordinate.
     pub fn step(&mut self) -> Result<f32, Diverged> {
         if self.data.is_empty() {
@@ -302,6 +314,27 @@ pub fn read_toy_model(text: &str) -> Result<ToyModel, String> {
 mod tests {
     use super::*;
     use crate::data::toy2d::Toy2d;
+
+    #[test]
+    fn training_goes_on_from_a_saved_model_and_its_step_count() {
+        let data = Toy2d::Moons.sample_standardised(500, 1);
+        let config = ToyConfig { hidden: vec![16, 16], steps: 30, ..ToyConfig::default() };
+        let mut first = ToyTrainer::new(data.clone(), &config).unwrap();
+        for _ in 0..40 {
+            first.step().unwrap();
+        }
+        let text = write_toy_model(&first.ema).unwrap();
+        let saved = read_toy_model(&text).unwrap();
+        assert_eq!(saved.trained_steps, 40, "the file records the steps");
+        // Another schedule in the settings: the model's own (T = 30, linear) wins.
+        let other = ToyConfig { steps: 99, schedule: ScheduleKind::Cosine, ..config };
+        let mut again = ToyTrainer::from_model(data, saved.clone(), &other).unwrap();
+        assert_eq!((again.steps_done, again.model.steps, again.model.schedule), (40, 30, ScheduleKind::Linear));
+        assert_eq!(again.model.net, saved.net, "the weights are the file's");
+        again.step().unwrap();
+        assert_eq!((again.steps_done, again.ema.trained_steps), (41, 41));
+        assert_ne!(again.model.net, saved.net, "and they train on");
+    }
 
     #[test]
     fn training_lowers_the_loss_and_samples_have_the_right_shape() {

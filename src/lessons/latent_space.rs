@@ -3,7 +3,7 @@
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{
     Corner, ItemId, Legend, Line, LineStyle, MarkerShape, Plot, PlotBounds, PlotImage, PlotMemory, PlotPoint,
-    PlotPoints, Points, Text,
+    PlotPoints, Points,
 };
 
 use super::hall::Explanation;
@@ -666,10 +666,8 @@ impl LatentSpaceLesson {
         let loaded = self.run == RunState::Paused && self.views.iter().all(|v| v.train_curve.is_empty());
         let note = |plot_ui: &mut egui_plot::PlotUi<'_>| {
             if loaded {
-                let text = RichText::new("Loaded from files: the curves start when training resumes (Resume)")
-                    .size(15.0)
-                    .color(weak);
-                plot_ui.text(Text::new("", PlotPoint::new(0.0, 0.0), text));
+                let note = "Loaded from files: the curves start when training resumes (Resume)";
+                crate::viz::widgets::plot_note(plot_ui, note, weak);
             }
         };
         ui.horizontal_top(|ui| {

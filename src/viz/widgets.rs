@@ -108,6 +108,13 @@ pub fn tile(images: &[Vec<f32>], rows: usize, cols: usize, per_row: usize, gap: 
     egui::ColorImage::from_gray([w, h], &gray)
 }
 
+/// A note in the middle of an empty plot (e.g. a model loaded from a file, whose training curve was not saved), so
+/// the room sees why the axes are empty.
+pub fn plot_note(plot_ui: &mut egui_plot::PlotUi<'_>, note: &str, color: egui::Color32) {
+    let text = egui::RichText::new(note).size(15.0).color(color);
+    plot_ui.text(egui_plot::Text::new("", egui_plot::PlotPoint::new(0.0, 0.0), text));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

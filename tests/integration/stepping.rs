@@ -204,3 +204,11 @@ fn the_same_seed_and_steps_repeat_a_made_run_exactly() {
     assert_eq!(first, second, "seed 1, ten steps, twice");
     assert!(h.query_by_label("Train MADE").is_some(), "stepped, not training");
 }
+
+/// The lecture's 2-D diffusion model comes from a file, paused: Step goes on from its recorded step count.
+#[test]
+fn the_shipped_2d_diffusion_model_steps_on_from_its_file() {
+    let mut h = at_stop(21);
+    steps_exactly(&mut h, "Diffusion (shipped)", |h| number_after(h, "trained: ", false));
+    assert!(number_after(&h, "trained: ", false).is_some_and(|s| s > 1000), "counted on from the file's steps");
+}

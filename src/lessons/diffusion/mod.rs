@@ -225,11 +225,11 @@ impl DiffusionLesson {
         self.steps = model.steps;
         self.t = self.t.min(self.steps);
         self.toy.training = false;
-        self.toy.run_data = None;
+        self.toy.run_data = Some(self.data_generation);
         self.toy.error = None;
         self.toy.losses.clear();
         self.toy.status = format!(
-            "trained: {} steps (T = {}, {} schedule), loaded — Train trains a new one",
+            "trained: {} steps (T = {}, {} schedule), loaded — Resume trains on, Train trains a new one",
             model.trained_steps,
             model.steps,
             model.schedule.label()
@@ -238,7 +238,9 @@ impl DiffusionLesson {
         self.toy.generation += 1;
         self.request_samples();
         let data = self.data.clone();
-        self.send(Job::Elbo { model: Box::new(model), data });
+        self.send(Job::Elbo { model: Box::new(model.clone()), data: data.clone() });
+        let config = ToyConfig { seed: self.toy_seed, ..ToyConfig::default() };
+        self.send(Job::UseToy { model: Box::new(model), data, config, iterations: self.train_iterations });
     }
 
     /// Whether the thread keeps a stopped run on the current data (Resume and Step work).
@@ -630,7 +632,7 @@ mod tests {
         lesson.load_scene(&with_model, &dir, &mut cx).unwrap();
         assert!(lesson.toy.model.is_some() && lesson.page == Page::Reverse);
         assert!(lesson.toy.status.starts_with("trained: "), "{}", lesson.toy.status);
-        assert!(!lesson.toy_paused(), "a loaded model is shown; Train trains a new one");
-        assert_eq!(lesson.queued.len(), 2, "its samples and L_t wait for the thread");
+        assert!(lesson.toy_paused(), "a loaded model is shown paused: Resume and Step go on training it");
+        assert_eq!(lesson.queued.len(), 3, "its samples, L_t and the run wait for the thread");
     }
 }

@@ -174,6 +174,8 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
         ui.vertical(|ui| {
             let w = ui.available_width().max(200.0);
             ui.label(RichText::new("Training loss ‖ε − ε_θ‖² per coordinate (smoothed)").strong());
+            let loaded = lesson.toy.losses.is_empty() && lesson.toy.model.is_some();
+            let weak = ui.visuals().weak_text_color();
             crate::viz::export::plot(
                 Plot::new("diffusion-loss")
                     .legend(Legend::default().position(Corner::RightTop))
@@ -183,6 +185,11 @@ pub fn show(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
                     .label_formatter(crate::viz::hover::step_and_value)
                     .y_axis_label("loss")
                     .show(ui, |p| {
+                        if loaded {
+                            let note =
+                                "A model from a file: its training curve was not saved.\nResume trains on, Train trains a new one.";
+                            crate::viz::widgets::plot_note(p, note, weak);
+                        }
                         p.line(Line::new("loss", lesson.toy.losses.clone()).color(Color32::from_rgb(235, 170, 40)));
                     }),
                 "diffusion-loss",

@@ -27,6 +27,14 @@ pub enum Job {
     Stop,
     /// Goes on training the stopped 2-D run.
     ResumeToy,
+    /// Keeps a trained 2-D model (from a file) as the stopped run on `data`, for Resume and Step; up to
+    /// `iterations` more steps.
+    UseToy {
+        model: Box<ToyModel>,
+        data: Vec<[f32; 2]>,
+        config: ToyConfig,
+        iterations: usize,
+    },
     /// While the 2-D run is stopped: exactly this many optimiser steps, then its model (`ToyTrained`).
     StepToy(u32),
     SampleToy {
@@ -180,6 +188,17 @@ impl State {
                     Err(e) => self.send(Report::ToyFailed(e.to_string())),
                 },
                 Job::ResumeToy => self.train_toy(),
+                Job::UseToy { model, data, config, iterations } => {
+                    let total = model.trained_steps + iterations;
+                    match ToyTrainer::from_model(data, *model, &config) {
+                        Ok(trainer) => {
+                            let learning_rate = config.learning_rate;
+                            self.toy = Some(ToyRun { trainer, iterations: total, learning_rate, smooth: f32::NAN });
+                            true
+                        }
+                        Err(e) => self.send(Report::ToyFailed(e.to_string())),
+                    }
+                }
                 Job::StepToy(n) => self.step_toy(n),
                 Job::Stop => true,
                 Job::SampleToy { model, sampler, count, seed } => {
