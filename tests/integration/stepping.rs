@@ -44,6 +44,32 @@ fn wait(h: &mut AppHarness, ms: u64) {
     }
 }
 
+/// View ▸ Slow motion ▸ `choice`.
+fn choose_slow_motion(h: &mut AppHarness, choice: &str) {
+    h.get_by_label("View").click();
+    wait(h, 60);
+    h.get_by_label("Slow motion").hover();
+    wait(h, 60);
+    h.get_by_label(choice).click();
+}
+
+/// Presses `train`, waits until the count `read` shows passes `min`, and presses `pause`.
+fn train_then_pause(h: &mut AppHarness, train: &str, read: impl Fn(&AppHarness) -> Option<u64>, min: u64, pause: &str) {
+    h.step();
+    h.get_by_label(train).click();
+    step_until(h, 60, &format!("{train}: training"), |h| read(h).is_some_and(|s| s > min));
+    h.get_by_label(pause).click();
+}
+
+/// A fresh app on tab `tab`, its device chosen.
+fn on_tab(tab: &str) -> AppHarness {
+    let mut h = app();
+    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Trainer: idle").is_some());
+    h.get_by_label(tab).click();
+    h.step();
+    h
+}
+
 /// With the tab's model paused: the shown count goes up by exactly 1 (`.`), 10 (Shift+`.`) and 1 (Step), and
 /// then stays.
 fn steps_exactly(h: &mut AppHarness, tab: &str, read: impl Fn(&AppHarness) -> Option<u64>) {
@@ -96,20 +122,14 @@ fn made_steps_one_at_a_time() {
 #[test]
 fn the_wavenet_steps_one_at_a_time_after_a_pause() {
     let mut h = at_stop(29);
-    h.step();
-    h.get_by_label("Train WaveNet").click();
-    step_until(&mut h, 60, "WaveNet steps", |h| number_after(h, "step ", true).is_some_and(|s| s > 20));
-    h.get_by_label("Pause WaveNet").click();
+    train_then_pause(&mut h, "Train WaveNet", |h| number_after(h, "step ", true), 2467 + 20, "Pause WaveNet");
     steps_exactly(&mut h, "WaveNet", |h| number_after(h, "step ", true));
 }
 
 #[test]
 fn the_2d_diffusion_model_steps_one_at_a_time_after_a_pause() {
     let mut h = at_stop(21);
-    h.step();
-    h.get_by_label("Train").click();
-    step_until(&mut h, 60, "2-D training", |h| number_after(h, "training: step ", false).is_some_and(|s| s > 50));
-    h.get_by_label("Pause").click();
+    train_then_pause(&mut h, "Train", |h| number_after(h, "training: step ", false), 50, "Pause");
     step_until(&mut h, 30, "paused with Resume", |h| h.query_by_label("Resume").is_some());
     steps_exactly(&mut h, "Diffusion", |h| number_after(h, "trained: ", false));
     h.get_by_label("Resume").click();
@@ -118,13 +138,8 @@ fn the_2d_diffusion_model_steps_one_at_a_time_after_a_pause() {
 
 #[test]
 fn the_encoder_gradient_pair_steps_one_at_a_time_after_a_pause() {
-    let mut h = app();
-    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Trainer: idle").is_some());
-    h.get_by_label("Encoder gradients").click();
-    h.step();
-    h.get_by_label("Train both").click();
-    step_until(&mut h, 60, "training", |h| number_after(h, "Training: step ", false).is_some_and(|s| s > 5));
-    h.get_by_label("Pause").click();
+    let mut h = on_tab("Encoder gradients");
+    train_then_pause(&mut h, "Train both", |h| number_after(h, "Training: step ", false), 5, "Pause");
     steps_exactly(&mut h, "Encoder gradients", |h| number_after(h, "Paused at step ", false));
 }
 
@@ -135,18 +150,10 @@ fn slow_motion_steps_a_paused_tab_by_itself() {
     let read = |h: &AppHarness| number_after(h, "Paused at step ", false);
     step_until(&mut h, 90, "the shipped HVAE", |h| read(h).is_some());
     let start = read(&h).unwrap_or_default();
-    h.get_by_label("View").click();
-    wait(&mut h, 60);
-    h.get_by_label("Slow motion").hover();
-    wait(&mut h, 60);
-    h.get_by_label("5 steps per second").click();
+    choose_slow_motion(&mut h, "5 steps per second");
     step_until(&mut h, 60, "slow-motion steps", |h| read(h).is_some_and(|s| s >= start + 3));
     assert!(h.query_by_label_contains("Slow motion: 5 steps/s").is_some(), "the status bar says so");
-    h.get_by_label("View").click();
-    wait(&mut h, 60);
-    h.get_by_label("Slow motion").hover();
-    wait(&mut h, 60);
-    h.get_by_label("Off").click();
+    choose_slow_motion(&mut h, "Off");
     wait(&mut h, 600);
     let stopped = read(&h);
     wait(&mut h, 800);
@@ -157,15 +164,9 @@ fn slow_motion_steps_a_paused_tab_by_itself() {
 /// Bounds: Pause keeps the training time left; Step trains the paused VAE one step at a time.
 #[test]
 fn the_bounds_vae_pauses_and_steps_one_at_a_time() {
-    let mut h = app();
-    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Trainer: idle").is_some());
-    h.get_by_label("Bounds").click();
-    h.step();
-    h.get_by_label("Train VAE").click();
-    step_until(&mut h, 60, "training", |h| {
-        number_after(h, "Training the VAE (ELBO): step ", false).is_some_and(|s| s > 5)
-    });
-    h.get_by_label("Pause").click();
+    let mut h = on_tab("Bounds");
+    let training = |h: &AppHarness| number_after(h, "Training the VAE (ELBO): step ", false);
+    train_then_pause(&mut h, "Train VAE", training, 5, "Pause");
     steps_exactly(&mut h, "Bounds", |h| number_after(h, "paused at step ", false));
     assert!(h.query_by_label_contains("s left").is_some(), "the time left is kept");
 }
@@ -186,10 +187,7 @@ fn made_heldout(h: &AppHarness) -> Option<String> {
 /// held-out score for score.
 #[test]
 fn the_same_seed_and_steps_repeat_a_made_run_exactly() {
-    let mut h = app();
-    step_until(&mut h, 30, "the device", |h| h.query_by_label_contains("Trainer: idle").is_some());
-    h.get_by_label("Autoregressive").click();
-    h.step();
+    let mut h = on_tab("Autoregressive");
     let run = |h: &mut AppHarness| {
         h.key_press_modifiers(egui::Modifiers::SHIFT, Key::Period);
         step_until(h, 60, "ten steps of a new MADE", |h| {

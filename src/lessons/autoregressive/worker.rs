@@ -252,11 +252,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
         }
         Request::StepMade(n) => {
             if let Some(m) = st.made.as_mut().filter(|m| !m.view.training) {
-                for _ in 0..n {
-                    if m.trainer.steps >= MAX_STEPS || !step_made(m, replies) {
-                        break;
-                    }
-                }
+                steps_while(n, || m.trainer.steps < MAX_STEPS && step_made(m, replies));
                 m.view.training = false;
                 send_made(m, true, replies);
             }
@@ -314,11 +310,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
         }
         Request::StepWaveNet(n) => {
             if let Some(w) = st.wave.as_mut().filter(|w| !w.view.training) {
-                for _ in 0..n {
-                    if w.trainer.steps >= MAX_STEPS || !step_wave(w, replies) {
-                        break;
-                    }
-                }
+                steps_while(n, || w.trainer.steps < MAX_STEPS && step_wave(w, replies));
                 w.view.training = false;
                 refresh_continuations(w, st.temperature);
                 let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
@@ -358,6 +350,16 @@ fn new_made(data: Arc<Dataset>, hidden: usize, seed: u64) -> Result<MadeState, S
         started: Instant::now(),
         spent: 0.0,
     })
+}
+
+/// Step control: up to `n` calls of `step`, stopping at the first that says no (the step budget is used up or a
+/// step failed).
+fn steps_while(n: u32, mut step: impl FnMut() -> bool) {
+    for _ in 0..n {
+        if !step() {
+            break;
+        }
+    }
 }
 
 /// One optimiser step of MADE; `false` when it failed (training stops, the message is sent).
