@@ -9,6 +9,7 @@ use super::LessonContext;
 use crate::models::posterior::PosteriorView;
 use crate::train::{ModelKind, TrainCommand, TrainEvent};
 use crate::viz::colormap::{field_image, scale};
+use crate::viz::hover::{Rows, grid_value};
 use crate::viz::widgets::tile;
 use crate::viz::widgets::{CachedImage, fixed_square_plot};
 
@@ -141,13 +142,14 @@ fn density_plot(
     let [x0, x1, y0, y1] = view.extent;
     ui.vertical(|ui| {
         ui.label(title);
-        crate::viz::export::plot(
+        let shown = crate::viz::export::plot(
             fixed_square_plot(id, egui::vec2(side, side), Corner::RightTop, ["z₁", "z₂"])
                 .include_x(x0)
                 .include_x(x1)
                 .include_y(y0)
                 .include_y(y1)
                 .show(ui, |p| {
+                    let pointer = p.pointer_coordinate();
                     let centre = PlotPoint::new(0.5 * (x0 + x1), 0.5 * (y0 + y1));
                     p.image(PlotImage::new("", texture, centre, [(x1 - x0) as f32, (y1 - y0) as f32]));
                     if with_q {
@@ -156,10 +158,19 @@ fn density_plot(
                         }
                         p.points(Points::new("q mean", vec![view.q_mean]).radius(3.0).color(Q_COLOUR));
                     }
+                    pointer
                 }),
             "posterior",
             None,
         );
+        // Hover read-out: the log-density under the pointer (rows run from the bottom, as the image is drawn).
+        let (values, name) = if with_q { (&view.log_density, "log p(z|x)") } else { (&view.log_q, "log q(z|x)") };
+        if let Some(at) = shown.inner
+            && let Some(v) = grid_value(values, view.grid, view.extent, Rows::BottomFirst, at.x, at.y)
+        {
+            let text = format!("{name} = {v:.2} at z = ({:.2}, {:.2})", at.x, at.y).replace('-', "−");
+            shown.response.clone().on_hover_text_at_pointer(text);
+        }
     });
 }
 

@@ -37,6 +37,33 @@ pub fn step_and_value(pos: &HoverPosition<'_>) -> Option<String> {
     curve_label(pos, "step", |y| significant(y, 4))
 }
 
+/// Which way a grid's rows run over the plot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Row 0 is the top of the plot (largest y).
+    TopFirst,
+    /// Row 0 is the bottom (smallest y).
+    BottomFirst,
+}
+
+/// The value of an `n × n` grid drawn over `extent` = [x0, x1, y0, y1] at the plot point (x, y): the heat maps'
+/// hover read-out. `None` outside the extent or past the end of a short grid.
+#[must_use]
+pub fn grid_value(values: &[f32], n: usize, extent: [f64; 4], rows: Rows, x: f64, y: f64) -> Option<f32> {
+    let [x0, x1, y0, y1] = extent;
+    let cell = |u: f64, lo: f64, hi: f64| {
+        let k = ((u - lo) / (hi - lo) * n as f64).floor();
+        (0.0..n as f64).contains(&k).then_some(k as usize)
+    };
+    let col = cell(x, x0, x1)?;
+    let from_bottom = cell(y, y0, y1)?;
+    let row = match rows {
+        Rows::BottomFirst => from_bottom,
+        Rows::TopFirst => n - 1 - from_bottom,
+    };
+    values.get(row * n + col).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use egui_plot::PlotPoint;
@@ -51,6 +78,24 @@ mod tests {
         assert_eq!(significant(1.5e-7, 3), "1.50e-7");
         assert_eq!(significant(0.0, 3), "0");
         assert_eq!(significant(f64::NAN, 3), "NaN");
+    }
+
+    #[test]
+    fn the_heat_map_read_out_takes_the_cell_under_the_pointer() {
+        // A 4 × 4 grid over [−2, 2]², cell (row, col) holds 10·row + col.
+        let values: Vec<f32> = (0..4).flat_map(|r| (0..4).map(move |c| (10 * r + c) as f32)).collect();
+        let square = [-2.0, 2.0, -2.0, 2.0];
+        let at = |rows, x, y| grid_value(&values, 4, square, rows, x, y);
+        assert_eq!(at(Rows::TopFirst, -1.9, 1.9), Some(0.0), "row 0 at the top: top left");
+        assert_eq!(at(Rows::TopFirst, 1.9, -1.9), Some(33.0), "bottom right");
+        assert_eq!(at(Rows::TopFirst, 0.5, 0.5), Some(12.0), "row 1 (y in [0, 1)), column 2");
+        assert_eq!(at(Rows::BottomFirst, -1.9, 1.9), Some(30.0), "row 0 at the bottom: top left is row 3");
+        assert_eq!(at(Rows::BottomFirst, 0.5, -0.5), Some(12.0), "y in [−1, 0) is row 1 from the bottom");
+        assert_eq!(at(Rows::TopFirst, 2.5, 0.0), None, "outside the extent");
+        let wide = grid_value(&values, 4, [0.0, 8.0, -1.0, 1.0], Rows::BottomFirst, 7.9, 0.9);
+        assert_eq!(wide, Some(33.0), "any extent, not only a square around 0");
+        let short = grid_value(&values[..3], 4, square, Rows::TopFirst, 0.5, 0.5);
+        assert_eq!(short, None, "a short grid is not read past its end");
     }
 
     #[test]

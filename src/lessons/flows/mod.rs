@@ -482,7 +482,14 @@ impl FlowsLesson {
             // Hover read-out: the heat map's log-density under the pointer.
             let model = self.snapshot.as_ref().and_then(|s| s.models.get(i));
             if let (Some(at), Some(m)) = (shown.inner, model)
-                && let Some(value) = grid_value(&m.log_density, GRID, VIEW, at.x, at.y)
+                && let Some(value) = crate::viz::hover::grid_value(
+                    &m.log_density,
+                    GRID,
+                    [-VIEW, VIEW, -VIEW, VIEW],
+                    crate::viz::hover::Rows::TopFirst,
+                    at.x,
+                    at.y,
+                )
             {
                 let text = format!("log p(x) = {value:.2} at x = ({:.2}, {:.2})", at.x, at.y).replace('-', "−");
                 shown.response.clone().on_hover_text_at_pointer(text);
@@ -610,16 +617,6 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
         "Raise the learning rate to 1: training stops with a message and keeps the last good weights.",
     ],
 };
-
-/// The value of a `n × n` grid over [−view, view]² (row 0 at the top) at the point (x, y); `None` outside.
-fn grid_value(values: &[f32], n: usize, view: f64, x: f64, y: f64) -> Option<f32> {
-    let cell = |u: f64| {
-        let k = ((u + view) / (2.0 * view) * n as f64).floor();
-        (0.0..n as f64).contains(&k).then_some(k as usize)
-    };
-    let (col, row) = (cell(x)?, cell(-y)?);
-    values.get(row * n + col).copied()
-}
 
 /// The Flows tab in a scene file: the data (a toy dataset's label or "paint"), the painted points, the settings.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -760,17 +757,6 @@ impl Lesson for FlowsLesson {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_hover_read_out_takes_the_cell_under_the_pointer() {
-        // A 4 × 4 grid over [−2, 2]², row 0 at the top: cell (row, col) holds 10·row + col.
-        let values: Vec<f32> = (0..4).flat_map(|r| (0..4).map(move |c| (10 * r + c) as f32)).collect();
-        assert_eq!(grid_value(&values, 4, 2.0, -1.9, 1.9), Some(0.0), "top left");
-        assert_eq!(grid_value(&values, 4, 2.0, 1.9, -1.9), Some(33.0), "bottom right");
-        assert_eq!(grid_value(&values, 4, 2.0, 0.5, 0.5), Some(12.0), "row 1 (y in [0, 1)), column 2");
-        assert_eq!(grid_value(&values, 4, 2.0, 2.5, 0.0), None, "outside the view");
-        assert_eq!(grid_value(&values[..3], 4, 2.0, 0.5, 0.5), None, "a short grid is not read past its end");
-    }
 
     #[test]
     fn the_brush_paints_near_the_pointer_and_inside_the_view() {
