@@ -121,10 +121,10 @@ impl EncoderGradientsLesson {
         });
         let step = self.curves.iter().filter_map(|c| c.last().map(|p| p.step)).max();
         match (self.run, step) {
-            (Run::Paused, Some(step)) => ui.label(format!("Paused at step {step}.")),
-            (Run::Running, Some(step)) => ui.label(format!("Training: step {step}")),
-            _ => ui.label(""),
-        };
+            (Run::Paused, Some(step)) => _ = ui.label(format!("Paused at step {step}.")),
+            (Run::Running, Some(step)) => _ = ui.label(format!("Training: step {step}")),
+            _ => {}
+        }
         ui.small("One trainer serves every tab: training here stops a run on the Latent space tab.");
         ui.separator();
         egui::Grid::new("encoder-grad-table").num_columns(5).striped(true).show(ui, |ui| {

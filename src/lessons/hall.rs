@@ -82,7 +82,9 @@ pub fn seed_field(ui: &mut egui::Ui, seed: &mut u64, enabled: bool, model: &str)
         ui.label("Seed");
         ui.add_enabled(enabled, egui::DragValue::new(seed).range(1..=MAX_SEED))
             .on_hover_text(format!("A new {model} starts from this seed: the same seed and steps repeat a run exactly"))
-            .on_disabled_hover_text(format!("Reset the {model} to start one with another seed"));
+            .on_disabled_hover_text(format!(
+                "The seed applies to a new {model}: Reset it (or let training stop) first"
+            ));
     });
 }
 

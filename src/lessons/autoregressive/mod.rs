@@ -170,11 +170,7 @@ impl Lesson for AutoregressiveLesson {
             Page::Digits => self.digits.toggle(cx.dataset),
             Page::Signals => self.wave.toggle(),
         };
-        if self.worker.is_some() {
-            self.send_page(vec![request]);
-        } else {
-            self.queued.push(request);
-        }
+        self.send_or_queue(vec![request]);
         true
     }
 
@@ -185,11 +181,7 @@ impl Lesson for AutoregressiveLesson {
             Page::Signals => self.wave.step(n),
         };
         let Some(requests) = requests else { return false };
-        if self.worker.is_some() {
-            self.send_page(requests);
-        } else {
-            self.queued.extend(requests);
-        }
+        self.send_or_queue(requests);
         true
     }
 
@@ -262,11 +254,7 @@ impl Lesson for AutoregressiveLesson {
             self.wave.preset = preset;
             self.wave.message = None;
             let request = Request::UseWaveNet { net: Box::new(file.model), kind: file.signal, steps: file.steps };
-            if self.worker.is_some() {
-                send(self.worker.as_ref(), vec![request], &mut self.wave.message);
-            } else {
-                self.queued.push(request);
-            }
+            self.send_or_queue(vec![request]);
         }
         Ok(())
     }
@@ -342,6 +330,15 @@ impl AutoregressiveLesson {
     }
 
     /// Sends requests of the page shown (a failure is that page's message).
+    /// Sends now, or with the first frame that has started the thread.
+    fn send_or_queue(&mut self, requests: Vec<Request>) {
+        if self.worker.is_some() {
+            self.send_page(requests);
+        } else {
+            self.queued.extend(requests);
+        }
+    }
+
     fn send_page(&mut self, requests: Vec<Request>) {
         let message = match self.page {
             Page::Digits => &mut self.digits.message,
@@ -384,8 +381,8 @@ fn one() -> u64 {
     1
 }
 
-/// The Autoregressive tab in a scene file: the page shown, both pages' settings and the MADE file, if MADE has weights
-/// (the WaveNet is not saved: it trains in seconds).
+/// The Autoregressive tab in a scene file: the page shown, both pages' settings and the MADE file, if MADE has weights.
+/// A scene may name a WaveNet file too (the lecture's does); the app does not write one (it trains in seconds).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ArScene {
     page: Page,

@@ -463,13 +463,10 @@ struct DiffusionScene {
     toy_model: Option<String>,
 }
 
-/// The largest 2-D model file a scene may name (the lesson's model is about 150 kB).
-const MAX_TOY_FILE: u64 = 64 << 20;
-
 /// Reads a scene's 2-D model file.
 fn read_scene_toy(reference: &str, dir: &std::path::Path) -> Result<ToyModel, String> {
     let path = super::scene::resolve_file(reference, dir)?;
-    let text = crate::runtime::files::read_text_limited(&path, MAX_TOY_FILE)
+    let text = crate::runtime::files::read_text_limited(&path, crate::runtime::files::limit::MODEL)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     crate::diffusion::toy::read_toy_model(&text).map_err(|e| format!("{reference}: {e}"))
 }

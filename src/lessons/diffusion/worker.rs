@@ -134,6 +134,10 @@ struct ToyRun {
 }
 
 impl ToyRun {
+    fn new(trainer: ToyTrainer, iterations: usize, learning_rate: f32) -> Self {
+        Self { trainer, iterations, learning_rate, smooth: f32::NAN }
+    }
+
     /// One optimiser step at the cosine schedule's rate for this point of the run.
     fn step(&mut self) -> Result<(), crate::nn::Diverged> {
         let fraction = self.trainer.steps_done as f64 / self.iterations.max(1) as f64;
@@ -181,8 +185,7 @@ impl State {
             let alive = match job {
                 Job::TrainToy { data, config, iterations } => match ToyTrainer::new(data, &config) {
                     Ok(trainer) => {
-                        let learning_rate = config.learning_rate;
-                        self.toy = Some(ToyRun { trainer, iterations, learning_rate, smooth: f32::NAN });
+                        self.toy = Some(ToyRun::new(trainer, iterations, config.learning_rate));
                         self.train_toy()
                     }
                     Err(e) => self.send(Report::ToyFailed(e.to_string())),
@@ -192,8 +195,7 @@ impl State {
                     let total = model.trained_steps + iterations;
                     match ToyTrainer::from_model(data, *model, &config) {
                         Ok(trainer) => {
-                            let learning_rate = config.learning_rate;
-                            self.toy = Some(ToyRun { trainer, iterations: total, learning_rate, smooth: f32::NAN });
+                            self.toy = Some(ToyRun::new(trainer, total, config.learning_rate));
                             true
                         }
                         Err(e) => self.send(Report::ToyFailed(e.to_string())),
