@@ -242,11 +242,12 @@ impl DigitsPage {
         let d = cx.dataset.rows * cx.dataset.cols;
         let status = match self.view.heldout {
             Some((nll, se)) => format!(
-                "step {} · {:.0} s · train ≈ {:.1} nats · held-out −log p(x) = {nll:.1} ± {se:.1} nats (exact, {} digits) \
+                "step {} · {:.0} s · train ≈ {} nats · held-out −log p(x) = {nll:.1} ± {se:.1} nats (exact, {} digits) \
                  · {:.3} bits per pixel",
                 self.view.steps,
                 self.view.seconds,
-                self.view.train_curve.last().map_or(f64::NAN, |p| p[1]),
+                // A model from a file has no training curve yet.
+                self.view.train_curve.last().map_or_else(|| "–".to_owned(), |p| format!("{:.1}", p[1])),
                 super::worker::HELDOUT_SCORED,
                 nll / (d as f64 * std::f64::consts::LN_2)
             ),
@@ -271,11 +272,12 @@ impl DigitsPage {
         match outcome {
             FileOutcome::Loaded(path, model, info) => match model.check_size(cx.dataset.rows, cx.dataset.cols) {
                 Ok(()) => {
+                    // The file's name: the folder (for the shipped lecture, a cache folder) says nothing to the room.
+                    let name =
+                        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
                     self.message = Some(format!(
-                        "Loaded {} ({} hidden units, {} steps); press Train MADE to go on training.",
-                        path.display(),
-                        model.hidden,
-                        info.steps
+                        "Loaded {name} ({} hidden units, {} steps); press Train MADE to go on training.",
+                        model.hidden, info.steps
                     ));
                     self.hidden_units = model.hidden;
                     self.sampler = None;
