@@ -120,11 +120,13 @@ impl EncoderGradientsLesson {
             }
         });
         let step = self.curves.iter().filter_map(|c| c.last().map(|p| p.step)).max();
-        match (self.run, step) {
-            (Run::Paused, Some(step)) => _ = ui.label(format!("Paused at step {step}.")),
-            (Run::Running, Some(step)) => _ = ui.label(format!("Training: step {step}")),
-            _ => {}
-        }
+        // An empty line before the first step, so the table below does not jump when training starts.
+        let status = match (self.run, step) {
+            (Run::Paused, Some(step)) => format!("Paused at step {step}."),
+            (Run::Running, Some(step)) => format!("Training: step {step}"),
+            _ => String::new(),
+        };
+        ui.label(status);
         ui.small("One trainer serves every tab: training here stops a run on the Latent space tab.");
         ui.separator();
         egui::Grid::new("encoder-grad-table").num_columns(5).striped(true).show(ui, |ui| {
