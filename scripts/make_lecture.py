@@ -12,6 +12,8 @@ import json
 import sys
 
 LATENT_HIDDEN = "256, 128"
+# Classroom stops that show a trained model hide what would retrain it (lessons::classroom::Control keys).
+CLASSROOM = ["training", "seed", "files"]
 
 
 def dag(nodes, edges):
@@ -39,13 +41,18 @@ DIFFUSION = dag(
 )
 
 
+def math(formula, statement):
+    """A stop's typeset formula (TeX, one formula per line) and its statement in words."""
+    return (formula, statement)
+
+
 def main():
     fresh = json.load(open(sys.argv[1]))["lessons"]
 
     def part(lesson, **changes):
         p = copy.deepcopy(fresh[lesson])
         for k, v in changes.items():
-            if k not in p and k not in ("models", "model", "made", "do_a"):
+            if k not in p and k not in ("models", "model", "made", "do_a", "wavenet", "toy_model"):
                 raise SystemExit(f"{lesson} has no setting {k}: {sorted(p)}")
             p[k] = v
         return {lesson: p}
@@ -67,7 +74,10 @@ def main():
     stops = []
 
     def stop(part_name, title, lesson, statement, show, lessons=None, **flags):
-        s = {"part": part_name, "title": title, "statement": statement, "show": show, "lesson": lesson}
+        s = {"part": part_name, "title": title}
+        if isinstance(statement, tuple):
+            s["formula"], statement = statement
+        s.update({"statement": statement, "show": show, "lesson": lesson})
         if lessons:
             s["lessons"] = lessons
         s.update(flags)
@@ -75,34 +85,37 @@ def main():
 
     p1 = "1 · Recap: VAEs and IWAEs"
     stop(p1, "Deep latent variable models", "Latent space",
-         "p_θ(x) = ∫ p_θ(x | z) p(z) dz: a neural decoder turns a simple code z ∼ N(0, I) into an image.",
+         math("p_\\theta(x) = \\int p_\\theta(x \\mid z)\\, p(z)\\, dz",
+         "A neural decoder turns a simple code z ∼ N(0, I) into an image."),
          "The codes of 1,000 held-out digits, coloured by label: an autoencoder's (left) and a VAE's (right), "
          "both 2-D so the whole code space fits on the screen.", latent, hide_settings=True)
     stop(p1, "An autoencoder's codes and a VAE's", "Latent space",
-         "AE: z = f(x), trained on reconstruction alone. VAE: q(z | x) = N(μ(x), σ²(x)), trained on the ELBO, "
-         "whose KL term pulls the codes towards N(0, I).",
+         math("\\text{AE: } z = f(x) \\qquad \\text{VAE: } q(z \\mid x) = \\mathcal{N}\\left(\\mu(x), \\sigma^2(x)\\right)",
+         "The AE is trained on reconstruction alone; the VAE on the ELBO, whose KL term pulls the codes towards N(0, I)."),
          "Click a digit to see its reconstruction; drag the probe into the gaps between the AE's clusters: it "
          "decodes to smudges, the VAE's space has no such holes.", latent, explain=True)
     stop(p1, "Observation models p(x | z)", "Latent space",
-         "Bernoulli pixels: log p(x | z) = Σ x log p + (1 − x) log(1 − p). Gaussian: −‖x − μ‖² / 2σ² + const; "
-         "σ² weighs reconstruction against the KL.",
+         math("\\text{Bernoulli: } \\log p(x \\mid z) = \\sum_i x_i \\log p_i + (1 - x_i) \\log(1 - p_i)\n\\text{Gaussian: } \\log p(x \\mid z) = -\\frac{\\|x - \\mu\\|^2}{2\\sigma^2} + \\text{const}",
+         "Bernoulli pixels or a Gaussian: σ² weighs reconstruction against the KL."),
          "Switch the observation model to Gaussian in the settings and press Train from scratch: the VAE's "
          "codes spread or collapse with σ².", latent)
     stop(p1, "Sampling: z ∼ N(0, I) through the decoder", "Samples",
-         "A VAE is a generative model: draw z from the prior and decode. An AE has no prior to draw from.",
+         math("z \\sim \\mathcal{N}(0, I), \\quad x \\sim p_\\theta(x \\mid z)",
+         "A VAE is a generative model: draw z from the prior and decode. An AE has no prior to draw from."),
          "The grid of decoded samples and the manifold of the 2-D code space; lower the temperature τ for "
          "cleaner, less varied digits, or press Resample.", {**latent, **part("Samples")})
     stop(p1, "The ELBO is a lower bound", "Bounds",
-         "log p(x) ≥ E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)) = L_1, with equality when q(z | x) = p(z | x).",
+         math("\\log p(x) \\geq \\mathbb{E}_q\\left[\\log p(x \\mid z)\\right] - \\mathrm{KL}\\left(q(z \\mid x) \\,\\|\\, p(z)\\right) = L_1",
+         "Equality holds when q(z | x) = p(z | x)."),
          "L_1 for every held-out digit of the VAE trained with K = 5, next to the tighter bounds.", bounds,
          explain=True)
     stop(p1, "Importance-weighted bounds L_1 ≤ L_5 ≤ … ≤ log p(x)", "Bounds",
-         "L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k | x)], z_k ∼ q(z | x): more samples, a tighter bound "
-         "(Burda et al. 2016).",
+         math("L_K = \\mathbb{E}\\left[\\log \\frac{1}{K} \\sum_{k=1}^K \\frac{p(x, z_k)}{q(z_k \\mid x)}\\right], \\quad z_k \\sim q(z \\mid x)\nL_1 \\leq L_5 \\leq \\ldots \\leq \\log p(x)",
+         "More samples, a tighter bound (Burda et al. 2016)."),
          "The bounds rise with K towards log p(x) (estimated by quadrature over the 2-D code space).", bounds)
     stop(p1, "Score function vs reparametrisation", "Gradient estimators",
-         "∇_μ E_q[f(z)] = E_q[f(z) ∇_μ log q(z)] (score function) = E_ε[∇_μ f(μ + Lε)] (reparametrisation, "
-         "z = μ + Lε with L the Cholesky factor of Σ).",
+         math("\\nabla_\\mu \\mathbb{E}_q\\left[f(z)\\right] = \\mathbb{E}_q\\left[f(z)\\, \\nabla_\\mu \\log q(z)\\right]\n= \\mathbb{E}_\\epsilon\\left[\\nabla_\\mu f(\\mu + L \\epsilon)\\right], \\quad \\epsilon \\sim \\mathcal{N}(0, I)",
+         "Score function (top) and reparametrisation (bottom): z = μ + Lε with L the Cholesky factor of Σ = L Lᵀ."),
          "1,000 estimates of ∇_μ from each estimator (middle) and gradient ascent with each (right): the "
          "reparametrised cloud is far tighter. Press Redraw for new draws.",
          part("Gradient estimators"), explain=True)
@@ -113,18 +126,21 @@ def main():
 
     p2 = "2 · d-separation"
     stop(p2, "A chain: x3 ⊥⊥ x1 | x2", "d-separation",
-         "In x1 → x2 → x3, observing the middle node blocks the path: x3 ⊥⊥ x1 | x2.",
+         math("x_1 \\to x_2 \\to x_3 \\text{:} \\quad x_3 \\indep x_1 \\mid x_2",
+         "Observing the middle node blocks the path."),
          "Click x2 out of C and ask again: the path opens.", dsep(CHAIN, ["x1"], ["x3"], ["x2"]))
     stop(p2, "A fork: a common cause", "d-separation",
-         "x ← m → y: x and y are dependent, and independent given m.",
+         math("x \\gets m \\to y \\text{:} \\quad x \\indep y \\mid m",
+         "x and y are dependent, and independent given m."),
          "The path is blocked at the observed tail-to-tail node m.", dsep(FORK, ["x"], ["y"], ["m"]))
     stop(p2, "A collider and its descendant", "d-separation",
-         "x → m ← y: independent causes become dependent once m, or a descendant d of m, is observed.",
+         math("x \\to m \\gets y \\text{:} \\quad x \\indep y, \\quad \\text{but not given } m \\text{ or } d",
+         "Independent causes become dependent once m, or a descendant d of m, is observed."),
          "With d in C the collider opens; take d out and the answer becomes 'independent'.",
          dsep(COLLIDER_DESC, ["x"], ["y"], ["d"]))
     stop(p2, "The recipe", "d-separation",
-         "A path is blocked by C when it has a chain or fork whose middle node is in C, or a collider that is "
-         "not in C and has no descendant in C. A ⊥⊥ B | C when every path between them is blocked.",
+         math("A \\indep B \\mid C \\iff \\text{every path between } A \\text{ and } B \\text{ is blocked by } C",
+         "A path is blocked by C when it has a chain or fork whose middle node is in C, or a collider that is not in C and has no descendant in C."),
          "Every path is listed with the node and the rule that blocks it (or why it is open).",
          dsep(COLLIDER_DESC, ["x"], ["y"], []), explain=True)
     stop(p2, "Bishop, Fig. 8.22", "d-separation",
@@ -136,36 +152,40 @@ def main():
          "Draw your own graph (double-click to add a node, drag between nodes for an arrow) and ask.",
          dsep(BISHOP, ["a"], ["b"], ["f"]))
     stop(p2, "Seeing is not doing: do(x)", "d-separation",
-         "An intervention do(x) sets x from outside, cutting the arrows into x. In x ← m → y, observing x tells "
-         "us about y; setting x does not: x ⊥⊥ y in the graph after do(x).",
+         math("p\\left(y \\mid \\mathrm{do}(x)\\right) = p(y) \\neq p(y \\mid x)",
+         "An intervention do(x) sets x from outside, cutting the arrows into x. In x ← m → y, observing x tells us about y; setting x does not: x ⊥⊥ y in the graph after do(x)."),
          "Untick do(A) to compare with merely observing x: the chain through m opens again.",
          dsep(FORK, ["x"], ["y"], [], do_a=True))
 
     p3 = "3 · From VAEs to hierarchical VAEs to diffusion"
     stop(p3, "The DAG of a VAE", "d-separation",
-         "Generative: z → x, p(x, z) = p(z) p(x | z). Inference: x → z, q(z | x).",
+         math("p(x, z) = p(z)\\, p(x \\mid z), \\qquad q(z \\mid x)",
+         "Generative: z → x. Inference: x → z."),
          "One latent layer; the next stops stack them.", dsep(VAE_TWO, ["z"], ["x"], []))
     stop(p3, "A hierarchical VAE", "Hierarchical VAE",
-         "p(x, z₁, z₂) = p(z₂) p(z₁ | z₂) p(x | z₁); ELBO = E_q[log p(x | z₁)] − KL_z₁ − KL_z₂.",
+         math("p(x, z_1, z_2) = p(z_2)\\, p(z_1 \\mid z_2)\\, p(x \\mid z_1)\n\\mathrm{ELBO} = \\mathbb{E}_q\\left[\\log p(x \\mid z_1)\\right] - \\mathrm{KL}_{z_1} - \\mathrm{KL}_{z_2}",
+         "Two layers of latents; the ELBO splits into a reconstruction and one KL term per layer."),
          "The two code spaces of a trained two-layer VAE, its ELBO split into three terms, and samples drawn "
          "top to bottom.", hvae, explain=True)
     stop(p3, "The HVAE's DAG: z₂ ⊥⊥ x | z₁", "d-separation",
-         "Given z₁, the image does not depend on z₂: the chain z₂ → z₁ → x is blocked at z₁.",
+         math("z_2 \\indep x \\mid z_1",
+         "Given z₁, the image does not depend on z₂: the chain z₂ → z₁ → x is blocked at z₁."),
          "The same recipe as in part 2.", dsep(HVAE, ["z2"], ["x"], ["z1"]))
     stop(p3, "Diffusion: a hierarchical VAE with fixed noising", "Diffusion",
-         "q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I): the encoder is fixed, T layers of latents, "
-         "q(x_t | x_0) in closed form.",
+         math("q(x_t \\mid x_{t-1}) = \\mathcal{N}\\left(\\sqrt{1 - \\beta_t}\\, x_{t-1}, \\beta_t I\\right)\nq(x_t \\mid x_0) = \\mathcal{N}\\left(\\sqrt{\\bar\\alpha_t}\\, x_0, (1 - \\bar\\alpha_t) I\\right), \\quad \\bar\\alpha_t = \\prod_{s \\leq t} (1 - \\beta_s)",
+         "The encoder is fixed, T layers of latents, q(x_t | x_0) in closed form."),
          "Drag t: the data dissolve into N(0, I).", diffusion(0), explain=True)
     stop(p3, "Diffusion as a chain", "d-separation",
          "x_T → … → x_1 → x_0: each step depends only on the one before.",
          "x_T ⊥⊥ x_0 | x_2: the chain is blocked at any observed step.",
          dsep(DIFFUSION, ["x_T"], ["x_0"], ["x_2"]))
     stop(p3, "Learning the reverse", "Diffusion",
-         "p_θ(x_{t−1} | x_t) = N(μ_θ(x_t, t), σ_t² I), with μ_θ from a network ε_θ(x_t, t) trained to predict "
-         "the noise.", "Run the reverse chain step by step from pure noise back to the data.",
-         diffusion(1, toy_model="ddpm-2d.json"))
+         math("p_\\theta(x_{t-1} \\mid x_t) = \\mathcal{N}\\left(\\mu_\\theta(x_t, t), \\sigma_t^2 I\\right)",
+         "μ_θ comes from a network ε_θ(x_t, t) trained to predict the noise."), "Run the reverse chain step by step from pure noise back to the data.",
+         diffusion(1, toy_model="ddpm-2d.json"), hide=CLASSROOM)
     stop(p3, "The diffusion ELBO", "Diffusion",
-         "−ELBO = Σ_t KL(q(x_{t−1} | x_t, x_0) ‖ p_θ(x_{t−1} | x_t)) + …: one KL term per layer, as in the HVAE.",
+         math("-\\mathrm{ELBO} = \\sum_t \\mathrm{KL}\\left(q(x_{t-1} \\mid x_t, x_0) \\,\\|\\, p_\\theta(x_{t-1} \\mid x_t)\\right) + \\ldots",
+         "One KL term per layer, as in the HVAE."),
          "The terms per step t: most of the bound is spent near the data.", diffusion(3))
     stop(p3, "Diffusion on digits", "Diffusion",
          "The same chain with a small U-Net for ε_θ on 28 × 28 images.", "Sample digits from noise.",
@@ -173,24 +193,29 @@ def main():
 
     p4 = "4 · Exact likelihood: flows and autoregressive models"
     stop(p4, "Normalising flows: change of variables", "Flows",
-         "x = f(z), z ∼ N(0, I): log p(x) = log p(f⁻¹(x)) + log |det ∂f⁻¹/∂x|, exact.",
+         math("x = f(z), \\; z \\sim \\mathcal{N}(0, I) \\text{:} \\quad \\log p(x) = \\log p\\left(f^{-1}(x)\\right) + \\log \\left|\\det \\frac{\\partial f^{-1}}{\\partial x}\\right|",
+         "An invertible map of a simple density: the likelihood is exact."),
          "Two flows trained on two moons: the density each one learned.", flows, hide_settings=True)
     stop(p4, "Coupling layers and their inverse", "Flows",
-         "RealNVP: y₁ = x₁, y₂ = x₂ ⊙ exp(s(x₁)) + t(x₁); inverse x₂ = (y₂ − t(y₁)) ⊙ exp(−s(y₁)); "
-         "log-det = Σ s(x₁).", "Step through the layers: each moves one coordinate given the other.", flows,
-         explain=True)
+         math("y_1 = x_1, \\quad y_2 = x_2 \\odot \\exp\\left(s(x_1)\\right) + t(x_1)\nx_1 = y_1, \\quad x_2 = \\left(y_2 - t(y_1)\\right) \\odot \\exp\\left(-s(y_1)\\right)\n\\log \\left|\\det \\frac{\\partial y}{\\partial x}\\right| = \\sum s(x_1)",
+         "RealNVP: the layer (top), its inverse (middle) and its log-determinant (bottom), each one pass of s and t."), "Step through the layers: each moves one coordinate given the other.", flows,
+         explain=True, hide=CLASSROOM)
     stop(p4, "Residual flows: Lipschitz < 1", "Flows",
-         "f(x) = x + g(x) is invertible when Lip(g) < 1 (fixed-point iteration); log-det by a power series.",
+         math("f(x) = x + g(x), \\quad \\operatorname{Lip}(g) < 1\n\\log \\left|\\det \\frac{\\partial f}{\\partial x}\\right| = \\sum_{k \\geq 1} \\frac{(-1)^{k+1}}{k} \\operatorname{tr}\\left(J_g^k\\right)",
+         "Invertible by fixed-point iteration when Lip(g) < 1; the log-determinant by a power series."),
          "Lower the Lipschitz bound and train from scratch: the density becomes smoother, less sharp.", flows)
     stop(p4, "Autoregressive models: the chain rule", "Autoregressive",
-         "p(x) = Π_i p(x_i | x_<i): exact likelihood, pixel by pixel (MADE masks one network to do it).",
+         math("p(x) = \\prod_i p(x_i \\mid x_{<i})",
+         "Exact likelihood, pixel by pixel (MADE masks one network to do it)."),
          "Sampling a digit one pixel at a time.", made, explain=True)
     stop(p4, "Completions", "Autoregressive",
          "Hide the bottom of a held-out digit and sample the rest from p(x_i | x_<i).",
          "Several completions of the same top half.",
-         part("Autoregressive", page="Digits", hidden_units=100, hide_bottom=True, made="made.json"))
+         part("Autoregressive", page="Digits", hidden_units=100, hide_bottom=True, made="made.json"),
+         hide=CLASSROOM)
     stop(p4, "WaveNet: dilated causal convolutions", "Autoregressive",
-         "Each output sees only the past; dilations 1, 2, 4, … grow the receptive field exponentially.",
+         math("R = 1 + \\sum_l (k - 1)\\, d_l",
+         "Each output sees only the past; dilations 1, 2, 4, … grow the receptive field exponentially."),
          "Train on a signal and sample it forwards; change the dilations.", wavenet)
 
     stop("Wrap-up", "Which model fits the digits best?", "Leaderboard",

@@ -636,7 +636,7 @@ impl eframe::App for LatentLabApp {
         let mut clicked = Vec::new();
         self.top_bar(ui, &mut clicked);
         self.apply_actions(&ctx, &clicked);
-        self.hall.publish(&ctx, self.classroom());
+        self.hall.publish(&ctx, self.classroom(), self.hidden_controls());
         if !self.hall.presenting {
             self.status_bar(ui);
         }

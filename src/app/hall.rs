@@ -5,6 +5,7 @@ use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 use serde::{Deserialize, Serialize};
 
 use crate::lessons::Lesson;
+use crate::lessons::classroom::{self, Control};
 use crate::lessons::hall::{self, Explanation};
 use crate::pacing::Refresh;
 
@@ -177,9 +178,10 @@ impl Hall {
     }
 
     /// Tells the lessons what to hide this frame: the settings in presentation mode and at a lecture stop that
-    /// hides them (`classroom`), unless F6 shows them.
-    pub fn publish(&self, ctx: &egui::Context, classroom: bool) {
+    /// hides them (`classroom`), and the controls the stop hides (`hidden`), unless F6 shows them.
+    pub fn publish(&self, ctx: &egui::Context, classroom: bool, hidden: Vec<Control>) {
         hall::set_controls_hidden(ctx, (self.presenting || classroom) && !self.show_controls);
+        classroom::set_hidden(ctx, if self.show_controls { Vec::new() } else { hidden });
         hall::set_explanation_shown(ctx, self.explain);
     }
 }

@@ -13,6 +13,7 @@ use super::LatentLabApp;
 use super::hall::Action;
 use super::scene::{self, SceneFile};
 use crate::lecture::{self, Lecture, Stop};
+use crate::lessons::classroom::Control;
 use crate::runtime::files;
 use crate::viz::export::{self, Done};
 
@@ -83,6 +84,12 @@ impl LatentLabApp {
     /// Whether the stop shown hides the lessons' settings (classroom view).
     pub(super) fn classroom(&self) -> bool {
         self.lecture.as_ref().and_then(LectureRun::stop).is_some_and(|s| s.hide_settings)
+    }
+
+    /// The controls the stop shown hides (none outside a lecture).
+    pub(super) fn hidden_controls(&self) -> Vec<Control> {
+        let stop = self.lecture.as_ref().and_then(LectureRun::stop);
+        stop.map(|s| s.hide.iter().filter_map(|key| Control::from_key(key)).collect()).unwrap_or_default()
     }
 
     /// Starts the shipped lecture ("Deep generative models: VAEs and beyond") at its first stop.
@@ -361,6 +368,9 @@ impl LatentLabApp {
                     ui.weak(&stop.part);
                 }
                 ui.label(RichText::new(&stop.title).heading().strong());
+                if !stop.formula.trim().is_empty() {
+                    crate::viz::math::formula_lines(ui, &stop.formula, 20.0);
+                }
                 if !stop.statement.is_empty() {
                     ui.label(RichText::new(&stop.statement).size(16.0));
                 }
@@ -393,6 +403,7 @@ fn stop_editor(ui: &mut egui::Ui, run: &mut LectureRun, pending: bool, actions: 
         for (label, text, lines) in [
             ("Title", &mut stop.title, 1),
             ("Part", &mut stop.part, 1),
+            ("Formula (TeX)", &mut stop.formula, 2),
             ("Statement", &mut stop.statement, 2),
             ("What to show", &mut stop.show, 2),
         ] {
@@ -405,6 +416,16 @@ fn stop_editor(ui: &mut egui::Ui, run: &mut LectureRun, pending: bool, actions: 
     let (mut earlier, mut later, mut remove) = (false, false, false);
     ui.horizontal_wrapped(|ui| {
         changed |= ui.checkbox(&mut stop.hide_settings, "Hide the settings (classroom view)").changed();
+        for control in Control::ALL {
+            let mut hide = stop.hide.iter().any(|key| key == control.key());
+            if ui.checkbox(&mut hide, format!("Hide the {}", control.label().to_lowercase())).changed() {
+                stop.hide.retain(|key| key != control.key());
+                if hide {
+                    stop.hide.push(control.key().to_owned());
+                }
+                changed = true;
+            }
+        }
         changed |= ui.checkbox(&mut stop.explain, "Open the explanation").changed();
         ui.separator();
         let add_button = ui

@@ -2,6 +2,7 @@
 //! or a scene's parts written inline), a title, the slide's statement and what to show. Pure: no egui, no threads;
 //! the app walks the stops (`app::lecture`) and the shipped lecture lives in `assets/lecture` ([`shipped`]).
 
+pub mod classroom;
 pub mod shipped;
 
 use std::collections::BTreeMap;
@@ -41,6 +42,8 @@ pub enum LectureError {
     TooLong { stop: usize, field: &'static str },
     #[error("stop {stop} has no title")]
     Untitled { stop: usize },
+    #[error("stop {stop} hides \"{key}\", which is not a control this version can hide ({known})")]
+    UnknownControl { stop: usize, key: String, known: String },
 }
 
 /// A lecture: its title and its stops, in order.
@@ -59,7 +62,10 @@ pub struct Stop {
     #[serde(default)]
     pub part: String,
     pub title: String,
-    /// What the slide states (a formula or a claim), in a sentence or two.
+    /// The slide's formulas in TeX (typeset by `viz::math`), one per line, shown above the statement.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub formula: String,
+    /// What the slide states, in a sentence or two.
     #[serde(default)]
     pub statement: String,
     /// What to show the room, and what to point at.
@@ -76,6 +82,10 @@ pub struct Stop {
     /// Classroom view: hide the lesson's settings panel so students see only what the stop is about.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_settings: bool,
+    /// Classroom view: the groups of controls hidden at this stop (`lessons::classroom::Control` keys:
+    /// "training", "seed", "files").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hide: Vec<String>,
     /// Open the explanation panel (formula and things to try) at this stop.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub explain: bool,
@@ -87,12 +97,14 @@ impl Stop {
         Self {
             part: String::new(),
             title: title.to_owned(),
+            formula: String::new(),
             statement: String::new(),
             show: String::new(),
             lesson: lesson.to_owned(),
             scene: None,
             lessons: BTreeMap::new(),
             hide_settings: false,
+            hide: Vec::new(),
             explain: false,
         }
     }
@@ -165,12 +177,19 @@ impl Lecture {
             if stop.title.trim().is_empty() {
                 return Err(LectureError::Untitled { stop: n });
             }
-            for (field, text) in
-                [("title", &stop.title), ("statement", &stop.statement), ("\"what to show\"", &stop.show)]
-            {
+            for (field, text) in [
+                ("title", &stop.title),
+                ("formula", &stop.formula),
+                ("statement", &stop.statement),
+                ("\"what to show\"", &stop.show),
+            ] {
                 if text.chars().count() > MAX_TEXT {
                     return Err(LectureError::TooLong { stop: n, field });
                 }
+            }
+            if let Some(key) = stop.hide.iter().find(|key| classroom::Control::from_key(key).is_none()) {
+                let known = classroom::Control::ALL.map(classroom::Control::key).join(", ");
+                return Err(LectureError::UnknownControl { stop: n, key: key.clone(), known });
             }
             if let Some(unknown) =
                 std::iter::once(&stop.lesson).chain(stop.lessons.keys()).find(|l| !lessons.contains(&l.as_str()))
@@ -246,7 +265,22 @@ mod tests {
         let mut l = two_stops();
         l.stops[1].lessons.insert("d-separation".into(), serde_json::json!({"graph": "dag { a -> b }"}));
         l.stops[1].hide_settings = true;
+        l.stops[1].hide = vec!["seed".into(), "training".into()];
+        l.stops[0].formula = r"\frac{1}{2}".into();
         assert_eq!(parse(&l.to_json(), TABS), Ok(l));
+    }
+
+    #[test]
+    fn a_stop_may_hide_only_controls_this_version_knows() {
+        let mut l = two_stops();
+        l.stops[1].hide = vec!["seed".into(), "everything".into()];
+        let Err(LectureError::UnknownControl { stop: 2, key, known }) = parse(&l.to_json(), TABS) else {
+            panic!("an unknown control is refused")
+        };
+        assert_eq!((key.as_str(), known.as_str()), ("everything", "training, seed, files"));
+        l.stops[1].formula = "x".repeat(MAX_TEXT + 1);
+        l.stops[1].hide.pop();
+        assert_eq!(parse(&l.to_json(), TABS), Err(LectureError::TooLong { stop: 2, field: "formula" }));
     }
 
     #[test]

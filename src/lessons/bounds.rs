@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Corner, HLine, Legend, Line, Plot, Points};
 
+use super::classroom::Control;
 use super::observation::ObservationChoice;
 use super::posterior_panel::PosteriorPanel;
 use super::{Lesson, LessonContext};
@@ -128,13 +129,15 @@ impl BoundsLesson {
             ui.add(egui::Slider::new(&mut self.seconds, 5.0..=120.0).text("Training time (s)"));
             ui.add(egui::Slider::new(&mut self.iwae_k, 2..=50).text("K for the IWAE"));
             self.observation.ui(ui);
-            ui.horizontal(|ui| {
-                if ui.button("Train VAE").clicked() {
-                    self.start(0, cx);
-                }
-                if ui.button("Train IWAE").clicked() {
-                    self.start(1, cx);
-                }
+            super::classroom::unless_hidden(ui, Control::Training, |ui| {
+                ui.horizontal(|ui| {
+                    if ui.button("Train VAE").clicked() {
+                        self.start(0, cx);
+                    }
+                    if ui.button("Train IWAE").clicked() {
+                        self.start(1, cx);
+                    }
+                })
             });
         });
         match self.phase.clone() {
@@ -143,11 +146,13 @@ impl BoundsLesson {
                 let left = until.saturating_duration_since(Instant::now());
                 let seconds = left.as_secs_f64().ceil();
                 ui.label(format!("Training the {}: step {}, {seconds:.0} s left", self.label(slot), self.step));
-                ui.horizontal(|ui| {
-                    if ui.button("Pause").on_hover_text("The time left waits too (Space)").clicked() {
-                        self.toggle_pause(cx);
-                    }
-                    super::hall::step_buttons(ui, false);
+                super::classroom::unless_hidden(ui, Control::Training, |ui| {
+                    ui.horizontal(|ui| {
+                        if ui.button("Pause").on_hover_text("The time left waits too (Space)").clicked() {
+                            self.toggle_pause(cx);
+                        }
+                        super::hall::step_buttons(ui, false);
+                    })
                 });
                 if left.is_zero() {
                     cx.commands.push(TrainCommand::Pause);
@@ -159,13 +164,15 @@ impl BoundsLesson {
             Phase::Paused { slot, left } => {
                 let seconds = left.as_secs_f64().ceil();
                 ui.label(format!("The {} paused at step {}: {seconds:.0} s left", self.label(slot), self.step));
-                ui.horizontal(|ui| {
-                    if ui.button("Resume").clicked() {
-                        self.toggle_pause(cx);
-                    }
-                    if let Some(n) = super::hall::step_buttons(ui, true) {
-                        self.step_training(n, cx);
-                    }
+                super::classroom::unless_hidden(ui, Control::Training, |ui| {
+                    ui.horizontal(|ui| {
+                        if ui.button("Resume").clicked() {
+                            self.toggle_pause(cx);
+                        }
+                        if let Some(n) = super::hall::step_buttons(ui, true) {
+                            self.step_training(n, cx);
+                        }
+                    })
                 });
             }
             Phase::Evaluating { slot, stage, fraction } => {
@@ -203,15 +210,17 @@ impl BoundsLesson {
         }
         let idle = self.phase == Phase::Idle && self.dialog.is_none();
         ui.horizontal(|ui| {
-            ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
-                if ui.button("Save model…").clicked() {
-                    self.dialog = Some((true, spawn_dialog(ui.ctx(), true)));
-                }
-            });
-            ui.add_enabled_ui(idle, |ui| {
-                if ui.button("Load model…").clicked() {
-                    self.dialog = Some((false, spawn_dialog(ui.ctx(), false)));
-                }
+            super::classroom::unless_hidden(ui, Control::Files, |ui| {
+                ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
+                    if ui.button("Save model…").clicked() {
+                        self.dialog = Some((true, spawn_dialog(ui.ctx(), true)));
+                    }
+                });
+                ui.add_enabled_ui(idle, |ui| {
+                    if ui.button("Load model…").clicked() {
+                        self.dialog = Some((false, spawn_dialog(ui.ctx(), false)));
+                    }
+                });
             });
             ui.add_enabled_ui(idle && self.current.is_some(), |ui| {
                 if ui.button("Evaluate").clicked()
@@ -355,9 +364,13 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     what: "Train a VAE on the ELBO and an IWAE on L_K for the same time, then evaluate both on the 1,000 held-out \
            digits: the plot shows each model's L_K for growing K, the table the numbers, and below, the digit with \
            the largest gap and its posterior.",
-    formula: "L_K(x) = E[log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)],  z_k ∼ q(z|x)\n\
-              L_1 = ELBO ≤ L_2 ≤ … ≤ L_K ≤ log p(x)\n\
-              L_K → log p(x) as K → ∞",
+    formula: concat!(
+        r"L_K(x) = \mathbb{E}\left[\log \frac{1}{K} \sum_{k=1}^K \frac{p(x \mid z_k)\, p(z_k)}{q(z_k \mid x)}\right], \quad z_k \sim q(z \mid x)",
+        "\n",
+        r"L_1 = \mathrm{ELBO} \leq L_2 \leq \ldots \leq L_K \leq \log p(x)",
+        "\n",
+        r"L_K \to \log p(x) \text{ as } K \to \infty",
+    ),
     things_to_try: &[
         "Set K = 1 and K = 50 for the IWAE and compare L_K.",
         "Train a VAE and an IWAE for the same time: which has the higher bound at large K?",

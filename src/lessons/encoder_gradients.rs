@@ -98,26 +98,29 @@ impl EncoderGradientsLesson {
             ui.add(egui::Slider::new(&mut self.learning_rate, 1e-5..=1e-2).logarithmic(true).text("Learning rate"));
             ui.add(egui::Slider::new(&mut self.batch_size, 8..=1024).logarithmic(true).text("Batch size"));
         });
-        ui.horizontal(|ui| match self.run {
-            Run::Stopped => {
-                if ui.button("Train both").clicked() {
-                    self.toggle_run(cx);
+        let training = super::classroom::Control::Training;
+        super::classroom::unless_hidden(ui, training, |ui| {
+            ui.horizontal(|ui| match self.run {
+                Run::Stopped => {
+                    if ui.button("Train both").clicked() {
+                        self.toggle_run(cx);
+                    }
                 }
-            }
-            Run::Running | Run::Paused => {
-                let label = if self.run == Run::Running { "Pause" } else { "Resume" };
-                if ui.button(label).clicked() {
-                    self.toggle_run(cx);
+                Run::Running | Run::Paused => {
+                    let label = if self.run == Run::Running { "Pause" } else { "Resume" };
+                    if ui.button(label).clicked() {
+                        self.toggle_run(cx);
+                    }
+                    if let Some(n) = super::hall::step_buttons(ui, self.run == Run::Paused) {
+                        self.step_training(n, cx);
+                    }
+                    if ui.button("Reset").clicked() {
+                        self.run = Run::Stopped;
+                        self.curves = Default::default();
+                        cx.commands.push(TrainCommand::Stop);
+                    }
                 }
-                if let Some(n) = super::hall::step_buttons(ui, self.run == Run::Paused) {
-                    self.step_training(n, cx);
-                }
-                if ui.button("Reset").clicked() {
-                    self.run = Run::Stopped;
-                    self.curves = Default::default();
-                    cx.commands.push(TrainCommand::Stop);
-                }
-            }
+            })
         });
         let step = self.curves.iter().filter_map(|c| c.last().map(|p| p.step)).max();
         // An empty line before the first step, so the table below does not jump when training starts.
@@ -221,9 +224,13 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
            The plots show each run's ELBO and the size and spread of its encoder gradient. The decoder and the KL \
            term get the same exact gradients in both. For a discrete latent there is no reparametrisation: the \
            score function, with baselines and control variates, is the only option.",
-    formula: "Reparametrised: ∇_φ E_q[log p(x|z)] = E_ε[∇_φ log p(x | μ_φ(x) + σ_φ(x) ⊙ ε)]\n\
-              Score function: E_q[(log p(x|z) − b) ∇_φ log q_φ(z|x)]\n\
-              b = mean of log p(x|z) over the other images in the batch",
+    formula: concat!(
+        r"\text{Reparametrised: } \nabla_\phi \mathbb{E}_q\left[\log p(x \mid z)\right] = \mathbb{E}_\epsilon\left[\nabla_\phi \log p\left(x \mid \mu_\phi(x) + \sigma_\phi(x) \odot \epsilon\right)\right]",
+        "\n",
+        r"\text{Score function: } \mathbb{E}_q\left[\left(\log p(x \mid z) - b\right) \nabla_\phi \log q_\phi(z \mid x)\right]",
+        "\n",
+        r"b = \text{mean of } \log p(x \mid z) \text{ over the other images in the batch}",
+    ),
     things_to_try: &[
         "Train both and compare the two ELBO curves after a minute.",
         "Compare the encoder-gradient spread: the score function's is far larger.",

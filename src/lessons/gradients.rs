@@ -483,10 +483,15 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
            estimator; right: gradient ascent with each. The score function (REINFORCE) only needs g(w); \
            reparametrising uses ∇g and is far less noisy. For a discrete latent there is no reparametrisation: the \
            score function (with a baseline) is all we have.",
-    formula: "∇_μ E_π[g(w)],  π = N(μ, C Cᵀ)\n\
-              Score function: (1/K) Σ_k (g(w_k) − b) ∇_μ log π(w_k),  w_k ∼ π\n\
-              Reparametrisation: w = μ + C ε, ε ∼ N(0, I):  (1/K) Σ_k ∇g(μ + C ε_k)\n\
-              Both unbiased; variance falls like 1/K",
+    formula: concat!(
+        r"\nabla_\mu \mathbb{E}_\pi\left[g(w)\right], \quad \pi = \mathcal{N}(\mu, C C^\top)",
+        "\n",
+        r"\text{Score function: } \frac{1}{K} \sum_k \left(g(w_k) - b\right) \nabla_\mu \log \pi(w_k), \quad w_k \sim \pi",
+        "\n",
+        r"\text{Reparametrisation: } w = \mu + C \epsilon, \; \epsilon \sim \mathcal{N}(0, I) \text{:} \quad \frac{1}{K} \sum_k \nabla g(\mu + C \epsilon_k)",
+        "\n",
+        r"\text{Both unbiased; the variance falls like } 1/K",
+    ),
     things_to_try: &[
         "Set K = 1 and K = 50 and compare the clouds of estimates.",
         "Shrink C₁₁ and C₂₂ near a maximum of g: ∇ log π grows like 1/C and the score function's ascent jumps.",

@@ -6,12 +6,12 @@ use eframe::egui::{self, RichText};
 
 use crate::train::LossPoint;
 
-/// What a lesson shows, the lecture's formula behind it (Unicode maths), and things to try.
+/// What a lesson shows, the lecture's formula behind it (typeset from TeX), and things to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Explanation {
     /// What the student is looking at (a few sentences).
     pub what: &'static str,
-    /// The formula from the lecture, in Unicode maths (may span several lines).
+    /// The formulas from the lecture in TeX (`viz::math`), one per line.
     pub formula: &'static str,
     /// Short experiments, each one line.
     pub things_to_try: &'static [&'static str],
@@ -78,6 +78,9 @@ pub const MAX_SEED: u64 = 999_999;
 /// "Seed" of the next new `model` (weights, minibatches, noise): the same seed, settings and step count repeat a
 /// run exactly. Greyed out while a model exists (`enabled` false): it would not change it.
 pub fn seed_field(ui: &mut egui::Ui, seed: &mut u64, enabled: bool, model: &str) {
+    if !super::classroom::shown(ui.ctx(), super::classroom::Control::Seed) {
+        return;
+    }
     ui.horizontal(|ui| {
         ui.label("Seed");
         ui.add_enabled(enabled, egui::DragValue::new(seed).range(1..=MAX_SEED))
@@ -129,7 +132,7 @@ pub fn show_explanation(ui: &mut egui::Ui, name: &str, e: &Explanation) {
         let left = egui::Layout::top_down(egui::Align::Min);
         cols[0].with_layout(left, |ui| {
             ui.label(RichText::new("From the lecture").strong());
-            ui.label(RichText::new(e.formula).size(17.0));
+            crate::viz::math::formula_lines(ui, e.formula, 17.0);
         });
         cols[1].with_layout(left, |ui| {
             ui.label(RichText::new("Things to try").strong());

@@ -309,31 +309,34 @@ impl LatentSpaceLesson {
         }
         ui.separator();
         let busy = matches!(cx.worker_state, WorkerState::Starting | WorkerState::WarmingUp);
-        ui.horizontal(|ui| match self.run {
-            RunState::NotStarted => {
-                if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked() {
-                    self.toggle_run(cx);
+        let training = super::classroom::Control::Training;
+        super::classroom::unless_hidden(ui, training, |ui| {
+            ui.horizontal(|ui| match self.run {
+                RunState::NotStarted => {
+                    if ui.add_enabled(hidden.is_ok() && !busy, egui::Button::new("Train")).clicked() {
+                        self.toggle_run(cx);
+                    }
                 }
-            }
-            RunState::Running => {
-                if ui.button("Pause").clicked() {
-                    self.toggle_run(cx);
+                RunState::Running => {
+                    if ui.button("Pause").clicked() {
+                        self.toggle_run(cx);
+                    }
+                    if ui.button("Reset").clicked() {
+                        self.reset(cx);
+                    }
                 }
-                if ui.button("Reset").clicked() {
-                    self.reset(cx);
+                RunState::Paused => {
+                    if ui.button("Resume").clicked() {
+                        self.toggle_run(cx);
+                    }
+                    if let Some(n) = super::hall::step_buttons(ui, true) {
+                        self.step_training(n, cx);
+                    }
+                    if ui.button("Reset").clicked() {
+                        self.reset(cx);
+                    }
                 }
-            }
-            RunState::Paused => {
-                if ui.button("Resume").clicked() {
-                    self.toggle_run(cx);
-                }
-                if let Some(n) = super::hall::step_buttons(ui, true) {
-                    self.step_training(n, cx);
-                }
-                if ui.button("Reset").clicked() {
-                    self.reset(cx);
-                }
-            }
+            })
         });
         ui.separator();
         egui::Grid::new("loss-readout").num_columns(5).striped(true).show(ui, |ui| {
@@ -822,10 +825,15 @@ pub const EXPLANATION: Explanation = Explanation {
     what: "Both models squeeze each digit into a 2-D code and decode it again. Top: each held-out digit's code, \
            coloured by class; bottom: the losses. The VAE also pays a KL price for straying from N(0, I), so its \
            codes form a round blob with digit clusters.",
-    formula: "Autoencoder: minimise −log p(x | z = f(x))\n\
-              VAE: ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z))\n\
-              q(z|x) = N(μ(x), diag σ²(x)),  p(z) = N(0, I)\n\
-              KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²)",
+    formula: concat!(
+        r"\text{Autoencoder: minimise } {-\log p\left(x \mid z = f(x)\right)}",
+        "\n",
+        r"\text{VAE: } \mathrm{ELBO}(x) = \mathbb{E}_{q(z \mid x)}\left[\log p(x \mid z)\right] - \mathrm{KL}\left(q(z \mid x) \,\|\, p(z)\right)",
+        "\n",
+        r"q(z \mid x) = \mathcal{N}\left(\mu(x), \operatorname{diag} \sigma^2(x)\right), \quad p(z) = \mathcal{N}(0, I)",
+        "\n",
+        r"\mathrm{KL} = \frac{1}{2} \sum_j \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)",
+    ),
     things_to_try: &[
         "Train both: the autoencoder's codes spread anywhere, the VAE's fill a round blob.",
         "Drag in a code plot: the decoder draws the digit at the marker. Where are the gaps?",

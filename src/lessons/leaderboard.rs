@@ -71,9 +71,13 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
            the same held-out digits, in nats per digit. Autoregressive models give p(x) exactly; latent-variable \
            models only give a bound, which at K = 5000 is within about a nat of the truth for these models, so a \
            VAE's true NLL is a little lower than its bar. Space starts a run when none is going.",
-    formula: "NLL = −log p(x), exact for autoregressive models: p(x) = Πⱼ p(xⱼ | x<ⱼ)\n\
-              latent-variable models: −L_K ≥ −log p(x),  L_K = E log (1/K) Σₖ p(x, zₖ)/q(zₖ|x)\n\
-              scored with K = 5000; lower is better",
+    formula: concat!(
+        r"\mathrm{NLL} = -\log p(x) \text{, exact for autoregressive models: } p(x) = \prod_j p(x_j \mid x_{<j})",
+        "\n",
+        r"\text{latent-variable models: } -L_K \geq -\log p(x), \quad L_K = \mathbb{E} \log \frac{1}{K} \sum_k \frac{p(x, z_k)}{q(z_k \mid x)}",
+        "\n",
+        r"\text{scored with } K = 5000 \text{; lower is better}",
+    ),
     things_to_try: &[
         "Train for 10 s and for 120 s and see which family gains most from time.",
         "Compare the VAE and the IWAE at equal time (the IWAE takes K times the decoder work per step).",

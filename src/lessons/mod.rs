@@ -3,6 +3,7 @@
 
 pub mod autoregressive;
 pub mod bounds;
+pub mod classroom;
 pub mod diffusion;
 pub mod dsep;
 pub mod encoder_gradients;

@@ -211,9 +211,13 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     what: "A VAE's decoder turns any z from the prior N(0, I) into a digit: left, a grid of samples; right, the \
            decoder over an evenly spaced grid of the latent space. Lower the temperature τ to sample z closer to \
            the centre.",
-    formula: "z ∼ N(0, τ² I),  x ∼ p_θ(x | z)\n\
-              Manifold: z = (Φ⁻¹(u_j), Φ⁻¹(u_i)), u evenly spaced in (0, 1)\n\
-              (Φ⁻¹: the standard normal's quantile function)",
+    formula: concat!(
+        r"z \sim \mathcal{N}(0, \tau^2 I), \quad x \sim p_\theta(x \mid z)",
+        "\n",
+        r"\text{Manifold: } z = \left(\Phi^{-1}(u_j), \Phi^{-1}(u_i)\right), \; u \text{ evenly spaced in } (0, 1)",
+        "\n",
+        r"\text{where } \Phi^{-1} \text{ is the standard normal's quantile function}",
+    ),
     things_to_try: &[
         "Set τ = 0: every sample is the decoder's digit at z = 0.",
         "Raise τ to 2: samples from the prior's tails look less like digits.",

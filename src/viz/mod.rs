@@ -5,6 +5,7 @@ pub mod export;
 pub mod fonts;
 pub mod gpu_heatmap;
 pub mod hover;
+pub mod math;
 pub mod palette;
 pub mod scatter;
 pub mod shapes;

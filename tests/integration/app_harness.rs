@@ -35,3 +35,13 @@ pub fn save_scene_and_wait(h: &mut AppHarness, path: &std::path::Path) {
     h.state_mut().save_scene_to(path).unwrap();
     step_until(h, 90, "the scene file, after its models", |_| path.is_file());
 }
+
+/// The app showing lecture stop `stop` (1-based), whose tab starts from a shipped model.
+pub fn at_stop(stop: usize) -> AppHarness {
+    Harness::builder().with_size(eframe::egui::vec2(1400.0, 900.0)).build_eframe(move |cc| {
+        LatentLabApp::new(
+            cc,
+            &AppOptions { device: DevicePref::Cpu, lecture: Some((None, stop)), ..AppOptions::default() },
+        )
+    })
+}

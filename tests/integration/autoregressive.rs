@@ -16,7 +16,7 @@ fn made_trains_samples_and_completes_a_hidden_half() {
     // The chain rule and the masks are in the explanation panel (F1).
     h.key_press(eframe::egui::Key::F1);
     h.step();
-    assert!(h.query_by_label_contains("p(x) = Πⱼ p(xⱼ | x<ⱼ)").is_some());
+    assert!(h.query_by_label_contains("p(x) = ∏_jp(x_j | x_{< j})").is_some());
     assert!(h.query_by_label_contains("pixel i feeds unit k only if m(k) ≥ i").is_some());
     // Completing before hiding anything is refused with a clear message.
     h.get_by_label("Complete").click();

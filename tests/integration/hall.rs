@@ -119,6 +119,10 @@ fn every_lesson_has_an_explanation() {
         let e = lesson.explanation().unwrap_or_else(|| panic!("{} has no explanation", lesson.name()));
         assert!(e.what.len() > 80, "{}: say what the student sees", lesson.name());
         assert!(e.formula.lines().count() >= 2, "{}: the lecture's formula", lesson.name());
+        for line in e.formula.lines() {
+            let parsed = latent_lab::viz::math::parse(line);
+            assert!(parsed.is_ok(), "{}: {line}: {parsed:?}", lesson.name());
+        }
         assert!(e.things_to_try.len() >= 3, "{}: things to try", lesson.name());
     }
 }
@@ -181,7 +185,7 @@ fn exercise(h: &mut AppHarness, name: &str) {
             h.get_by_label("z₁ 2-D").click();
             steps(h, 2);
             let formula = latent_lab::lessons::hvae::EXPLANATION_FROM_X.formula;
-            assert!(h.query_by_label(formula).is_some(), "the explanation follows the inference DAG");
+            assert!(formula_shown(h, formula), "the explanation follows the inference DAG");
             h.get_by_label("Train").click();
             step_until(h, 30, "training", |h| h.query_by_label_contains("Training: step").is_some());
             h.get_by_label("Pause").click();
@@ -200,7 +204,7 @@ fn exercise(h: &mut AppHarness, name: &str) {
             steps(h, 2);
             assert!(h.query_by_label_contains("Receptive field diagram, R = 64").is_some());
             let formula = latent_lab::lessons::autoregressive::SIGNALS_EXPLANATION.formula;
-            assert!(h.query_by_label(formula).is_some(), "the explanation follows the page");
+            assert!(formula_shown(h, formula), "the explanation follows the page");
             h.get_by_label("1, 1, 1, 1, 1, 1 (R = 7)").click();
             steps(h, 2);
             assert!(h.query_by_label_contains("Receptive field diagram, R = 7").is_some());
@@ -217,6 +221,11 @@ fn exercise(h: &mut AppHarness, name: &str) {
         }
         other => panic!("the walk does not know the tab {other}"),
     }
+}
+
+/// Whether every line of a typeset formula is on screen (each is one widget labelled with its Unicode text).
+fn formula_shown(h: &AppHarness, formula: &str) -> bool {
+    latent_lab::viz::math::plain_lines(formula).iter().all(|line| h.query_by_label(line).is_some())
 }
 
 /// The walk: every tab, its explanation panel, its main controls.
@@ -236,7 +245,7 @@ fn walk_every_lesson_with_its_explanation() {
         assert!(h.query_by_label(&format!("{name}: what you see")).is_some(), "{name}: the explanation panel");
         assert!(h.query_by_label("From the lecture").is_some() && h.query_by_label("Things to try").is_some());
         let e = lesson.explanation().unwrap();
-        assert!(h.query_by_label(e.formula).is_some(), "{name}: the formula on screen");
+        assert!(formula_shown(&h, e.formula), "{name}: the formula on screen");
         assert!(h.query_by_label_contains(e.things_to_try[0]).is_some(), "{name}: the first thing to try");
         exercise(&mut h, name);
     }

@@ -29,12 +29,15 @@ fn the_tab_trains_and_shows_both_latent_spaces_samples_and_the_elbo_terms() {
     h.key_press(eframe::egui::Key::F1);
     h.step();
     assert!(
-        h.query_by_label_contains("ELBO = E_q[log p(x|z₁)] − KL(q(z₁|x)‖p(z₁|z₂)) − KL(q(z₂|z₁)‖N(0,I))").is_some()
+        h.query_by_label_contains(
+            "ELBO = 𝔼_q[log p(x | z_1)] − KL(q(z_1 | x) ‖ p(z_1 | z_2)) − KL(q(z_2 | z_1) ‖ N(0, I))"
+        )
+        .is_some()
     );
     h.get_by_label("Both from x: x → z₁, x → z₂").click();
     h.step();
     assert!(h.query_by_label("Inference DAG: x → z1, x → z2").is_some(), "the inference DAG follows the choice");
-    assert!(h.query_by_label_contains("KL(q(z₂|x)‖N(0,I))").is_some(), "the explanation follows the choice");
+    assert!(h.query_by_label_contains("KL(q(z_2 | x) ‖ N(0, I))").is_some(), "the explanation follows the choice");
     h.get_by_label("z₁ 2-D").click();
     h.step();
     h.get_by_label("Train").click();

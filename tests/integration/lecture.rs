@@ -75,6 +75,8 @@ fn trained_steps(h: &AppHarness, lesson: &str) -> Option<u64> {
 fn the_shipped_lecture_walks_stop_by_stop_in_both_themes() {
     let shipped = lecture::parse(lecture::shipped::lecture_text(), &latent_lab::lessons::names()).unwrap();
     assert!((20..=30).contains(&shipped.stops.len()), "{} stops", shipped.stops.len());
+    let typeset = shipped.stops.iter().filter(|s| !s.formula.is_empty()).count();
+    assert!(typeset >= 20, "only {typeset} stops have a typeset formula");
     for theme in [Theme::Dark, Theme::Light] {
         let mut h = themed(theme);
         start_from_the_menu(&mut h);
@@ -85,6 +87,10 @@ fn the_shipped_lecture_walks_stop_by_stop_in_both_themes() {
             assert_eq!(h.state().selected_lesson(), stop.lesson, "stop {}", i + 1);
             assert!(h.query_all_by_label(&stop.title).next().is_some(), "stop {}: its title {}", i + 1, stop.title);
             assert!(text_of(&h, &format!("stop {} of {n}", i + 1)).is_some(), "progress of stop {}", i + 1);
+            for line in latent_lab::viz::math::plain_lines(&stop.formula) {
+                assert!(!line.contains("formula, character"), "stop {}: {line}", i + 1);
+                assert!(h.query_all_by_label(&line).next().is_some(), "stop {}: the formula {line}", i + 1);
+            }
             // The stop names model files.
             let needs_model = stop.lessons.values().any(|p| !lecture::referenced_files(p).is_empty());
             if needs_model {
@@ -195,6 +201,51 @@ fn a_bad_lecture_file_is_refused_naming_the_stop_and_changes_nothing() {
     h.state_mut().open_lecture(&path);
     let e = h.state().error().unwrap_or_default().to_owned();
     assert!(e.contains("line 2"), "{e}");
+}
+
+/// Stop 25 shows the shipped flows and hides what would retrain them: the Train buttons and the seed field
+/// (the settings stay); F6 shows them, and the next stop, which hides nothing, has them again.
+#[test]
+fn a_classroom_stop_hides_chosen_controls() {
+    let mut h = crate::app_harness::at_stop(25);
+    steps(&mut h, 3);
+    let stop = h.state().lecture().and_then(|l| l.stop().cloned()).unwrap();
+    assert_eq!((stop.lesson.as_str(), stop.hide.len()), ("Flows", 3), "{}", stop.title);
+    let trains = |h: &AppHarness| h.query_all_by_label("Train").next().is_some();
+    let seeds = |h: &AppHarness| h.query_all_by_label("Seed").next().is_some();
+    assert!(h.query_all_by_label("learning rate").next().is_some(), "the settings stay");
+    assert!(!trains(&h) && !seeds(&h), "Train and the seed field are hidden");
+    h.key_press(Key::F6);
+    steps(&mut h, 2);
+    assert!(trains(&h) && seeds(&h), "F6 shows them");
+    h.key_press(Key::F6);
+    h.key_press(Key::PageDown);
+    steps(&mut h, 3);
+    assert!(h.state().lecture().and_then(|l| l.stop()).unwrap().hide.is_empty());
+    assert!(trains(&h) && seeds(&h), "the next stop hides nothing");
+}
+
+#[test]
+fn a_typo_in_a_stop_formula_is_shown_where_the_formula_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut typo = Lecture::new("Typo");
+    let mut stop = lecture::Stop::new("Bayes", "d-separation");
+    stop.formula = r"p(z \mid x) = \frac{p(x \mid z) p(z)}{p(x)}".into();
+    typo.stops.push(stop.clone());
+    stop.formula = r"p(z \mid x) = \frac{p(x \mid z) p(z)}{p(x)".into();
+    typo.stops.push(stop);
+    let path = dir.path().join("typo.json");
+    std::fs::write(&path, typo.to_json()).unwrap();
+    let mut h = themed(Theme::Dark);
+    steps(&mut h, 2);
+    h.state_mut().open_lecture(&path);
+    steps(&mut h, 2);
+    assert_eq!(h.state().error(), None);
+    assert!(h.query_by_label("p(z | x) = (p(x | z)p(z))/(p(x))").is_some(), "the first stop's formula, typeset");
+    h.key_press(Key::PageDown);
+    steps(&mut h, 2);
+    let message = text_of(&h, "formula, character 38").unwrap_or_default();
+    assert!(message.contains("never closed"), "{message}");
 }
 
 /// Pictures of a few stops at 1280×720 (`UPDATE_SNAPSHOTS=1` rewrites them). kittest's renderer draws the root

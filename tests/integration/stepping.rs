@@ -5,22 +5,9 @@
 use std::time::Duration;
 
 use eframe::egui::{self, Key};
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable, by};
-use latent_lab::app::{AppOptions, LatentLabApp};
-use latent_lab::models::device::DevicePref;
 
-use crate::app_harness::{AppHarness, app, step_until};
-
-/// The app showing lecture stop `stop` (1-based), whose tab starts from a shipped model.
-fn at_stop(stop: usize) -> AppHarness {
-    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_eframe(move |cc| {
-        LatentLabApp::new(
-            cc,
-            &AppOptions { device: DevicePref::Cpu, lecture: Some((None, stop)), ..AppOptions::default() },
-        )
-    })
-}
+use crate::app_harness::{AppHarness, app, at_stop, step_until};
 
 /// The number right after `prefix` in the first label or value that contains it (`at_start`: that begins with
 /// it).
@@ -129,6 +116,7 @@ fn the_wavenet_steps_one_at_a_time_after_a_pause() {
 #[test]
 fn the_2d_diffusion_model_steps_one_at_a_time_after_a_pause() {
     let mut h = at_stop(21);
+    h.key_press(Key::F6); // the classroom stop hides the Train button
     train_then_pause(&mut h, "Train", |h| number_after(h, "training: step ", false), 50, "Pause");
     step_until(&mut h, 30, "paused with Resume", |h| h.query_by_label("Resume").is_some());
     steps_exactly(&mut h, "Diffusion", |h| number_after(h, "trained: ", false));

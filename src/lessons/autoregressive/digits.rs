@@ -12,6 +12,7 @@ use super::paint_image;
 use super::worker::{MadeView, Request};
 use crate::autoregressive::made::{self, Made, MadeInfo, Sampler};
 use crate::lessons::LessonContext;
+use crate::lessons::classroom::{Control, unless_hidden};
 use crate::viz::shapes::paint_brush;
 
 /// The VAE's IWAE bound on these digits after 60 s (2-D latent), from the Bounds tab, for comparison.
@@ -208,18 +209,23 @@ impl DigitsPage {
 
     fn controls(&mut self, ui: &mut egui::Ui, cx: &LessonContext<'_>, requests: &mut Vec<Request>) {
         ui.horizontal_wrapped(|ui| {
-            let label = if self.view.training { "Pause MADE" } else { "Train MADE" };
-            if ui.button(label).clicked() {
-                requests.push(self.toggle(cx.dataset));
-            }
-            if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
-                && let Some(step) = self.step(n, cx.dataset)
-            {
-                requests.extend(step);
-            }
-            if ui.button("Reset MADE").clicked() {
-                self.message = None;
-                requests.push(Request::ResetMade);
+            unless_hidden(ui, Control::Training, |ui| {
+                let label = if self.view.training { "Pause MADE" } else { "Train MADE" };
+                if ui.button(label).clicked() {
+                    requests.push(self.toggle(cx.dataset));
+                }
+                if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
+                    && let Some(step) = self.step(n, cx.dataset)
+                {
+                    requests.extend(step);
+                }
+                if ui.button("Reset MADE").clicked() {
+                    self.message = None;
+                    requests.push(Request::ResetMade);
+                }
+            });
+            if !crate::lessons::classroom::shown(ui.ctx(), Control::Files) {
+                return;
             }
             let idle = self.file_job.is_none();
             if ui.add_enabled(idle && !self.view.training, egui::Button::new("Load MADE…")).clicked() {
@@ -565,9 +571,13 @@ pub const EXPLANATION: crate::lessons::hall::Explanation = crate::lessons::hall:
            output j may only look at the pixels before j (raster order), so log p(x) is exact, in one pass — no \
            bound, no sampling. The plot shows the exact held-out NLL against the VAE's bound; generating is \
            sequential (drawn pixel by pixel on the right); below, a digit with its bottom half hidden is completed.",
-    formula: "p(x) = Πⱼ p(xⱼ | x<ⱼ),  log p(x) = Σⱼ [xⱼ log σ(ℓⱼ) + (1 − xⱼ) log(1 − σ(ℓⱼ))]\n\
-              masks: hidden unit k has a degree m(k) ∈ {1, …, D−1};\n\
-              pixel i feeds unit k only if m(k) ≥ i, unit k feeds output j only if j > m(k)",
+    formula: concat!(
+        r"p(x) = \prod_j p(x_j \mid x_{<j}), \quad \log p(x) = \sum_j \left[x_j \log \sigma(\ell_j) + (1 - x_j) \log\left(1 - \sigma(\ell_j)\right)\right]",
+        "\n",
+        r"\text{masks: hidden unit } k \text{ has a degree } m(k) \in \{1, \ldots, D - 1\}",
+        "\n",
+        r"\text{pixel } i \text{ feeds unit } k \text{ only if } m(k) \geq i \text{, unit } k \text{ feeds output } j \text{ only if } j > m(k)",
+    ),
     things_to_try: &[
         "Train for a minute: the held-out NLL drops well below the VAE's ≈ 142-nat bound — and it is exact.",
         "Slow the sampler right down: early rows are almost surely black, the stroke appears only once the first \

@@ -7,6 +7,7 @@ use egui_plot::{Corner, Legend, Line, Plot, VLine};
 use super::worker::{Request, WaveView};
 use crate::autoregressive::signals::SignalKind;
 use crate::autoregressive::wavenet::receptive_field;
+use crate::lessons::classroom::Control;
 
 /// Dilation stacks to choose from.
 pub const PRESETS: [&[usize]; 4] =
@@ -124,19 +125,21 @@ impl WavePage {
             requests.push(Request::ResetWaveNet);
         }
         ui.separator();
-        ui.horizontal_wrapped(|ui| {
-            let label = if self.view.training { "Pause WaveNet" } else { "Train WaveNet" };
-            if ui.button(label).clicked() {
-                requests.push(self.toggle());
-            }
-            if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
-                && let Some(step) = self.step(n)
-            {
-                requests.extend(step);
-            }
-            if ui.button("Reset WaveNet").clicked() {
-                requests.push(Request::ResetWaveNet);
-            }
+        crate::lessons::classroom::unless_hidden(ui, Control::Training, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let label = if self.view.training { "Pause WaveNet" } else { "Train WaveNet" };
+                if ui.button(label).clicked() {
+                    requests.push(self.toggle());
+                }
+                if let Some(n) = crate::lessons::hall::step_buttons(ui, self.paused() || self.fresh())
+                    && let Some(step) = self.step(n)
+                {
+                    requests.extend(step);
+                }
+                if ui.button("Reset WaveNet").clicked() {
+                    requests.push(Request::ResetWaveNet);
+                }
+            })
         });
         crate::lessons::hall::seed_field(ui, &mut self.seed, self.view.steps == 0, "WaveNet");
         ui.add(egui::Slider::new(&mut self.temperature, 0.0..=1.5).text("Sampling temperature"));
@@ -308,9 +311,13 @@ pub const EXPLANATION: crate::lessons::hall::Explanation = crate::lessons::hall:
            sees the future; doubling the dilation from layer to layer doubles the reach. The diagram shows every \
            path into the newest output; the output is a softmax over 64 quantised levels of the next sample, as in \
            WaveNet. Below: the training loss, and continuations of a fresh signal sampled one step at a time.",
-    formula: "p(x) = Πₜ p(xₜ | x<ₜ)\n\
-              hₗ[t] = hₗ₋₁[t] + ReLU(Aₗ hₗ₋₁[t − dₗ] + Bₗ hₗ₋₁[t] + bₗ)\n\
-              receptive field R = 1 + Σₗ (kernel − 1)·dₗ",
+    formula: concat!(
+        r"p(x) = \prod_t p(x_t \mid x_{<t})",
+        "\n",
+        r"h_l[t] = h_{l-1}[t] + \operatorname{ReLU}\left(A_l\, h_{l-1}[t - d_l] + B_l\, h_{l-1}[t] + b_l\right)",
+        "\n",
+        r"\text{receptive field } R = 1 + \sum_l (\text{kernel} - 1)\, d_l",
+    ),
     things_to_try: &[
         "Choose dilations 1, 1, 1, 1, 1, 1 (R = 7): a square wave's period is longer than the model can see, so its \
          continuations lose the beat.",

@@ -11,6 +11,7 @@ use super::worker::Job;
 pub use crate::diffusion::digits::DEFAULT_GUIDANCE;
 use crate::diffusion::digits::{Guidance, UNLABELLED_FRACTION};
 use crate::lessons::LessonContext;
+use crate::lessons::classroom::Control;
 use crate::viz::widgets::CachedImage;
 
 const SIZE: usize = 28;
@@ -94,21 +95,23 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
          every block. Linear schedule, T = 1000; samples come from a moving average of the weights, with DDIM and \
          x̂_0 clipped to the pixel range.",
     );
-    ui.horizontal(|ui| {
-        if ui.add_enabled(lesson.digits.dialog.is_none(), egui::Button::new("Load checkpoint…")).clicked() {
-            let (tx, rx) = mpsc::channel();
-            let ctx = ui.ctx().clone();
-            std::thread::spawn(move || {
-                let picked = rfd::FileDialog::new().add_filter("diffusion U-Net", &["bpk", "json"]).pick_file();
-                let _ = tx.send(picked);
-                crate::pacing::wake(&ctx);
-            });
-            lesson.digits.dialog = Some(rx);
-        }
-        if ui.button("Load the shipped checkpoint").clicked() {
-            lesson.digits.busy = Some("loading the shipped checkpoint…".into());
-            lesson.send(Job::LoadShipped);
-        }
+    crate::lessons::classroom::unless_hidden(ui, Control::Files, |ui| {
+        ui.horizontal(|ui| {
+            if ui.add_enabled(lesson.digits.dialog.is_none(), egui::Button::new("Load checkpoint…")).clicked() {
+                let (tx, rx) = mpsc::channel();
+                let ctx = ui.ctx().clone();
+                std::thread::spawn(move || {
+                    let picked = rfd::FileDialog::new().add_filter("diffusion U-Net", &["bpk", "json"]).pick_file();
+                    let _ = tx.send(picked);
+                    crate::pacing::wake(&ctx);
+                });
+                lesson.digits.dialog = Some(rx);
+            }
+            if ui.button("Load the shipped checkpoint").clicked() {
+                lesson.digits.busy = Some("loading the shipped checkpoint…".into());
+                lesson.send(Job::LoadShipped);
+            }
+        })
     });
     ui.add(egui::Slider::new(&mut lesson.digits.ddim_steps, 5..=200).text("DDIM sampling steps"));
     if lesson.digits.classes > 0 {
@@ -127,11 +130,12 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
         "The shipped checkpoint had hours of CPU training (its line above says how many steps). A few minutes of \
          live training give blobs; watch what the first minutes learn.",
     );
-    if lesson.digits.training {
+    let shown = crate::lessons::classroom::shown(ui.ctx(), Control::Training);
+    if shown && lesson.digits.training {
         if ui.button("Stop live training").clicked() {
             lesson.send(Job::Stop);
         }
-    } else if ui.button("Train live from scratch (3 min)").clicked() {
+    } else if shown && ui.button("Train live from scratch (3 min)").clicked() {
         lesson.digits.training = true;
         lesson.digits.losses.clear();
         lesson.digits.error = None;

@@ -430,10 +430,15 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
     what: "Forward: a little Gaussian noise per step turns the data into x_T ≈ N(0, I). Reverse: a network learns \
            the noise ε_θ(x_t, t) and p_θ(x_{t−1} | x_t) undoes one step at a time. The pages show the forward \
            process, the reverse pass with trajectories, digits from a trained U-Net and the ELBO's terms.",
-    formula: "q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I)\n\
-              q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I),  ᾱ_t = Π_{s≤t} (1 − β_s)\n\
-              Loss: ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖²,  ε ∼ N(0, I)\n\
-              p_θ(x_{t−1} | x_t) = N((x_t − β_t ε_θ(x_t, t) / √(1 − ᾱ_t)) / √(1 − β_t), σ_t² I)",
+    formula: concat!(
+        r"q(x_t \mid x_{t-1}) = \mathcal{N}\left(\sqrt{1 - \beta_t}\, x_{t-1}, \beta_t I\right)",
+        "\n",
+        r"q(x_t \mid x_0) = \mathcal{N}\left(\sqrt{\bar\alpha_t}\, x_0, (1 - \bar\alpha_t) I\right), \quad \bar\alpha_t = \prod_{s \leq t} (1 - \beta_s)",
+        "\n",
+        r"\text{Loss: } \left\| \epsilon - \epsilon_\theta\left(\sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\, \epsilon, t\right) \right\|^2, \quad \epsilon \sim \mathcal{N}(0, I)",
+        "\n",
+        r"p_\theta(x_{t-1} \mid x_t) = \mathcal{N}\left(\frac{1}{\sqrt{1 - \beta_t}} \left(x_t - \frac{\beta_t}{\sqrt{1 - \bar\alpha_t}}\, \epsilon_\theta(x_t, t)\right), \sigma_t^2 I\right)",
+    ),
     things_to_try: &[
         "Scrub t: with the linear schedule the moons are gone by t ≈ T/3; the cosine schedule destroys them more evenly.",
         "Set T = 10 with the linear schedule: β would exceed 1, so it is refused.",

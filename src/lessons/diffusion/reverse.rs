@@ -5,6 +5,7 @@ use egui_plot::{Corner, Legend, Line, Plot, PlotBounds, PlotImage, PlotPoint, Po
 
 use super::forward::{DATA_COLOR, VIEW};
 use super::{DiffusionLesson, TRAJECTORIES};
+use crate::lessons::classroom::Control;
 use crate::viz::palette::class_color;
 use crate::viz::scatter::{Bounds, rasterize};
 use crate::viz::widgets::fixed_square_plot;
@@ -22,22 +23,24 @@ pub fn training_controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui) {
     );
     ui.add(egui::Slider::new(&mut lesson.train_iterations, 200..=20_000).logarithmic(true).text("training steps"));
     crate::lessons::hall::seed_field(ui, &mut lesson.toy_seed, !lesson.toy.training, "2-D model");
-    ui.horizontal(|ui| {
-        if lesson.toy.training {
-            if ui.button("Pause").on_hover_text("Stop training; Resume goes on").clicked() {
-                lesson.send(super::worker::Job::Stop);
+    crate::lessons::classroom::unless_hidden(ui, Control::Training, |ui| {
+        ui.horizontal(|ui| {
+            if lesson.toy.training {
+                if ui.button("Pause").on_hover_text("Stop training; Resume goes on").clicked() {
+                    lesson.send(super::worker::Job::Stop);
+                }
+            } else {
+                if ui.button("Train").on_hover_text("Train a new model from scratch").clicked() {
+                    lesson.start_training();
+                }
+                if lesson.toy_paused() && ui.button("Resume").clicked() {
+                    lesson.resume_training();
+                }
             }
-        } else {
-            if ui.button("Train").on_hover_text("Train a new model from scratch").clicked() {
-                lesson.start_training();
+            if let Some(n) = crate::lessons::hall::step_buttons(ui, lesson.toy_paused()) {
+                lesson.step_toy(n);
             }
-            if lesson.toy_paused() && ui.button("Resume").clicked() {
-                lesson.resume_training();
-            }
-        }
-        if let Some(n) = crate::lessons::hall::step_buttons(ui, lesson.toy_paused()) {
-            lesson.step_toy(n);
-        }
+        })
     });
     if !lesson.toy.status.is_empty() {
         ui.label(&lesson.toy.status);

@@ -493,10 +493,15 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
            highlighting a chain that is still open. A chain between A and B is blocked by C at a node where the \
            arrows meet head-to-head and neither the node nor a descendant is in C, or where they meet head-to-tail \
            or tail-to-tail and the node is in C.",
-    formula: "A ⊥⊥ B | C  when every chain between A and B is blocked by C\n\
-              → v →  or  ← v → :  blocked when v is in C\n\
-              → v ← :  blocked when neither v nor a descendant of v is in C\n\
-              p(x₁, …, x_n) = Π_i p(x_i | parents(x_i))",
+    formula: concat!(
+        r"A \indep B \mid C \text{ when every chain between } A \text{ and } B \text{ is blocked by } C",
+        "\n",
+        r"\to v \to \text{ or } \gets v \to \text{: blocked when } v \in C",
+        "\n",
+        r"\to v \gets \text{: blocked when neither } v \text{ nor a descendant of } v \text{ is in } C",
+        "\n",
+        r"p(x_1, \ldots, x_n) = \prod_i p\left(x_i \mid \operatorname{pa}(x_i)\right)",
+    ),
     things_to_try: &[
         "Collider preset: put the collider in C and watch A and B become dependent.",
         "Fork preset with nothing given: tick do(A). Setting x cuts m → x, and x ⊥⊥ y; observing x did not.",

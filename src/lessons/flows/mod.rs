@@ -17,6 +17,7 @@ use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotBounds, PlotImage, Pl
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
+use super::classroom::Control;
 use super::{Lesson, LessonContext};
 use crate::data::toy2d::Toy2d;
 use crate::flows::train::{FlowData, TOY_POINTS};
@@ -284,20 +285,22 @@ impl FlowsLesson {
         ui.add(egui::Slider::new(&mut self.lipschitz, 0.5..=1.2).text("Lipschitz bound c (residual flow, < 1)"));
         ui.add(egui::Slider::new(&mut self.lr, 1e-4..=1.0).logarithmic(true).text("learning rate"));
         super::hall::seed_field(ui, &mut self.seed, true, "pair of flows (and its data)");
-        ui.horizontal(|ui| {
-            if ui.button("Train").on_hover_text("Start training both flows from scratch").clicked() {
-                self.train();
-            }
-            let training = self.snapshot.as_ref().is_some_and(|s| s.training);
-            if training && !self.paused && ui.button("Pause").clicked() {
-                self.set_paused(true);
-            }
-            if self.paused && ui.button("Resume").clicked() {
-                self.set_paused(false);
-            }
-            if let Some(n) = super::hall::step_buttons(ui, self.paused) {
-                self.step(n);
-            }
+        super::classroom::unless_hidden(ui, Control::Training, |ui| {
+            ui.horizontal(|ui| {
+                if ui.button("Train").on_hover_text("Start training both flows from scratch").clicked() {
+                    self.train();
+                }
+                let training = self.snapshot.as_ref().is_some_and(|s| s.training);
+                if training && !self.paused && ui.button("Pause").clicked() {
+                    self.set_paused(true);
+                }
+                if self.paused && ui.button("Resume").clicked() {
+                    self.set_paused(false);
+                }
+                if let Some(n) = super::hall::step_buttons(ui, self.paused) {
+                    self.step(n);
+                }
+            })
         });
         if let Some(m) = &self.message {
             ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {m}"));
@@ -606,10 +609,17 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
            data and the density each flow learnt (RealNVP, residual flow); bottom: the training NLL and the data \
            pushed through each flow's stages. A residual flow is invertible when h is c-Lipschitz with c < 1; its \
            inverse needs a fixed-point iteration and its log-det a power series (in 2-D also exact).",
-    formula: "log p(x) = log N(f(x); 0, I) + log |det ∂f/∂x|\n\
-              Coupling: y₁ = x₁,  y₂ = x₂ · exp(s(x₁)) + t(x₁),  log |det| = s(x₁)\n\
-              Residual: f(x) = x + h(x),  Lip(h) ≤ c < 1\n\
-              log |det(I + J_h)| = Σ_{k≥1} (−1)^(k+1) tr(J_h^k) / k",
+    formula: concat!(
+        r"\log p(x) = \log \mathcal{N}\left(f(x); 0, I\right) + \log \left|\det \frac{\partial f}{\partial x}\right|",
+        "\n",
+        r"\text{Coupling: } y_1 = x_1, \quad y_2 = x_2 \odot \exp\left(s(x_1)\right) + t(x_1), \quad \log \left|\det\right| = s(x_1)",
+        "\n",
+        r"\text{Inverse: } x_1 = y_1, \quad x_2 = \left(y_2 - t(y_1)\right) \odot \exp\left(-s(y_1)\right)",
+        "\n",
+        r"\text{Residual: } f(x) = x + h(x), \quad \operatorname{Lip}(h) \leq c < 1",
+        "\n",
+        r"\log \left|\det(I + J_h)\right| = \sum_{k \geq 1} \frac{(-1)^{k+1}}{k} \operatorname{tr}\left(J_h^k\right)",
+    ),
     things_to_try: &[
         "Train on two moons and watch both densities sharpen.",
         "Set c = 1.2: the residual flow is no longer guaranteed to be invertible.",

@@ -11,6 +11,7 @@ use std::sync::mpsc::{self, Receiver};
 use eframe::egui::{self, RichText};
 
 use self::worker::{Job, Report, Snapshot, Worker};
+use super::classroom::Control;
 use super::{AppRequest, Lesson, LessonContext};
 use crate::hvae::HvaeConfig;
 use crate::hvae::Inference;
@@ -227,51 +228,55 @@ impl HvaeLesson {
         }
         ui.small("z₂ is 2-D. Layers: x (784) → 256 → z₁ → 128 → z₂; p(z₁|z₂) and p(x|z₁) mirror them.");
         ui.separator();
-        ui.horizontal(|ui| {
-            let training = self.state == RunState::Training;
-            let label = if self.run_config.is_some() && !training { "Resume" } else { "Train" };
-            if ui
-                .add_enabled(!training, egui::Button::new(label))
-                .on_hover_text("Train on the binarised digits (Adam, batch 128)")
-                .clicked()
-            {
-                self.train(cx);
-            }
-            if ui.add_enabled(training, egui::Button::new("Pause")).clicked() {
-                self.pause();
-            }
-            if let Some(n) = super::hall::step_buttons(ui, self.state == RunState::Paused) {
-                self.step_paused(n);
-            }
-            if ui
-                .add_enabled(self.run_config.is_some(), egui::Button::new("Reset"))
-                .on_hover_text("Forget the model")
-                .clicked()
-            {
-                self.reset();
-            }
+        super::classroom::unless_hidden(ui, Control::Training, |ui| {
+            ui.horizontal(|ui| {
+                let training = self.state == RunState::Training;
+                let label = if self.run_config.is_some() && !training { "Resume" } else { "Train" };
+                if ui
+                    .add_enabled(!training, egui::Button::new(label))
+                    .on_hover_text("Train on the binarised digits (Adam, batch 128)")
+                    .clicked()
+                {
+                    self.train(cx);
+                }
+                if ui.add_enabled(training, egui::Button::new("Pause")).clicked() {
+                    self.pause();
+                }
+                if let Some(n) = super::hall::step_buttons(ui, self.state == RunState::Paused) {
+                    self.step_paused(n);
+                }
+                if ui
+                    .add_enabled(self.run_config.is_some(), egui::Button::new("Reset"))
+                    .on_hover_text("Forget the model")
+                    .clicked()
+                {
+                    self.reset();
+                }
+            })
         });
         if ui.add_enabled(self.snapshot.is_some(), egui::Button::new("New samples")).clicked() {
             self.sample_seed += 1;
             let seed = self.sample_seed;
             self.send(Job::Sample { seed });
         }
-        ui.horizontal(|ui| {
-            let idle = self.dialog.is_none() && self.state != RunState::Training;
-            if ui
-                .add_enabled(idle && self.snapshot.is_some(), egui::Button::new("Save model…"))
-                .on_hover_text("FILE.bpk + FILE.json")
-                .clicked()
-            {
-                self.open_dialog(ui.ctx(), true);
-            }
-            if ui
-                .add_enabled(idle, egui::Button::new("Load model…"))
-                .on_hover_text("e.g. a model from latent-lab train hvae --out FILE")
-                .clicked()
-            {
-                self.open_dialog(ui.ctx(), false);
-            }
+        super::classroom::unless_hidden(ui, Control::Files, |ui| {
+            ui.horizontal(|ui| {
+                let idle = self.dialog.is_none() && self.state != RunState::Training;
+                if ui
+                    .add_enabled(idle && self.snapshot.is_some(), egui::Button::new("Save model…"))
+                    .on_hover_text("FILE.bpk + FILE.json")
+                    .clicked()
+                {
+                    self.open_dialog(ui.ctx(), true);
+                }
+                if ui
+                    .add_enabled(idle, egui::Button::new("Load model…"))
+                    .on_hover_text("e.g. a model from latent-lab train hvae --out FILE")
+                    .clicked()
+                {
+                    self.open_dialog(ui.ctx(), false);
+                }
+            })
         });
         let status = match self.state {
             RunState::NotStarted => "Press Train to start.".to_owned(),
@@ -564,19 +569,29 @@ const THINGS_TO_TRY: &[&str] = &[
 /// The explanation with the bottom-up inference DAG.
 pub const EXPLANATION_BOTTOM_UP: super::hall::Explanation = super::hall::Explanation {
     what: WHAT,
-    formula: "p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁),  p(z₂) = N(0, I),  Bernoulli pixels p(x|z₁)\n\
-              ELBO = E_q[log p(x|z₁)] − KL(q(z₁|x)‖p(z₁|z₂)) − KL(q(z₂|z₁)‖N(0,I)) ≤ log p(x)\n\
-              bottom-up q(z₁, z₂|x) = q(z₁|x) q(z₂|z₁): KL_z₂ in closed form for each sampled z₁,\n\
-              KL_z₁ = E_q[log q(z₁|x) − log p(z₁|z₂)], a one-sample Monte Carlo estimate",
+    formula: concat!(
+        r"p(x, z_1, z_2) = p(z_2)\, p(z_1 \mid z_2)\, p(x \mid z_1), \quad p(z_2) = \mathcal{N}(0, I), \quad \text{Bernoulli pixels } p(x \mid z_1)",
+        "\n",
+        r"\mathrm{ELBO} = \mathbb{E}_q\left[\log p(x \mid z_1)\right] - \mathrm{KL}\left(q(z_1 \mid x) \,\|\, p(z_1 \mid z_2)\right) - \mathrm{KL}\left(q(z_2 \mid z_1) \,\|\, \mathcal{N}(0, I)\right) \leq \log p(x)",
+        "\n",
+        r"\text{bottom-up: } q(z_1, z_2 \mid x) = q(z_1 \mid x)\, q(z_2 \mid z_1) \text{; } \mathrm{KL}_{z_2} \text{ in closed form for each sampled } z_1",
+        "\n",
+        r"\mathrm{KL}_{z_1} = \mathbb{E}_q\left[\log q(z_1 \mid x) - \log p(z_1 \mid z_2)\right] \text{, a one-sample Monte Carlo estimate}",
+    ),
     things_to_try: THINGS_TO_TRY,
 };
 
 /// The explanation with both latents inferred from x.
 pub const EXPLANATION_FROM_X: super::hall::Explanation = super::hall::Explanation {
     what: WHAT,
-    formula: "p(x, z₁, z₂) = p(z₂) p(z₁|z₂) p(x|z₁),  p(z₂) = N(0, I),  Bernoulli pixels p(x|z₁)\n\
-              ELBO = E_q[log p(x|z₁)] − KL(q(z₁|x)‖p(z₁|z₂)) − KL(q(z₂|x)‖N(0,I)) ≤ log p(x)\n\
-              both from x q(z₁, z₂|x) = q(z₁|x) q(z₂|x): KL_z₂ in closed form,\n\
-              KL_z₁ = E_q(z₂|x)[KL(q(z₁|x)‖p(z₁|z₂))], in closed form for each sampled z₂",
+    formula: concat!(
+        r"p(x, z_1, z_2) = p(z_2)\, p(z_1 \mid z_2)\, p(x \mid z_1), \quad p(z_2) = \mathcal{N}(0, I), \quad \text{Bernoulli pixels } p(x \mid z_1)",
+        "\n",
+        r"\mathrm{ELBO} = \mathbb{E}_q\left[\log p(x \mid z_1)\right] - \mathrm{KL}\left(q(z_1 \mid x) \,\|\, p(z_1 \mid z_2)\right) - \mathrm{KL}\left(q(z_2 \mid x) \,\|\, \mathcal{N}(0, I)\right) \leq \log p(x)",
+        "\n",
+        r"\text{both from } x \text{: } q(z_1, z_2 \mid x) = q(z_1 \mid x)\, q(z_2 \mid x) \text{; } \mathrm{KL}_{z_2} \text{ in closed form}",
+        "\n",
+        r"\mathrm{KL}_{z_1} = \mathbb{E}_{q(z_2 \mid x)}\left[\mathrm{KL}\left(q(z_1 \mid x) \,\|\, p(z_1 \mid z_2)\right)\right] \text{, in closed form for each sampled } z_2",
+    ),
     things_to_try: THINGS_TO_TRY,
 };
