@@ -298,3 +298,47 @@ fn a_scene_keeps_the_trained_made() {
     assert!(fresh.query_by_label_contains("broken-made.json").is_some());
     assert_eq!(made_score(&fresh), score);
 }
+
+/// The WaveNet and the 2-D diffusion model travel with a scene too (`<stem>-wavenet.json`, `<stem>-ddpm-2d.json`):
+/// saved from the lecture stops that load the shipped ones, the files hold their weights and step counts, and a
+/// fresh app opening the scene shows both trained for as many steps.
+#[test]
+fn a_scene_keeps_the_wavenet_and_the_2d_diffusion_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases =
+        [(29, "Autoregressive", "wavenet", "talk-wavenet.json"), (21, "Diffusion", "toy_model", "talk-ddpm-2d.json")];
+    for (stop, tab, key, file) in cases {
+        let path = dir.path().join(format!("talk-{stop}.json"));
+        let mut h = crate::app_harness::at_stop(stop);
+        step_until(&mut h, 60, "the shipped model", |h| {
+            h.query_all_by_label_contains("2467").next().is_some()
+                || h.query_all_by_label_contains("4679").next().is_some()
+        });
+        let scene = dir.path().join("talk.json");
+        save_scene_and_wait(&mut h, &scene);
+        std::fs::rename(&scene, &path).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["lessons"][tab][key].as_str(), Some(file), "{tab}");
+        let written = dir.path().join(file);
+        let steps_in_file = if tab == "Diffusion" {
+            let text = std::fs::read_to_string(&written).unwrap();
+            latent_lab::diffusion::toy::read_toy_model(&text).unwrap().trained_steps
+        } else {
+            latent_lab::autoregressive::wavenet::WaveNetFile::load(&written).unwrap().steps
+        };
+        let expected = if tab == "Diffusion" { 4679 } else { 2467 };
+        assert_eq!(steps_in_file, expected, "{file}");
+
+        let mut fresh = harness();
+        steps(&mut fresh, 2);
+        fresh.state_mut().open_scene(&path);
+        steps(&mut fresh, 2);
+        if tab == "Autoregressive" {
+            fresh.get_by_label("Signals (WaveNet)").click();
+        }
+        step_until(&mut fresh, 60, &format!("{tab}: the saved model shown"), |h| {
+            h.query_all_by_label_contains(&expected.to_string()).next().is_some()
+        });
+        assert_eq!(fresh.state().error(), None);
+    }
+}

@@ -39,11 +39,17 @@ impl Page {
     }
 }
 
+/// How a model file of a page went (written or read on a helper thread).
+type PageFile = (Page, FileOutcome);
+/// Writes a model file, on a helper thread.
+type SaveJob = Box<dyn FnOnce(&Path) -> Result<(), String> + Send>;
+
 /// The lesson: its pages' state and its thread.
 pub struct AutoregressiveLesson {
     page: Page,
-    /// Scenes' MADE files are written and read on helper threads, which report here.
-    scene_files: (Sender<FileOutcome>, Receiver<FileOutcome>),
+    /// Scenes' model files are written and read on helper threads, which report here (with the page whose model
+    /// it is).
+    scene_files: (Sender<PageFile>, Receiver<PageFile>),
     /// A MADE file from an opened scene, read from the next frame on.
     scene_made: Option<PathBuf>,
     worker: Option<ArWorker>,
@@ -189,9 +195,10 @@ impl Lesson for AutoregressiveLesson {
         super::scene::to_value(&self.scene_settings(None))
     }
 
-    /// The settings and, once MADE has weights, MADE as `<scene stem>-made.json` next to the scene (the weights
-    /// the page last received: while training, up to two seconds old). A helper thread writes the file (promised,
-    /// so the scene file follows it); how that went is the Digits page's message.
+    /// The settings and, once MADE or the WaveNet has weights, the model as `<scene stem>-made.json` /
+    /// `<scene stem>-wavenet.json` next to the scene (the weights the page last received: while training, up to
+    /// two seconds old). Helper threads write the files (promised, so the scene file follows them); how that went
+    /// is the page's message.
     fn save_scene_with_models(
         &mut self,
         dir: &Path,
@@ -200,20 +207,31 @@ impl Lesson for AutoregressiveLesson {
     ) -> Option<(serde_json::Value, Vec<PathBuf>)> {
         let scene = &dir.join(format!("{stem}.json"));
         let mut promised = Vec::new();
-        let model = self.digits.model.as_ref().map(|m| {
-            let path = super::scene::model_file(scene, "made", "json");
-            let (m, info, tx, file) = (m.clone(), self.digits.info(), self.scene_files.0.clone(), path.clone());
+        let mut write = |page: Page, name: &str, save: SaveJob| {
+            let path = super::scene::model_file(scene, name, "json");
+            let (tx, file) = (self.scene_files.0.clone(), path.clone());
             std::thread::spawn(move || {
-                let outcome = match m.save(&file, &info) {
+                let outcome = match save(&file) {
                     Ok(()) => FileOutcome::Saved(file),
-                    Err(e) => FileOutcome::Failed(e.to_string()),
+                    Err(e) => FileOutcome::Failed(e),
                 };
-                let _ = tx.send(outcome);
+                let _ = tx.send((page, outcome));
             });
             promised.push(path.clone());
             super::scene::reference(&path, dir)
+        };
+        let made = self.digits.model.clone().map(|m| {
+            let info = self.digits.info();
+            write(Page::Digits, "made", Box::new(move |file| m.save(file, &info).map_err(|e| e.to_string())))
         });
-        super::scene::to_value(&self.scene_settings(model)).map(|part| (part, promised))
+        let view = &self.wave.view;
+        let wavenet = view.net.clone().filter(|_| view.steps > 0).map(|net| {
+            let file = WaveNetFile { signal: view.kind, model: (*net).clone(), steps: view.steps };
+            write(Page::Signals, "wavenet", Box::new(move |path| file.save(path).map_err(|e| e.to_string())))
+        });
+        let mut settings = self.scene_settings(made);
+        settings.wavenet = wavenet;
+        super::scene::to_value(&settings).map(|part| (part, promised))
     }
 
     /// The settings of both pages, and MADE when the scene has it (read on a helper thread from the tab's next
@@ -317,12 +335,16 @@ impl AutoregressiveLesson {
                     Ok((model, info)) => FileOutcome::Loaded(path, Box::new(model), info),
                     Err(e) => FileOutcome::Failed(e.to_string()),
                 };
-                let _ = tx.send(outcome);
+                let _ = tx.send((Page::Digits, outcome));
                 crate::pacing::wake(&ctx);
             });
         }
-        let outcomes: Vec<FileOutcome> = self.scene_files.1.try_iter().collect();
-        for outcome in outcomes {
+        let outcomes: Vec<PageFile> = self.scene_files.1.try_iter().collect();
+        for (page, outcome) in outcomes {
+            if page == Page::Signals {
+                self.wave.on_saved(outcome);
+                continue;
+            }
             let mut requests = Vec::new();
             self.digits.on_file(outcome, cx, &mut requests);
             send(self.worker.as_ref(), requests, &mut self.digits.message);

@@ -66,6 +66,16 @@ impl WavePage {
         self.view = view;
     }
 
+    /// How writing the WaveNet's file for a saved scene went.
+    pub fn on_saved(&mut self, outcome: super::digits::FileOutcome) {
+        use super::digits::FileOutcome;
+        self.message = match outcome {
+            FileOutcome::Saved(path) => Some(format!("Saved the WaveNet to {}.", path.display())),
+            FileOutcome::Failed(e) => Some(format!("The WaveNet was not saved: {e}.")),
+            FileOutcome::Loaded(..) | FileOutcome::Cancelled => return,
+        };
+    }
+
     /// The dilations of the chosen preset.
     pub fn dilations(&self) -> &'static [usize] {
         PRESETS[self.preset.min(PRESETS.len() - 1)]

@@ -108,6 +108,8 @@ pub struct WaveView {
     pub truth: Vec<f32>,
     pub continuations: Vec<Vec<f32>>,
     pub temperature: f32,
+    /// A copy of the weights (what a saved scene writes).
+    pub net: Option<Arc<WaveNet>>,
 }
 
 /// What the thread sends back.
@@ -190,7 +192,7 @@ fn run(requests: &Receiver<Request>, replies: &Sender<Reply>, ctx: &egui::Contex
                 if full {
                     refresh_continuations(w, st.temperature);
                 }
-                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+                let _ = replies.send(wave_reply(w));
             }
             last_view = Instant::now();
             lesson_thread::reported(ctx);
@@ -282,7 +284,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
             }
             if let Some(w) = st.wave.as_mut() {
                 w.view.training = !paused && w.trainer.steps < MAX_STEPS;
-                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+                let _ = replies.send(wave_reply(w));
             }
         }
         Request::UseWaveNet { net, kind, steps } => {
@@ -298,14 +300,14 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
             let mut w = WaveState { trainer, ema: Some(loss), view, test_seed: 7_000_001 };
             w.view.loss_curve.push([steps as f64, loss]);
             refresh_continuations(&mut w, st.temperature);
-            let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+            let _ = replies.send(wave_reply(&w));
             st.wave = Some(w);
         }
         Request::PauseWaveNet => {
             if let Some(w) = st.wave.as_mut() {
                 w.view.training = false;
                 refresh_continuations(w, st.temperature);
-                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+                let _ = replies.send(wave_reply(w));
             }
         }
         Request::StepWaveNet(n) => {
@@ -313,7 +315,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
                 steps_while(n, || w.trainer.steps < MAX_STEPS && step_wave(w, replies));
                 w.view.training = false;
                 refresh_continuations(w, st.temperature);
-                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+                let _ = replies.send(wave_reply(w));
             }
         }
         Request::ResetWaveNet => {
@@ -325,7 +327,7 @@ fn handle(st: &mut State, r: Request, replies: &Sender<Reply>, ctx: &egui::Conte
             if let Some(w) = st.wave.as_mut() {
                 w.test_seed += 1;
                 refresh_continuations(w, st.temperature);
-                let _ = replies.send(Reply::Wave(Box::new(w.view.clone())));
+                let _ = replies.send(wave_reply(w));
             }
         }
     }
@@ -400,6 +402,13 @@ fn send_made(m: &mut MadeState, full: bool, replies: &Sender<Reply>) {
     }
     let _ = replies.send(Reply::Made(Box::new(m.view.clone())));
     m.view.model = None;
+}
+
+/// The WaveNet's view with a copy of its weights.
+fn wave_reply(w: &WaveState) -> Reply {
+    let mut view = w.view.clone();
+    view.net = Some(Arc::new(w.trainer.net.clone()));
+    Reply::Wave(Box::new(view))
 }
 
 /// One optimiser step of the WaveNet; `false` when it failed (training stops, the message is sent).

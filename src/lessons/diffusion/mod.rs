@@ -12,7 +12,7 @@ mod reverse;
 pub mod worker;
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{self, Receiver};
 
 use eframe::egui::{self, RichText};
 
@@ -106,6 +106,9 @@ pub struct DigitsState {
     pub shown_guidance: Option<crate::diffusion::digits::Guidance>,
 }
 
+/// Whether a scene's model file was written (else why not).
+type Written = Result<(), String>;
+
 /// The "Diffusion" tab.
 pub struct DiffusionLesson {
     page: Page,
@@ -132,6 +135,8 @@ pub struct DiffusionLesson {
     cloud: CachedImage<(u64, usize, usize, [usize; 2])>,
     reverse_cloud: CachedImage<(u64, usize, [usize; 2], bool)>,
     digit_textures: digits::Textures,
+    /// Saved scenes' 2-D model files are written on helper threads, which report here.
+    scene_saves: (mpsc::Sender<Written>, mpsc::Receiver<Written>),
 }
 
 impl Default for DiffusionLesson {
@@ -163,6 +168,7 @@ impl Default for DiffusionLesson {
             cloud: CachedImage::default(),
             reverse_cloud: CachedImage::default(),
             digit_textures: digits::Textures::default(),
+            scene_saves: mpsc::channel(),
         };
         me.refresh_data();
         me
@@ -506,6 +512,30 @@ impl Lesson for DiffusionLesson {
         })
     }
 
+    /// The settings and, once the 2-D model has weights, the model as `<scene stem>-ddpm-2d.json` next to the
+    /// scene (the weights the tab shows), written on a helper thread (promised, so the scene file follows it); a
+    /// failure is the 2-D model's error message.
+    fn save_scene_with_models(
+        &mut self,
+        dir: &std::path::Path,
+        stem: &str,
+        _cx: &mut LessonContext<'_>,
+    ) -> Option<(serde_json::Value, Vec<std::path::PathBuf>)> {
+        let mut part = self.save_scene(dir)?;
+        let Some(model) = self.toy.model.clone() else { return Some((part, Vec::new())) };
+        let path = super::scene::model_file(&dir.join(format!("{stem}.json")), "ddpm-2d", "json");
+        part["toy_model"] = super::scene::reference(&path, dir).into();
+        let (tx, file) = (self.scene_saves.0.clone(), path.clone());
+        std::thread::spawn(move || {
+            let written = crate::diffusion::toy::write_toy_model(&model).and_then(|text| {
+                crate::runtime::files::write_atomic(&file, text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", file.display()))
+            });
+            let _ = tx.send(written);
+        });
+        Some((part, vec![path]))
+    }
+
     fn load_scene(
         &mut self,
         scene: &serde_json::Value,
@@ -568,6 +598,11 @@ impl Lesson for DiffusionLesson {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {
+        while let Ok(written) = self.scene_saves.1.try_recv() {
+            if let Err(e) = written {
+                self.toy.error = Some(format!("The 2-D model was not saved with the scene: {e}"));
+            }
+        }
         if self.worker.is_none() {
             self.worker = Worker::spawn(ui.ctx().clone());
             // Only the first thread loads the shipped U-Net by itself (a load that killed a thread must not loop).
