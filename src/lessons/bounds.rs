@@ -42,6 +42,8 @@ enum Phase {
 /// The "Bounds" tab.
 pub struct BoundsLesson {
     iwae_k: usize,
+    /// The seed of the next run.
+    seed: u64,
     /// Observation model of the next run.
     observation: ObservationChoice,
     seconds: f64,
@@ -68,6 +70,7 @@ impl Default for BoundsLesson {
     fn default() -> Self {
         Self {
             iwae_k: 5,
+            seed: super::hall::default_seed(),
             observation: ObservationChoice::default(),
             seconds: 20.0,
             phase: Phase::Idle,
@@ -95,6 +98,7 @@ impl BoundsLesson {
             models: vec![ModelKind::Vae],
             iwae_k: if slot == 0 { 1 } else { self.iwae_k },
             observation: self.observation.observation(),
+            seed: self.seed,
             ..TrainConfig::default()
         };
         self.results[slot] = None;
@@ -129,6 +133,7 @@ impl BoundsLesson {
             ui.add(egui::Slider::new(&mut self.seconds, 5.0..=120.0).text("Training time (s)"));
             ui.add(egui::Slider::new(&mut self.iwae_k, 2..=50).text("K for the IWAE"));
             self.observation.ui(ui);
+            super::hall::seed_field(ui, &mut self.seed, true, "VAE or IWAE");
             super::classroom::unless_hidden(ui, Control::Training, |ui| {
                 ui.horizontal(|ui| {
                     if ui.button("Train VAE").clicked() {
@@ -383,6 +388,8 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
 struct BoundsScene {
     seconds: f64,
     iwae_k: usize,
+    #[serde(default = "super::hall::default_seed")]
+    seed: u64,
     observation: ObservationChoice,
     model: Option<String>,
 }
@@ -396,6 +403,7 @@ impl Lesson for BoundsLesson {
         super::scene::to_value(&BoundsScene {
             seconds: self.seconds,
             iwae_k: self.iwae_k,
+            seed: self.seed,
             observation: self.observation,
             model: self.model_file.as_deref().map(|p| super::scene::reference(p, dir)),
         })
@@ -419,6 +427,7 @@ impl Lesson for BoundsLesson {
         }
         self.seconds = s.seconds.clamp(5.0, 120.0);
         self.iwae_k = s.iwae_k.clamp(2, 50);
+        self.seed = s.seed.clamp(1, super::hall::MAX_SEED);
         self.observation = s.observation;
         if let Some(path) = model {
             self.load_file(path, cx);

@@ -27,6 +27,8 @@ enum Run {
 pub struct EncoderGradientsLesson {
     learning_rate: f64,
     batch_size: usize,
+    /// The seed of the next pair of runs.
+    seed: u64,
     run: Run,
     curves: [Vec<LossPoint>; 2],
     diverged: [Option<String>; 2],
@@ -37,6 +39,7 @@ impl Default for EncoderGradientsLesson {
         Self {
             learning_rate: 1e-3,
             batch_size: 128,
+            seed: super::hall::default_seed(),
             run: Run::Stopped,
             curves: Default::default(),
             diverged: Default::default(),
@@ -73,6 +76,7 @@ impl EncoderGradientsLesson {
                     batch_size: self.batch_size,
                     models: ModelKind::ENCODER_PAIR.to_vec(),
                     track_encoder_grad: true,
+                    seed: self.seed,
                     ..TrainConfig::default()
                 };
                 self.curves = Default::default();
@@ -98,6 +102,7 @@ impl EncoderGradientsLesson {
             ui.add(egui::Slider::new(&mut self.learning_rate, 1e-5..=1e-2).logarithmic(true).text("Learning rate"));
             ui.add(egui::Slider::new(&mut self.batch_size, 8..=1024).logarithmic(true).text("Batch size"));
         });
+        super::hall::seed_field(ui, &mut self.seed, self.run == Run::Stopped, "pair of runs");
         let training = super::classroom::Control::Training;
         super::classroom::unless_hidden(ui, training, |ui| {
             ui.horizontal(|ui| match self.run {
@@ -243,6 +248,8 @@ pub const EXPLANATION: super::hall::Explanation = super::hall::Explanation {
 struct EncoderScene {
     learning_rate: f64,
     batch_size: usize,
+    #[serde(default = "super::hall::default_seed")]
+    seed: u64,
 }
 
 impl Lesson for EncoderGradientsLesson {
@@ -251,7 +258,11 @@ impl Lesson for EncoderGradientsLesson {
     }
 
     fn save_scene(&self, _dir: &std::path::Path) -> Option<serde_json::Value> {
-        super::scene::to_value(&EncoderScene { learning_rate: self.learning_rate, batch_size: self.batch_size })
+        super::scene::to_value(&EncoderScene {
+            learning_rate: self.learning_rate,
+            batch_size: self.batch_size,
+            seed: self.seed,
+        })
     }
 
     /// Loading settings ends a run of this tab (the settings belong to the next one).
@@ -271,6 +282,7 @@ impl Lesson for EncoderGradientsLesson {
         }
         self.learning_rate = s.learning_rate.clamp(1e-5, 1e-2);
         self.batch_size = s.batch_size.clamp(8, 1024);
+        self.seed = s.seed.clamp(1, super::hall::MAX_SEED);
         Ok(())
     }
 

@@ -75,6 +75,12 @@ pub fn step_buttons(ui: &mut egui::Ui, paused: bool) -> Option<u32> {
 /// The largest seed the seed fields offer.
 pub const MAX_SEED: u64 = 999_999;
 
+/// The seed of the burn-trained tabs and the 2-D diffusion model until one is chosen (and of scenes from before
+/// seeds were saved).
+pub fn default_seed() -> u64 {
+    42
+}
+
 /// "Seed" of the next new `model` (weights, minibatches, noise): the same seed, settings and step count repeat a
 /// run exactly. Greyed out while a model exists (`enabled` false): it would not change it.
 pub fn seed_field(ui: &mut egui::Ui, seed: &mut u64, enabled: bool, model: &str) {

@@ -289,6 +289,7 @@ impl LatentSpaceLesson {
             ui.add(egui::Slider::new(&mut self.config.latent_dim, 2..=64).logarithmic(true).text("Latent size"));
             self.observation.ui(ui);
         });
+        super::hall::seed_field(ui, &mut self.config.seed, editable, "pair of models");
         if self.config.latent_dim > 2 {
             ui.small("Latent size > 2: the plots show the codes' first two principal components.");
         }

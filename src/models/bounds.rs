@@ -123,7 +123,8 @@ pub fn bernoulli_log_lik(logits: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
 }
 
 /// `k` samples z ~ q(z|x) per item (`[n·k, latent]`, item-major) and log p(z) − log q(z|x) for each (`[n·k, 1]`).
-fn sample_posterior(model: &Autoencoder, x: Tensor<2>, k: usize) -> (Tensor<2>, Tensor<2>) {
+/// With `eps` (`[n·k, latent]` standard normals) given, or drawn from burn's generator.
+fn sample_posterior(model: &Autoencoder, x: Tensor<2>, k: usize, eps: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
     let [n, _] = x.dims();
     let device = x.device();
     let (mean, log_var) = model.encode(x);
@@ -131,7 +132,7 @@ fn sample_posterior(model: &Autoencoder, x: Tensor<2>, k: usize) -> (Tensor<2>, 
     let latent = model.latent_dim();
     let mean = repeat_rows(mean, k);
     let log_var = repeat_rows(log_var, k);
-    let eps = Tensor::<2>::random([n * k, latent], Distribution::Normal(0.0, 1.0), &device);
+    let eps = eps.unwrap_or_else(|| Tensor::<2>::random([n * k, latent], Distribution::Normal(0.0, 1.0), &device));
     let z = mean + log_var.clone().mul_scalar(0.5).exp() * eps.clone();
     let half_latent_ln2pi = 0.5 * latent as f64 * LN_2PI;
     // log q(z|x) = −½ Σ (ε² + log σ² + ln 2π);  log p(z) = −½ Σ (z² + ln 2π).
@@ -148,15 +149,20 @@ fn repeat_rows(t: Tensor<2>, k: usize) -> Tensor<2> {
 
 /// log w for `k` samples per item: `[n, k]`. Differentiable when the model is (IWAE training uses it).
 pub fn iwae_log_weights(model: &Autoencoder, x: Tensor<2>, k: usize) -> Tensor<2> {
+    iwae_log_weights_with(model, x, k, None)
+}
+
+fn iwae_log_weights_with(model: &Autoencoder, x: Tensor<2>, k: usize, eps: Option<Tensor<2>>) -> Tensor<2> {
     let [n, _] = x.dims();
-    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k);
+    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k, eps);
     let log_lik = model.log_lik(model.decode(z), repeat_rows(x, k));
     (log_lik + log_prior_minus_q).reshape([n, k])
 }
 
-/// −(1/n) Σ L_K(x): the IWAE training loss for a batch (K = 1 gives the negative ELBO estimate).
-pub fn iwae_loss(model: &Autoencoder, x: Tensor<2>, k: usize) -> Tensor<1> {
-    let log_w = iwae_log_weights(model, x, k);
+/// −(1/n) Σ L_K(x): the IWAE training loss for a batch (K = 1 gives the negative ELBO estimate), with the noise
+/// `eps` (`[n·k, latent]` standard normals, item-major) from the trainer's own generator, so a run repeats by seed.
+pub fn iwae_loss(model: &Autoencoder, x: Tensor<2>, k: usize, eps: Tensor<2>) -> Tensor<1> {
+    let log_w = iwae_log_weights_with(model, x, k, Some(eps));
     let max = log_w.clone().max_dim(1).detach();
     let lse = (log_w - max.clone()).exp().sum_dim(1).log() + max;
     lse.mean().sub_scalar((k as f64).ln()).neg()
@@ -231,7 +237,7 @@ fn iwae_bounds_serial(model: &Autoencoder, pixels: &[f32], dim: usize, k: usize,
 /// third of an evaluation at K = 5000. `pixels` holds the same images as `x`.
 fn bernoulli_log_weights_host(model: &Autoencoder, x: &Tensor<2>, pixels: &[f32], k: usize) -> Vec<f32> {
     let [n, dim] = x.dims();
-    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k);
+    let (z, log_prior_minus_q) = sample_posterior(model, x.clone(), k, None);
     let rest: Vec<f32> = log_prior_minus_q.try_into_vec_as::<f32>().unwrap_or_default();
     let logits: Vec<f32> = model.decode(z).try_into_vec_as::<f32>().unwrap_or_default();
     if logits.len() != n * k * dim || rest.len() != n * k {
@@ -477,8 +483,9 @@ mod tests {
         let device = Device::flex();
         let model = AutoencoderConfig::new(12, vec![8], 2, true).init(&device);
         let x = Tensor::<2>::from_data(TensorData::new(pixels(400, 12), [400, 12]), &device);
-        let iwae = f64::from(iwae_loss(&model, x.clone(), 1).into_scalar::<f32>());
-        let eps = Tensor::<2>::random([400, 2], Distribution::Normal(0.0, 1.0), &device);
+        let noise = || Tensor::<2>::random([400, 2], Distribution::Normal(0.0, 1.0), &device);
+        let iwae = f64::from(iwae_loss(&model, x.clone(), 1, noise()).into_scalar::<f32>());
+        let eps = noise();
         let elbo = f64::from(model.loss(x, Some(eps)).total().into_scalar::<f32>());
         // Both are one-sample estimates of −ELBO (different noise): close on 400 items.
         assert!((iwae - elbo).abs() < 0.02 * elbo.abs(), "{iwae} vs {elbo}");

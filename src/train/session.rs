@@ -72,6 +72,21 @@ struct StepInfo {
     /// Importance samples per image for a VAE (1: ELBO).
     iwae_k: usize,
     track_encoder_grad: bool,
+    /// The run's seed: with the step, the model and the shard it seeds the step's noise.
+    seed: u64,
+}
+
+impl StepInfo {
+    /// The seed of the noise of `kind`'s shard `shard` at this step (SplitMix64-mixed, so neighbours differ).
+    fn noise_seed(&self, kind: ModelKind, shard: usize) -> u64 {
+        let mut x = self.seed
+            ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ ((kind.index() as u64) << 48)
+            ^ ((shard as u64) << 40);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^ (x >> 31)
+    }
 }
 
 /// Loss terms (already weighted by the shard's share of the batch) and gradients of one shard of a batch.
@@ -93,20 +108,27 @@ impl Shard {
         rows: usize,
         device: &Device,
         info: &StepInfo,
+        shard: usize,
     ) -> Self {
         let [batch, dim] = info.shape;
         let weight = rows as f64 / batch as f64;
         let x = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), [rows, dim]), device);
-        let noise = || Tensor::<2>::random([rows, info.latent], Distribution::Normal(0.0, 1.0), device);
+        // The noise comes from a generator of this step, model and shard, not from burn's global one: threads
+        // (shards, models trained side by side, other tabs) draw from that in an order that varies run to run.
+        let mut rng = SmallRng::seed_from_u64(info.noise_seed(kind, shard));
+        let mut noise = |samples: usize| {
+            let eps = crate::nn::random::normals(&mut rng, rows * samples * info.latent);
+            Tensor::<2>::from_data(TensorData::new(eps, [rows * samples, info.latent]), device)
+        };
         let (mut loss, recon, kl) = if model.is_variational() && info.iwae_k > 1 {
-            let loss = iwae_loss(model, x, info.iwae_k).mul_scalar(weight);
+            let loss = iwae_loss(model, x, info.iwae_k, noise(info.iwae_k)).mul_scalar(weight);
             let value = f64::from(loss.clone().into_scalar::<f32>());
             (loss, value, 0.0)
         } else {
             let (terms, total) = if kind == ModelKind::VaeReinforce {
-                model.reinforce_loss(x, noise())
+                model.reinforce_loss(x, noise(1))
             } else {
-                let terms = model.loss(x, model.is_variational().then(noise));
+                let terms = model.loss(x, model.is_variational().then(|| noise(1)));
                 let total = terms.total();
                 (terms, total)
             };
@@ -135,17 +157,19 @@ impl ModelRun {
         // Shards of fewer than 16 images cost more in threads than they save.
         let shards = info.shards.clamp(1, (batch / 16).max(1));
         let results: Vec<Shard> = if shards == 1 {
-            vec![Shard::compute(self.kind, &self.model, pixels, batch, device, info)]
+            vec![Shard::compute(self.kind, &self.model, pixels, batch, device, info, 0)]
         } else {
             let rows_per = batch.div_ceil(shards);
             std::thread::scope(|scope| {
                 let handles: Vec<_> = pixels
                     .chunks(rows_per * dim)
-                    .map(|part| {
+                    .enumerate()
+                    .map(|(shard, part)| {
                         let replica = self.model.valid().train().fork(device);
                         let kind = self.kind;
                         scope.spawn(move || {
-                            flush_subnormals(|| Shard::compute(kind, &replica, part, part.len() / dim, device, info))
+                            let rows = part.len() / dim;
+                            flush_subnormals(|| Shard::compute(kind, &replica, part, rows, device, info, shard))
                         })
                     })
                     .collect();
@@ -408,6 +432,7 @@ impl TrainSession {
             shards: if live_count == 1 { self.cpu_threads } else { 1 },
             iwae_k: self.config.iwae_k,
             track_encoder_grad: self.config.track_encoder_grad,
+            seed: self.config.seed,
         };
         assert!(self.config.inject_panic_at_step != Some(step.step), "injected test panic at step {}", step.step);
         let (pixels, device) = (&self.batch_pixels, &self.device);
@@ -618,6 +643,7 @@ mod tests {
                 shards,
                 iwae_k: 1,
                 track_encoder_grad: false,
+                seed: 1,
             };
             let (run, outcome) = run.train_step(&pixels, &device, &info);
             let StepOutcome::Trained(point) = outcome else { panic!("{outcome:?}") };
@@ -649,10 +675,54 @@ mod tests {
             shards: 2,
             iwae_k: 1,
             track_encoder_grad: false,
+            seed: 1,
         };
         let (run, outcome) = run.train_step(&[0.5; 32 * 6], &device, &info);
         assert!(matches!(outcome, StepOutcome::Diverged { step: 7, .. }), "{outcome:?}");
         assert!(run.diverged);
         assert_eq!(probe(&run.model), before);
+    }
+
+    /// The noise of a step comes from the run's seed, not burn's global generator: the same seed gives the same
+    /// update bit for bit for the ELBO, the IWAE bound and REINFORCE, over two shards, while another thread draws
+    /// from the global generator all along (an evaluation, another tab); another seed gives another update.
+    #[test]
+    fn a_steps_noise_repeats_by_seed_whatever_other_threads_draw() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let device = Device::flex().autodiff();
+        let model = AutoencoderConfig::new(6, vec![5], 2, true).init(&device);
+        let pixels: Vec<f32> = (0..32 * 6).map(|i| f32::from(u8::from((i * 7) % 11 < 5))).collect();
+        let change = |kind: ModelKind, iwae_k: usize, seed: u64| {
+            let run = ModelRun { kind, model: model.clone(), optim: SgdConfig::new().init(), diverged: false };
+            let info = StepInfo {
+                step: 3,
+                epoch: 0.0,
+                shape: [32, 6],
+                latent: 2,
+                learning_rate: 0.05,
+                inject_nan: false,
+                shards: 2,
+                iwae_k,
+                track_encoder_grad: false,
+                seed,
+            };
+            let (run, outcome) = run.train_step(&pixels, &device, &info);
+            assert!(matches!(outcome, StepOutcome::Trained(_)), "{outcome:?}");
+            probe(&run.model)
+        };
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = Tensor::<2>::random([64, 2], Distribution::Normal(0.0, 1.0), &Device::flex());
+                }
+            });
+            for (kind, k) in [(ModelKind::Vae, 1), (ModelKind::Vae, 3), (ModelKind::VaeReinforce, 1)] {
+                let first = change(kind, k, 5);
+                assert_eq!(change(kind, k, 5), first, "{kind:?}, K = {k}: the same seed, the same update");
+                assert_ne!(change(kind, k, 6), first, "{kind:?}, K = {k}: another seed, another update");
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
     }
 }

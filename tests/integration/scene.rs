@@ -342,3 +342,31 @@ fn a_scene_keeps_the_wavenet_and_the_2d_diffusion_model() {
         assert_eq!(fresh.state().error(), None);
     }
 }
+
+/// The burn-trained tabs keep their seed in a scene (the seed fields), and each shows its seed field.
+#[test]
+fn a_scene_keeps_the_seeds_of_the_burn_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    steps(&mut h, 2);
+    let mut scene: serde_json::Value = serde_json::from_str(&h.state().scene_json(dir.path())).unwrap();
+    scene["lessons"]["Latent space"]["config"]["seed"] = 10.into();
+    scene["lessons"]["Bounds"]["seed"] = 7.into();
+    scene["lessons"]["Encoder gradients"]["seed"] = 8.into();
+    scene["lessons"]["Hierarchical VAE"]["seed"] = 9.into();
+    let path = dir.path().join("seeds.json");
+    std::fs::write(&path, scene.to_string()).unwrap();
+    h.state_mut().open_scene(&path);
+    steps(&mut h, 2);
+    assert_eq!(h.state().error(), None);
+    let saved: serde_json::Value = serde_json::from_str(&h.state().scene_json(dir.path())).unwrap();
+    for (tab, seed) in [("Bounds", 7), ("Encoder gradients", 8), ("Hierarchical VAE", 9)] {
+        assert_eq!(saved["lessons"][tab]["seed"], seed, "{tab}");
+    }
+    assert_eq!(saved["lessons"]["Latent space"]["config"]["seed"], 10);
+    for tab in ["Latent space", "Bounds", "Encoder gradients", "Hierarchical VAE"] {
+        h.get_by_label(tab).click();
+        steps(&mut h, 2);
+        assert!(h.query_all_by_label("Seed").next().is_some(), "{tab}: a seed field");
+    }
+}

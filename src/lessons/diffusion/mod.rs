@@ -466,7 +466,7 @@ struct DiffusionScene {
     sampler_ddim: bool,
     ddim_steps: usize,
     /// Scenes from before the seed was saved: the default, 42.
-    #[serde(default = "default_toy_seed")]
+    #[serde(default = "super::hall::default_seed")]
     toy_seed: u64,
     /// A trained 2-D model file (`latent-lab train ddpm --out`), relative to the scene's folder when inside it:
     /// shown at once, Train still trains a new one.
@@ -480,10 +480,6 @@ fn read_scene_toy(reference: &str, dir: &std::path::Path) -> Result<ToyModel, St
     let text = crate::runtime::files::read_text_limited(&path, crate::runtime::files::limit::MODEL)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     crate::diffusion::toy::read_toy_model(&text).map_err(|e| format!("{reference}: {e}"))
-}
-
-fn default_toy_seed() -> u64 {
-    42
 }
 
 const PAINTED: &str = "painted";

@@ -49,6 +49,8 @@ pub struct HvaeLesson {
     generation: u64,
     samples: CachedImage<u64>,
     sample_seed: u64,
+    /// The seed of the next new model (weights, minibatches, noise).
+    seed: u64,
     message: Option<(String, bool)>,
     request: Option<AppRequest>,
     /// A file dialog on a helper thread: the chosen path, and whether to save (else load).
@@ -75,6 +77,7 @@ impl Default for HvaeLesson {
             generation: 0,
             samples: CachedImage::default(),
             sample_seed: 1,
+            seed: super::hall::default_seed(),
             message: None,
             request: None,
             dialog: None,
@@ -227,6 +230,7 @@ impl HvaeLesson {
             self.message = Some(("Model changed: press Train to train the new one from scratch.".into(), false));
         }
         ui.small("z₂ is 2-D. Layers: x (784) → 256 → z₁ → 128 → z₂; p(z₁|z₂) and p(x|z₁) mirror them.");
+        super::hall::seed_field(ui, &mut self.seed, self.run_config.is_none(), "hierarchical VAE");
         ui.separator();
         super::classroom::unless_hidden(ui, Control::Training, |ui| {
             ui.horizontal(|ui| {
@@ -310,7 +314,7 @@ impl HvaeLesson {
         self.run_config = Some(config.clone());
         self.message = None;
         self.state = RunState::Training;
-        self.send(Job::Train { dataset: cx.dataset.clone(), config });
+        self.send(Job::Train { dataset: cx.dataset.clone(), config, seed: self.seed });
     }
 
     fn pause(&mut self) {
@@ -526,6 +530,7 @@ impl Lesson for HvaeLesson {
         self.z1_dim = s.z1_dim;
         self.inference = s.inference;
         self.sample_seed = s.sample_seed;
+        self.seed = s.seed.clamp(1, super::hall::MAX_SEED);
         if changed && self.run_config.is_some() {
             self.reset();
         }
@@ -536,7 +541,13 @@ impl Lesson for HvaeLesson {
 
 impl HvaeLesson {
     fn scene_settings(&self, model: Option<String>) -> HvaeScene {
-        HvaeScene { z1_dim: self.z1_dim, inference: self.inference, sample_seed: self.sample_seed, model }
+        HvaeScene {
+            z1_dim: self.z1_dim,
+            inference: self.inference,
+            sample_seed: self.sample_seed,
+            seed: self.seed,
+            model,
+        }
     }
 }
 
@@ -546,6 +557,9 @@ struct HvaeScene {
     z1_dim: usize,
     inference: Inference,
     sample_seed: u64,
+    /// The seed of the next new model.
+    #[serde(default = "super::hall::default_seed")]
+    seed: u64,
     /// `NAME.bpk` (with `NAME.json`), relative to the scene's folder when inside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model: Option<String>,

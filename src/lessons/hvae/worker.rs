@@ -25,7 +25,8 @@ const SNAPSHOT_EVERY: f64 = 2.0;
 /// Work for the thread.
 pub enum Job {
     /// Train (continuing the current run if it has this configuration and dataset).
-    Train { dataset: Arc<Dataset>, config: HvaeConfig },
+    /// Train (a new model from `seed` unless the current one has this dataset and config: then go on).
+    Train { dataset: Arc<Dataset>, config: HvaeConfig, seed: u64 },
     /// Stop training, keep the model.
     Pause,
     /// While paused: exactly this many optimiser steps, then the progress and a snapshot.
@@ -151,7 +152,7 @@ impl State {
 
     fn handle(&mut self, job: Job) -> bool {
         match job {
-            Job::Train { dataset, config } => {
+            Job::Train { dataset, config, seed } => {
                 // The image size comes from the dataset; the rest must match.
                 let same = self.run.as_ref().is_some_and(|r| {
                     Arc::ptr_eq(&r.source, &dataset)
@@ -160,7 +161,7 @@ impl State {
                 if !same {
                     let data = dataset.binarised();
                     let config = HvaeConfig { input_dim: data.dim(), ..config };
-                    match HvaeTrainer::new(config, TrainSettings::default(), &data) {
+                    match HvaeTrainer::new(config, TrainSettings { seed, ..TrainSettings::default() }, &data) {
                         Ok(trainer) => self.run = Some(Run { trainer, source: dataset, data }),
                         Err(e) => return self.send(Report::Failed(e.to_string())),
                     }
@@ -324,7 +325,7 @@ mod tests {
         w.tx.send(Job::Save(path.clone())).unwrap();
         assert!(matches!(next_other(&w), Report::Notice(m, true) if m.contains("No model")));
         let config = HvaeConfig::new(2, crate::hvae::Inference::FromX);
-        w.tx.send(Job::Train { dataset: dataset.clone(), config: config.clone() }).unwrap();
+        w.tx.send(Job::Train { dataset: dataset.clone(), config: config.clone(), seed: 42 }).unwrap();
         w.tx.send(Job::Pause).unwrap();
         assert!(matches!(next_other(&w), Report::Paused { .. }));
         w.tx.send(Job::Save(path.clone())).unwrap();
