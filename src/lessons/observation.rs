@@ -38,11 +38,21 @@ impl ObservationChoice {
             ui.radio_value(&mut self.gaussian, true, "Gaussian");
         });
         if self.gaussian {
-            ui.label("log p(x|z) = −½ Σ_d [(x_d − μ_d)²/σ² + log 2πσ²],  μ = sigmoid(decoder output)");
+            let formula = concat!(
+                r"\log p(x \mid z) = -\frac{1}{2} \sum_d \left[\frac{(x_d - \mu_d)^2}{\sigma^2} + \log 2\pi\sigma^2\right]",
+                "\n",
+                r"\mu = \operatorname{sigmoid}(\text{decoder output})",
+            );
+            crate::viz::math::formula_lines(ui, formula, 15.0);
             ui.add(egui::Slider::new(&mut self.sigma2, 0.001..=1.0).logarithmic(true).text("σ²"));
             ui.checkbox(&mut self.learn_sigma, "Learn σ² (starting from the slider's value)");
         } else {
-            ui.label("log p(x|z) = Σ_d x_d log μ_d + (1 − x_d) log(1 − μ_d),  μ = sigmoid(decoder output)");
+            let formula = concat!(
+                r"\log p(x \mid z) = \sum_d x_d \log \mu_d + (1 - x_d) \log(1 - \mu_d)",
+                "\n",
+                r"\mu = \operatorname{sigmoid}(\text{decoder output})",
+            );
+            crate::viz::math::formula_lines(ui, formula, 15.0);
         }
     }
 }

@@ -198,3 +198,18 @@ fn the_shipped_2d_diffusion_model_steps_on_from_its_file() {
     steps_exactly(&mut h, "Diffusion (shipped)", |h| number_after(h, "trained: ", false));
     assert!(number_after(&h, "trained: ", false).is_some_and(|s| s > 1000), "counted on from the file's steps");
 }
+
+/// The Diffusion tab's live U-Net run pauses with its time left and steps one optimiser step at a time.
+#[test]
+fn the_live_digits_unet_steps_one_at_a_time_after_a_pause() {
+    let mut h = on_tab("Diffusion");
+    h.get_by_label("3 · Digits (U-Net)").click();
+    h.step();
+    let live = |h: &AppHarness| number_after(h, "training live: step ", false);
+    train_then_pause(&mut h, "Train live from scratch (3 min)", live, 2, "Pause live training");
+    steps_exactly(&mut h, "Diffusion (live U-Net)", |h| number_after(h, "Live training paused at step ", false));
+    h.get_by_label("Resume live training").click();
+    step_until(&mut h, 60, "training live again", |h| h.query_by_label("Pause live training").is_some());
+    h.get_by_label("Pause live training").click();
+    step_until(&mut h, 60, "paused again", |h| h.query_by_label("Resume live training").is_some());
+}

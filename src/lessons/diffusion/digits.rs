@@ -130,17 +130,9 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
         "The shipped checkpoint had hours of CPU training (its line above says how many steps). A few minutes of \
          live training give blobs; watch what the first minutes learn.",
     );
-    let shown = crate::lessons::classroom::shown(ui.ctx(), Control::Training);
-    if shown && lesson.digits.training {
-        if ui.button("Stop live training").clicked() {
-            lesson.send(Job::Stop);
-        }
-    } else if shown && ui.button("Train live from scratch (3 min)").clicked() {
-        lesson.digits.training = true;
-        lesson.digits.losses.clear();
-        lesson.digits.error = None;
-        lesson.digits.busy = Some("starting live training…".into());
-        lesson.send(Job::TrainDigits { dataset: cx.dataset.clone(), seconds: 180.0 });
+    crate::lessons::classroom::unless_hidden(ui, Control::Training, |ui| live_buttons(lesson, ui, cx));
+    if let Some(step) = lesson.digits.live_paused.filter(|_| !lesson.digits.training) {
+        ui.label(format!("Live training paused at step {step}."));
     }
     if let Some(b) = &lesson.digits.busy {
         ui.horizontal(|ui| {
@@ -151,6 +143,34 @@ pub fn controls(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonCont
     if let Some(e) = &lesson.digits.error {
         ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {e}"));
     }
+}
+
+/// Train live from scratch; Pause, Resume, Step and ×10 of the live run.
+fn live_buttons(lesson: &mut DiffusionLesson, ui: &mut egui::Ui, cx: &LessonContext<'_>) {
+    ui.horizontal_wrapped(|ui| {
+        let paused = lesson.digits.live_paused.is_some() && !lesson.digits.training;
+        if lesson.digits.training {
+            if ui.button("Pause live training").clicked() {
+                lesson.send(Job::Stop);
+            }
+        } else if paused && ui.button("Resume live training").clicked() {
+            lesson.digits.training = true;
+            lesson.digits.busy = Some("resuming live training…".into());
+            lesson.send(Job::ResumeDigits);
+        }
+        if lesson.digits.live_paused.is_some()
+            && let Some(n) = crate::lessons::hall::step_buttons(ui, paused)
+        {
+            lesson.step_live_digits(n);
+        }
+        if !lesson.digits.training && ui.button("Train live from scratch (3 min)").clicked() {
+            lesson.digits.training = true;
+            lesson.digits.losses.clear();
+            lesson.digits.error = None;
+            lesson.digits.busy = Some("starting live training…".into());
+            lesson.send(Job::TrainDigits { dataset: cx.dataset.clone(), seconds: 180.0 });
+        }
+    });
 }
 
 /// Which digits and how much classifier-free guidance, for a class-conditional U-Net; a change samples again.

@@ -88,6 +88,8 @@ pub struct DigitsState {
     pub error: Option<String>,
     pub busy: Option<String>,
     pub training: bool,
+    /// The live run is paused at this step (it can resume or step).
+    pub live_paused: Option<usize>,
     pub losses: Vec<[f64; 2]>,
     pub states: Vec<Vec<f32>>,
     pub timesteps: Vec<usize>,
@@ -344,12 +346,14 @@ impl DiffusionLesson {
                 self.digits.source = Some(source);
                 self.digits.classes = classes;
                 self.digits.training = false;
+                self.digits.live_paused = None;
                 self.digits.error = None;
                 self.request_digits();
             }
             Report::DigitsFailed(e) => {
                 self.digits.busy = None;
                 self.digits.training = false;
+                self.digits.live_paused = None;
                 self.digits.error = Some(e);
             }
             Report::DigitsStrip { states, timesteps, seconds, guidance } => {
@@ -365,7 +369,19 @@ impl DiffusionLesson {
                 self.digits.losses.push([step as f64, f64::from(loss)]);
                 self.digits.busy = Some(format!("training live: step {step}, loss {loss:.3}, {elapsed:.0} s"));
             }
+            Report::DigitsPaused { step } => self.digits.live_paused = Some(step),
         }
+    }
+
+    /// `n` optimiser steps of the paused live U-Net run; `false` when none is paused.
+    pub fn step_live_digits(&mut self, n: u32) -> bool {
+        if self.digits.live_paused.is_none() || self.digits.training {
+            return false;
+        }
+        self.digits.training = true;
+        self.digits.busy = Some(format!("{n} live training step{}…", if n == 1 { "" } else { "s" }));
+        self.send(Job::StepDigits(n));
+        true
     }
 
     fn request_digits(&mut self) {
@@ -573,11 +589,19 @@ impl Lesson for DiffusionLesson {
         Some(EXPLANATION)
     }
 
-    /// Space trains the 2-D model (or stops its training) on the 2-D pages; on the digits page there is nothing to
-    /// toggle.
+    /// Space trains the 2-D model (or stops its training) on the 2-D pages; on the digits page it pauses or
+    /// resumes a live run (starting one takes its button: three minutes of the room's time).
     fn toggle_training(&mut self, _cx: &mut LessonContext<'_>) -> bool {
         if self.page == Page::Digits {
-            return false;
+            if self.digits.training {
+                self.send(worker::Job::Stop);
+            } else if self.digits.live_paused.is_some() {
+                self.digits.training = true;
+                self.send(worker::Job::ResumeDigits);
+            } else {
+                return false;
+            }
+            return true;
         }
         if self.toy.training {
             self.send(worker::Job::Stop);
@@ -590,7 +614,10 @@ impl Lesson for DiffusionLesson {
     }
 
     fn step_training(&mut self, n: u32, _cx: &mut LessonContext<'_>) -> bool {
-        self.page != Page::Digits && self.step_toy(n)
+        if self.page == Page::Digits {
+            return self.step_live_digits(n);
+        }
+        self.step_toy(n)
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut LessonContext<'_>) {

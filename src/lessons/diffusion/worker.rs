@@ -12,7 +12,7 @@ use eframe::egui;
 
 use crate::data::Dataset;
 use crate::diffusion::Sampler;
-use crate::diffusion::digits::{DigitsEngine, Guidance, live_trainer};
+use crate::diffusion::digits::{DigitsEngine, DigitsTrainer, Guidance, live_trainer};
 use crate::diffusion::toy::{ToyConfig, ToyModel, ToyTrainer};
 use crate::lessons::lesson_thread::{self, LessonThread};
 
@@ -60,6 +60,10 @@ pub enum Job {
         dataset: Arc<Dataset>,
         seconds: f64,
     },
+    /// Goes on training the paused live U-Net run (what is left of its time).
+    ResumeDigits,
+    /// While the live run is paused: exactly this many optimiser steps, then its samples.
+    StepDigits(u32),
 }
 
 /// What comes back.
@@ -101,6 +105,10 @@ pub enum Report {
         loss: f32,
         elapsed: f64,
     },
+    /// The live U-Net run stopped with time left: it can resume or step.
+    DigitsPaused {
+        step: usize,
+    },
 }
 
 /// The lesson's handle on the thread.
@@ -109,7 +117,7 @@ pub type Worker = LessonThread<Job, Report>;
 impl Worker {
     pub fn spawn(ctx: egui::Context) -> Option<Self> {
         lesson_thread::spawn("diffusion-lab", ctx, |jobs, reports, ctx| {
-            State { jobs, reports, ctx, pending: VecDeque::new(), digits: None, toy: None }.run();
+            State { jobs, reports, ctx, pending: VecDeque::new(), digits: None, toy: None, live: None }.run();
         })
     }
 }
@@ -122,6 +130,15 @@ struct State {
     digits: Option<DigitsEngine>,
     /// The 2-D run, kept when training stops so it can go on or step.
     toy: Option<ToyRun>,
+    /// The live U-Net run, kept when paused with time left.
+    live: Option<LiveRun>,
+}
+
+/// A live U-Net training run: the trainer, the seconds it trained and the seconds it may.
+struct LiveRun {
+    trainer: DigitsTrainer,
+    spent: f64,
+    budget: f64,
 }
 
 /// A 2-D training run: the trainer, its step budget and its learning-rate schedule's base.
@@ -218,17 +235,31 @@ impl State {
                     Err(e) => self.send(Report::ToyFailed(e.to_string())),
                 },
                 Job::LoadShipped => match DigitsEngine::shipped() {
-                    Ok(engine) => self.ready(engine),
+                    Ok(engine) => {
+                        self.live = None;
+                        self.ready(engine)
+                    }
                     Err(e) => self.send(Report::DigitsFailed(e.to_string())),
                 },
                 Job::LoadDigits(path) => match DigitsEngine::load(&path, 28) {
-                    Ok(engine) => self.ready(engine),
+                    Ok(engine) => {
+                        self.live = None;
+                        self.ready(engine)
+                    }
                     Err(e) => self.send(Report::DigitsFailed(format!("{e} — the current model is kept"))),
                 },
                 Job::SampleDigits { sampler, count, seed, guidance } => {
                     self.sample_digits(sampler, count, seed, guidance.as_ref())
                 }
-                Job::TrainDigits { dataset, seconds } => self.train_digits(&dataset, seconds),
+                Job::TrainDigits { dataset, seconds } => match live_trainer(&dataset, 1) {
+                    Ok(trainer) => {
+                        self.live = Some(LiveRun { trainer, spent: 0.0, budget: seconds });
+                        self.train_live()
+                    }
+                    Err(e) => self.send(Report::DigitsFailed(e)),
+                },
+                Job::ResumeDigits => self.train_live(),
+                Job::StepDigits(n) => self.step_live(n),
             };
             if !alive {
                 return;
@@ -313,20 +344,45 @@ impl State {
         self.send(Report::ToyFailed(message.to_owned()))
     }
 
-    fn train_digits(&mut self, dataset: &Dataset, seconds: f64) -> bool {
-        let mut trainer = match live_trainer(dataset, 1) {
-            Ok(t) => t,
-            Err(e) => return self.send(Report::DigitsFailed(e)),
-        };
+    /// Trains the live U-Net run until its time is spent (then its samples; the run ends) or a Stop (then its
+    /// samples and `DigitsPaused`; the run stays for `ResumeDigits` / `StepDigits`).
+    fn train_live(&mut self) -> bool {
+        let Some(mut run) = self.live.take() else { return true };
         let start = Instant::now();
-        loop {
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= seconds || self.stop_requested() {
-                break;
+        let stopped = loop {
+            let elapsed = run.spent + start.elapsed().as_secs_f64();
+            if elapsed >= run.budget {
+                break false;
             }
-            match trainer.step() {
+            if self.stop_requested() {
+                break true;
+            }
+            match run.trainer.step() {
                 Ok(loss) => {
-                    if !self.send(Report::DigitsProgress { step: trainer.steps_done, loss, elapsed }) {
+                    let step = run.trainer.steps_done;
+                    if !self.send(Report::DigitsProgress { step, loss, elapsed }) {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    self.send(Report::DigitsFailed(e));
+                    break false;
+                }
+            }
+        };
+        run.spent += start.elapsed().as_secs_f64();
+        self.show_live(run, stopped)
+    }
+
+    /// Exactly `n` optimiser steps of the paused live run, then its samples.
+    fn step_live(&mut self, n: u32) -> bool {
+        let Some(mut run) = self.live.take() else { return true };
+        let start = Instant::now();
+        for _ in 0..n {
+            match run.trainer.step() {
+                Ok(loss) => {
+                    let (step, elapsed) = (run.trainer.steps_done, run.spent + start.elapsed().as_secs_f64());
+                    if !self.send(Report::DigitsProgress { step, loss, elapsed }) {
                         return false;
                     }
                 }
@@ -336,15 +392,30 @@ impl State {
                 }
             }
         }
+        run.spent += start.elapsed().as_secs_f64();
+        self.show_live(run, true)
+    }
+
+    /// The live run's model becomes the one sampled; a run that is only paused (`keep`) stays for more.
+    fn show_live(&mut self, run: LiveRun, keep: bool) -> bool {
+        let trainer = &run.trainer;
         let source = format!(
             "trained live ({} channels, {} steps in {:.0} s)",
             crate::diffusion::digits::channels_label(&trainer.config),
             trainer.steps_done,
-            start.elapsed().as_secs_f64()
+            run.spent
         );
-        match DigitsEngine::from_trainer(&trainer, source) {
-            Some(engine) => self.ready(engine),
-            None => self.send(Report::DigitsFailed("training lost the model".into())),
+        let Some(engine) = DigitsEngine::from_trainer(trainer, source) else {
+            return self.send(Report::DigitsFailed("training lost the model".into()));
+        };
+        let step = trainer.steps_done;
+        if !self.ready(engine) {
+            return false;
         }
+        if keep {
+            self.live = Some(run);
+            return self.send(Report::DigitsPaused { step });
+        }
+        true
     }
 }

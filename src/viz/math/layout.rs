@@ -382,7 +382,7 @@ fn space_between(before: Class, after: Class, script: bool) -> f32 {
         (Class::Relation, _) | (_, Class::Relation) => wide(THICK),
         (Class::Binary, _) | (_, Class::Binary) => wide(MEDIUM),
         (Class::Punct, _) => wide(THIN),
-        (Class::Function, _) => THIN,
+        (Class::Function, _) | (Class::Ordinary | Class::Close, Class::Function) => THIN,
         _ => 0.0,
     }
 }
@@ -430,6 +430,8 @@ mod tests {
         // A function name gets a thin space before an ordinary atom, none before a bracket.
         assert!(close(lay(r"\log x").width, 40.0 + THIN * 20.0));
         assert!(close(lay(r"\log(x)").width, 60.0));
+        // … and so does an atom before it (x log y, as TeX spaces an operator).
+        assert!(close(lay(r"x \log y").width, 50.0 + 2.0 * THIN * 20.0));
     }
 
     #[test]
