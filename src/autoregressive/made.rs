@@ -9,6 +9,7 @@
 // Maths notation: one-letter names (x, h, d, l) as in the lecture.
 #![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
 
+use crate::nn::kernels::axpy;
 use crate::numeric::dot;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -124,12 +125,6 @@ fn softplus(l: f32) -> f32 {
 
 fn sigmoid(l: f32) -> f32 {
     1.0 / (1.0 + (-l).exp())
-}
-
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
-    }
 }
 
 fn add(y: &mut [f32], x: &[f32]) {

@@ -5,6 +5,7 @@
 // Maths notation: one-letter names (x, h, d, l) as in the lecture.
 #![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
 
+use crate::nn::kernels::axpy;
 use crate::numeric::dot;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -326,12 +327,6 @@ impl WaveNet {
             return Err(ArError::BadInput("some weights are NaN or infinite".into()));
         }
         Ok(())
-    }
-}
-
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
     }
 }
 

@@ -4,11 +4,11 @@
 //!
 //! Layer k maps h ↦ h W_k + b_k (W_k stored input-major, `[in][out]`); hidden layers apply SiLU(z) = z σ(z).
 
-use crate::numeric::dot;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
+use crate::nn::kernels::{matmul_acc, matmul_at_b_acc, transpose};
 use crate::nn::normal;
 
 /// The weights of one affine layer.
@@ -38,13 +38,6 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// y += a · x.
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
-    }
-}
-
 impl Layer {
     fn new(inputs: usize, outputs: usize, rng: &mut SmallRng) -> Self {
         // He-style initialisation for SiLU.
@@ -55,15 +48,10 @@ impl Layer {
     /// out[n] = x[n] W + b for `rows` rows.
     fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
         let mut out = Vec::with_capacity(rows * self.outputs);
-        for n in 0..rows {
+        for _ in 0..rows {
             out.extend_from_slice(&self.b);
-            let row = &mut out[n * self.outputs..];
-            for (i, &xi) in x[n * self.inputs..(n + 1) * self.inputs].iter().enumerate() {
-                if xi != 0.0 {
-                    axpy(row, xi, &self.w[i * self.outputs..(i + 1) * self.outputs]);
-                }
-            }
         }
+        matmul_acc(x, &self.w, self.inputs, self.outputs, &mut out);
         out
     }
 }
@@ -136,23 +124,16 @@ impl Mlp {
             let input = &tape.inputs[k];
             let mut dw = vec![0.0_f32; layer.w.len()];
             let mut db = vec![0.0_f32; layer.outputs];
-            for n in 0..rows {
-                let dn = &delta[n * layer.outputs..(n + 1) * layer.outputs];
-                axpy(&mut db, 1.0, dn);
-                for (i, &xi) in input[n * layer.inputs..(n + 1) * layer.inputs].iter().enumerate() {
-                    if xi != 0.0 {
-                        axpy(&mut dw[i * layer.outputs..(i + 1) * layer.outputs], xi, dn);
-                    }
-                }
+            for dn in delta.chunks_exact(layer.outputs).take(rows) {
+                db.iter_mut().zip(dn).for_each(|(b, d)| *b += d);
             }
+            matmul_at_b_acc(input, &delta, layer.inputs, layer.outputs, &mut dw);
             if k > 0 {
+                // dL/dh = δ Wᵀ, with Wᵀ stored `[outputs][inputs]` so the kernel runs over contiguous memory.
+                let mut wt = Vec::new();
+                transpose(&layer.w, layer.inputs, layer.outputs, &mut wt);
                 let mut d_in = vec![0.0_f32; rows * layer.inputs];
-                for n in 0..rows {
-                    let dn = &delta[n * layer.outputs..(n + 1) * layer.outputs];
-                    for i in 0..layer.inputs {
-                        d_in[n * layer.inputs + i] = dot(&layer.w[i * layer.outputs..(i + 1) * layer.outputs], dn);
-                    }
-                }
+                matmul_acc(&delta, &wt, layer.outputs, layer.inputs, &mut d_in);
                 delta = d_in;
             }
             grads.push((dw, db));

@@ -6,10 +6,10 @@ use rand::{Rng, SeedableRng};
 
 use super::P2;
 use super::coupling::{self, RealNvp, RealNvpConfig};
-use super::mlp::clip_norm;
 use super::residual::{ResFlow, ResFlowConfig};
 use crate::data::toy2d::Toy2d;
 use crate::nn::Adam;
+use crate::nn::kernels::clip_norm;
 
 /// Points drawn from a toy dataset (a fifth held out).
 pub const TOY_POINTS: usize = 5000;

@@ -4,6 +4,7 @@
 pub mod adam;
 pub mod budget;
 pub mod guard;
+pub mod kernels;
 pub mod random;
 
 pub use adam::Adam;

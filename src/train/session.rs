@@ -610,6 +610,22 @@ mod tests {
 
     use super::*;
 
+    /// A step of a 32-image batch of 6 pixels with a 2-D latent.
+    fn step_info(shards: usize, iwae_k: usize, seed: u64) -> StepInfo {
+        StepInfo {
+            step: 3,
+            epoch: 0.0,
+            shape: [32, 6],
+            latent: 2,
+            learning_rate: 0.05,
+            inject_nan: false,
+            shards,
+            iwae_k,
+            track_encoder_grad: false,
+            seed,
+        }
+    }
+
     /// Codes of a few fixed inputs, to compare two models' weights through their behaviour.
     fn probe(model: &Autoencoder) -> Vec<f32> {
         let device = Device::flex();
@@ -633,18 +649,7 @@ mod tests {
                 optim: SgdConfig::new().init(),
                 diverged: false,
             };
-            let info = StepInfo {
-                step: 1,
-                epoch: 0.0,
-                shape: [32, 6],
-                latent: 2,
-                learning_rate: 0.05,
-                inject_nan: false,
-                shards,
-                iwae_k: 1,
-                track_encoder_grad: false,
-                seed: 1,
-            };
+            let info = step_info(shards, 1, 1);
             let (run, outcome) = run.train_step(&pixels, &device, &info);
             let StepOutcome::Trained(point) = outcome else { panic!("{outcome:?}") };
             let delta: Vec<f32> = probe(&run.model).iter().zip(&before).map(|(a, b)| a - b).collect();
@@ -665,18 +670,7 @@ mod tests {
         let model = AutoencoderConfig::new(6, vec![5], 2, true).init(&device);
         let before = probe(&model);
         let run = ModelRun { kind: ModelKind::Vae, model, optim: AdamConfig::new().init(), diverged: false };
-        let info = StepInfo {
-            step: 7,
-            epoch: 0.0,
-            shape: [32, 6],
-            latent: 2,
-            learning_rate: 0.5,
-            inject_nan: true,
-            shards: 2,
-            iwae_k: 1,
-            track_encoder_grad: false,
-            seed: 1,
-        };
+        let info = StepInfo { step: 7, learning_rate: 0.5, inject_nan: true, ..step_info(2, 1, 1) };
         let (run, outcome) = run.train_step(&[0.5; 32 * 6], &device, &info);
         assert!(matches!(outcome, StepOutcome::Diverged { step: 7, .. }), "{outcome:?}");
         assert!(run.diverged);
@@ -694,18 +688,7 @@ mod tests {
         let pixels: Vec<f32> = (0..32 * 6).map(|i| f32::from(u8::from((i * 7) % 11 < 5))).collect();
         let change = |kind: ModelKind, iwae_k: usize, seed: u64| {
             let run = ModelRun { kind, model: model.clone(), optim: SgdConfig::new().init(), diverged: false };
-            let info = StepInfo {
-                step: 3,
-                epoch: 0.0,
-                shape: [32, 6],
-                latent: 2,
-                learning_rate: 0.05,
-                inject_nan: false,
-                shards: 2,
-                iwae_k,
-                track_encoder_grad: false,
-                seed,
-            };
+            let info = step_info(2, iwae_k, seed);
             let (run, outcome) = run.train_step(&pixels, &device, &info);
             assert!(matches!(outcome, StepOutcome::Trained(_)), "{outcome:?}");
             probe(&run.model)
