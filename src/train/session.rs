@@ -77,15 +77,12 @@ struct StepInfo {
 }
 
 impl StepInfo {
-    /// The seed of the noise of `kind`'s shard `shard` at this step (SplitMix64-mixed, so neighbours differ).
+    /// The seed of the noise of `kind`'s shard `shard` at this step (`seed_from_u64` scrambles it further).
     fn noise_seed(&self, kind: ModelKind, shard: usize) -> u64 {
-        let mut x = self.seed
+        self.seed
             ^ self.step.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ ((kind.index() as u64) << 48)
-            ^ ((shard as u64) << 40);
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^ (x >> 31)
+            ^ ((shard as u64) << 40)
     }
 }
 

@@ -12,5 +12,5 @@ pub mod paint;
 pub mod parse;
 
 pub use layout::{Item, Layout, Measure, layout};
-pub use paint::{formula, formula_lines, plain_lines};
+pub use paint::{formula_lines, plain_lines};
 pub use parse::{Face, MathError, Node, parse};

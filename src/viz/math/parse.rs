@@ -236,7 +236,7 @@ impl Parser {
                     break;
                 }
                 Some('}') => return self.error(self.at, "'}' closes nothing"),
-                Some('\\') if self.command_ahead() == "right" => {
+                Some('\\') if self.name_at(self.at + 1) == "right" => {
                     if stop == Stop::Right {
                         break;
                     }
@@ -253,9 +253,9 @@ impl Parser {
         Ok(if nodes.len() == 1 { nodes.remove(0) } else { Node::Row(nodes) })
     }
 
-    /// The name of the command at the cursor (empty when none is).
-    fn command_ahead(&self) -> String {
-        self.chars[self.at + 1..].iter().take_while(|c| c.is_ascii_alphabetic()).collect()
+    /// The letters of a command name starting at `at` (empty when none start there).
+    fn name_at(&self, at: usize) -> String {
+        self.chars[at..].iter().take_while(|c| c.is_ascii_alphabetic()).collect()
     }
 
     /// `^` and `_` after an atom (and primes).
@@ -345,7 +345,7 @@ impl Parser {
     }
 
     fn command(&mut self, start: usize) -> Result<Node, MathError> {
-        let name = self.command_ahead_from(self.at);
+        let name = self.name_at(self.at);
         if name.is_empty() {
             let Some(c) = self.peek() else { return self.error(start, "a lone '\\' at the end") };
             self.at += 1;
@@ -398,10 +398,6 @@ impl Parser {
                 None => self.error(start, format!("unknown command \\{name}")),
             },
         }
-    }
-
-    fn command_ahead_from(&self, at: usize) -> String {
-        self.chars[at..].iter().take_while(|c| c.is_ascii_alphabetic()).collect()
     }
 
     fn accent(&mut self, accent: Accent) -> Result<Node, MathError> {
