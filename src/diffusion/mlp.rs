@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use crate::nn::kernels::{matmul_acc, matmul_at_b_acc, transpose};
+use crate::nn::kernels::{matmul_a_bt_acc, matmul_acc, matmul_at_b_acc};
 use crate::nn::normal;
 
 /// The weights of one affine layer.
@@ -27,11 +27,13 @@ pub struct Mlp {
     pub layers: Vec<Layer>,
 }
 
-/// What a forward pass keeps for the backward pass: every layer's input and pre-activation.
+/// What a forward pass keeps for the backward pass: every layer's input, pre-activation z and σ(z) (so the
+/// backward pass computes no exponentials).
 #[derive(Debug, Default)]
 pub struct Tape {
     inputs: Vec<Vec<f32>>,
     pre: Vec<Vec<f32>>,
+    sigma: Vec<Vec<f32>>,
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -90,15 +92,24 @@ impl Mlp {
         if let Some(t) = tape.as_deref_mut() {
             t.inputs.clear();
             t.pre.clear();
+            t.sigma.clear();
         }
         let mut h = x.to_vec();
         let last = self.layers.len().saturating_sub(1);
         for (k, layer) in self.layers.iter().enumerate() {
             let z = layer.forward(&h, rows);
-            let next = if k < last { z.iter().map(|&v| v * sigmoid(v)).collect() } else { z.clone() };
+            if k == last {
+                if let Some(t) = tape.as_deref_mut() {
+                    t.inputs.push(h);
+                }
+                return z;
+            }
+            let sigma: Vec<f32> = z.iter().map(|&v| sigmoid(v)).collect();
+            let next = z.iter().zip(&sigma).map(|(v, s)| v * s).collect();
             if let Some(t) = tape.as_deref_mut() {
                 t.inputs.push(std::mem::take(&mut h));
                 t.pre.push(z);
+                t.sigma.push(sigma);
             }
             h = next;
         }
@@ -116,8 +127,7 @@ impl Mlp {
             let layer = &self.layers[k];
             if k < last {
                 // Through SiLU: d/dz [z σ(z)] = σ(z) (1 + z (1 − σ(z))).
-                for (d, &z) in delta.iter_mut().zip(&tape.pre[k]) {
-                    let s = sigmoid(z);
+                for ((d, &z), &s) in delta.iter_mut().zip(&tape.pre[k]).zip(&tape.sigma[k]) {
                     *d *= s * (1.0 + z * (1.0 - s));
                 }
             }
@@ -129,11 +139,9 @@ impl Mlp {
             }
             matmul_at_b_acc(input, &delta, layer.inputs, layer.outputs, &mut dw);
             if k > 0 {
-                // dL/dh = δ Wᵀ, with Wᵀ stored `[outputs][inputs]` so the kernel runs over contiguous memory.
-                let mut wt = Vec::new();
-                transpose(&layer.w, layer.inputs, layer.outputs, &mut wt);
+                // dL/dh = δ Wᵀ.
                 let mut d_in = vec![0.0_f32; rows * layer.inputs];
-                matmul_acc(&delta, &wt, layer.outputs, layer.inputs, &mut d_in);
+                matmul_a_bt_acc(&delta, &layer.w, layer.inputs, layer.outputs, &mut d_in);
                 delta = d_in;
             }
             grads.push((dw, db));

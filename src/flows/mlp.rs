@@ -9,7 +9,7 @@
 
 use rand::Rng;
 
-use crate::nn::kernels::{Real, matmul_acc, matmul_at_b_acc, transpose};
+use crate::nn::kernels::{Real, matmul_a_bt_acc, matmul_acc, matmul_at_b_acc};
 use crate::nn::normal;
 
 /// Layer sizes `[in, hidden…, out]`; ReLU after every layer but the last.
@@ -25,7 +25,6 @@ pub struct MlpCache {
     acts: Vec<Vec<f64>>,
     grad: Vec<f64>,
     grad_next: Vec<f64>,
-    transposed: Vec<f64>,
     batch: usize,
 }
 
@@ -103,7 +102,7 @@ impl MlpShape {
     ) {
         let batch = cache.batch;
         let offsets: Vec<_> = self.offsets().collect();
-        let MlpCache { acts, grad, grad_next, transposed, .. } = cache;
+        let MlpCache { acts, grad, grad_next, .. } = cache;
         grad.clear();
         grad.extend_from_slice(grad_out);
         for (l, &(o, n_in, n_out)) in offsets.iter().enumerate().rev() {
@@ -121,11 +120,10 @@ impl MlpShape {
             if l == 0 && grad_in.is_none() {
                 break;
             }
-            // dL/dx = g · Wᵀ, with Wᵀ stored out × in so the kernel runs over contiguous memory.
-            transpose(w, n_in, n_out, transposed);
+            // dL/dx = g · Wᵀ.
             grad_next.clear();
             grad_next.resize(batch * n_in, 0.0);
-            matmul_acc(grad, transposed, n_out, n_in, grad_next);
+            matmul_a_bt_acc(grad, w, n_in, n_out, grad_next);
             if l > 0 {
                 // Through the ReLU of the layer below: its output is x.
                 for (gn, &xv) in grad_next.iter_mut().zip(x.iter()) {

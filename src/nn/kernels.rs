@@ -1,110 +1,121 @@
-//! The dense kernels of the plain-Rust models (flows, the 2-D diffusion MLP, MADE, the WaveNet): register-blocked
-//! matrix products for the forward and backward passes, a transpose, `axpy` and gradient-norm clipping. Pure.
+//! The dense kernels of the plain-Rust models (flows, the 2-D diffusion MLP, MADE, the WaveNet): the matrix products
+//! of the forward and backward passes (by `gemm`, the blocked SIMD kernels burn's CPU backend uses too), `axpy` and
+//! gradient-norm clipping. Pure.
 
 // Maths notation: one-letter names for the matrices and their sizes (a, b, w, k, n), as in the formulas.
 #![allow(clippy::many_single_char_names, clippy::needless_range_loop)]
 
-/// The float types the inference kernel runs in (f64 for training, f32 for fast density grids).
+/// The float types the kernels run in (f64 for the flows' training, f32 elsewhere). `'static` because the
+/// product is dispatched by type to `gemm`'s f32 or f64 kernels.
 pub trait Real:
-    Copy + Default + PartialOrd + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> + std::ops::AddAssign
+    Copy
+    + Default
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::AddAssign
+    + 'static
 {
+    const ONE: Self;
 }
-impl Real for f32 {}
-impl Real for f64 {}
+impl Real for f32 {
+    const ONE: Self = 1.0;
+}
+impl Real for f64 {
+    const ONE: Self = 1.0;
+}
 
-/// Columns per register block of the kernels below.
-const COLS: usize = 8;
+/// A row-major or transposed view of a matrix: its element (i, j) is at `i * row_stride + j * col_stride`.
+#[derive(Clone, Copy)]
+struct View<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
 
-/// out (rows × n) += a (rows × k) · w (k × n), all row-major. Two rows and eight columns at a time are kept in
-/// registers, so each weight loaded serves two rows and each output is written once.
+impl<'a, T> View<'a, T> {
+    /// A `rows × cols` row-major matrix.
+    fn row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self { data, rows, cols, row_stride: cols, col_stride: 1 }
+    }
+
+    /// The transpose of a `rows × cols` row-major matrix (so `cols × rows`).
+    fn transposed(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self { data, rows: cols, cols: rows, row_stride: 1, col_stride: cols }
+    }
+
+    /// Whether every element the view names lies inside `data`.
+    fn fits(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1)
+                .checked_mul(self.row_stride)
+                .and_then(|r| (self.cols - 1).checked_mul(self.col_stride).and_then(|c| r.checked_add(c)))
+                .is_some_and(|last| last < self.data.len())
+    }
+}
+
+/// out (m × n, row-major) += lhs (m × k) · rhs (k × n), by `gemm` (blocked, with AVX2/FMA or AVX-512 chosen at run
+/// time), on the calling thread.
+///
+/// # Panics
+/// If the shapes do not fit together or a view reaches past its slice — a bug in the caller, never user data (every
+/// size a file controls is checked when it is read).
+fn gemm_acc<T: Real>(lhs: View<'_, T>, rhs: View<'_, T>, out: &mut [T]) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert!(rhs.rows == k && out.len() == m * n && lhs.fits() && rhs.fits(), "matrix shapes do not fit");
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let stride = |s: usize| isize::try_from(s).expect("a stride fits in isize");
+    // SAFETY: `gemm` reads lhs(i, l) at lhs.data + i·rs + l·cs for i < m, l < k (and rhs likewise for l < k, j < n),
+    // which `fits` checked lie inside the slices; it reads and writes out(i, j) at out + i·n + j for i < m, j < n,
+    // inside `out` (its length is m·n) which we borrow mutably, so nothing else aliases it. T is f32 or f64 (the
+    // only `Real` types), which `gemm` supports.
+    #[allow(unsafe_code)]
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            stride(n),
+            true,
+            lhs.data.as_ptr(),
+            stride(lhs.col_stride),
+            stride(lhs.row_stride),
+            rhs.data.as_ptr(),
+            stride(rhs.col_stride),
+            stride(rhs.row_stride),
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// out (rows × n) += a (rows × k) · w (k × n), all row-major.
 pub fn matmul_acc<T: Real>(a: &[T], w: &[T], k: usize, n: usize, out: &mut [T]) {
-    let rows = out.len() / n;
-    let full = n / COLS * COLS;
-    let mut r = 0;
-    while r + 2 <= rows {
-        let (a0, a1) = (&a[r * k..(r + 1) * k], &a[(r + 1) * k..(r + 2) * k]);
-        let (o0, o1) = out[r * n..(r + 2) * n].split_at_mut(n);
-        for j in (0..full).step_by(COLS) {
-            let mut acc0 = [T::default(); COLS];
-            let mut acc1 = [T::default(); COLS];
-            for i in 0..k {
-                let Ok(wr) = <&[T; COLS]>::try_from(&w[i * n + j..i * n + j + COLS]) else { continue };
-                let (x0, x1) = (a0[i], a1[i]);
-                for c in 0..COLS {
-                    acc0[c] += x0 * wr[c];
-                    acc1[c] += x1 * wr[c];
-                }
-            }
-            for c in 0..COLS {
-                o0[j + c] += acc0[c];
-                o1[j + c] += acc1[c];
-            }
-        }
-        for j in full..n {
-            for i in 0..k {
-                o0[j] += a0[i] * w[i * n + j];
-                o1[j] += a1[i] * w[i * n + j];
-            }
-        }
-        r += 2;
-    }
-    if r < rows {
-        let a0 = &a[r * k..(r + 1) * k];
-        let o0 = &mut out[r * n..(r + 1) * n];
-        for (i, &x) in a0.iter().enumerate() {
-            for (o, &wv) in o0.iter_mut().zip(&w[i * n..(i + 1) * n]) {
-                *o += x * wv;
-            }
-        }
-    }
+    let rows = out.len().checked_div(n).unwrap_or(0);
+    gemm_acc(View::row_major(a, rows, k), View::row_major(w, k, n), out);
+}
+
+/// out (rows × k) += d (rows × n) · wᵀ for w (k × n), row-major (the backward pass δ Wᵀ, without a transposed copy).
+pub fn matmul_a_bt_acc<T: Real>(d: &[T], w: &[T], k: usize, n: usize, out: &mut [T]) {
+    let rows = out.len().checked_div(k).unwrap_or(0);
+    gemm_acc(View::row_major(d, rows, n), View::transposed(w, k, n), out);
 }
 
 /// out (k × n) += aᵀ · b for a (rows × k) and b (rows × n), row-major (the weight gradient Xᵀ G).
 pub fn matmul_at_b_acc<T: Real>(a: &[T], b: &[T], k: usize, n: usize, out: &mut [T]) {
-    let rows = a.len() / k;
-    let full = n / COLS * COLS;
-    let dot = |i: usize, j: usize| (0..rows).fold(T::default(), |s, r| s + a[r * k + i] * b[r * n + j]);
-    let mut i = 0;
-    while i + 2 <= k {
-        for j in (0..full).step_by(COLS) {
-            let mut acc0 = [T::default(); COLS];
-            let mut acc1 = [T::default(); COLS];
-            for r in 0..rows {
-                let Ok(br) = <&[T; COLS]>::try_from(&b[r * n + j..r * n + j + COLS]) else { continue };
-                let (x0, x1) = (a[r * k + i], a[r * k + i + 1]);
-                for c in 0..COLS {
-                    acc0[c] += x0 * br[c];
-                    acc1[c] += x1 * br[c];
-                }
-            }
-            for c in 0..COLS {
-                out[i * n + j + c] += acc0[c];
-                out[(i + 1) * n + j + c] += acc1[c];
-            }
-        }
-        i += 2;
-    }
-    for i in i..k {
-        for j in 0..full {
-            out[i * n + j] += dot(i, j);
-        }
-    }
-    for i in 0..k {
-        for j in full..n {
-            out[i * n + j] += dot(i, j);
-        }
-    }
-}
-
-/// `w` (`k × n`, row-major) transposed into `out` (`n × k`), so a product with Wᵀ runs over contiguous memory.
-pub fn transpose<T: Real>(w: &[T], k: usize, n: usize, out: &mut Vec<T>) {
-    out.clear();
-    out.resize(k * n, T::default());
-    for i in 0..k {
-        for j in 0..n {
-            out[j * k + i] = w[i * n + j];
-        }
-    }
+    let rows = a.len().checked_div(k).unwrap_or(0);
+    gemm_acc(View::transposed(a, rows, k), View::row_major(b, rows, n), out);
 }
 
 /// y += a · x.
@@ -137,7 +148,7 @@ mod tests {
     #[test]
     fn kernels_match_naive_products() {
         let mut rng = SmallRng::seed_from_u64(2);
-        for (rows, k, n) in [(5, 3, 17), (4, 16, 8), (1, 1, 64), (7, 64, 2), (6, 9, 24)] {
+        for (rows, k, n) in [(5, 3, 17), (4, 16, 8), (1, 1, 64), (7, 64, 2), (6, 9, 24), (256, 18, 128), (0, 4, 4)] {
             let a: Vec<f64> = (0..rows * k).map(|_| f64::from(normal(&mut rng))).collect();
             let w: Vec<f64> = (0..k * n).map(|_| f64::from(normal(&mut rng))).collect();
             let b: Vec<f64> = (0..rows * n).map(|_| f64::from(normal(&mut rng))).collect();
@@ -155,9 +166,14 @@ mod tests {
             let (a32, b32): (Vec<f32>, Vec<f32>) =
                 (a.iter().map(|&v| v as f32).collect(), b.iter().map(|&v| v as f32).collect());
             matmul_at_b_acc(&a32, &b32, k, n, &mut atb32);
-            let mut wt = Vec::new();
-            transpose(&w, k, n, &mut wt);
-            assert!((0..k).all(|i| (0..n).all(|j| wt[j * k + i] == w[i * n + j])));
+            let mut dwt = vec![-1.0; rows * k];
+            matmul_a_bt_acc(&b, &w, k, n, &mut dwt);
+            for r in 0..rows {
+                for i in 0..k {
+                    let want = -1.0 + (0..n).map(|j| b[r * n + j] * w[i * n + j]).sum::<f64>();
+                    assert!((dwt[r * k + i] - want).abs() < 1e-12, "δWᵀ {rows}×{k}×{n} at ({r}, {i})");
+                }
+            }
             for i in 0..k {
                 for j in 0..n {
                     let want = 0.5 + (0..rows).map(|r| a[r * k + i] * b[r * n + j]).sum::<f64>();
