@@ -252,7 +252,7 @@ impl ToyTrainer {
             .collect();
         loss /= (2 * b) as f32;
         crate::nn::check_finite::<f32>(f64::from(loss), [], self.steps_done + 1)?;
-        let grads = self.model.net.backward(&self.tape, &d_out, b);
+        let grads = self.model.net.backward(&mut self.tape, &d_out);
         let before = self.model.net.clone();
         self.model.net.adam_step(&mut self.adam, self.lr, &grads);
         if !self.model.net.is_finite() {

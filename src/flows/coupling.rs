@@ -167,7 +167,7 @@ impl RealNvp {
         let params: Vec<f32> = self.params.iter().map(|&p| p as f32).collect();
         let n = self.shape.n_params();
         let bound = self.config.scale_bound;
-        let mut scratch = [Vec::new(), Vec::new()];
+        let mut scratch = crate::nn::mlp::Tape::default();
         let mut z = xs.to_vec();
         let mut logdet = vec![0.0; xs.len()];
         for k in 0..self.layers() {

@@ -12,17 +12,27 @@ pub trait Real:
     + Default
     + PartialOrd
     + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
     + std::ops::AddAssign
     + 'static
 {
     const ONE: Self;
+    /// 1 / (1 + e^(−x)).
+    #[must_use]
+    fn sigmoid(self) -> Self;
 }
 impl Real for f32 {
     const ONE: Self = 1.0;
+    fn sigmoid(self) -> Self {
+        1.0 / (1.0 + (-self).exp())
+    }
 }
 impl Real for f64 {
     const ONE: Self = 1.0;
+    fn sigmoid(self) -> Self {
+        1.0 / (1.0 + (-self).exp())
+    }
 }
 
 /// A row-major or transposed view of a matrix: its element (i, j) is at `i * row_stride + j * col_stride`.

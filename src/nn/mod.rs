@@ -1,10 +1,11 @@
-//! The toolkit of the plain-Rust models (flows, the 2-D diffusion MLP, MADE, WaveNet): one Adam over parameter
-//! blocks, one budget loop, one source of standard normals, one divergence guard. Pure: no egui, no threads, no burn.
+//! The toolkit of the plain-Rust models (flows, the 2-D diffusion MLP, MADE, WaveNet): one MLP with backprop, one Adam over
+//! parameter blocks, one budget loop, one source of standard normals, one divergence guard. Pure: no egui, no threads, no burn.
 
 pub mod adam;
 pub mod budget;
 pub mod guard;
 pub mod kernels;
+pub mod mlp;
 pub mod random;
 
 pub use adam::Adam;
