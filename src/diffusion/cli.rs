@@ -397,7 +397,7 @@ pub struct ToyBench {
 pub const EVALUATION_DRAWS: u64 = 8;
 
 /// Points per evaluation draw (the reference's 1,000).
-const EVALUATION_POINTS: usize = 1000;
+pub const EVALUATION_POINTS: usize = 1000;
 
 /// Trains on 10,000 standardised points for `seconds`, then compares DDPM samples (T steps) and N(0, I) points
 /// with held-out points by the energy distance, [`EVALUATION_DRAWS`] times.
