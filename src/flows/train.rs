@@ -251,8 +251,7 @@ impl Trainer {
 
 /// Cosine decay from `lr` to `lr`/20 over a run (`progress` in [0, 1]).
 pub fn cosine_lr(lr: f64, progress: f64) -> f64 {
-    let p = progress.clamp(0.0, 1.0);
-    lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+    crate::nn::cosine_decay(lr, 0.05, progress)
 }
 
 /// Result of a timed run.

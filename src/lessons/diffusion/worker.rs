@@ -158,7 +158,7 @@ impl ToyRun {
     /// One optimiser step at the cosine schedule's rate for this point of the run.
     fn step(&mut self) -> Result<(), crate::nn::Diverged> {
         let fraction = self.trainer.steps_done as f64 / self.iterations.max(1) as f64;
-        let lr = self.learning_rate * (0.1 + 0.45 * (1.0 + (std::f64::consts::PI * fraction).cos()) as f32);
+        let lr = crate::nn::cosine_decay(f64::from(self.learning_rate), 0.1, fraction) as f32;
         self.trainer.set_learning_rate(lr);
         let l = self.trainer.step()?;
         self.smooth = if self.smooth.is_nan() { l } else { 0.97 * self.smooth + 0.03 * l };
